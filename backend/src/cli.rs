@@ -1,0 +1,43 @@
+//! The command line: `cohortsync serve` and the other subcommands.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::ServeArgs;
+
+/// cohortsync: check, review and apply Moodle-style cohort files.
+#[derive(Debug, Parser)]
+#[command(name = "cohortsync", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands of `cohortsync`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API and the web app.
+    Serve(ServeArgs),
+}
+
+/// Logs go to standard error; `RUST_LOG` chooses what is shown (default: `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Runs one parsed command line and returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => {
+            crate::serve(args.resolve()?).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

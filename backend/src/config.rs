@@ -1,0 +1,122 @@
+//! Server configuration: command-line flags with environment variable fallbacks.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+
+/// Flags of `cohortsync serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "COHORTSYNC_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Directory for the server's own files (the SQLite database when no URL is given).
+    #[arg(long, env = "COHORTSYNC_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`.
+    /// Default: the SQLite file `cohortsync.db` in the data directory.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Directory holding the built web app (`index.html` and the WASM bundle).
+    /// Default: `frontend/dist` of the source tree this binary was built from.
+    #[arg(long, env = "COHORTSYNC_ASSETS_DIR")]
+    pub assets_dir: Option<PathBuf>,
+}
+
+/// A checked configuration, ready to serve.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub bind: SocketAddr,
+    /// Database URL (a SQLite file in the data directory when none was given).
+    pub database_url: String,
+    /// Directory holding the built web app; `index.html` is known to exist in it.
+    pub assets_dir: PathBuf,
+}
+
+/// Where Trunk writes the built web app in this source tree.
+pub fn default_assets_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist")
+}
+
+impl ServeArgs {
+    /// Checks the flags, creates the data directory, and fills in defaults.
+    pub fn resolve(self) -> anyhow::Result<Config> {
+        let assets_dir = self.assets_dir.unwrap_or_else(default_assets_dir);
+        check_assets(&assets_dir)?;
+        let database_url = match self.database_url {
+            Some(url) => url,
+            None => {
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!(
+                        "cannot create the data directory {}",
+                        self.data_dir.display()
+                    )
+                })?;
+                let file = self.data_dir.join("cohortsync.db");
+                format!("sqlite://{}", file.display())
+            }
+        };
+        Ok(Config {
+            bind: self.bind,
+            database_url,
+            assets_dir,
+        })
+    }
+}
+
+/// Refuses to start on a missing web app rather than serving a blank page.
+fn check_assets(dir: &Path) -> anyhow::Result<()> {
+    if !dir.join("index.html").is_file() {
+        bail!(
+            "the built web app was not found in {} (no index.html).\n\
+             Build it with `scripts/setup && trunk build --release` from the source tree, \
+             or point --assets-dir / COHORTSYNC_ASSETS_DIR at a built copy.",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(assets: &Path, data: &Path) -> ServeArgs {
+        ServeArgs {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data.to_path_buf(),
+            database_url: None,
+            assets_dir: Some(assets.to_path_buf()),
+        }
+    }
+
+    #[test]
+    fn missing_assets_are_refused_with_how_to_build_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = args(dir.path(), dir.path())
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("no index.html"), "{error}");
+        assert!(error.contains("trunk build --release"), "{error}");
+    }
+
+    #[test]
+    fn default_database_is_a_sqlite_file_in_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<html></html>").unwrap();
+        let data = dir.path().join("nested/data");
+        let config = args(dir.path(), &data).resolve().unwrap();
+        assert_eq!(
+            config.database_url,
+            format!("sqlite://{}", data.join("cohortsync.db").display())
+        );
+        assert!(data.is_dir());
+    }
+}

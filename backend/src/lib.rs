@@ -1,0 +1,81 @@
+//! The cohortsync server: the HTTP API, the database store, and the built web app, served
+//! from one binary that also carries the command-line tools.
+//!
+//! The rules themselves live in `cohortsync_shared`; the server re-runs them and never
+//! trusts a plan sent by a browser.
+
+#![deny(missing_docs)]
+
+use std::path::Path;
+
+use axum::Router;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod routes;
+pub mod store;
+
+use config::Config;
+use store::Database;
+
+/// What every request handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub db: Database,
+}
+
+/// The whole HTTP application: `/api/…` and the web app with client-side routes.
+pub fn app(state: AppState, assets_dir: &Path) -> Router {
+    // Any path that is not a file of the built app is a client-side route: answer index.html.
+    let web_app = ServeDir::new(assets_dir).fallback(ServeFile::new(assets_dir.join("index.html")));
+    Router::new()
+        .nest("/api", routes::router())
+        .fallback_service(web_app)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Connects to the database and serves until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let db = Database::connect(&config.database_url).await?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+    let address = listener.local_addr()?;
+    tracing::info!(
+        database = db.kind().as_str(),
+        "cohortsync {}",
+        cohortsync_shared::VERSION
+    );
+    // Printed, not logged: scripts and people starting the server read this line.
+    println!("cohortsync is listening on http://{address}/");
+    let app = app(AppState { db }, &config.assets_dir);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

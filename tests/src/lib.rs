@@ -1,0 +1,234 @@
+//! Harness for cohortsync's end-to-end tests: start the real `cohortsync` binary on a
+//! temporary database and a free port, and drive headless Chromium over WebDriver.
+//!
+//! The binary and the web app must be built first; `scripts/test` does both. Each helper
+//! fails with a message saying what to run when something is missing.
+
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The environment variable naming a PostgreSQL server for the tests that need one.
+pub const POSTGRES_URL_VAR: &str = "COHORTSYNC_TEST_POSTGRES_URL";
+
+/// The root of the source tree.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The built `cohortsync` binary: `COHORTSYNC_BIN`, or the one next to this test binary.
+pub fn binary_path() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("COHORTSYNC_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    // Test binaries live in target/<profile>/deps; the cohortsync binary in target/<profile>.
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("test binary has no target directory")?;
+    let binary = profile_dir.join(format!("cohortsync{}", std::env::consts::EXE_SUFFIX));
+    if !binary.is_file() {
+        bail!(
+            "{} does not exist: build it first with `cargo build --bin cohortsync` \
+             (scripts/test does), or set COHORTSYNC_BIN",
+            binary.display()
+        );
+    }
+    Ok(binary)
+}
+
+/// The built web app, as written by `trunk build`.
+pub fn assets_dir() -> anyhow::Result<PathBuf> {
+    let dir = repo_root().join("frontend/dist");
+    if !dir.join("index.html").is_file() {
+        bail!(
+            "the web app is not built ({} has no index.html): run `trunk build --release` \
+             (scripts/test does)",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+/// A running `cohortsync serve`, killed when dropped.
+pub struct Server {
+    child: Child,
+    /// Base URL, e.g. `http://127.0.0.1:41234`, without a trailing slash.
+    pub url: String,
+    /// Holds the data directory (and the SQLite file) alive as long as the server.
+    _data_dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts the server on a fresh SQLite file in a temporary data directory.
+    pub async fn start_sqlite() -> anyhow::Result<Server> {
+        Server::start(None).await
+    }
+
+    /// Starts the server on the given database URL (`None`: SQLite in the data directory).
+    pub async fn start(database_url: Option<&str>) -> anyhow::Result<Server> {
+        let data_dir = tempfile::tempdir()?;
+        let mut command = Command::new(binary_path()?);
+        command
+            .arg("serve")
+            .args(["--bind", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(data_dir.path())
+            .arg("--assets-dir")
+            .arg(assets_dir()?)
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(url) = database_url {
+            command.args(["--database-url", url]);
+        }
+        let mut child = command.spawn().context("cannot start cohortsync")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(rest) = line.strip_prefix("cohortsync is listening on ") {
+                    return Ok(rest.trim_end_matches('/').to_owned());
+                }
+            }
+            bail!("cohortsync exited before listening (its errors are above)")
+        })
+        .await
+        .context("cohortsync did not start listening within 60 s")??;
+        // Keep reading stdout so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Server {
+            child,
+            url,
+            _data_dir: data_dir,
+        })
+    }
+
+    /// The full URL of `path` (which starts with `/`).
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// Stops the server and waits for it to exit.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.child.kill().await?;
+        Ok(())
+    }
+}
+
+/// Headless Chromium driven over WebDriver through its own chromedriver process.
+pub struct Browser {
+    /// The WebDriver client.
+    pub client: fantoccini::Client,
+    _driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+/// Flags without which Chromium keeps reaching for the (closed) network here.
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+];
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a fresh headless Chromium profile.
+    pub async fn start() -> anyhow::Result<Browser> {
+        let driver_path =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        for path in [&driver_path, &chromium] {
+            if !Path::new(path).is_file() {
+                bail!(
+                    "{path} not found: install Debian's chromium and chromium-driver \
+                     (scripts/setup does, as root)"
+                );
+            }
+        }
+        let port = free_port()?;
+        let driver = Command::new(&driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("cannot start {driver_path}"))?;
+        let profile = tempfile::tempdir()?;
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| s.to_string()).collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({"binary": chromium, "args": args}),
+        );
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let mut last_error = None;
+        for _ in 0..100 {
+            match fantoccini::ClientBuilder::rustls()?
+                .capabilities(capabilities.clone())
+                .connect(&webdriver)
+                .await
+            {
+                Ok(client) => {
+                    return Ok(Browser {
+                        client,
+                        _driver: driver,
+                        _profile: profile,
+                    });
+                }
+                Err(error) => {
+                    last_error = Some(error);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        bail!("cannot open a Chromium session: {last_error:?}")
+    }
+
+    /// Waits (up to 30 s) for an element matching `css` and returns it.
+    pub async fn wait_for(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(fantoccini::Locator::Css(css))
+            .await
+            .with_context(|| format!("no element matches {css} after 30 s"))
+    }
+
+    /// Closes the browser session.
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.client.close().await?;
+        Ok(())
+    }
+}
+
+/// A TCP port free at the time of asking.
+fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// The PostgreSQL URL for tests, or `None` (and a note on stderr) when it is not set.
+pub fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("SKIPPED {test}: set {POSTGRES_URL_VAR} to run it against PostgreSQL");
+            None
+        }
+    }
+}
