@@ -4,12 +4,19 @@
 //! inputs give the same outputs natively and in WebAssembly, which is what lets a teacher's
 //! browser show exactly what the server will later accept.
 //!
-//! Today it holds the types exchanged over the wire ([`api`]); the decoding, validation and
-//! planning rules are added here as they are built.
+//! The path of a file: [`decode`] turns bytes into a table (encoding, delimiter, quoting,
+//! exact lines); [`formats`] recognises the kind of file from its header; the rules check
+//! every row against a [`snapshot`] of the site with the run's [`options`]; and the planner
+//! turns a file without errors into a changeset. Problems are data ([`report`]), never a
+//! panic or an `Err`.
 
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod decode;
+mod messages;
+pub mod options;
+pub mod report;
 
 // The crate's tests also run compiled to wasm32, in headless Chromium (see README).
 #[cfg(all(test, target_arch = "wasm32"))]

@@ -1,0 +1,538 @@
+//! Bytes → a table of cells: encoding, delimiter, RFC 4180 quoting, comments and exact lines.
+//!
+//! Parsing is done by the `csv` crate. Its own line counter does not count the comment and
+//! blank lines it skips, so the physical line of each record is computed here from the
+//! record's byte offset: `line` is what a text editor shows, counting from 1, with CR, LF and
+//! CRLF each ending one line.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::options::{DelimiterChoice, EncodingChoice};
+use crate::report::{Code, Diagnostic};
+
+/// The text encoding a file was read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Encoding {
+    /// UTF-8 (with or without a byte-order mark).
+    #[serde(rename = "utf-8")]
+    Utf8,
+    /// UTF-16 little-endian.
+    #[serde(rename = "utf-16le")]
+    Utf16le,
+    /// UTF-16 big-endian.
+    #[serde(rename = "utf-16be")]
+    Utf16be,
+    /// Windows-1252 (Western European, what Excel writes in France).
+    #[serde(rename = "windows-1252")]
+    Windows1252,
+}
+
+impl Encoding {
+    /// The encoding's label: `utf-8`, `utf-16le`, `utf-16be`, `windows-1252`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Utf16le => "utf-16le",
+            Encoding::Utf16be => "utf-16be",
+            Encoding::Windows1252 => "windows-1252",
+        }
+    }
+}
+
+/// The cell delimiter of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Delimiter {
+    /// `,`
+    #[serde(rename = ",")]
+    Comma,
+    /// `;`
+    #[serde(rename = ";")]
+    Semicolon,
+    /// Tab.
+    #[serde(rename = "\t")]
+    Tab,
+}
+
+impl Delimiter {
+    /// The delimiter byte.
+    pub fn byte(self) -> u8 {
+        match self {
+            Delimiter::Comma => b',',
+            Delimiter::Semicolon => b';',
+            Delimiter::Tab => b'\t',
+        }
+    }
+
+    /// A readable name: `,` `;` or `tab`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Delimiter::Comma => ",",
+            Delimiter::Semicolon => ";",
+            Delimiter::Tab => "tab",
+        }
+    }
+}
+
+/// One data row: the physical line where it starts and its cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Physical line where the record starts, from 1.
+    pub line: u32,
+    cells: csv::StringRecord,
+}
+
+impl Row {
+    /// The cell at `index`, or `""` when the row is shorter.
+    pub fn cell(&self, index: usize) -> &str {
+        self.cells.get(index).unwrap_or("")
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// Whether the row has no cells.
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// The cells in order.
+    pub fn cells(&self) -> impl Iterator<Item = &str> {
+        self.cells.iter()
+    }
+}
+
+/// A decoded file: header and rows, before any format is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// The encoding the file was read with.
+    pub encoding: Encoding,
+    /// The delimiter used.
+    pub delimiter: Delimiter,
+    /// Header names, trimmed and lowercased, in file order.
+    pub header: Vec<String>,
+    /// The line of the header.
+    pub header_line: u32,
+    /// The data rows (comments, blank lines and rows of empty cells left out).
+    pub rows: Vec<Row>,
+}
+
+/// Decodes `bytes` into a table, adding any problem to `diagnostics`.
+///
+/// Returns `None` when the file has no header line (an `empty_file` error is added).
+///
+/// ```
+/// use cohortsync_shared::decode::{decode, Delimiter, Encoding};
+/// use cohortsync_shared::options::{DelimiterChoice, EncodingChoice};
+///
+/// let mut diagnostics = Vec::new();
+/// let bytes = b"# exported nightly\r\nCmd;cName;userid\r\n\r\nadd;\"L2; Pharma\";U1\r\n";
+/// let table = decode(bytes, EncodingChoice::Auto, DelimiterChoice::Auto, &mut diagnostics).unwrap();
+/// assert_eq!(table.delimiter, Delimiter::Semicolon);
+/// assert_eq!(table.encoding, Encoding::Utf8);
+/// assert_eq!(table.header, ["cmd", "cname", "userid"]);
+/// assert_eq!(table.header_line, 2);
+/// assert_eq!(table.rows[0].line, 4);
+/// assert_eq!(table.rows[0].cell(1), "L2; Pharma");
+/// assert!(diagnostics.is_empty());
+/// ```
+pub fn decode(
+    bytes: &[u8],
+    encoding: EncodingChoice,
+    delimiter: DelimiterChoice,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Table> {
+    let (encoding, text) = decode_text(bytes, encoding, diagnostics);
+    let text = normalise_classic_mac_line_ends(text);
+    let delimiter = match delimiter {
+        DelimiterChoice::Auto => detect_delimiter(&text),
+        DelimiterChoice::Comma => Delimiter::Comma,
+        DelimiterChoice::Semicolon => Delimiter::Semicolon,
+        DelimiterChoice::Tab => Delimiter::Tab,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter.byte())
+        .from_reader(text.as_bytes());
+
+    let bytes = text.as_bytes();
+    let mut lines = LineCounter::default();
+    let mut header: Option<(Vec<String>, u32)> = None;
+    let mut rows = Vec::new();
+    let mut last_start = None;
+    let mut record = csv::StringRecord::new();
+    // Input is a &str, so the reader can neither fail on UTF-8 nor on I/O.
+    while let Ok(true) = reader.read_record(&mut record) {
+        let reported = record.position().map_or(0, |p| p.byte() as usize);
+        // The reported offset is where the previous record ended: skip the line ends (and
+        // blank lines) the reader passed over to find where this record really starts.
+        let start = reported
+            + bytes[reported..]
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
+        let line = lines.line_at(bytes, start);
+        last_start = Some((start, line));
+        if bytes.get(start) == Some(&b'#') || record.iter().all(|cell| cell.trim().is_empty()) {
+            continue; // a comment line, a blank line, or a row of empty cells
+        }
+        match header {
+            None => {
+                let names = record
+                    .iter()
+                    .map(|name| name.trim().to_lowercase())
+                    .collect();
+                header = Some((names, line));
+            }
+            Some(_) => rows.push(Row {
+                line,
+                cells: record.clone(),
+            }),
+        }
+    }
+
+    if let Some((start, line)) = last_start
+        && let Some((quote_line, swallowed)) = unclosed_quote(&bytes[start..], delimiter.byte())
+    {
+        let quote_line = line + quote_line;
+        diagnostics.push(Diagnostic::new(Code::UnclosedQuote, quote_line).arg(swallowed));
+        // The broken record holds the rest of the file in one cell: checking it would only
+        // add noise after the real error.
+        if rows.last().is_some_and(|row| row.line == line) {
+            rows.pop();
+        }
+    }
+
+    let Some((header, header_line)) = header else {
+        diagnostics.push(Diagnostic::new(Code::EmptyFile, 1));
+        return None;
+    };
+    Some(Table {
+        encoding,
+        delimiter,
+        header,
+        header_line,
+        rows,
+    })
+}
+
+/// Picks the encoding and returns the text without a byte-order mark.
+fn decode_text<'a>(
+    bytes: &'a [u8],
+    choice: EncodingChoice,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Encoding, Cow<'a, str>) {
+    let choice = match choice {
+        EncodingChoice::Auto => {
+            if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                EncodingChoice::Utf8
+            } else if bytes.starts_with(&[0xFF, 0xFE]) {
+                EncodingChoice::Utf16le
+            } else if bytes.starts_with(&[0xFE, 0xFF]) {
+                EncodingChoice::Utf16be
+            } else {
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => return (Encoding::Utf8, Cow::Borrowed(text)),
+                    Err(error) => {
+                        let line = line_of_offset(bytes, error.valid_up_to());
+                        diagnostics.push(Diagnostic::new(Code::EncodingFallback, line));
+                        EncodingChoice::Windows1252
+                    }
+                }
+            }
+        }
+        explicit => explicit,
+    };
+    match choice {
+        EncodingChoice::Utf16le => {
+            let body = bytes.strip_prefix(&[0xFF, 0xFE]).unwrap_or(bytes);
+            let (text, _) = encoding_rs::UTF_16LE.decode_without_bom_handling(body);
+            (Encoding::Utf16le, text)
+        }
+        EncodingChoice::Utf16be => {
+            let body = bytes.strip_prefix(&[0xFE, 0xFF]).unwrap_or(bytes);
+            let (text, _) = encoding_rs::UTF_16BE.decode_without_bom_handling(body);
+            (Encoding::Utf16be, text)
+        }
+        EncodingChoice::Windows1252 => {
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+            (Encoding::Windows1252, text)
+        }
+        EncodingChoice::Utf8 | EncodingChoice::Auto => {
+            let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+            if let Err(error) = std::str::from_utf8(body) {
+                let line = line_of_offset(body, error.valid_up_to());
+                diagnostics.push(
+                    Diagnostic::new(Code::InvalidValue, line)
+                        .value("utf-8")
+                        .column("encoding")
+                        .arg("utf8"),
+                );
+            }
+            (Encoding::Utf8, String::from_utf8_lossy(body))
+        }
+    }
+}
+
+/// Files from old Mac software end lines with CR alone. The `csv` reader handles that,
+/// except for its offsets; turning lone CRs into LFs when there is no LF at all keeps both
+/// the cells and the line numbers right.
+fn normalise_classic_mac_line_ends(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.contains('\r') && !text.contains('\n') {
+        Cow::Owned(text.replace('\r', "\n"))
+    } else {
+        text
+    }
+}
+
+/// The delimiter that occurs most in the first line that is neither blank nor a comment,
+/// outside quotes; `;` wins ties (French exports), a single column means `,`.
+fn detect_delimiter(text: &str) -> Delimiter {
+    let Some(line) = text
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with('#'))
+    else {
+        return Delimiter::Comma;
+    };
+    let (mut commas, mut semicolons, mut tabs) = (0, 0, 0);
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => commas += 1,
+            ';' if !quoted => semicolons += 1,
+            '\t' if !quoted => tabs += 1,
+            _ => {}
+        }
+    }
+    if semicolons > 0 && semicolons >= commas && semicolons >= tabs {
+        Delimiter::Semicolon
+    } else if tabs > commas {
+        Delimiter::Tab
+    } else {
+        Delimiter::Comma
+    }
+}
+
+/// If the record starting at `raw[0]` opens a quote that is never closed, returns the line
+/// (relative to the record's first line) where the quote opened and how many lines follow.
+fn unclosed_quote(raw: &[u8], delimiter: u8) -> Option<(u32, u32)> {
+    let mut at_field_start = true;
+    let mut open: Option<usize> = None;
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        match open {
+            Some(_) => {
+                if b == b'"' {
+                    if raw.get(i + 1) == Some(&b'"') {
+                        i += 1;
+                    } else {
+                        open = None;
+                    }
+                }
+            }
+            None => {
+                if b == b'"' && at_field_start {
+                    open = Some(i);
+                } else if b == b'\n' || b == b'\r' {
+                    return None; // the record ended with every quote closed
+                }
+                at_field_start = b == delimiter;
+            }
+        }
+        i += 1;
+    }
+    let opened_at = open?;
+    let mut counter = LineCounter::default();
+    let quote_line = counter.line_at(raw, opened_at) - 1;
+    let last_line = counter.line_at(raw, raw.len()) - 1;
+    Some((quote_line, last_line - quote_line))
+}
+
+/// The 1-based line of byte `offset` in `bytes`.
+fn line_of_offset(bytes: &[u8], offset: usize) -> u32 {
+    LineCounter::default().line_at(bytes, offset)
+}
+
+/// Counts line breaks incrementally: offsets must be asked in increasing order.
+#[derive(Debug, Default)]
+struct LineCounter {
+    offset: usize,
+    breaks: u32,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, bytes: &[u8], offset: usize) -> u32 {
+        let offset = offset.min(bytes.len());
+        for i in self.offset..offset {
+            match bytes[i] {
+                b'\n' => self.breaks += 1,
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => self.breaks += 1,
+                _ => {}
+            }
+        }
+        self.offset = self.offset.max(offset);
+        self.breaks + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn read(bytes: &[u8]) -> (Option<Table>, Vec<Diagnostic>) {
+        let mut diagnostics = Vec::new();
+        let table = decode(
+            bytes,
+            EncodingChoice::Auto,
+            DelimiterChoice::Auto,
+            &mut diagnostics,
+        );
+        (table, diagnostics)
+    }
+
+    fn lines_and_cells(table: &Table) -> Vec<(u32, Vec<&str>)> {
+        table
+            .rows
+            .iter()
+            .map(|row| (row.line, row.cells().collect()))
+            .collect()
+    }
+
+    #[test]
+    fn lines_count_comments_blank_lines_and_quoted_line_breaks() {
+        for ending in ["\n", "\r\n", "\r"] {
+            let text = "# comment\na;b\n\n1;2\n\"x\ny\";3\n# again\n4;5\n".replace('\n', ending);
+            let (table, diagnostics) = read(text.as_bytes());
+            let table = table.unwrap();
+            assert!(diagnostics.is_empty(), "{diagnostics:?}");
+            assert_eq!(table.header_line, 2, "{ending:?}");
+            // Classic Mac files (CR only) are read with LF line ends.
+            let x_y = if ending == "\r" {
+                "x\ny".to_owned()
+            } else {
+                format!("x{ending}y")
+            };
+            assert_eq!(
+                lines_and_cells(&table),
+                vec![
+                    (4, vec!["1", "2"]),
+                    (5, vec![x_y.as_str(), "3"]),
+                    (8, vec!["4", "5"])
+                ],
+                "{ending:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn header_names_are_trimmed_and_lowercased() {
+        let (table, _) = read(b" CMD , CName,userid \nadd,c,u\n");
+        assert_eq!(table.unwrap().header, ["cmd", "cname", "userid"]);
+    }
+
+    #[test]
+    fn delimiter_is_detected_from_the_header_outside_quotes() {
+        assert_eq!(detect_delimiter("a;b;c\n1,2;3"), Delimiter::Semicolon);
+        assert_eq!(detect_delimiter("# x,y,z,w\na\tb\tc"), Delimiter::Tab);
+        assert_eq!(detect_delimiter("\"a;b\",c"), Delimiter::Comma);
+        assert_eq!(detect_delimiter("single"), Delimiter::Comma);
+    }
+
+    #[test]
+    fn delimiter_override_wins() {
+        let mut diagnostics = Vec::new();
+        let table = decode(
+            b"a;b,c\n1;2,3\n",
+            EncodingChoice::Auto,
+            DelimiterChoice::Comma,
+            &mut diagnostics,
+        )
+        .unwrap();
+        assert_eq!(table.header, ["a;b", "c"]);
+    }
+
+    #[test]
+    fn utf8_bom_and_utf16_with_bom_are_read() {
+        let (table, diagnostics) = read("\u{feff}cname\nÉlèves\n".as_bytes());
+        assert!(diagnostics.is_empty());
+        let table = table.unwrap();
+        assert_eq!(table.header, ["cname"]);
+        assert_eq!(table.rows[0].cell(0), "Élèves");
+
+        for (bom, big_endian) in [([0xFF, 0xFE], false), ([0xFE, 0xFF], true)] {
+            let mut bytes = bom.to_vec();
+            for unit in "cname\r\nÉlèves\r\n".encode_utf16() {
+                let pair = if big_endian {
+                    unit.to_be_bytes()
+                } else {
+                    unit.to_le_bytes()
+                };
+                bytes.extend_from_slice(&pair);
+            }
+            let (table, diagnostics) = read(&bytes);
+            assert!(diagnostics.is_empty());
+            let table = table.unwrap();
+            assert_eq!(
+                table.encoding,
+                if big_endian {
+                    Encoding::Utf16be
+                } else {
+                    Encoding::Utf16le
+                }
+            );
+            assert_eq!(table.rows[0].cell(0), "Élèves");
+            assert_eq!(table.rows[0].line, 2);
+        }
+    }
+
+    #[test]
+    fn windows_1252_is_the_fallback_with_a_warning_on_the_first_bad_line() {
+        let (table, diagnostics) = read(b"cname;userid\nL2;U1\n\xc9l\xe8ves;U2\n");
+        let table = table.unwrap();
+        assert_eq!(table.encoding, Encoding::Windows1252);
+        assert_eq!(table.rows[1].cell(0), "Élèves");
+        assert_eq!(
+            diagnostics,
+            vec![Diagnostic::new(Code::EncodingFallback, 3)]
+        );
+    }
+
+    #[test]
+    fn unclosed_quote_is_reported_where_it_opens() {
+        let (table, diagnostics) = read(b"a;b\n1;2\n3;\"4\n5;6\n7;8\n");
+        assert_eq!(
+            diagnostics,
+            vec![Diagnostic::new(Code::UnclosedQuote, 3).arg(3)]
+        );
+        assert_eq!(lines_and_cells(&table.unwrap()), vec![(2, vec!["1", "2"])]);
+    }
+
+    #[test]
+    fn closed_quotes_with_escapes_are_fine() {
+        let (table, diagnostics) = read(b"a;b\n\"say \"\"hi\"\"\";\"x;\ny\"\n");
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(
+            lines_and_cells(&table.unwrap()),
+            vec![(2, vec!["say \"hi\"", "x;\ny"])]
+        );
+    }
+
+    #[test]
+    fn empty_files_have_no_header() {
+        for bytes in [&b""[..], b"\n\n", b"# only a comment\n", b";;;\n"] {
+            let (table, diagnostics) = read(bytes);
+            assert!(table.is_none());
+            assert_eq!(diagnostics, vec![Diagnostic::new(Code::EmptyFile, 1)]);
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! The English and French texts of every diagnostic code.
+//!
+//! Parameters come from [`Diagnostic::args`](crate::report::Diagnostic::args); their order
+//! per code is documented next to each message and fixed by the rule that emits it.
+
+use crate::report::{Code, Diagnostic, Hint, Lang};
+
+/// The message of `diagnostic` in `lang`, without its hint.
+pub(crate) fn render(d: &Diagnostic, lang: Lang) -> String {
+    let arg = |i: usize| d.args.get(i).map(String::as_str).unwrap_or("");
+    let value = d.value.as_deref().unwrap_or("");
+    let column = d.column.as_deref().unwrap_or("");
+    let fr = lang == Lang::Fr;
+    match d.code {
+        Code::EmptyFile => if fr {
+            "Le fichier est vide : il lui faut au moins une ligne d’en-tête.".into()
+        } else {
+            "The file is empty: it needs at least a header line.".into()
+        },
+        // args: []
+        Code::MissingColumn => if fr {
+            format!("La colonne « {column} » est nécessaire mais absente de l’en-tête.{}", reason(arg(0), lang))
+        } else {
+            format!("Column “{column}” is needed but missing from the header.{}", reason(arg(0), lang))
+        },
+        Code::UnknownColumn => if fr {
+            format!("Colonne inconnue « {column} » : elle est ignorée.")
+        } else {
+            format!("Unknown column “{column}”: it is ignored.")
+        },
+        // args: [first position]
+        Code::DuplicateColumn => if fr {
+            format!("La colonne « {column} » apparaît deux fois dans l’en-tête (déjà en position {}).", arg(0))
+        } else {
+            format!("Column “{column}” appears twice in the header (already at position {}).", arg(0))
+        },
+        // args: [cells in row, cells in header]
+        Code::RaggedRow => if fr {
+            format!("Cette ligne a {} cellules alors que l’en-tête en a {}.", arg(0), arg(1))
+        } else {
+            format!("This row has {} cells where the header has {}.", arg(0), arg(1))
+        },
+        // args: [lines swallowed]
+        Code::UnclosedQuote => if fr {
+            format!("Un guillemet ouvert ici n’est jamais fermé : la suite du fichier ({} lignes) a été lue comme une seule cellule.", arg(0))
+        } else {
+            format!("A quote opened here is never closed: the rest of the file ({} lines) was read as one cell.", arg(0))
+        },
+        Code::EncodingFallback => if fr {
+            "Le fichier n’est pas en UTF-8 (premier octet invalide sur cette ligne) : il a été lu en Windows-1252. Vérifiez les lettres accentuées, ou enregistrez-le en UTF-8.".into()
+        } else {
+            "The file is not UTF-8 (first invalid byte on this line): it was read as Windows-1252. Check accented letters, or save it as UTF-8.".into()
+        },
+        // args: [format key]
+        Code::UnsupportedFormat => match (arg(0), fr) {
+            ("moodle_cohort_upload", false) => "This is Moodle’s core cohort upload format (name, idnumber, description…): it is not supported yet. Use a cohort file (cmd, userid, cidnumber, cname…).".into(),
+            ("moodle_cohort_upload", true) => "C’est le format d’import de cohortes de Moodle (name, idnumber, description…) : il n’est pas encore pris en charge. Utilisez un fichier de cohortes (cmd, userid, cidnumber, cname…).".into(),
+            ("moodle_user_upload", false) => "This is Moodle’s user upload format (username, cohort1…): it is not supported yet. Use a cohort file (cmd, userid, cidnumber, cname…).".into(),
+            ("moodle_user_upload", true) => "C’est le format d’import d’utilisateurs de Moodle (username, cohort1…) : il n’est pas encore pris en charge. Utilisez un fichier de cohortes (cmd, userid, cidnumber, cname…).".into(),
+            (_, false) => "Unrecognised header: a cohort file has userid and a cohort column (cid, cidnumber or cname); a course binding file has course and cohort.".into(),
+            (_, true) => "En-tête non reconnu : un fichier de cohortes a userid et une colonne de cohorte (cid, cidnumber ou cname) ; un fichier de liaisons de cours a course et cohort.".into(),
+        },
+        // args: [allowed commands]
+        Code::InvalidCommand => if fr {
+            format!("Commande inconnue « {value} » : utilisez {}.", arg(0))
+        } else {
+            format!("Unknown command “{value}”: use {}.", arg(0))
+        },
+        // args: [reason key]
+        Code::EmptyValue => if fr {
+            format!("La cellule « {column} » est vide alors que cette ligne en a besoin.{}", reason(arg(0), lang))
+        } else {
+            format!("Cell “{column}” is empty but this row needs it.{}", reason(arg(0), lang))
+        },
+        // args: [expected key]
+        Code::InvalidValue => if fr {
+            format!("« {value} » n’est pas une valeur valide pour « {column} » : {}.", expected(arg(0), lang))
+        } else {
+            format!("“{value}” is not a valid value for “{column}”: {}.", expected(arg(0), lang))
+        },
+        // args: [identifier]
+        Code::UserNotFound => if fr {
+            format!("Aucun utilisateur n’a {} « {value} ».", arg(0))
+        } else {
+            format!("No user has {} “{value}”.", arg(0))
+        },
+        // args: [identifier, count]
+        Code::UserAmbiguous => if fr {
+            format!("{} utilisateurs ont {} « {value} » : utilisez un identifiant unique (idnumber ou username).", arg(1), arg(0))
+        } else {
+            format!("{} users have {} “{value}”: use a unique identifier (idnumber or username).", arg(1), arg(0))
+        },
+        Code::UserSuspended => if fr {
+            format!("Le compte de « {value} » est suspendu : il sera ajouté mais ne peut pas se connecter.")
+        } else {
+            format!("The account of “{value}” is suspended: it is added but cannot log in.")
+        },
+        // args: [identifier, reason key]
+        Code::CohortNotFound => if fr {
+            format!("Aucune cohorte n’a {} « {value} ».{}", arg(0), reason(arg(1), lang))
+        } else {
+            format!("No cohort has {} “{value}”.{}", arg(0), reason(arg(1), lang))
+        },
+        // args: [identifier, count]
+        Code::CohortAmbiguous => if fr {
+            format!("{} cohortes ont {} « {value} » : utilisez l’idnumber de la cohorte.", arg(1), arg(0))
+        } else {
+            format!("{} cohorts have {} “{value}”: use the cohort idnumber.", arg(1), arg(0))
+        },
+        // args: [cohort name, component]
+        Code::CohortProtected => if fr {
+            format!("La cohorte « {} » appartient à {} : elle ne peut pas être modifiée ici.", arg(0), arg(1))
+        } else {
+            format!("Cohort “{}” is owned by {}: it cannot be changed here.", arg(0), arg(1))
+        },
+        // args: ["disagree", field, other value, other line] or ["taken", field, other cohort]
+        Code::CohortConflict => match (arg(0), fr) {
+            ("taken", false) => format!("The {} “{value}” already belongs to cohort “{}”.", arg(1), arg(2)),
+            ("taken", true) => format!("Le {} « {value} » appartient déjà à la cohorte « {} ».", arg(1), arg(2)),
+            (_, false) => format!("This row gives the cohort the {} “{value}” but line {} gives “{}”.", arg(1), arg(3), arg(2)),
+            (_, true) => format!("Cette ligne donne à la cohorte le {} « {value} » mais la ligne {} donne « {} ».", arg(1), arg(3), arg(2)),
+        },
+        // args: [cohort name, courses]
+        Code::CohortInUse => if fr {
+            format!("La cohorte « {} » ne peut pas être supprimée : des cours y sont liés ({}). Supprimez d’abord ces liaisons.", arg(0), arg(1))
+        } else {
+            format!("Cohort “{}” cannot be deleted: courses are bound to it ({}). Remove those bindings first.", arg(0), arg(1))
+        },
+        // args: [identifier]
+        Code::CourseNotFound => if fr {
+            format!("Aucun cours n’a {} « {value} ».", arg(0))
+        } else {
+            format!("No course has {} “{value}”.", arg(0))
+        },
+        // args: [identifier, count]
+        Code::CourseAmbiguous => if fr {
+            format!("{} cours ont {} « {value} » : utilisez le nom abrégé (shortname).", arg(1), arg(0))
+        } else {
+            format!("{} courses have {} “{value}”: use the course shortname.", arg(1), arg(0))
+        },
+        // args: [identifier]
+        Code::RoleNotFound => if fr {
+            format!("Aucun rôle n’a {} « {value} ».", arg(0))
+        } else {
+            format!("No role has {} “{value}”.", arg(0))
+        },
+        // args: [course]
+        Code::GroupNotFound => if fr {
+            format!("Le cours « {} » n’a pas de groupe « {value} ». Mettez 1 pour créer un groupe au nom de la cohorte.", arg(0))
+        } else {
+            format!("Course “{}” has no group “{value}”. Write 1 to create a group named after the cohort.", arg(0))
+        },
+        // args: [cohort, course, role]
+        Code::BindingNotFound => if fr {
+            format!("La cohorte « {} » n’est pas liée au cours « {} » avec le rôle « {} ».", arg(0), arg(1), arg(2))
+        } else {
+            format!("Cohort “{}” is not bound to course “{}” with role “{}”.", arg(0), arg(1), arg(2))
+        },
+        // args: [first line]
+        Code::DuplicateRow => if fr {
+            format!("Identique à la ligne {} : cette répétition est ignorée.", arg(0))
+        } else {
+            format!("Same as line {}: this repeat is ignored.", arg(0))
+        },
+        // args: [other line, reason key]
+        Code::ConflictingRows => if fr {
+            format!("Contredit la ligne {} :{}", arg(0), reason(arg(1), lang))
+        } else {
+            format!("Contradicts line {}:{}", arg(0), reason(arg(1), lang))
+        },
+        // args: [cohort]
+        Code::AlreadyMember => if fr {
+            format!("Déjà membre de « {} » : rien à faire.", arg(0))
+        } else {
+            format!("Already a member of “{}”: nothing to do.", arg(0))
+        },
+        // args: [cohort]
+        Code::NotMember => if fr {
+            format!("N’est pas membre de « {} » : rien à retirer.", arg(0))
+        } else {
+            format!("Not a member of “{}”: nothing to remove.", arg(0))
+        },
+        Code::NoChange => if fr {
+            "Le site est déjà ainsi : rien à faire.".into()
+        } else {
+            "The site is already like this: nothing to do.".into()
+        },
+        // args: [cohort, members kept]
+        Code::ManualCohortKept => if fr {
+            format!("La cohorte « {} » a été créée à la main : le mode complet garde ses {} membres absents du fichier.", arg(0), arg(1))
+        } else {
+            format!("Cohort “{}” was made by hand: full mode keeps its {} members absent from the file.", arg(0), arg(1))
+        },
+        // args: [limit key, actual, limit, "overridden"?]
+        Code::LimitExceeded => {
+            let overridden = arg(3) == "overridden";
+            let text = match (arg(0), fr) {
+                ("max_removals", false) => format!("This file removes {} members (with their enrolments); the limit is {}.", arg(1), arg(2)),
+                ("max_removals", true) => format!("Ce fichier retire {} membres (et leurs inscriptions) ; la limite est {}.", arg(1), arg(2)),
+                ("max_removals_percent", false) => format!("This file removes {}% of the members of its cohorts; the limit is {}%.", arg(1), arg(2)),
+                ("max_removals_percent", true) => format!("Ce fichier retire {} % des membres de ses cohortes ; la limite est {} %.", arg(1), arg(2)),
+                (_, false) => format!("This file has {} rows; at least {} are expected (is the export truncated?).", arg(1), arg(2)),
+                (_, true) => format!("Ce fichier a {} lignes ; au moins {} sont attendues (l’export est-il tronqué ?).", arg(1), arg(2)),
+            };
+            match (overridden, fr) {
+                (false, _) => text,
+                (true, false) => format!("{text} An admin overrode the limit."),
+                (true, true) => format!("{text} Un administrateur a levé la limite."),
+            }
+        }
+    }
+}
+
+/// A sentence (with its leading space) explaining why, from a reason key.
+fn reason(key: &str, lang: Lang) -> &'static str {
+    let fr = lang == Lang::Fr;
+    match (key, fr) {
+        ("", _) => "",
+        ("cohort_key", false) => " It holds the cohort key for the chosen cohort identifier.",
+        ("cohort_key", true) => {
+            " Elle porte la clé de cohorte pour l’identifiant de cohorte choisi."
+        }
+        ("new_cohort_name", false) => " A new cohort needs a name.",
+        ("new_cohort_name", true) => " Une nouvelle cohorte a besoin d’un nom.",
+        ("nothing_deleted", false) => " Nothing is deleted or removed for this row.",
+        ("nothing_deleted", true) => " Rien n’est supprimé ni retiré pour cette ligne.",
+        ("create_missing_off", false) => " Creating missing cohorts is turned off.",
+        ("create_missing_off", true) => " La création des cohortes manquantes est désactivée.",
+        ("add_and_remove", false) => " the same member is added and removed.",
+        ("add_and_remove", true) => " le même membre est ajouté et retiré.",
+        ("cohort_deleted", false) => " the cohort is deleted there and changed here.",
+        ("cohort_deleted", true) => " la cohorte y est supprimée et modifiée ici.",
+        ("binding_settings", false) => " the same binding gets different settings.",
+        ("binding_settings", true) => " la même liaison reçoit des réglages différents.",
+        (_, false) => "",
+        (_, true) => "",
+    }
+}
+
+/// What a cell should have held, from an expectation key.
+fn expected(key: &str, lang: Lang) -> &'static str {
+    let fr = lang == Lang::Fr;
+    match (key, fr) {
+        ("id", false) => "a numeric id is expected",
+        ("id", true) => "un identifiant numérique est attendu",
+        ("date", false) => "a date is expected (YYYY-MM-DD, YYYY-MM-DD HH:MM, or a Unix timestamp)",
+        ("date", true) => {
+            "une date est attendue (AAAA-MM-JJ, AAAA-MM-JJ HH:MM, ou un horodatage Unix)"
+        }
+        ("date_order", false) => "the enrolment end is before its start",
+        ("date_order", true) => "la fin d’inscription précède son début",
+        ("component", false) => {
+            "a file can only create cohorts owned by cohortsync (or empty: by hand)"
+        }
+        ("component", true) => {
+            "un fichier ne peut créer que des cohortes gérées par cohortsync (ou vide : à la main)"
+        }
+        ("no_user_for_free", false) => "free empties the whole cohort, the user cell must be empty",
+        ("no_user_for_free", true) => {
+            "free vide toute la cohorte, la cellule utilisateur doit être vide"
+        }
+        (_, false) => "unexpected value",
+        (_, true) => "valeur inattendue",
+    }
+}
+
+/// The hint sentence: which option would fit.
+pub(crate) fn render_hint(hint: &Hint, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!(
+            "These values look like {}s: try the option {} = {}.",
+            hint.value, hint.option, hint.value
+        ),
+        Lang::Fr => format!(
+            "Ces valeurs ressemblent à des {} : essayez l’option {} = {}.",
+            hint.value, hint.option, hint.value
+        ),
+    }
+}

@@ -1,0 +1,297 @@
+//! Diagnostics: every problem found in a file is data, with a stable code, a line, a column,
+//! the offending value and a message in English or French.
+//!
+//! A [`Diagnostic`] stores its message parameters (`args`) rather than a rendered sentence,
+//! so the same report can be shown in either language without checking the file again.
+
+use serde::{Deserialize, Serialize};
+
+/// A user interface language for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// English.
+    #[default]
+    En,
+    /// French.
+    Fr,
+}
+
+/// How serious a diagnostic is. Any error blocks submission; warnings and infos do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Blocks submission.
+    Error,
+    /// Worth a look; does not block.
+    Warning,
+    /// For the record, e.g. a row that changes nothing.
+    Info,
+}
+
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $severity:ident;)*) => {
+        /// The stable code of a diagnostic, spelled in `snake_case` on the wire.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Code {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code as written in reports: `user_not_found`, …
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            /// The severity this code has unless a rule says otherwise.
+            pub fn default_severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The file has no header line.
+    EmptyFile = "empty_file", Error;
+    /// A column the file needs is not in the header.
+    MissingColumn = "missing_column", Error;
+    /// A header column this format does not know; it is ignored.
+    UnknownColumn = "unknown_column", Warning;
+    /// A column appears twice in the header.
+    DuplicateColumn = "duplicate_column", Error;
+    /// A row has a different number of cells than the header.
+    RaggedRow = "ragged_row", Error;
+    /// A quoted cell is never closed.
+    UnclosedQuote = "unclosed_quote", Error;
+    /// The file is not UTF-8 and was read as Windows-1252.
+    EncodingFallback = "encoding_fallback", Warning;
+    /// The header is of a format cohortsync does not read (yet).
+    UnsupportedFormat = "unsupported_format", Error;
+    /// The `cmd` cell is not a command of this format.
+    InvalidCommand = "invalid_command", Error;
+    /// A required cell is empty.
+    EmptyValue = "empty_value", Error;
+    /// A cell does not hold a value of the expected kind.
+    InvalidValue = "invalid_value", Error;
+    /// No user matches the identifier.
+    UserNotFound = "user_not_found", Error;
+    /// Several users match the identifier.
+    UserAmbiguous = "user_ambiguous", Error;
+    /// The user's account is suspended.
+    UserSuspended = "user_suspended", Warning;
+    /// No cohort matches the identifier.
+    CohortNotFound = "cohort_not_found", Error;
+    /// Several cohorts match the identifier (names are not unique).
+    CohortAmbiguous = "cohort_ambiguous", Error;
+    /// The cohort is owned by another system and is read-only here.
+    CohortProtected = "cohort_protected", Error;
+    /// Rows disagree about a cohort's name or idnumber, or an idnumber is taken.
+    CohortConflict = "cohort_conflict", Error;
+    /// The cohort cannot be deleted while a course binding uses it.
+    CohortInUse = "cohort_in_use", Error;
+    /// No course matches the identifier.
+    CourseNotFound = "course_not_found", Error;
+    /// Several courses match the identifier.
+    CourseAmbiguous = "course_ambiguous", Error;
+    /// No role matches the identifier.
+    RoleNotFound = "role_not_found", Error;
+    /// The course has no such group.
+    GroupNotFound = "group_not_found", Error;
+    /// The cohort is not bound to the course with that role.
+    BindingNotFound = "binding_not_found", Error;
+    /// The same row appears twice; the repeat is ignored.
+    DuplicateRow = "duplicate_row", Warning;
+    /// Two rows ask for opposite things.
+    ConflictingRows = "conflicting_rows", Error;
+    /// The user is already a member: nothing to do.
+    AlreadyMember = "already_member", Info;
+    /// The user is not a member: nothing to remove.
+    NotMember = "not_member", Info;
+    /// The site is already as the row says: nothing to do.
+    NoChange = "no_change", Info;
+    /// Full mode keeps the members of a hand-made cohort.
+    ManualCohortKept = "manual_cohort_kept", Info;
+    /// A safety limit is exceeded.
+    LimitExceeded = "limit_exceeded", Error;
+}
+
+/// A suggestion to change an option, shown after the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hint {
+    /// The option's name, as in the API and the command line: `user_identifier`, …
+    pub option: String,
+    /// The value that would fit this file.
+    pub value: String,
+}
+
+/// One problem (or note) about one place of a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    /// Physical line of the file where the record starts, from 1, as a text editor shows it.
+    pub line: u32,
+    /// The column's name in the header (lowercase), when the problem is in one cell.
+    pub column: Option<String>,
+    /// The cell's value (or the offending text), when there is one.
+    pub value: Option<String>,
+    /// The stable code.
+    pub code: Code,
+    /// Error, warning or info.
+    pub severity: Severity,
+    /// Message parameters (language-neutral: names, numbers, option values).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// An option that would fit this file better.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Hint>,
+}
+
+impl Diagnostic {
+    /// A diagnostic of `code` at `line`, with the code's usual severity.
+    pub fn new(code: Code, line: u32) -> Self {
+        Diagnostic {
+            line,
+            column: None,
+            value: None,
+            code,
+            severity: code.default_severity(),
+            args: Vec::new(),
+            hint: None,
+        }
+    }
+
+    /// Names the column.
+    pub fn column(mut self, column: impl Into<String>) -> Self {
+        self.column = Some(column.into());
+        self
+    }
+
+    /// Records the cell's value.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Adds a message parameter.
+    pub fn arg(mut self, arg: impl ToString) -> Self {
+        self.args.push(arg.to_string());
+        self
+    }
+
+    /// Suggests setting `option` to `value`.
+    pub fn hint(mut self, option: &str, value: &str) -> Self {
+        self.hint = Some(Hint {
+            option: option.to_owned(),
+            value: value.to_owned(),
+        });
+        self
+    }
+
+    /// Overrides the severity.
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// The message, in `lang`, including the hint if any.
+    pub fn message(&self, lang: Lang) -> String {
+        let mut text = crate::messages::render(self, lang);
+        if let Some(hint) = &self.hint {
+            text.push(' ');
+            text.push_str(&crate::messages::render_hint(hint, lang));
+        }
+        text
+    }
+
+    /// The diagnostic as shown to users and scripts: `{line, column, value, code,
+    /// severity, message}`.
+    pub fn to_view(&self, lang: Lang) -> DiagnosticView {
+        DiagnosticView {
+            line: self.line,
+            column: self.column.clone(),
+            value: self.value.clone(),
+            code: self.code,
+            severity: self.severity,
+            message: self.message(lang),
+        }
+    }
+}
+
+/// A diagnostic with its message rendered in one language: the JSON shape of reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiagnosticView {
+    /// Physical line where the record starts, from 1.
+    pub line: u32,
+    /// Column name, if the problem is in one cell.
+    pub column: Option<String>,
+    /// The cell's value, if any.
+    pub value: Option<String>,
+    /// Stable code.
+    pub code: Code,
+    /// Error, warning or info.
+    pub severity: Severity,
+    /// Human-readable message.
+    pub message: String,
+}
+
+/// Counts of diagnostics by severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Number of errors.
+    pub errors: usize,
+    /// Number of warnings.
+    pub warnings: usize,
+    /// Number of infos.
+    pub infos: usize,
+}
+
+impl Counts {
+    /// Counts `diagnostics` by severity.
+    pub fn of(diagnostics: &[Diagnostic]) -> Self {
+        let mut counts = Counts::default();
+        for diagnostic in diagnostics {
+            match diagnostic.severity {
+                Severity::Error => counts.errors += 1,
+                Severity::Warning => counts.warnings += 1,
+                Severity::Info => counts.infos += 1,
+            }
+        }
+        counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn codes_are_spelled_as_on_the_wire() {
+        for code in Code::ALL {
+            let json = serde_json::to_string(code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn every_code_has_a_message_in_both_languages() {
+        for &code in Code::ALL {
+            let diagnostic = Diagnostic::new(code, 3)
+                .column("userid")
+                .value("U1")
+                .arg("a")
+                .arg("b")
+                .arg("c");
+            let en = diagnostic.message(Lang::En);
+            let fr = diagnostic.message(Lang::Fr);
+            assert!(!en.is_empty() && !fr.is_empty(), "{code:?}");
+            assert_ne!(en, fr, "{code:?} is not translated");
+        }
+    }
+}
