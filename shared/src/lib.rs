@@ -17,6 +17,7 @@ pub mod decode;
 mod messages;
 pub mod options;
 pub mod report;
+pub mod snapshot;
 
 // The crate's tests also run compiled to wasm32, in headless Chromium (see README).
 #[cfg(all(test, target_arch = "wasm32"))]

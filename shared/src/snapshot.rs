@@ -1,0 +1,396 @@
+//! The snapshot: a copy of the site's directory that files are checked against.
+//!
+//! Its JSON form is the API's `GET /api/snapshot` body:
+//!
+//! ```json
+//! {"revision": 7,
+//!  "users": [{"id": 1, "username": "jdupont", "idnumber": "U0001", "email": "jean.dupont@univ.example",
+//!             "firstname": "Jean", "lastname": "Dupont", "suspended": false}],
+//!  "cohorts": [{"id": 1, "idnumber": "COH001", "name": "L2 Pharmacie", "description": "",
+//!               "visible": true, "component": "", "members": [1]}],
+//!  "courses": [{"id": 1, "shortname": "PHARMA-L2", "idnumber": "", "fullname": "Pharmacie L2"}],
+//!  "roles": [{"id": 5, "shortname": "student"}],
+//!  "groups": [{"id": 1, "course": 1, "name": "TD1", "idnumber": ""}],
+//!  "bindings": [{"id": 1, "course": 1, "cohort": 1, "role": 5, "group": null, "name": "", "status": "active"}]}
+//! ```
+//!
+//! Extra fields are ignored and missing optional fields take defaults.
+//!
+//! **Teacher variant.** A teacher's snapshot ([`Snapshot::for_teacher`]) carries no names,
+//! emails, usernames or idnumbers of users: each user has `hashes`, keyed hashes
+//! (HMAC-SHA-256, truncated to 128 bits, hex) of their normalised identifiers, and the
+//! snapshot carries the key in `user_hash_key`. A file's identifiers are hashed the same way
+//! and looked up, so the same validation runs on both variants. An offline copy on a shared
+//! computer is then not a directory dump: reading it needs a candidate identifier to test.
+
+use std::collections::HashMap;
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::options::UserIdentifier;
+
+/// A copy of the site at one revision.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Snapshot {
+    /// The site revision this copy was taken at.
+    pub revision: u64,
+    /// Present in a teacher's snapshot: the hex key users' identifiers are hashed with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_hash_key: Option<String>,
+    /// Users.
+    pub users: Vec<User>,
+    /// Cohorts with their members.
+    pub cohorts: Vec<Cohort>,
+    /// Courses.
+    pub courses: Vec<Course>,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// Course groups.
+    pub groups: Vec<Group>,
+    /// Cohort bindings (Moodle's cohort sync enrolment instances).
+    pub bindings: Vec<Binding>,
+}
+
+/// A user. In a teacher's snapshot the identifying fields are empty and `hashes` is set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct User {
+    /// Moodle user id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Institution id number.
+    pub idnumber: String,
+    /// Email address.
+    pub email: String,
+    /// First name.
+    pub firstname: String,
+    /// Last name.
+    pub lastname: String,
+    /// Whether the account is suspended.
+    pub suspended: bool,
+    /// Keyed hashes of the identifiers (teacher variant only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hashes: Option<UserHashes>,
+}
+
+/// Keyed hashes of a user's normalised identifiers; empty when the identifier is empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UserHashes {
+    /// Hash of the lowercased username.
+    pub username: String,
+    /// Hash of the trimmed idnumber.
+    pub idnumber: String,
+    /// Hash of the lowercased email.
+    pub email: String,
+}
+
+/// Who owns a cohort, from its `component`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// Empty component: made by hand. Files may add or remove members explicitly; full mode
+    /// and cleanup leave it alone.
+    Manual,
+    /// `cohortsync`: managed by files.
+    Cohortsync,
+    /// Any other component (`auth_ldap`…): read-only here.
+    Other,
+}
+
+/// The component of cohorts managed by files.
+pub const COHORTSYNC_COMPONENT: &str = "cohortsync";
+
+/// A cohort.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Cohort {
+    /// Moodle cohort id.
+    pub id: i64,
+    /// Id number, unique when set.
+    pub idnumber: String,
+    /// Name (not unique).
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Whether the cohort is visible.
+    pub visible: bool,
+    /// The category (context) it lives in; empty for the system context.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub category: String,
+    /// Owner component: empty (by hand), `cohortsync`, or another system's.
+    pub component: String,
+    /// Member user ids.
+    pub members: Vec<i64>,
+}
+
+impl Default for Cohort {
+    fn default() -> Self {
+        Cohort {
+            id: 0,
+            idnumber: String::new(),
+            name: String::new(),
+            description: String::new(),
+            visible: true,
+            category: String::new(),
+            component: String::new(),
+            members: Vec::new(),
+        }
+    }
+}
+
+impl Cohort {
+    /// Who owns this cohort.
+    pub fn owner(&self) -> Owner {
+        match self.component.as_str() {
+            "" => Owner::Manual,
+            COHORTSYNC_COMPONENT => Owner::Cohortsync,
+            _ => Owner::Other,
+        }
+    }
+}
+
+/// A course.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Course {
+    /// Moodle course id.
+    pub id: i64,
+    /// Short name, unique.
+    pub shortname: String,
+    /// Id number.
+    pub idnumber: String,
+    /// Full name.
+    pub fullname: String,
+}
+
+/// A role.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Role {
+    /// Moodle role id.
+    pub id: i64,
+    /// Short name: `student`, `teacher`, `editingteacher`…
+    pub shortname: String,
+}
+
+/// A group of a course.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Group {
+    /// Moodle group id.
+    pub id: i64,
+    /// The course it belongs to.
+    pub course: i64,
+    /// Name.
+    pub name: String,
+    /// Id number.
+    pub idnumber: String,
+}
+
+/// Whether a binding enrols its cohort's members.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BindingStatus {
+    /// Members are enrolled and can access the course.
+    #[default]
+    Active,
+    /// The enrolment instance is disabled: members keep enrolments but lose access.
+    Disabled,
+}
+
+/// A cohort bound to a course (Moodle's cohort sync enrolment instance).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Binding {
+    /// Instance id.
+    pub id: i64,
+    /// Course id.
+    pub course: i64,
+    /// Cohort id.
+    pub cohort: i64,
+    /// Role id given to members.
+    pub role: i64,
+    /// Group members are put in, if any.
+    pub group: Option<i64>,
+    /// Custom instance name.
+    pub name: String,
+    /// Active or disabled.
+    pub status: BindingStatus,
+    /// Enrolment start (Unix time), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolstart: Option<i64>,
+    /// Enrolment end (Unix time), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolend: Option<i64>,
+}
+
+/// Normalises a user identifier the way lookups compare it: trimmed; usernames and emails
+/// lowercased (Moodle stores usernames lowercased; email domains are case-insensitive and
+/// people type them in any case).
+pub fn normalise_user_key(kind: UserIdentifier, value: &str) -> String {
+    let value = value.trim();
+    match kind {
+        UserIdentifier::Username | UserIdentifier::Email => value.to_lowercase(),
+        UserIdentifier::Id | UserIdentifier::Idnumber => value.to_owned(),
+    }
+}
+
+/// The keyed hash of a normalised identifier, as stored in a teacher's snapshot.
+pub fn hash_user_key(key: &[u8], kind: UserIdentifier, normalised: &str) -> String {
+    // Any key length is valid for HMAC.
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(kind.as_str().as_bytes());
+    mac.update(b"\0");
+    mac.update(normalised.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+impl Snapshot {
+    /// Parses the JSON form.
+    pub fn from_json(json: &[u8]) -> Result<Snapshot, serde_json::Error> {
+        serde_json::from_slice(json)
+    }
+
+    /// The teacher variant: users keep their id and suspension, and get keyed hashes of
+    /// their identifiers instead of names, emails, usernames and idnumbers. `key` is the
+    /// site's secret for this purpose (the server chooses it; it is not a password).
+    pub fn for_teacher(&self, key: &[u8]) -> Snapshot {
+        let hash = |kind, value: &str| {
+            if value.trim().is_empty() {
+                String::new()
+            } else {
+                hash_user_key(key, kind, &normalise_user_key(kind, value))
+            }
+        };
+        let users = self
+            .users
+            .iter()
+            .map(|user| User {
+                id: user.id,
+                suspended: user.suspended,
+                hashes: Some(UserHashes {
+                    username: hash(UserIdentifier::Username, &user.username),
+                    idnumber: hash(UserIdentifier::Idnumber, &user.idnumber),
+                    email: hash(UserIdentifier::Email, &user.email),
+                }),
+                ..User::default()
+            })
+            .collect();
+        Snapshot {
+            user_hash_key: Some(key.iter().map(|b| format!("{b:02x}")).collect()),
+            users,
+            ..self.clone()
+        }
+    }
+
+    /// Whether this is a teacher's (hashed) snapshot.
+    pub fn is_hashed(&self) -> bool {
+        self.user_hash_key.is_some()
+    }
+}
+
+/// Users looked up by one identifier.
+#[derive(Debug)]
+pub(crate) struct UserLookup {
+    kind: UserIdentifier,
+    key: Option<Vec<u8>>,
+    by_key: HashMap<String, Vec<usize>>,
+}
+
+impl UserLookup {
+    /// Indexes `snapshot`'s users by `kind`.
+    pub(crate) fn new(snapshot: &Snapshot, kind: UserIdentifier) -> Self {
+        let key = snapshot.user_hash_key.as_deref().and_then(hex_decode);
+        let mut by_key: HashMap<String, Vec<usize>> = HashMap::with_capacity(snapshot.users.len());
+        for (index, user) in snapshot.users.iter().enumerate() {
+            let stored = match (kind, &user.hashes) {
+                (UserIdentifier::Id, _) => user.id.to_string(),
+                (UserIdentifier::Username, Some(h)) => h.username.clone(),
+                (UserIdentifier::Idnumber, Some(h)) => h.idnumber.clone(),
+                (UserIdentifier::Email, Some(h)) => h.email.clone(),
+                (UserIdentifier::Username, None) => normalise_user_key(kind, &user.username),
+                (UserIdentifier::Idnumber, None) => normalise_user_key(kind, &user.idnumber),
+                (UserIdentifier::Email, None) => normalise_user_key(kind, &user.email),
+            };
+            if !stored.is_empty() {
+                by_key.entry(stored).or_default().push(index);
+            }
+        }
+        UserLookup { kind, key, by_key }
+    }
+
+    /// The indexes of the users whose identifier is `value` (normalised, hashed if needed).
+    pub(crate) fn find(&self, value: &str) -> &[usize] {
+        let normalised = normalise_user_key(self.kind, value);
+        let probe = match (&self.key, self.kind) {
+            (
+                Some(key),
+                UserIdentifier::Username | UserIdentifier::Idnumber | UserIdentifier::Email,
+            ) => hash_user_key(key, self.kind, &normalised),
+            _ => normalised,
+        };
+        self.by_key.get(&probe).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    const EXAMPLE: &str = r#"{"revision": 7, "users": [{"id": 1, "username": "jdupont", "idnumber": "U0001", "email": "jean.dupont@univ.example", "firstname": "Jean", "lastname": "Dupont", "suspended": false}], "cohorts": [{"id": 1, "idnumber": "COH001", "name": "L2 Pharmacie", "description": "", "visible": true, "component": "", "members": [1]}], "courses": [{"id": 1, "shortname": "PHARMA-L2", "idnumber": "", "fullname": "Pharmacie L2"}], "roles": [{"id": 5, "shortname": "student"}], "groups": [{"id": 1, "course": 1, "name": "TD1", "idnumber": ""}], "bindings": [{"id": 1, "course": 1, "cohort": 1, "role": 5, "group": null, "name": "", "status": "active"}]}"#;
+
+    #[test]
+    fn the_documented_json_shape_parses() {
+        let snapshot = Snapshot::from_json(EXAMPLE.as_bytes()).unwrap();
+        assert_eq!(snapshot.revision, 7);
+        assert_eq!(snapshot.users[0].email, "jean.dupont@univ.example");
+        assert_eq!(snapshot.cohorts[0].members, [1]);
+        assert_eq!(snapshot.cohorts[0].owner(), Owner::Manual);
+        assert_eq!(snapshot.bindings[0].status, BindingStatus::Active);
+        assert_eq!(snapshot.groups[0].name, "TD1");
+    }
+
+    #[test]
+    fn missing_optional_fields_default_and_extra_fields_are_ignored() {
+        let snapshot = Snapshot::from_json(
+            br#"{"revision": 1, "cohorts": [{"id": 3, "name": "X", "extra": 1}], "future": []}"#,
+        )
+        .unwrap();
+        assert!(snapshot.cohorts[0].visible);
+        assert!(snapshot.users.is_empty());
+    }
+
+    #[test]
+    fn teacher_snapshot_has_no_names_or_emails_but_finds_users() {
+        let snapshot = Snapshot::from_json(EXAMPLE.as_bytes()).unwrap();
+        let teacher = snapshot.for_teacher(b"site secret");
+        let json = serde_json::to_string(&teacher).unwrap();
+        for secret in ["jdupont", "U0001", "jean.dupont", "Jean", "Dupont"] {
+            assert!(!json.contains(secret), "{secret} leaks: {json}");
+        }
+        let by_email = UserLookup::new(&teacher, UserIdentifier::Email);
+        assert_eq!(by_email.find(" Jean.Dupont@UNIV.example "), [0]);
+        assert!(by_email.find("someone@else").is_empty());
+        let by_idnumber = UserLookup::new(&teacher, UserIdentifier::Idnumber);
+        assert_eq!(by_idnumber.find("U0001"), [0]);
+        assert!(by_idnumber.find("u0001").is_empty());
+    }
+}
