@@ -13,11 +13,18 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod check;
 pub mod decode;
+pub mod formats;
 mod messages;
 pub mod options;
+pub mod plan;
 pub mod report;
+mod rules;
 pub mod snapshot;
+
+pub use check::{Checked, Report, check};
+pub use plan::apply;
 
 // The crate's tests also run compiled to wasm32, in headless Chromium (see README).
 #[cfg(all(test, target_arch = "wasm32"))]

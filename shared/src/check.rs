@@ -1,0 +1,195 @@
+//! The one entry point: bytes, snapshot and options in; report and changeset out.
+
+use serde::{Deserialize, Serialize};
+
+use crate::decode::{Delimiter, Encoding};
+use crate::options::Options;
+use crate::plan::{Changeset, FileKind, Totals};
+use crate::report::{Counts, Diagnostic, DiagnosticView, Lang, Severity};
+use crate::rules::{self, Site};
+use crate::snapshot::Snapshot;
+
+/// What checking a file found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The kind of file, when recognised.
+    pub kind: Option<FileKind>,
+    /// The encoding it was read with.
+    pub encoding: Option<Encoding>,
+    /// Its delimiter.
+    pub delimiter: Option<Delimiter>,
+    /// Data rows (comments and blank lines excluded).
+    pub rows: usize,
+    /// Problems and notes, by line.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    /// Whether any diagnostic is an error (the file cannot be submitted).
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+
+    /// Counts by severity.
+    pub fn counts(&self) -> Counts {
+        Counts::of(&self.diagnostics)
+    }
+}
+
+/// A report and, when it has no errors, the changeset the file asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    /// What was found.
+    pub report: Report,
+    /// The plan; `None` when the report has errors.
+    pub changeset: Option<Changeset>,
+}
+
+/// Checks a file against a snapshot and plans it.
+///
+/// Never panics and never fails: every problem of the file is a diagnostic in the report.
+///
+/// ```
+/// use cohortsync_shared::check::check;
+/// use cohortsync_shared::options::Options;
+/// use cohortsync_shared::snapshot::{Snapshot, User};
+///
+/// let snapshot = Snapshot {
+///     users: vec![User { id: 1, idnumber: "U0001".into(), ..User::default() }],
+///     ..Snapshot::default()
+/// };
+/// let file = b"cmd;cname;userid;cidnumber\nadd;L2 Pharmacie;U0001;COH001\ndel;L2 Pharmacie;U0404;COH001\n";
+/// let checked = check(file, &snapshot, &Options::default());
+/// let codes: Vec<_> = checked.report.diagnostics.iter().map(|d| (d.line, d.code.as_str())).collect();
+/// assert_eq!(codes, [(3, "user_not_found")]);
+/// assert!(checked.changeset.is_none());
+/// ```
+pub fn check(bytes: &[u8], snapshot: &Snapshot, options: &Options) -> Checked {
+    let mut diagnostics = Vec::new();
+    let mut report = Report {
+        kind: None,
+        encoding: None,
+        delimiter: None,
+        rows: 0,
+        diagnostics: Vec::new(),
+    };
+    let Some(table) =
+        crate::decode::decode(bytes, options.encoding, options.delimiter, &mut diagnostics)
+    else {
+        report.diagnostics = diagnostics;
+        return Checked {
+            report,
+            changeset: None,
+        };
+    };
+    report.encoding = Some(table.encoding);
+    report.delimiter = Some(table.delimiter);
+    report.rows = table.rows.len();
+    let Some((kind, columns)) = crate::formats::recognise(&table, &mut diagnostics) else {
+        report.diagnostics = sorted(diagnostics);
+        return Checked {
+            report,
+            changeset: None,
+        };
+    };
+    report.kind = Some(kind);
+    let rows = crate::formats::well_formed_rows(&table, &mut diagnostics);
+    let site = Site::new(snapshot);
+    let planned = match kind {
+        FileKind::Cohorts => rules::cohorts::plan(
+            &rows,
+            &columns,
+            table.header_line,
+            &site,
+            options,
+            &mut diagnostics,
+        ),
+        FileKind::Bindings => {
+            rules::bindings::plan(&rows, &columns, &site, options, &mut diagnostics)
+        }
+    };
+    rules::limits::check(
+        table.rows.len(),
+        planned.removals,
+        planned.members_before,
+        options,
+        table.header_line,
+        &mut diagnostics,
+    );
+    report.diagnostics = sorted(diagnostics);
+    let changeset = (!report.has_errors()).then(|| Changeset {
+        base_revision: snapshot.revision,
+        operations: planned.operations,
+        effects: planned.effects,
+    });
+    Checked { report, changeset }
+}
+
+/// By line; within a line, in the order the rules found them.
+fn sorted(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics.sort_by_key(|d| d.line);
+    diagnostics
+}
+
+/// The JSON answer of a check, for scripts and the API: `{"ok", "kind", "encoding",
+/// "delimiter", "diagnostics", "summary", "changeset"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckOutput {
+    /// No errors: the file can be submitted.
+    pub ok: bool,
+    /// `cohorts` or `bindings`, when recognised.
+    pub kind: Option<FileKind>,
+    /// Encoding read.
+    pub encoding: Option<Encoding>,
+    /// Delimiter used.
+    pub delimiter: Option<Delimiter>,
+    /// Diagnostics with messages in the chosen language.
+    pub diagnostics: Vec<DiagnosticView>,
+    /// Counts.
+    pub summary: Summary,
+    /// The plan, when the file has no errors.
+    pub changeset: Option<Changeset>,
+}
+
+/// Counts of rows, diagnostics and planned changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Data rows.
+    pub rows: usize,
+    /// Diagnostics by severity.
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Planned changes by type (zero when the file has errors).
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+impl Checked {
+    /// The JSON answer, with messages in `lang`.
+    pub fn to_output(&self, lang: Lang) -> CheckOutput {
+        CheckOutput {
+            ok: !self.report.has_errors(),
+            kind: self.report.kind,
+            encoding: self.report.encoding,
+            delimiter: self.report.delimiter,
+            diagnostics: self
+                .report
+                .diagnostics
+                .iter()
+                .map(|d| d.to_view(lang))
+                .collect(),
+            summary: Summary {
+                rows: self.report.rows,
+                counts: self.report.counts(),
+                totals: self
+                    .changeset
+                    .as_ref()
+                    .map(Changeset::totals)
+                    .unwrap_or_default(),
+            },
+            changeset: self.changeset.clone(),
+        }
+    }
+}

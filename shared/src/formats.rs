@@ -1,0 +1,145 @@
+//! The file kinds cohortsync reads, recognised from the header, and their columns.
+
+use std::collections::HashMap;
+
+use crate::decode::Table;
+use crate::plan::FileKind;
+use crate::report::{Code, Diagnostic};
+
+/// Columns of the cohort file (tool_sync format).
+pub const COHORT_COLUMNS: &[&str] = &[
+    "cmd",
+    "userid",
+    "cid",
+    "cname",
+    "cidnumber",
+    "cdescription",
+    "ccatcontext",
+    "component",
+];
+
+/// Columns of the course binding file (tool_sync format).
+pub const BINDING_COLUMNS: &[&str] = &[
+    "cmd",
+    "cohort",
+    "course",
+    "role",
+    "makegroup",
+    "enrolstart",
+    "enrolend",
+];
+
+/// Where each known column is in a file's header.
+#[derive(Debug, Clone)]
+pub(crate) struct Columns {
+    positions: HashMap<&'static str, usize>,
+}
+
+impl Columns {
+    /// The position of `name`, if the header has it.
+    pub(crate) fn get(&self, name: &str) -> Option<usize> {
+        self.positions.get(name).copied()
+    }
+
+    /// Whether the header has `name`.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.positions.contains_key(name)
+    }
+}
+
+/// Recognises the kind of file from its header; reports duplicate and unknown columns.
+/// `None` when the file is not of a supported kind (the reason is in `diagnostics`).
+pub(crate) fn recognise(
+    table: &Table,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<(FileKind, Columns)> {
+    let header = &table.header;
+    let line = table.header_line;
+    let has = |name: &str| header.iter().any(|h| h == name);
+    let kind = if has("course") && has("cohort") {
+        FileKind::Bindings
+    } else if has("username") && header.iter().any(|h| is_numbered_cohort_column(h)) {
+        diagnostics.push(Diagnostic::new(Code::UnsupportedFormat, line).arg("moodle_user_upload"));
+        return None;
+    } else if ["userid", "cid", "cname", "cidnumber"]
+        .iter()
+        .any(|c| has(c))
+    {
+        FileKind::Cohorts
+    } else if has("name")
+        && ["idnumber", "description", "category", "context", "visible"]
+            .iter()
+            .any(|c| has(c))
+    {
+        diagnostics
+            .push(Diagnostic::new(Code::UnsupportedFormat, line).arg("moodle_cohort_upload"));
+        return None;
+    } else {
+        diagnostics.push(Diagnostic::new(Code::UnsupportedFormat, line).value(header.join(",")));
+        return None;
+    };
+    let known = match kind {
+        FileKind::Cohorts => COHORT_COLUMNS,
+        FileKind::Bindings => BINDING_COLUMNS,
+    };
+    let mut positions = HashMap::new();
+    let mut ok = true;
+    for (index, name) in header.iter().enumerate() {
+        if name.is_empty() {
+            continue; // a trailing delimiter in the header: an unnamed column, ignored
+        }
+        match known.iter().find(|k| **k == name) {
+            Some(known) => {
+                if let Some(first) = positions.insert(*known, index) {
+                    positions.insert(*known, first);
+                    diagnostics.push(
+                        Diagnostic::new(Code::DuplicateColumn, line)
+                            .column(name.as_str())
+                            .arg(first + 1),
+                    );
+                    ok = false;
+                }
+            }
+            None => {
+                diagnostics.push(Diagnostic::new(Code::UnknownColumn, line).column(name.as_str()))
+            }
+        }
+    }
+    ok.then_some((kind, Columns { positions }))
+}
+
+fn is_numbered_cohort_column(name: &str) -> bool {
+    name.strip_prefix("cohort")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Reports rows whose number of cells differs from the header's and returns the others.
+/// Extra cells that are empty (a trailing delimiter) are fine.
+pub(crate) fn well_formed_rows<'t>(
+    table: &'t Table,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<&'t crate::decode::Row> {
+    let width = table.header.len();
+    let named = table
+        .header
+        .iter()
+        .rposition(|h| !h.is_empty())
+        .map_or(0, |i| i + 1);
+    table
+        .rows
+        .iter()
+        .filter(|row| {
+            let fits = row.len() >= named
+                && (row.len() <= width
+                    || (width..row.len()).all(|i| row.cell(i).trim().is_empty()));
+            if !fits {
+                diagnostics.push(
+                    Diagnostic::new(Code::RaggedRow, row.line)
+                        .arg(row.len())
+                        .arg(width),
+                );
+            }
+            fits
+        })
+        .collect()
+}

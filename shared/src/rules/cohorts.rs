@@ -1,0 +1,647 @@
+//! Rules of the cohort file (tool_sync format): `cmd` add/del/free, `userid`, the cohort key
+//! (`cid`, or the column the cohort identifier option names), `cname`, `cidnumber`,
+//! `cdescription`, `ccatcontext`, `component`.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Site, UserMatch, Users, cell};
+use crate::decode::Row;
+use crate::formats::Columns;
+use crate::options::{CohortIdentifier, Mode, Options, UnenrolAction};
+use crate::plan::{Effect, Operation, Ref, Step};
+use crate::report::{Code, Diagnostic};
+use crate::snapshot::{BindingStatus, COHORTSYNC_COMPONENT, Owner};
+
+/// What the cohort rules planned, with the figures the limits need.
+#[derive(Debug, Default)]
+pub(crate) struct Planned {
+    pub(crate) operations: Vec<Step>,
+    pub(crate) effects: Vec<Effect>,
+    /// Memberships that end (removed members, members of deleted cohorts).
+    pub(crate) removals: u64,
+    /// Members, before the file, of the existing cohorts it adds members to.
+    pub(crate) members_before: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    Add,
+    Del,
+    Free,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Target {
+    Existing(usize),
+    New(u32),
+}
+
+#[derive(Debug)]
+struct NewCohort {
+    line: u32,
+    idnumber: String,
+    name: String,
+    description: String,
+    category: String,
+}
+
+/// Everything the rows say about one cohort.
+#[derive(Debug, Default)]
+struct Requests {
+    first_line: u32,
+    adds: Vec<(usize, u32)>,
+    dels: Vec<(usize, u32)>,
+    free: Option<u32>,
+    delete: Option<u32>,
+    /// name, idnumber, description: first non-empty value and its line.
+    meta: [Option<(String, u32)>; 3],
+}
+
+const META_FIELDS: [(&str, &str); 3] = [
+    ("cname", "name"),
+    ("cidnumber", "idnumber"),
+    ("cdescription", "description"),
+];
+
+pub(crate) fn plan(
+    rows: &[&Row],
+    columns: &Columns,
+    header_line: u32,
+    site: &Site<'_>,
+    options: &Options,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Planned {
+    let identifier = options.cohort_identifier;
+    let key_column = match identifier {
+        CohortIdentifier::Id => "cid",
+        CohortIdentifier::Idnumber => "cidnumber",
+        CohortIdentifier::Name => "cname",
+    };
+    let cid = columns.get("cid");
+    let key = columns.get(key_column);
+    if cid.is_none() && key.is_none() {
+        diagnostics.push(
+            Diagnostic::new(Code::MissingColumn, header_line)
+                .column(key_column)
+                .arg("cohort_key"),
+        );
+        return Planned::default();
+    }
+    let users = Users::new(site.snapshot, options.user_identifier);
+    let user_column = columns.get("userid");
+
+    let mut order: Vec<Target> = Vec::new();
+    let mut requests: HashMap<Target, Requests> = HashMap::new();
+    let mut new_cohorts: Vec<NewCohort> = Vec::new();
+    let mut new_by_key: HashMap<String, u32> = HashMap::new();
+    let mut pairs: HashMap<(Target, usize), (Command, u32)> = HashMap::new();
+
+    for row in rows {
+        let line = row.line;
+        let command = match cell(row, columns.get("cmd")).to_ascii_lowercase().as_str() {
+            "" | "add" => Command::Add,
+            "del" => Command::Del,
+            "free" => Command::Free,
+            _ => {
+                let value = cell(row, columns.get("cmd"));
+                diagnostics.push(
+                    Diagnostic::new(Code::InvalidCommand, line)
+                        .column("cmd")
+                        .value(value)
+                        .arg("add, del, free"),
+                );
+                continue;
+            }
+        };
+        let (column, value) = match cell(row, cid) {
+            "" => (key_column, cell(row, key)),
+            value => ("cid", value),
+        };
+        if value.is_empty() {
+            diagnostics.push(
+                Diagnostic::new(Code::EmptyValue, line)
+                    .column(key_column)
+                    .arg("cohort_key"),
+            );
+            continue;
+        }
+        if identifier == CohortIdentifier::Id && value.parse::<i64>().is_err() {
+            let better = site
+                .cohort_identifier_hint(identifier, value)
+                .unwrap_or(CohortIdentifier::Name);
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidValue, line)
+                    .column(column)
+                    .value(value)
+                    .arg("id")
+                    .hint("cohort_identifier", better.as_str()),
+            );
+            continue;
+        }
+
+        // Which cohort the row is about.
+        let target = match site.find_cohorts(identifier, value).as_slice() {
+            [one] => Target::Existing(*one),
+            [] => match new_by_key.get(value) {
+                Some(&new) => Target::New(new),
+                None if command == Command::Add
+                    && options.create_missing
+                    && identifier != CohortIdentifier::Id =>
+                {
+                    let (name, idnumber) = match identifier {
+                        CohortIdentifier::Name => (
+                            value.to_owned(),
+                            cell(row, columns.get("cidnumber")).to_owned(),
+                        ),
+                        _ => (cell(row, columns.get("cname")).to_owned(), value.to_owned()),
+                    };
+                    if name.is_empty() {
+                        diagnostics.push(
+                            Diagnostic::new(Code::EmptyValue, line)
+                                .column("cname")
+                                .arg("new_cohort_name"),
+                        );
+                        continue;
+                    }
+                    if let [taken, ..] = site
+                        .find_cohorts(CohortIdentifier::Idnumber, &idnumber)
+                        .as_slice()
+                    {
+                        diagnostics.push(
+                            Diagnostic::new(Code::CohortConflict, line)
+                                .column("cidnumber")
+                                .value(idnumber.as_str())
+                                .arg("taken")
+                                .arg("idnumber")
+                                .arg(&site.cohort(*taken).name),
+                        );
+                        continue;
+                    }
+                    let component = cell(row, columns.get("component"));
+                    if !component.is_empty() && component != COHORTSYNC_COMPONENT {
+                        diagnostics.push(
+                            Diagnostic::new(Code::InvalidValue, line)
+                                .column("component")
+                                .value(component)
+                                .arg("component"),
+                        );
+                        continue;
+                    }
+                    let new = new_cohorts.len() as u32;
+                    new_cohorts.push(NewCohort {
+                        line,
+                        idnumber,
+                        name,
+                        description: cell(row, columns.get("cdescription")).to_owned(),
+                        category: cell(row, columns.get("ccatcontext")).to_owned(),
+                    });
+                    new_by_key.insert(value.to_owned(), new);
+                    Target::New(new)
+                }
+                None => {
+                    let reason = match command {
+                        Command::Del | Command::Free => "nothing_deleted",
+                        Command::Add if !options.create_missing => "create_missing_off",
+                        Command::Add => "",
+                    };
+                    let mut d = Diagnostic::new(Code::CohortNotFound, line)
+                        .column(column)
+                        .value(value)
+                        .arg(identifier.as_str())
+                        .arg(reason);
+                    if let Some(better) = site.cohort_identifier_hint(identifier, value) {
+                        d = d.hint("cohort_identifier", better.as_str());
+                    }
+                    diagnostics.push(d);
+                    continue;
+                }
+            },
+            many => {
+                diagnostics.push(
+                    Diagnostic::new(Code::CohortAmbiguous, line)
+                        .column(column)
+                        .value(value)
+                        .arg(identifier.as_str())
+                        .arg(many.len()),
+                );
+                continue;
+            }
+        };
+        if let Target::Existing(index) = target {
+            let cohort = site.cohort(index);
+            if cohort.owner() == Owner::Other {
+                diagnostics.push(
+                    Diagnostic::new(Code::CohortProtected, line)
+                        .column(column)
+                        .value(value)
+                        .arg(&cohort.name)
+                        .arg(&cohort.component),
+                );
+                continue;
+            }
+        }
+        let request = requests.entry(target).or_insert_with(|| {
+            order.push(target);
+            Requests {
+                first_line: line,
+                ..Requests::default()
+            }
+        });
+
+        // Rows about one cohort must agree on its name, idnumber and description.
+        if command == Command::Add {
+            for (slot, (field_column, field)) in META_FIELDS.iter().enumerate() {
+                let given = cell(row, columns.get(field_column));
+                if given.is_empty() || *field_column == column {
+                    continue;
+                }
+                match &request.meta[slot] {
+                    Some((first, first_line)) if first != given => diagnostics.push(
+                        Diagnostic::new(Code::CohortConflict, line)
+                            .column(*field_column)
+                            .value(given)
+                            .arg("disagree")
+                            .arg(field)
+                            .arg(first)
+                            .arg(first_line),
+                    ),
+                    Some(_) => {}
+                    None => request.meta[slot] = Some((given.to_owned(), line)),
+                }
+            }
+        }
+
+        let user_value = cell(row, user_column);
+        if user_value.is_empty() {
+            match command {
+                Command::Add => {}
+                Command::Del => request.delete = request.delete.or(Some(line)),
+                Command::Free => request.free = request.free.or(Some(line)),
+            }
+            continue;
+        }
+        if command == Command::Free {
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidValue, line)
+                    .column("userid")
+                    .value(user_value)
+                    .arg("no_user_for_free"),
+            );
+            continue;
+        }
+        let found = users.find(user_value);
+        if let Some(problem) = users.problem(&found, line, "userid", user_value) {
+            diagnostics.push(problem);
+            continue;
+        }
+        let UserMatch::Found(user) = found else {
+            continue;
+        };
+        match pairs.get(&(target, user)) {
+            Some(&(first_command, first_line)) if first_command == command => {
+                diagnostics.push(
+                    Diagnostic::new(Code::DuplicateRow, line)
+                        .column("userid")
+                        .value(user_value)
+                        .arg(first_line),
+                );
+                continue;
+            }
+            Some(&(_, first_line)) => {
+                diagnostics.push(
+                    Diagnostic::new(Code::ConflictingRows, line)
+                        .column("userid")
+                        .value(user_value)
+                        .arg(first_line)
+                        .arg("add_and_remove"),
+                );
+                continue;
+            }
+            None => {
+                pairs.insert((target, user), (command, line));
+            }
+        }
+        if command == Command::Add && site.user(user).suspended {
+            diagnostics.push(
+                Diagnostic::new(Code::UserSuspended, line)
+                    .column("userid")
+                    .value(user_value),
+            );
+        }
+        match command {
+            Command::Add => request.adds.push((user, line)),
+            Command::Del => request.dels.push((user, line)),
+            Command::Free => unreachable!("free rows with a user were refused above"),
+        }
+    }
+
+    let mut planned = Planned::default();
+    let mut emptied: HashSet<i64> = HashSet::new();
+    for target in order {
+        let request = &requests[&target];
+        match target {
+            Target::New(new) => {
+                plan_new(new, &new_cohorts[new as usize], request, site, &mut planned)
+            }
+            Target::Existing(index) => {
+                if let Some(delete_line) = request.delete {
+                    if let Some(&(_, other)) = request.adds.iter().chain(&request.dels).next() {
+                        diagnostics.push(
+                            Diagnostic::new(Code::ConflictingRows, other)
+                                .arg(delete_line)
+                                .arg("cohort_deleted"),
+                        );
+                        continue;
+                    }
+                }
+                let ends_empty =
+                    plan_existing(index, request, site, options, diagnostics, &mut planned);
+                if ends_empty {
+                    emptied.insert(site.cohort(index).id);
+                }
+            }
+        }
+    }
+    if options.cleanup_empty {
+        plan_cleanup(site, &requests, &emptied, &mut planned);
+    }
+    planned
+}
+
+fn plan_new(
+    new: u32,
+    cohort: &NewCohort,
+    request: &Requests,
+    site: &Site<'_>,
+    planned: &mut Planned,
+) {
+    let description = request.meta[2]
+        .as_ref()
+        .map_or(cohort.description.clone(), |(d, _)| d.clone());
+    planned.operations.push(Step {
+        line: Some(cohort.line),
+        op: Operation::CreateCohort {
+            cohort: new,
+            idnumber: cohort.idnumber.clone(),
+            name: cohort.name.clone(),
+            description,
+            category: cohort.category.clone(),
+            component: COHORTSYNC_COMPONENT.to_owned(),
+        },
+    });
+    for &(user, line) in &request.adds {
+        let user = site.user(user).id;
+        planned.operations.push(Step {
+            line: Some(line),
+            op: Operation::AddMember {
+                cohort: Ref::New { new },
+                user,
+            },
+        });
+    }
+}
+
+/// Plans the rows about one existing cohort; returns whether it ends with no members.
+fn plan_existing(
+    index: usize,
+    request: &Requests,
+    site: &Site<'_>,
+    options: &Options,
+    diagnostics: &mut Vec<Diagnostic>,
+    planned: &mut Planned,
+) -> bool {
+    let cohort = site.cohort(index);
+    let members: HashSet<i64> = cohort.members.iter().copied().collect();
+
+    if let Some(line) = request.delete {
+        let courses: Vec<&str> = site
+            .bindings_of(cohort.id)
+            .filter_map(|b| site.snapshot.courses.iter().find(|c| c.id == b.course))
+            .map(|c| c.shortname.as_str())
+            .collect();
+        if !courses.is_empty() {
+            diagnostics.push(
+                Diagnostic::new(Code::CohortInUse, line)
+                    .arg(&cohort.name)
+                    .arg(courses.join(", ")),
+            );
+            return false;
+        }
+        planned.removals += members.len() as u64;
+        planned.operations.push(Step {
+            line: Some(line),
+            op: Operation::DeleteCohort { cohort: cohort.id },
+        });
+        return false;
+    }
+
+    // Name, idnumber and description: only non-empty values that differ change anything.
+    let value = |slot: usize, current: &str| {
+        request.meta[slot]
+            .as_ref()
+            .filter(|(v, _)| v != current)
+            .map(|(v, line)| (v.clone(), *line))
+    };
+    let name = value(0, &cohort.name);
+    let mut idnumber = value(1, &cohort.idnumber);
+    if let Some((wanted, line)) = &idnumber
+        && let Some(other) = site
+            .find_cohorts(CohortIdentifier::Idnumber, wanted)
+            .into_iter()
+            .find(|&i| i != index)
+    {
+        diagnostics.push(
+            Diagnostic::new(Code::CohortConflict, *line)
+                .column("cidnumber")
+                .value(wanted.as_str())
+                .arg("taken")
+                .arg("idnumber")
+                .arg(&site.cohort(other).name),
+        );
+        idnumber = None;
+    }
+    let description = value(2, &cohort.description);
+    if name.is_some() || idnumber.is_some() || description.is_some() {
+        let line = [&name, &idnumber, &description]
+            .iter()
+            .filter_map(|v| v.as_ref().map(|(_, l)| *l))
+            .min();
+        planned.operations.push(Step {
+            line,
+            op: Operation::UpdateCohort {
+                cohort: cohort.id,
+                name: name.map(|(v, _)| v),
+                idnumber: idnumber.map(|(v, _)| v),
+                description: description.map(|(v, _)| v),
+            },
+        });
+    }
+
+    let mut kept: HashSet<i64> = HashSet::new();
+    for &(user, line) in &request.adds {
+        let user = site.user(user).id;
+        kept.insert(user);
+        if members.contains(&user) {
+            diagnostics.push(
+                Diagnostic::new(Code::AlreadyMember, line)
+                    .column("userid")
+                    .arg(&cohort.name),
+            );
+        } else {
+            planned.operations.push(Step {
+                line: Some(line),
+                op: Operation::AddMember {
+                    cohort: Ref::Existing(cohort.id),
+                    user,
+                },
+            });
+            enrol_effects(site, cohort.id, user, &mut planned.effects);
+        }
+    }
+    let mut removed: HashSet<i64> = HashSet::new();
+    for &(user, line) in &request.dels {
+        let user = site.user(user).id;
+        if members.contains(&user) {
+            removed.insert(user);
+            remove(
+                site,
+                cohort.id,
+                user,
+                Some(line),
+                options.unenrol_action,
+                planned,
+            );
+        } else {
+            diagnostics.push(
+                Diagnostic::new(Code::NotMember, line)
+                    .column("userid")
+                    .arg(&cohort.name),
+            );
+        }
+    }
+
+    let full = options.mode == Mode::Full && !request.adds.is_empty();
+    if full {
+        planned.members_before += members.len() as u64;
+    }
+    let mut absent: Vec<i64> = members
+        .iter()
+        .copied()
+        .filter(|m| !kept.contains(m) && !removed.contains(m))
+        .collect();
+    absent.sort_unstable();
+    if request.free.is_some() || (full && cohort.owner() == Owner::Cohortsync) {
+        for &user in &absent {
+            remove(
+                site,
+                cohort.id,
+                user,
+                request.free,
+                options.unenrol_action,
+                planned,
+            );
+        }
+        absent.clear();
+    } else if full && cohort.owner() == Owner::Manual && !absent.is_empty() {
+        diagnostics.push(
+            Diagnostic::new(Code::ManualCohortKept, request.first_line)
+                .arg(&cohort.name)
+                .arg(absent.len()),
+        );
+    }
+    kept.len() + absent.len() == 0
+}
+
+fn remove(
+    site: &Site<'_>,
+    cohort: i64,
+    user: i64,
+    line: Option<u32>,
+    action: UnenrolAction,
+    planned: &mut Planned,
+) {
+    planned.removals += 1;
+    planned.operations.push(Step {
+        line,
+        op: Operation::RemoveMember { cohort, user },
+    });
+    for binding in site.bindings_of(cohort) {
+        let (course, role, id) = (binding.course, binding.role, Ref::Existing(binding.id));
+        match action {
+            UnenrolAction::Unenrol => {
+                planned.effects.push(Effect::Unenrol {
+                    user,
+                    course,
+                    role,
+                    binding: id,
+                });
+                if let Some(group) = binding.group {
+                    planned.effects.push(Effect::RemoveFromGroup {
+                        user,
+                        course,
+                        group,
+                    });
+                }
+            }
+            UnenrolAction::Suspend | UnenrolAction::SuspendAndRemoveRoles => {
+                planned.effects.push(Effect::Suspend {
+                    user,
+                    course,
+                    role,
+                    binding: id,
+                    remove_roles: action == UnenrolAction::SuspendAndRemoveRoles,
+                })
+            }
+        }
+    }
+}
+
+/// A new member is enrolled through every active binding of the cohort.
+fn enrol_effects(site: &Site<'_>, cohort: i64, user: i64, effects: &mut Vec<Effect>) {
+    for binding in site
+        .bindings_of(cohort)
+        .filter(|b| b.status == BindingStatus::Active)
+    {
+        effects.push(Effect::Enrol {
+            user,
+            course: binding.course,
+            role: binding.role,
+            binding: Ref::Existing(binding.id),
+        });
+        if let Some(group) = binding.group {
+            effects.push(Effect::AddToGroup {
+                user,
+                course: binding.course,
+                group: Ref::Existing(group),
+            });
+        }
+    }
+}
+
+/// Cohorts managed by cohortsync that end up empty and unbound are deleted.
+fn plan_cleanup(
+    site: &Site<'_>,
+    requests: &HashMap<Target, Requests>,
+    emptied: &HashSet<i64>,
+    planned: &mut Planned,
+) {
+    for (index, cohort) in site.snapshot.cohorts.iter().enumerate() {
+        let touched = requests.get(&Target::Existing(index));
+        let already_deleted = touched.is_some_and(|r| r.delete.is_some());
+        let empty = if touched.is_some() {
+            emptied.contains(&cohort.id)
+        } else {
+            cohort.members.is_empty()
+        };
+        if cohort.owner() == Owner::Cohortsync
+            && empty
+            && !already_deleted
+            && site.bindings_of(cohort.id).next().is_none()
+        {
+            planned.operations.push(Step {
+                line: None,
+                op: Operation::DeleteCohort { cohort: cohort.id },
+            });
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The checks, one module per family: cohort files, binding files, and safety limits.
+//!
+//! Each family resolves a file's rows against the snapshot, reports what is wrong as
+//! diagnostics, and plans what is right. Lookups shared by the families live here.
+
+use std::collections::HashMap;
+
+use crate::options::{CohortIdentifier, UserIdentifier};
+use crate::report::{Code, Diagnostic};
+use crate::snapshot::{Binding, Cohort, Snapshot, User, UserLookup};
+
+pub(crate) mod bindings;
+pub(crate) mod cohorts;
+pub(crate) mod limits;
+
+/// The snapshot, indexed for the lookups rules make.
+pub(crate) struct Site<'s> {
+    pub(crate) snapshot: &'s Snapshot,
+    cohort_by_id: HashMap<i64, usize>,
+    cohorts_by_idnumber: HashMap<&'s str, Vec<usize>>,
+    cohorts_by_name: HashMap<&'s str, Vec<usize>>,
+    bindings_by_cohort: HashMap<i64, Vec<usize>>,
+}
+
+impl<'s> Site<'s> {
+    pub(crate) fn new(snapshot: &'s Snapshot) -> Self {
+        let mut site = Site {
+            snapshot,
+            cohort_by_id: HashMap::with_capacity(snapshot.cohorts.len()),
+            cohorts_by_idnumber: HashMap::with_capacity(snapshot.cohorts.len()),
+            cohorts_by_name: HashMap::with_capacity(snapshot.cohorts.len()),
+            bindings_by_cohort: HashMap::new(),
+        };
+        for (index, cohort) in snapshot.cohorts.iter().enumerate() {
+            site.cohort_by_id.insert(cohort.id, index);
+            if !cohort.idnumber.is_empty() {
+                site.cohorts_by_idnumber
+                    .entry(cohort.idnumber.as_str())
+                    .or_default()
+                    .push(index);
+            }
+            site.cohorts_by_name
+                .entry(cohort.name.as_str())
+                .or_default()
+                .push(index);
+        }
+        for (index, binding) in snapshot.bindings.iter().enumerate() {
+            site.bindings_by_cohort
+                .entry(binding.cohort)
+                .or_default()
+                .push(index);
+        }
+        site
+    }
+
+    pub(crate) fn cohort(&self, index: usize) -> &'s Cohort {
+        &self.snapshot.cohorts[index]
+    }
+
+    pub(crate) fn user(&self, index: usize) -> &'s User {
+        &self.snapshot.users[index]
+    }
+
+    /// Cohort indexes whose identifier `kind` is `value` (trimmed).
+    pub(crate) fn find_cohorts(&self, kind: CohortIdentifier, value: &str) -> Vec<usize> {
+        let value = value.trim();
+        match kind {
+            CohortIdentifier::Id => value
+                .parse::<i64>()
+                .ok()
+                .and_then(|id| self.cohort_by_id.get(&id).copied())
+                .into_iter()
+                .collect(),
+            CohortIdentifier::Idnumber => self
+                .cohorts_by_idnumber
+                .get(value)
+                .cloned()
+                .unwrap_or_default(),
+            CohortIdentifier::Name => self.cohorts_by_name.get(value).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// The bindings of cohort `id`.
+    pub(crate) fn bindings_of(&self, cohort: i64) -> impl Iterator<Item = &'s Binding> + '_ {
+        self.bindings_by_cohort
+            .get(&cohort)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.snapshot.bindings[i])
+    }
+
+    /// A better cohort identifier for `value`, if another one finds exactly it.
+    pub(crate) fn cohort_identifier_hint(
+        &self,
+        current: CohortIdentifier,
+        value: &str,
+    ) -> Option<CohortIdentifier> {
+        [
+            CohortIdentifier::Name,
+            CohortIdentifier::Idnumber,
+            CohortIdentifier::Id,
+        ]
+        .into_iter()
+        .filter(|&kind| kind != current)
+        .find(|&kind| !self.find_cohorts(kind, value).is_empty())
+    }
+}
+
+/// Users found by the chosen identifier, with lazily built lookups for hints.
+pub(crate) struct Users<'s> {
+    snapshot: &'s Snapshot,
+    kind: UserIdentifier,
+    lookup: UserLookup,
+    others: std::cell::OnceCell<Vec<(UserIdentifier, UserLookup)>>,
+}
+
+/// The outcome of looking up one user.
+pub(crate) enum UserMatch {
+    Found(usize),
+    NotFound,
+    Ambiguous(usize),
+}
+
+impl<'s> Users<'s> {
+    pub(crate) fn new(snapshot: &'s Snapshot, kind: UserIdentifier) -> Self {
+        Users {
+            snapshot,
+            kind,
+            lookup: UserLookup::new(snapshot, kind),
+            others: Default::default(),
+        }
+    }
+
+    pub(crate) fn find(&self, value: &str) -> UserMatch {
+        match self.lookup.find(value) {
+            [] => UserMatch::NotFound,
+            [one] => UserMatch::Found(*one),
+            many => UserMatch::Ambiguous(many.len()),
+        }
+    }
+
+    /// Another user identifier that finds `value`, for a hint on `user_not_found`.
+    pub(crate) fn hint(&self, value: &str) -> Option<UserIdentifier> {
+        let others = self.others.get_or_init(|| {
+            [
+                UserIdentifier::Idnumber,
+                UserIdentifier::Username,
+                UserIdentifier::Email,
+                UserIdentifier::Id,
+            ]
+            .into_iter()
+            .filter(|&kind| kind != self.kind)
+            .map(|kind| (kind, UserLookup::new(self.snapshot, kind)))
+            .collect()
+        });
+        others
+            .iter()
+            .find(|(_, lookup)| !lookup.find(value).is_empty())
+            .map(|(kind, _)| *kind)
+    }
+
+    /// The diagnostic for a user that is not found or ambiguous.
+    pub(crate) fn problem(
+        &self,
+        found: &UserMatch,
+        line: u32,
+        column: &str,
+        value: &str,
+    ) -> Option<Diagnostic> {
+        let kind = self.kind.as_str();
+        match found {
+            UserMatch::Found(_) => None,
+            UserMatch::Ambiguous(count) => Some(
+                Diagnostic::new(Code::UserAmbiguous, line)
+                    .column(column)
+                    .value(value)
+                    .arg(kind)
+                    .arg(count),
+            ),
+            UserMatch::NotFound => {
+                let mut d = Diagnostic::new(Code::UserNotFound, line)
+                    .column(column)
+                    .value(value)
+                    .arg(kind);
+                if let Some(better) = self.hint(value) {
+                    d = d.hint("user_identifier", better.as_str());
+                }
+                Some(d)
+            }
+        }
+    }
+}
+
+/// A cell's trimmed value, or `""` when the column is absent.
+pub(crate) fn cell<'r>(row: &'r crate::decode::Row, column: Option<usize>) -> &'r str {
+    column.map_or("", |i| row.cell(i).trim())
+}
