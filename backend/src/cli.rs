@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::ServeArgs;
+use crate::validate::ValidateArgs;
 
 /// cohortsync: check, review and apply Moodle-style cohort files.
 #[derive(Debug, Parser)]
@@ -20,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API and the web app.
     Serve(ServeArgs),
+    /// Check a file offline against a snapshot: exit 0 without errors, 1 with errors.
+    Validate(ValidateArgs),
 }
 
 /// Logs go to standard error; `RUST_LOG` chooses what is shown (default: `info`).
@@ -39,5 +42,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::serve(args.resolve()?).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Validate(args) => crate::validate::run(args),
     }
 }

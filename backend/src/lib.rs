@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod routes;
 pub mod store;
+pub mod validate;
 
 use config::Config;
 use store::Database;

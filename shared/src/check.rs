@@ -119,7 +119,7 @@ pub fn check(bytes: &[u8], snapshot: &Snapshot, options: &Options) -> Checked {
         &mut diagnostics,
     );
     report.diagnostics = sorted(diagnostics);
-    let changeset = (!report.has_errors()).then(|| Changeset {
+    let changeset = (!report.has_errors()).then_some(Changeset {
         base_revision: snapshot.revision,
         operations: planned.operations,
         effects: planned.effects,

@@ -344,15 +344,15 @@ pub(crate) fn plan(
                 plan_new(new, &new_cohorts[new as usize], request, site, &mut planned)
             }
             Target::Existing(index) => {
-                if let Some(delete_line) = request.delete {
-                    if let Some(&(_, other)) = request.adds.iter().chain(&request.dels).next() {
-                        diagnostics.push(
-                            Diagnostic::new(Code::ConflictingRows, other)
-                                .arg(delete_line)
-                                .arg("cohort_deleted"),
-                        );
-                        continue;
-                    }
+                if let Some(delete_line) = request.delete
+                    && let Some(&(_, other)) = request.adds.iter().chain(&request.dels).next()
+                {
+                    diagnostics.push(
+                        Diagnostic::new(Code::ConflictingRows, other)
+                            .arg(delete_line)
+                            .arg("cohort_deleted"),
+                    );
+                    continue;
                 }
                 let ends_empty =
                     plan_existing(index, request, site, options, diagnostics, &mut planned);

@@ -192,6 +192,6 @@ impl<'s> Users<'s> {
 }
 
 /// A cell's trimmed value, or `""` when the column is absent.
-pub(crate) fn cell<'r>(row: &'r crate::decode::Row, column: Option<usize>) -> &'r str {
+pub(crate) fn cell(row: &crate::decode::Row, column: Option<usize>) -> &str {
     column.map_or("", |i| row.cell(i).trim())
 }

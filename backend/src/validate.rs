@@ -1,0 +1,285 @@
+//! `cohortsync validate`: check a file offline against a snapshot, with the same rules as
+//! the browser and the server.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use cohortsync_shared::check::Checked;
+use cohortsync_shared::options::{
+    CohortIdentifier, CourseIdentifier, DelimiterChoice, EncodingChoice, Mode, Options,
+    RoleIdentifier, UnenrolAction, UserIdentifier,
+};
+use cohortsync_shared::report::{Lang, Severity};
+use cohortsync_shared::snapshot::Snapshot;
+
+/// Flags of `cohortsync validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The CSV file to check.
+    pub file: PathBuf,
+    /// The site snapshot (JSON, as `GET /api/snapshot` returns it).
+    #[arg(long)]
+    pub snapshot: PathBuf,
+    /// How users are found.
+    #[arg(long, value_enum, default_value = "idnumber")]
+    pub user_id: UserIdArg,
+    /// How cohorts are found.
+    #[arg(long, value_enum, default_value = "idnumber")]
+    pub cohort_id: CohortIdArg,
+    /// How courses are found.
+    #[arg(long, value_enum, default_value = "shortname")]
+    pub course_id: CourseIdArg,
+    /// How roles are found.
+    #[arg(long, value_enum, default_value = "shortname")]
+    pub role_id: RoleIdArg,
+    /// incremental: only what the file says; full: members absent from the file are removed.
+    #[arg(long, value_enum, default_value = "incremental")]
+    pub mode: ModeArg,
+    /// Do not create the cohorts the file adds members to.
+    #[arg(long)]
+    pub no_create_missing: bool,
+    /// Delete cohorts managed by cohortsync that end up empty and unbound.
+    #[arg(long)]
+    pub cleanup_empty: bool,
+    /// What happens to the enrolments of members who leave a cohort.
+    #[arg(long, value_enum, default_value = "unenrol")]
+    pub unenrol_action: UnenrolArg,
+    /// At most this many removals.
+    #[arg(long, value_name = "N")]
+    pub max_removals: Option<u64>,
+    /// In full mode, at most this percentage of the members removed (default 25).
+    #[arg(long, value_name = "P")]
+    pub max_removals_percent: Option<f64>,
+    /// At least this many data rows.
+    #[arg(long, value_name = "N")]
+    pub min_rows: Option<u64>,
+    /// Go beyond the limits (they become warnings).
+    #[arg(long)]
+    pub override_limits: bool,
+    /// Text encoding of the file.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub encoding: EncodingArg,
+    /// Cell delimiter.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub delimiter: DelimiterArg,
+    /// Language of the messages.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: LangArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
+}
+
+macro_rules! value_enums {
+    ($($name:ident => $target:ty { $($variant:ident = $value:expr),* $(,)? })*) => {$(
+        #[doc = concat!("Command-line values of [`", stringify!($target), "`].")]
+        #[derive(Debug, Clone, Copy, ValueEnum)]
+        #[allow(missing_docs)]
+        pub enum $name { $($variant),* }
+        impl From<$name> for $target {
+            fn from(value: $name) -> Self { match value { $($name::$variant => $value),* } }
+        }
+    )*};
+}
+
+value_enums! {
+    UserIdArg => UserIdentifier { Id = UserIdentifier::Id, Idnumber = UserIdentifier::Idnumber, Username = UserIdentifier::Username, Email = UserIdentifier::Email }
+    CohortIdArg => CohortIdentifier { Id = CohortIdentifier::Id, Idnumber = CohortIdentifier::Idnumber, Name = CohortIdentifier::Name }
+    CourseIdArg => CourseIdentifier { Id = CourseIdentifier::Id, Idnumber = CourseIdentifier::Idnumber, Shortname = CourseIdentifier::Shortname }
+    RoleIdArg => RoleIdentifier { Id = RoleIdentifier::Id, Shortname = RoleIdentifier::Shortname }
+    ModeArg => Mode { Incremental = Mode::Incremental, Full = Mode::Full }
+    UnenrolArg => UnenrolAction { Unenrol = UnenrolAction::Unenrol, Suspend = UnenrolAction::Suspend, SuspendAndRemoveRoles = UnenrolAction::SuspendAndRemoveRoles }
+    EncodingArg => EncodingChoice { Auto = EncodingChoice::Auto, Utf8 = EncodingChoice::Utf8, Utf16le = EncodingChoice::Utf16le, Utf16be = EncodingChoice::Utf16be, Windows1252 = EncodingChoice::Windows1252 }
+    DelimiterArg => DelimiterChoice { Auto = DelimiterChoice::Auto, Comma = DelimiterChoice::Comma, Semicolon = DelimiterChoice::Semicolon, Tab = DelimiterChoice::Tab }
+    LangArg => Lang { En = Lang::En, Fr = Lang::Fr }
+}
+
+/// Output formats of `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Grouped, for a person in a terminal.
+    Text,
+    /// The JSON report, for scripts.
+    Json,
+}
+
+impl ValidateArgs {
+    /// The run's options from the flags.
+    pub fn options(&self) -> Options {
+        let defaults = Options::default();
+        Options {
+            user_identifier: self.user_id.into(),
+            cohort_identifier: self.cohort_id.into(),
+            course_identifier: self.course_id.into(),
+            role_identifier: self.role_id.into(),
+            mode: self.mode.into(),
+            create_missing: !self.no_create_missing,
+            cleanup_empty: self.cleanup_empty,
+            unenrol_action: self.unenrol_action.into(),
+            max_removals: self.max_removals,
+            max_removals_percent: self.max_removals_percent.or(defaults.max_removals_percent),
+            min_rows: self.min_rows,
+            override_limits: self.override_limits,
+            encoding: self.encoding.into(),
+            delimiter: self.delimiter.into(),
+        }
+    }
+}
+
+/// Runs `validate`: exit 0 without errors, 1 with errors (2 on usage errors, from clap).
+pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let snapshot_bytes = std::fs::read(&args.snapshot)
+        .with_context(|| format!("cannot read {}", args.snapshot.display()))?;
+    let snapshot = Snapshot::from_json(&snapshot_bytes)
+        .with_context(|| format!("{} is not a snapshot", args.snapshot.display()))?;
+    let checked = cohortsync_shared::check(&bytes, &snapshot, &args.options());
+    let lang = args.lang.into();
+    match args.format {
+        FormatArg::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&checked.to_output(lang))?
+        ),
+        FormatArg::Text => print!(
+            "{}",
+            render_text(&args.file.display().to_string(), &checked, lang)
+        ),
+    }
+    Ok(if checked.report.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The report for a terminal: a header line, then diagnostics grouped by code with counts,
+/// then the planned totals.
+pub fn render_text(name: &str, checked: &Checked, lang: Lang) -> String {
+    use std::fmt::Write;
+    let report = &checked.report;
+    let fr = lang == Lang::Fr;
+    let mut out = String::new();
+    let kind = report.kind.map_or("?", |k| match k {
+        cohortsync_shared::plan::FileKind::Cohorts => {
+            if fr {
+                "fichier de cohortes"
+            } else {
+                "cohort file"
+            }
+        }
+        cohortsync_shared::plan::FileKind::Bindings => {
+            if fr {
+                "fichier de liaisons"
+            } else {
+                "binding file"
+            }
+        }
+    });
+    let _ = writeln!(
+        out,
+        "{name}: {kind}, {}, {} {}, {} {}",
+        report.encoding.map_or("?", |e| e.as_str()),
+        if fr { "séparateur" } else { "delimiter" },
+        report.delimiter.map_or("?", |d| d.name()),
+        report.rows,
+        if fr { "lignes" } else { "rows" },
+    );
+    let counts = report.counts();
+    let _ = writeln!(
+        out,
+        "{} {}, {} {}, {} {}",
+        counts.errors,
+        if fr { "erreur(s)" } else { "error(s)" },
+        counts.warnings,
+        if fr { "avertissement(s)" } else { "warning(s)" },
+        counts.infos,
+        if fr { "remarque(s)" } else { "note(s)" },
+    );
+    let mut groups: BTreeMap<(Severity, &str), Vec<_>> = BTreeMap::new();
+    for d in &report.diagnostics {
+        groups
+            .entry((d.severity, d.code.as_str()))
+            .or_default()
+            .push(d);
+    }
+    for ((severity, code), items) in groups {
+        let severity = match severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
+        let _ = writeln!(out, "\n{severity}[{code}] × {}", items.len());
+        for d in items {
+            let place = match (&d.column, &d.value) {
+                (Some(c), Some(v)) => format!(", {c} = {v:?}"),
+                (Some(c), None) => format!(", {c}"),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "  {} {}{place}: {}",
+                if fr { "ligne" } else { "line" },
+                d.line,
+                d.message(lang)
+            );
+        }
+    }
+    match &checked.changeset {
+        None => {
+            let _ = writeln!(
+                out,
+                "\n{}",
+                if fr {
+                    "Aucun plan : corrigez d’abord les erreurs."
+                } else {
+                    "No plan: fix the errors first."
+                }
+            );
+        }
+        Some(changeset) => {
+            let t = changeset.totals();
+            let _ = writeln!(out, "\n{}", if fr { "Plan :" } else { "Plan:" });
+            let lines: [(&str, &str, usize); 12] = [
+                ("cohorts created", "cohortes créées", t.cohorts_created),
+                ("cohorts updated", "cohortes modifiées", t.cohorts_updated),
+                ("cohorts deleted", "cohortes supprimées", t.cohorts_deleted),
+                ("members added", "membres ajoutés", t.members_added),
+                ("members removed", "membres retirés", t.members_removed),
+                ("groups created", "groupes créés", t.groups_created),
+                ("bindings created", "liaisons créées", t.bindings_created),
+                ("bindings updated", "liaisons modifiées", t.bindings_updated),
+                (
+                    "bindings deleted",
+                    "liaisons supprimées",
+                    t.bindings_deleted,
+                ),
+                ("enrolments", "inscriptions", t.enrolments),
+                ("unenrolments", "désinscriptions", t.unenrolments),
+                ("suspensions", "suspensions", t.suspensions),
+            ];
+            let mut any = false;
+            for (en, fr_label, n) in lines {
+                if n > 0 {
+                    any = true;
+                    let _ = writeln!(out, "  {:>7}  {}", n, if fr { fr_label } else { en });
+                }
+            }
+            if !any {
+                let _ = writeln!(
+                    out,
+                    "  {}",
+                    if fr {
+                        "rien à changer"
+                    } else {
+                        "nothing to change"
+                    }
+                );
+            }
+        }
+    }
+    out
+}
