@@ -68,13 +68,13 @@ fn every_case_gives_its_expected_report_and_plan() {
         if let Some(changeset) = &checked.changeset {
             let after = apply(&snapshot, changeset);
             let again = check(&bytes, &after, &case.options);
-            if let Some(second) = again.changeset {
-                if !second.operations.is_empty() {
-                    failures.push(format!(
-                        "{}: re-planning after apply gives {:?}",
-                        case.name, second.operations
-                    ));
-                }
+            if let Some(second) = again.changeset
+                && !second.operations.is_empty()
+            {
+                failures.push(format!(
+                    "{}: re-planning after apply gives {:?}",
+                    case.name, second.operations
+                ));
             }
         }
     }

@@ -1,0 +1,99 @@
+//! Property tests: no input makes the rules panic, and plan-then-apply is idempotent.
+#![cfg(not(target_arch = "wasm32"))]
+
+use cohortsync_shared::options::{Mode, Options};
+use cohortsync_shared::snapshot::Snapshot;
+use cohortsync_shared::{apply, check};
+use proptest::prelude::*;
+
+fn site() -> Snapshot {
+    let json = include_bytes!("golden/snapshot.json");
+    Snapshot::from_json(json).unwrap()
+}
+
+/// Cells drawn from values the site knows, values it does not, and awkward text.
+fn cell() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        prop::sample::select(vec!["add", "del", "free", "ADD", "fulldel", "restore"])
+            .prop_map(String::from),
+        prop::sample::select(vec![
+            "COH001", "COH002", "COH003", "COHGRP", "LDAP1", "NEW1", "NEW2"
+        ])
+        .prop_map(String::from),
+        prop::sample::select(vec![
+            "U0001", "U0002", "U0003", "U0004", "U0005", "UGR1", "nobody"
+        ])
+        .prop_map(String::from),
+        prop::sample::select(vec![
+            "TESTCOURSE1",
+            "TESTCOURSE2",
+            "student",
+            "teacher",
+            "1",
+            "0",
+            "TD1"
+        ])
+        .prop_map(String::from),
+        "[ -~éà\"\n;,]{0,12}",
+    ]
+}
+
+fn csv_file(header: &'static str) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(prop::collection::vec(cell(), 5), 0..25).prop_map(move |rows| {
+        let mut text = format!("{header}\n");
+        for row in rows {
+            let cells: Vec<String> = row
+                .into_iter()
+                .map(|c| {
+                    if c.contains(['"', ';', '\n']) {
+                        format!("\"{}\"", c.replace('"', "\"\""))
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            text.push_str(&cells.join(";"));
+            text.push('\n');
+        }
+        text.into_bytes()
+    })
+}
+
+fn options() -> impl Strategy<Value = Options> {
+    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(full, create, cleanup)| Options {
+        mode: if full { Mode::Full } else { Mode::Incremental },
+        create_missing: create,
+        cleanup_empty: cleanup,
+        max_removals_percent: None,
+        ..Options::default()
+    })
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let _ = check(&bytes, &site(), &Options::default());
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "[a-z;,\t\"#\r\n ]{0,300}") {
+        let _ = check(text.as_bytes(), &site(), &Options::default());
+    }
+
+    #[test]
+    fn cohort_files_plan_then_apply_is_idempotent(
+        file in prop_oneof![csv_file("cmd;cidnumber;cname;userid;cdescription"), csv_file("cmd;course;cohort;role;makegroup")],
+        options in options(),
+    ) {
+        let site = site();
+        let checked = check(&file, &site, &options);
+        prop_assert_eq!(checked.changeset.is_some(), !checked.report.has_errors());
+        if let Some(changeset) = checked.changeset {
+            let after = apply(&site, &changeset);
+            let again = check(&file, &after, &options);
+            let ops = again.changeset.map(|c| c.operations).unwrap_or_default();
+            prop_assert!(ops.is_empty(), "second plan: {:?}", ops);
+        }
+    }
+}
