@@ -1,0 +1,121 @@
+//! Throughput of `check` (validate + plan) on a generated 100k-row cohort file against a
+//! generated 50k-user / 1k-cohort snapshot, next to a raw `csv::ByteRecord` pass over the
+//! same bytes, and peak heap memory of each. Run:
+//! `cargo bench -p cohortsync-shared --bench check`
+
+// A counting global allocator is the one unsafe thing here (heap peak measurement).
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use cohortsync_shared::check;
+use cohortsync_shared::options::Options;
+use cohortsync_shared::snapshot::{Cohort, Snapshot, User};
+
+struct Counting;
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: delegates to the system allocator and only counts bytes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const USERS: i64 = 50_000;
+const COHORTS: i64 = 1_000;
+const ROWS: i64 = 100_000;
+
+fn snapshot() -> Snapshot {
+    let users = (1..=USERS)
+        .map(|id| User {
+            id,
+            username: format!("user{id}"),
+            idnumber: format!("E{id:07}"),
+            email: format!("user{id}@univ.example"),
+            firstname: "Prénom".into(),
+            lastname: "Nom".into(),
+            suspended: id % 97 == 0,
+            hashes: None,
+        })
+        .collect();
+    let cohorts = (1..=COHORTS)
+        .map(|id| Cohort {
+            id,
+            idnumber: format!("C{id:05}"),
+            name: format!("Cohorte {id}"),
+            component: "cohortsync".into(),
+            // Every cohort starts with 20 members, so some rows are already members.
+            members: (0..20).map(|k| (id * 37 + k * 101) % USERS + 1).collect(),
+            ..Cohort::default()
+        })
+        .collect();
+    Snapshot { revision: 1, users, cohorts, ..Snapshot::default() }
+}
+
+fn file() -> Vec<u8> {
+    let mut text = String::from("cmd;cidnumber;cname;userid;cdescription\n");
+    for row in 0..ROWS {
+        let cohort = row % COHORTS + 1;
+        // Distinct (cohort, user) pairs: the second half shifts users by one.
+        let user = (row * 7919 + row / USERS) % USERS + 1;
+        text.push_str(&format!("add;C{cohort:05};Cohorte {cohort};E{user:07};\n"));
+    }
+    text.into_bytes()
+}
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, usize) {
+    let mut best = Duration::MAX;
+    let mut peak = 0;
+    for _ in 0..runs {
+        let base = CURRENT.load(Ordering::Relaxed);
+        PEAK.store(base, Ordering::Relaxed);
+        let start = Instant::now();
+        std::hint::black_box(f());
+        best = best.min(start.elapsed());
+        peak = peak.max(PEAK.load(Ordering::Relaxed) - base);
+    }
+    (best, peak)
+}
+
+fn main() {
+    let snapshot = snapshot();
+    let bytes = file();
+    let options = Options::default();
+    let mb = bytes.len() as f64 / 1e6;
+
+    let (raw, raw_peak) = best_of(5, || {
+        let mut reader = csv::ReaderBuilder::new().delimiter(b';').from_reader(bytes.as_slice());
+        let mut record = csv::ByteRecord::new();
+        let mut fields = 0usize;
+        while reader.read_byte_record(&mut record).unwrap() {
+            fields += record.len();
+        }
+        fields
+    });
+    let (checked, check_peak) = best_of(5, || check(&bytes, &snapshot, &options));
+
+    let result = check(&bytes, &snapshot, &options);
+    assert!(!result.report.has_errors(), "the generated file must be valid");
+    let ops = result.changeset.map_or(0, |c| c.operations.len());
+
+    let rate = |d: Duration| (ROWS as f64 / d.as_secs_f64(), mb / d.as_secs_f64());
+    let (raw_rows, raw_mb) = rate(raw);
+    let (rows, mbs) = rate(checked);
+    println!("file: {ROWS} rows, {mb:.2} MB; snapshot: {USERS} users, {COHORTS} cohorts; plan: {ops} operations");
+    println!("raw csv::ByteRecord pass: {:>8.1} ms  {:>10.0} rows/s  {:>7.1} MB/s  peak heap {:>6.1} MB", raw.as_secs_f64() * 1e3, raw_rows, raw_mb, raw_peak as f64 / 1e6);
+    println!("check (validate + plan):  {:>8.1} ms  {:>10.0} rows/s  {:>7.1} MB/s  peak heap {:>6.1} MB", checked.as_secs_f64() * 1e3, rows, mbs, check_peak as f64 / 1e6);
+    println!("ratio check / raw: {:.2}x", raw.as_secs_f64() / checked.as_secs_f64());
+}
