@@ -62,7 +62,12 @@ fn snapshot() -> Snapshot {
             ..Cohort::default()
         })
         .collect();
-    Snapshot { revision: 1, users, cohorts, ..Snapshot::default() }
+    Snapshot {
+        revision: 1,
+        users,
+        cohorts,
+        ..Snapshot::default()
+    }
 }
 
 fn file() -> Vec<u8> {
@@ -97,7 +102,9 @@ fn main() {
     let mb = bytes.len() as f64 / 1e6;
 
     let (raw, raw_peak) = best_of(5, || {
-        let mut reader = csv::ReaderBuilder::new().delimiter(b';').from_reader(bytes.as_slice());
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .from_reader(bytes.as_slice());
         let mut record = csv::ByteRecord::new();
         let mut fields = 0usize;
         while reader.read_byte_record(&mut record).unwrap() {
@@ -108,14 +115,34 @@ fn main() {
     let (checked, check_peak) = best_of(5, || check(&bytes, &snapshot, &options));
 
     let result = check(&bytes, &snapshot, &options);
-    assert!(!result.report.has_errors(), "the generated file must be valid");
+    assert!(
+        !result.report.has_errors(),
+        "the generated file must be valid"
+    );
     let ops = result.changeset.map_or(0, |c| c.operations.len());
 
     let rate = |d: Duration| (ROWS as f64 / d.as_secs_f64(), mb / d.as_secs_f64());
     let (raw_rows, raw_mb) = rate(raw);
     let (rows, mbs) = rate(checked);
-    println!("file: {ROWS} rows, {mb:.2} MB; snapshot: {USERS} users, {COHORTS} cohorts; plan: {ops} operations");
-    println!("raw csv::ByteRecord pass: {:>8.1} ms  {:>10.0} rows/s  {:>7.1} MB/s  peak heap {:>6.1} MB", raw.as_secs_f64() * 1e3, raw_rows, raw_mb, raw_peak as f64 / 1e6);
-    println!("check (validate + plan):  {:>8.1} ms  {:>10.0} rows/s  {:>7.1} MB/s  peak heap {:>6.1} MB", checked.as_secs_f64() * 1e3, rows, mbs, check_peak as f64 / 1e6);
-    println!("ratio check / raw: {:.2}x", raw.as_secs_f64() / checked.as_secs_f64());
+    println!(
+        "file: {ROWS} rows, {mb:.2} MB; snapshot: {USERS} users, {COHORTS} cohorts; plan: {ops} operations"
+    );
+    println!(
+        "raw csv::ByteRecord pass: {:>8.1} ms  {:>10.0} rows/s  {:>7.1} MB/s  peak heap {:>6.1} MB",
+        raw.as_secs_f64() * 1e3,
+        raw_rows,
+        raw_mb,
+        raw_peak as f64 / 1e6
+    );
+    println!(
+        "check (validate + plan):  {:>8.1} ms  {:>10.0} rows/s  {:>7.1} MB/s  peak heap {:>6.1} MB",
+        checked.as_secs_f64() * 1e3,
+        rows,
+        mbs,
+        check_peak as f64 / 1e6
+    );
+    println!(
+        "ratio check / raw: {:.2}x",
+        raw.as_secs_f64() / checked.as_secs_f64()
+    );
 }

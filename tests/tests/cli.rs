@@ -1,0 +1,101 @@
+//! `cohortsync validate`, the real binary on the shared crate's sample files.
+
+use std::process::Output;
+
+use cohortsync_e2e::{binary_path, repo_root};
+use serde_json::Value;
+
+fn validate(args: &[&str]) -> anyhow::Result<Output> {
+    let root = repo_root().join("shared/tests");
+    let output = std::process::Command::new(binary_path()?)
+        .arg("validate")
+        .args(args)
+        .arg("--snapshot")
+        .arg(root.join("golden/snapshot.json"))
+        .current_dir(root)
+        .output()?;
+    Ok(output)
+}
+
+#[test]
+fn a_clean_file_exits_0_with_its_plan() -> anyhow::Result<()> {
+    let output = validate(&[
+        "samples/toolsync_cohort_create_sample.csv",
+        "--format",
+        "json",
+    ])?;
+    assert_eq!(output.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(json["ok"], true);
+    assert_eq!(json["kind"], "cohorts");
+    assert_eq!(json["delimiter"], ";");
+    assert_eq!(json["summary"]["members_added"], 13);
+    let first = &json["changeset"]["operations"][0];
+    assert_eq!(first["op"], "add_member");
+    assert_eq!(
+        (
+            first["line"].as_u64(),
+            first["cohort"].as_i64(),
+            first["user"].as_i64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+    Ok(())
+}
+
+#[test]
+fn errors_exit_1_and_a_failed_lookup_deletes_nothing() -> anyhow::Result<()> {
+    let output = validate(&[
+        "samples/toolsync_cohort_delete_sample.csv",
+        "--cohort-id",
+        "id",
+        "--format",
+        "json",
+    ])?;
+    assert_eq!(output.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(json["ok"], false);
+    assert!(json["changeset"].is_null());
+    let first = &json["diagnostics"][0];
+    assert_eq!(
+        (first["line"].as_u64(), first["code"].as_str()),
+        (Some(2), Some("invalid_value"))
+    );
+    assert!(
+        first["message"]
+            .as_str()
+            .unwrap()
+            .contains("cohort_identifier = name")
+    );
+    Ok(())
+}
+
+#[test]
+fn text_output_is_grouped_and_translated() -> anyhow::Result<()> {
+    let output = validate(&[
+        "samples/toolsync_cohort_delete_sample.csv",
+        "--cohort-id",
+        "name",
+        "--lang",
+        "fr",
+    ])?;
+    let text = String::from_utf8(output.stdout)?;
+    assert!(text.contains("error[cohort_in_use] × 1"), "{text}");
+    assert!(
+        text.contains("ligne 6, cid = \"COHORT4\": Aucune cohorte"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_wrong_flag_is_a_usage_error_exit_2() -> anyhow::Result<()> {
+    let output = validate(&[
+        "samples/toolsync_cohort_create_sample.csv",
+        "--mode",
+        "mirror",
+    ])?;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("mirror"));
+    Ok(())
+}
