@@ -86,7 +86,7 @@ pub fn check(bytes: &[u8], snapshot: &Snapshot, options: &Options) -> Checked {
     };
     report.encoding = Some(table.encoding);
     report.delimiter = Some(table.delimiter);
-    report.rows = table.rows.len();
+    report.rows = table.row_count();
     let Some((kind, columns)) = crate::formats::recognise(&table, &mut diagnostics) else {
         report.diagnostics = sorted(diagnostics);
         return Checked {
@@ -111,7 +111,7 @@ pub fn check(bytes: &[u8], snapshot: &Snapshot, options: &Options) -> Checked {
         }
     };
     rules::limits::check(
-        table.rows.len(),
+        table.row_count(),
         planned.removals,
         planned.members_before,
         options,

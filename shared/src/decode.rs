@@ -75,37 +75,61 @@ impl Delimiter {
     }
 }
 
-/// One data row: the physical line where it starts and its cells.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+/// One data row: the physical line where it starts and its cells, borrowed from its
+/// [`Table`].
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'t> {
     /// Physical line where the record starts, from 1.
     pub line: u32,
-    cells: csv::StringRecord,
+    text: &'t str,
+    /// Where the row's first cell starts in `text`.
+    start: usize,
+    /// Where each cell ends in `text`.
+    ends: &'t [usize],
 }
 
-impl Row {
+impl<'t> Row<'t> {
     /// The cell at `index`, or `""` when the row is shorter.
-    pub fn cell(&self, index: usize) -> &str {
-        self.cells.get(index).unwrap_or("")
+    pub fn cell(&self, index: usize) -> &'t str {
+        let Some(&end) = self.ends.get(index) else {
+            return "";
+        };
+        let start = match index {
+            0 => self.start,
+            _ => self.ends[index - 1],
+        };
+        &self.text[start..end]
     }
 
     /// Number of cells.
     pub fn len(&self) -> usize {
-        self.cells.len()
+        self.ends.len()
     }
 
     /// Whether the row has no cells.
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.ends.is_empty()
     }
 
     /// The cells in order.
-    pub fn cells(&self) -> impl Iterator<Item = &str> {
-        self.cells.iter()
+    pub fn cells(&self) -> impl Iterator<Item = &'t str> + '_ {
+        (0..self.len()).map(|i| self.cell(i))
     }
 }
 
+/// Where one row lives in a table's buffers.
+#[derive(Debug, Clone, PartialEq)]
+struct RowSpan {
+    line: u32,
+    /// Index of the row's first cell in `Table::ends`.
+    first: usize,
+    cells: usize,
+}
+
 /// A decoded file: header and rows, before any format is applied.
+///
+/// The cells of all rows share one text buffer (as in `csv::StringRecord`), so a
+/// million-row file costs three allocations, not millions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     /// The encoding the file was read with.
@@ -116,8 +140,63 @@ pub struct Table {
     pub header: Vec<String>,
     /// The line of the header.
     pub header_line: u32,
-    /// The data rows (comments, blank lines and rows of empty cells left out).
-    pub rows: Vec<Row>,
+    text: String,
+    ends: Vec<usize>,
+    spans: Vec<RowSpan>,
+}
+
+impl Table {
+    /// The number of data rows (comments, blank lines and rows of empty cells left out).
+    pub fn row_count(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// The data row at `index`.
+    pub fn row(&self, index: usize) -> Option<Row<'_>> {
+        self.spans.get(index).map(|span| self.view(span))
+    }
+
+    /// The data rows in file order.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_>> + '_ {
+        self.spans.iter().map(|span| self.view(span))
+    }
+
+    fn view(&self, span: &RowSpan) -> Row<'_> {
+        let start = match span.first {
+            0 => 0,
+            first => self.ends[first - 1],
+        };
+        Row {
+            line: span.line,
+            text: &self.text,
+            start,
+            ends: &self.ends[span.first..span.first + span.cells],
+        }
+    }
+
+    fn push_row(&mut self, line: u32, record: &csv::StringRecord) {
+        let offset = self.text.len();
+        self.text.push_str(record.as_slice());
+        let first = self.ends.len();
+        self.ends.extend(
+            (0..record.len())
+                .filter_map(|i| record.range(i))
+                .map(|r| offset + r.end),
+        );
+        self.spans.push(RowSpan {
+            line,
+            first,
+            cells: record.len(),
+        });
+    }
+
+    fn pop_row(&mut self) {
+        if let Some(span) = self.spans.pop() {
+            self.ends.truncate(span.first);
+            let start = span.first.checked_sub(1).map_or(0, |i| self.ends[i]);
+            self.text.truncate(start);
+        }
+    }
 }
 
 /// Decodes `bytes` into a table, adding any problem to `diagnostics`.
@@ -135,8 +214,8 @@ pub struct Table {
 /// assert_eq!(table.encoding, Encoding::Utf8);
 /// assert_eq!(table.header, ["cmd", "cname", "userid"]);
 /// assert_eq!(table.header_line, 2);
-/// assert_eq!(table.rows[0].line, 4);
-/// assert_eq!(table.rows[0].cell(1), "L2; Pharma");
+/// assert_eq!(table.row(0).unwrap().line, 4);
+/// assert_eq!(table.row(0).unwrap().cell(1), "L2; Pharma");
 /// assert!(diagnostics.is_empty());
 /// ```
 pub fn decode(
@@ -162,7 +241,16 @@ pub fn decode(
     let bytes = text.as_bytes();
     let mut lines = LineCounter::default();
     let mut header: Option<(Vec<String>, u32)> = None;
-    let mut rows = Vec::new();
+    // Data text is at most the file's text: reserving it avoids regrowing a large buffer.
+    let mut table = Table {
+        encoding,
+        delimiter,
+        header: Vec::new(),
+        header_line: 0,
+        text: String::with_capacity(bytes.len()),
+        ends: Vec::new(),
+        spans: Vec::new(),
+    };
     let mut last_start = None;
     let mut record = csv::StringRecord::new();
     // Input is a &str, so the reader can neither fail on UTF-8 nor on I/O.
@@ -177,7 +265,7 @@ pub fn decode(
                 .count();
         let line = lines.line_at(bytes, start);
         last_start = Some((start, line));
-        if bytes.get(start) == Some(&b'#') || record.iter().all(|cell| cell.trim().is_empty()) {
+        if bytes.get(start) == Some(&b'#') || record.iter().all(|cell| trim(cell).is_empty()) {
             continue; // a comment line, a blank line, or a row of empty cells
         }
         match header {
@@ -188,10 +276,7 @@ pub fn decode(
                     .collect();
                 header = Some((names, line));
             }
-            Some(_) => rows.push(Row {
-                line,
-                cells: record.clone(),
-            }),
+            Some(_) => table.push_row(line, &record),
         }
     }
 
@@ -202,8 +287,8 @@ pub fn decode(
         diagnostics.push(Diagnostic::new(Code::UnclosedQuote, quote_line).arg(swallowed));
         // The broken record holds the rest of the file in one cell: checking it would only
         // add noise after the real error.
-        if rows.last().is_some_and(|row| row.line == line) {
-            rows.pop();
+        if table.spans.last().is_some_and(|row| row.line == line) {
+            table.pop_row();
         }
     }
 
@@ -211,13 +296,26 @@ pub fn decode(
         diagnostics.push(Diagnostic::new(Code::EmptyFile, 1));
         return None;
     };
-    Some(Table {
-        encoding,
-        delimiter,
-        header,
-        header_line,
-        rows,
-    })
+    table.header = header;
+    table.header_line = header_line;
+    Some(table)
+}
+
+/// `value` without leading and trailing white space (Unicode, so the no-break spaces of
+/// spreadsheets go too), with a fast path for the usual cell that has none.
+pub fn trim(value: &str) -> &str {
+    match value.as_bytes() {
+        [] => value,
+        [first, .., last] | [first @ last]
+            if first.is_ascii()
+                && !first.is_ascii_whitespace()
+                && last.is_ascii()
+                && !last.is_ascii_whitespace() =>
+        {
+            value
+        }
+        _ => value.trim(),
+    }
 }
 
 /// Picks the encoding and returns the text without a byte-order mark.
@@ -402,8 +500,7 @@ mod tests {
 
     fn lines_and_cells(table: &Table) -> Vec<(u32, Vec<&str>)> {
         table
-            .rows
-            .iter()
+            .rows()
             .map(|row| (row.line, row.cells().collect()))
             .collect()
     }
@@ -467,7 +564,7 @@ mod tests {
         assert!(diagnostics.is_empty());
         let table = table.unwrap();
         assert_eq!(table.header, ["cname"]);
-        assert_eq!(table.rows[0].cell(0), "Élèves");
+        assert_eq!(table.row(0).unwrap().cell(0), "Élèves");
 
         for (bom, big_endian) in [([0xFF, 0xFE], false), ([0xFE, 0xFF], true)] {
             let mut bytes = bom.to_vec();
@@ -490,8 +587,8 @@ mod tests {
                     Encoding::Utf16le
                 }
             );
-            assert_eq!(table.rows[0].cell(0), "Élèves");
-            assert_eq!(table.rows[0].line, 2);
+            assert_eq!(table.row(0).unwrap().cell(0), "Élèves");
+            assert_eq!(table.row(0).unwrap().line, 2);
         }
     }
 
@@ -500,7 +597,7 @@ mod tests {
         let (table, diagnostics) = read(b"cname;userid\nL2;U1\n\xc9l\xe8ves;U2\n");
         let table = table.unwrap();
         assert_eq!(table.encoding, Encoding::Windows1252);
-        assert_eq!(table.rows[1].cell(0), "Élèves");
+        assert_eq!(table.row(1).unwrap().cell(0), "Élèves");
         assert_eq!(
             diagnostics,
             vec![Diagnostic::new(Code::EncodingFallback, 3)]

@@ -1,6 +1,6 @@
 //! The file kinds cohortsync reads, recognised from the header, and their columns.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::decode::Table;
 use crate::plan::FileKind;
@@ -82,7 +82,7 @@ pub(crate) fn recognise(
         FileKind::Cohorts => COHORT_COLUMNS,
         FileKind::Bindings => BINDING_COLUMNS,
     };
-    let mut positions = HashMap::new();
+    let mut positions = HashMap::default();
     let mut ok = true;
     for (index, name) in header.iter().enumerate() {
         if name.is_empty() {
@@ -118,7 +118,7 @@ fn is_numbered_cohort_column(name: &str) -> bool {
 pub(crate) fn well_formed_rows<'t>(
     table: &'t Table,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<&'t crate::decode::Row> {
+) -> Vec<crate::decode::Row<'t>> {
     let width = table.header.len();
     let named = table
         .header
@@ -126,12 +126,11 @@ pub(crate) fn well_formed_rows<'t>(
         .rposition(|h| !h.is_empty())
         .map_or(0, |i| i + 1);
     table
-        .rows
-        .iter()
+        .rows()
         .filter(|row| {
             let fits = row.len() >= named
                 && (row.len() <= width
-                    || (width..row.len()).all(|i| row.cell(i).trim().is_empty()));
+                    || (width..row.len()).all(|i| crate::decode::trim(row.cell(i)).is_empty()));
             if !fits {
                 diagnostics.push(
                     Diagnostic::new(Code::RaggedRow, row.line)

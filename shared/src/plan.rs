@@ -6,7 +6,9 @@
 //! is unenrolled or suspended as the unenrol action says; a new binding enrols the members,
 //! a disabled one suspends them, a deleted one unenrols them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -296,7 +298,7 @@ pub fn apply(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
     };
     let mut cohorts: BTreeMap<i64, Cohort> = next.cohorts.drain(..).map(|c| (c.id, c)).collect();
     let mut bindings: BTreeMap<i64, Binding> = next.bindings.drain(..).map(|b| (b.id, b)).collect();
-    let mut member_sets: HashMap<i64, std::collections::BTreeSet<i64>> = HashMap::new();
+    let mut member_sets: HashMap<i64, std::collections::BTreeSet<i64>> = HashMap::default();
     for step in &changeset.operations {
         match &step.op {
             Operation::CreateCohort {

@@ -23,7 +23,9 @@
 //! and looked up, so the same validation runs on both variants. An offline copy on a shared
 //! computer is then not a directory dump: reading it needs a candidate identifier to test.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -231,11 +233,16 @@ pub struct Binding {
 /// Normalises a user identifier the way lookups compare it: trimmed; usernames and emails
 /// lowercased (Moodle stores usernames lowercased; email domains are case-insensitive and
 /// people type them in any case).
-pub fn normalise_user_key(kind: UserIdentifier, value: &str) -> String {
-    let value = value.trim();
+pub fn normalise_user_key(kind: UserIdentifier, value: &str) -> Cow<'_, str> {
+    let value = crate::decode::trim(value);
     match kind {
-        UserIdentifier::Username | UserIdentifier::Email => value.to_lowercase(),
-        UserIdentifier::Id | UserIdentifier::Idnumber => value.to_owned(),
+        // Most identifiers are already lower case: only those that are not are copied.
+        UserIdentifier::Username | UserIdentifier::Email
+            if value.chars().any(|c| c.is_uppercase()) =>
+        {
+            Cow::Owned(value.to_lowercase())
+        }
+        _ => Cow::Borrowed(value),
     }
 }
 
@@ -306,29 +313,49 @@ impl Snapshot {
 
 /// Users looked up by one identifier.
 #[derive(Debug)]
-pub(crate) struct UserLookup {
+pub(crate) struct UserLookup<'s> {
     kind: UserIdentifier,
     key: Option<Vec<u8>>,
-    by_key: HashMap<String, Vec<usize>>,
+    by_key: HashMap<Cow<'s, str>, Matches>,
 }
 
-impl UserLookup {
+/// The users one identifier finds; one, almost always (emails are not unique in Moodle).
+#[derive(Debug)]
+enum Matches {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl<'s> UserLookup<'s> {
     /// Indexes `snapshot`'s users by `kind`.
-    pub(crate) fn new(snapshot: &Snapshot, kind: UserIdentifier) -> Self {
+    pub(crate) fn new(snapshot: &'s Snapshot, kind: UserIdentifier) -> Self {
         let key = snapshot.user_hash_key.as_deref().and_then(hex_decode);
-        let mut by_key: HashMap<String, Vec<usize>> = HashMap::with_capacity(snapshot.users.len());
+        let mut by_key: HashMap<Cow<'s, str>, Matches> =
+            HashMap::with_capacity_and_hasher(snapshot.users.len(), Default::default());
         for (index, user) in snapshot.users.iter().enumerate() {
-            let stored = match (kind, &user.hashes) {
-                (UserIdentifier::Id, _) => user.id.to_string(),
-                (UserIdentifier::Username, Some(h)) => h.username.clone(),
-                (UserIdentifier::Idnumber, Some(h)) => h.idnumber.clone(),
-                (UserIdentifier::Email, Some(h)) => h.email.clone(),
+            let stored: Cow<'s, str> = match (kind, &user.hashes) {
+                (UserIdentifier::Id, _) => Cow::Owned(user.id.to_string()),
+                (UserIdentifier::Username, Some(h)) => Cow::Borrowed(&h.username),
+                (UserIdentifier::Idnumber, Some(h)) => Cow::Borrowed(&h.idnumber),
+                (UserIdentifier::Email, Some(h)) => Cow::Borrowed(&h.email),
                 (UserIdentifier::Username, None) => normalise_user_key(kind, &user.username),
                 (UserIdentifier::Idnumber, None) => normalise_user_key(kind, &user.idnumber),
                 (UserIdentifier::Email, None) => normalise_user_key(kind, &user.email),
             };
-            if !stored.is_empty() {
-                by_key.entry(stored).or_default().push(index);
+            if stored.is_empty() {
+                continue;
+            }
+            match by_key.entry(stored) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(Matches::One(index));
+                }
+                std::collections::hash_map::Entry::Occupied(mut slot) => {
+                    let matches = slot.get_mut();
+                    match matches {
+                        Matches::One(first) => *matches = Matches::Many(vec![*first, index]),
+                        Matches::Many(all) => all.push(index),
+                    }
+                }
             }
         }
         UserLookup { kind, key, by_key }
@@ -341,10 +368,14 @@ impl UserLookup {
             (
                 Some(key),
                 UserIdentifier::Username | UserIdentifier::Idnumber | UserIdentifier::Email,
-            ) => hash_user_key(key, self.kind, &normalised),
+            ) => Cow::Owned(hash_user_key(key, self.kind, &normalised)),
             _ => normalised,
         };
-        self.by_key.get(&probe).map(Vec::as_slice).unwrap_or(&[])
+        match self.by_key.get(probe.as_ref()) {
+            None => &[],
+            Some(Matches::One(index)) => std::slice::from_ref(index),
+            Some(Matches::Many(all)) => all,
+        }
     }
 }
 

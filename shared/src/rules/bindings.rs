@@ -3,7 +3,7 @@
 //! `makegroup` (0/empty: none, 1: a group named after the cohort, else an existing group's
 //! name), `enrolstart`, `enrolend`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::{Site, cell};
 use crate::decode::Row;
@@ -41,7 +41,7 @@ enum GroupWish {
 }
 
 pub(crate) fn plan(
-    rows: &[&Row],
+    rows: &[Row<'_>],
     columns: &Columns,
     site: &Site<'_>,
     options: &Options,
@@ -49,8 +49,8 @@ pub(crate) fn plan(
 ) -> Planned {
     let snapshot = site.snapshot;
     let mut planned = Planned::default();
-    let mut seen: HashMap<(i64, i64, i64), (Wanted, u32)> = HashMap::new();
-    let mut created_groups: HashMap<(i64, String), u32> = HashMap::new();
+    let mut seen: HashMap<(i64, i64, i64), (Wanted, u32)> = HashMap::default();
+    let mut created_groups: HashMap<(i64, String), u32> = HashMap::default();
     let mut new_bindings = 0u32;
 
     for row in rows {
@@ -107,10 +107,7 @@ pub(crate) fn plan(
                 None
             }
         };
-        let cohort = match site
-            .find_cohorts(options.cohort_identifier, cohort_value)
-            .as_slice()
-        {
+        let cohort = match site.find_cohorts(options.cohort_identifier, cohort_value) {
             [one] => Some(site.cohort(*one)),
             [] => {
                 let mut d = Diagnostic::new(Code::CohortNotFound, line)
@@ -485,7 +482,7 @@ fn find_role<'r>(roles: &'r [Role], kind: RoleIdentifier, value: &str) -> Option
 
 /// Reads a date cell: `None` when the column is absent, `Some(None)` when empty.
 fn date(
-    row: &Row,
+    row: &Row<'_>,
     columns: &Columns,
     column: &str,
     problems: &mut Vec<Diagnostic>,

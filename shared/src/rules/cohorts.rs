@@ -2,7 +2,7 @@
 //! (`cid`, or the column the cohort identifier option names), `cname`, `cidnumber`,
 //! `cdescription`, `ccatcontext`, `component`.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::{Site, UserMatch, Users, cell};
 use crate::decode::Row;
@@ -45,14 +45,24 @@ struct NewCohort {
     category: String,
 }
 
+/// A member named by a row: the user's index in the snapshot and the row that names them.
+#[derive(Debug, Clone, Copy)]
+struct Member {
+    user: usize,
+    line: u32,
+    row: usize,
+}
+
 /// Everything the rows say about one cohort.
 #[derive(Debug, Default)]
 struct Requests {
     first_line: u32,
-    adds: Vec<(usize, u32)>,
-    dels: Vec<(usize, u32)>,
+    adds: Vec<Member>,
+    dels: Vec<Member>,
     free: Option<u32>,
     delete: Option<u32>,
+    /// An `add` row without a user asks for the cohort itself: cleanup must keep it.
+    declared: bool,
     /// name, idnumber, description: first non-empty value and its line.
     meta: [Option<(String, u32)>; 3],
 }
@@ -64,7 +74,7 @@ const META_FIELDS: [(&str, &str); 3] = [
 ];
 
 pub(crate) fn plan(
-    rows: &[&Row],
+    rows: &[Row<'_>],
     columns: &Columns,
     header_line: u32,
     site: &Site<'_>,
@@ -88,22 +98,30 @@ pub(crate) fn plan(
         return Planned::default();
     }
     let users = Users::new(site.snapshot, options.user_identifier);
+    // Column positions, looked up once rather than per row.
     let user_column = columns.get("userid");
+    let cmd_column = columns.get("cmd");
+    let meta_columns = META_FIELDS.map(|(name, _)| columns.get(name));
+    let [cname_column, cidnumber_column, cdescription_column] = meta_columns;
+    let category_column = columns.get("ccatcontext");
+    let component_column = columns.get("component");
 
     let mut order: Vec<Target> = Vec::new();
-    let mut requests: HashMap<Target, Requests> = HashMap::new();
+    let mut requests: HashMap<Target, Requests> = HashMap::default();
     let mut new_cohorts: Vec<NewCohort> = Vec::new();
-    let mut new_by_key: HashMap<String, u32> = HashMap::new();
-    let mut pairs: HashMap<(Target, usize), (Command, u32)> = HashMap::new();
+    let mut new_by_key: HashMap<String, u32> = HashMap::default();
+    let mut pairs: HashMap<(Target, usize), (Command, u32)> =
+        HashMap::with_capacity_and_hasher(rows.len(), Default::default());
 
-    for row in rows {
+    for (row_index, row) in rows.iter().enumerate() {
         let line = row.line;
-        let command = match cell(row, columns.get("cmd")).to_ascii_lowercase().as_str() {
-            "" | "add" => Command::Add,
-            "del" => Command::Del,
-            "free" => Command::Free,
-            _ => {
-                let value = cell(row, columns.get("cmd"));
+        let command_value = cell(row, cmd_column);
+        let command = match command_value {
+            "" => Command::Add,
+            c if c.eq_ignore_ascii_case("add") => Command::Add,
+            c if c.eq_ignore_ascii_case("del") => Command::Del,
+            c if c.eq_ignore_ascii_case("free") => Command::Free,
+            value => {
                 diagnostics.push(
                     Diagnostic::new(Code::InvalidCommand, line)
                         .column("cmd")
@@ -140,7 +158,7 @@ pub(crate) fn plan(
         }
 
         // Which cohort the row is about.
-        let target = match site.find_cohorts(identifier, value).as_slice() {
+        let target = match site.find_cohorts(identifier, value) {
             [one] => Target::Existing(*one),
             [] => match new_by_key.get(value) {
                 Some(&new) => Target::New(new),
@@ -149,11 +167,10 @@ pub(crate) fn plan(
                     && identifier != CohortIdentifier::Id =>
                 {
                     let (name, idnumber) = match identifier {
-                        CohortIdentifier::Name => (
-                            value.to_owned(),
-                            cell(row, columns.get("cidnumber")).to_owned(),
-                        ),
-                        _ => (cell(row, columns.get("cname")).to_owned(), value.to_owned()),
+                        CohortIdentifier::Name => {
+                            (value.to_owned(), cell(row, cidnumber_column).to_owned())
+                        }
+                        _ => (cell(row, cname_column).to_owned(), value.to_owned()),
                     };
                     if name.is_empty() {
                         diagnostics.push(
@@ -163,10 +180,7 @@ pub(crate) fn plan(
                         );
                         continue;
                     }
-                    if let [taken, ..] = site
-                        .find_cohorts(CohortIdentifier::Idnumber, &idnumber)
-                        .as_slice()
-                    {
+                    if let [taken, ..] = site.find_cohorts(CohortIdentifier::Idnumber, &idnumber) {
                         diagnostics.push(
                             Diagnostic::new(Code::CohortConflict, line)
                                 .column("cidnumber")
@@ -177,7 +191,7 @@ pub(crate) fn plan(
                         );
                         continue;
                     }
-                    let component = cell(row, columns.get("component"));
+                    let component = cell(row, component_column);
                     if !component.is_empty() && component != COHORTSYNC_COMPONENT {
                         diagnostics.push(
                             Diagnostic::new(Code::InvalidValue, line)
@@ -192,8 +206,8 @@ pub(crate) fn plan(
                         line,
                         idnumber,
                         name,
-                        description: cell(row, columns.get("cdescription")).to_owned(),
-                        category: cell(row, columns.get("ccatcontext")).to_owned(),
+                        description: cell(row, cdescription_column).to_owned(),
+                        category: cell(row, category_column).to_owned(),
                     });
                     new_by_key.insert(value.to_owned(), new);
                     Target::New(new)
@@ -251,7 +265,7 @@ pub(crate) fn plan(
         // Rows about one cohort must agree on its name, idnumber and description.
         if command == Command::Add {
             for (slot, (field_column, field)) in META_FIELDS.iter().enumerate() {
-                let given = cell(row, columns.get(field_column));
+                let given = cell(row, meta_columns[slot]);
                 if given.is_empty() || *field_column == column {
                     continue;
                 }
@@ -274,7 +288,7 @@ pub(crate) fn plan(
         let user_value = cell(row, user_column);
         if user_value.is_empty() {
             match command {
-                Command::Add => {}
+                Command::Add => request.declared = true,
                 Command::Del => request.delete = request.delete.or(Some(line)),
                 Command::Free => request.free = request.free.or(Some(line)),
             }
@@ -329,14 +343,22 @@ pub(crate) fn plan(
             );
         }
         match command {
-            Command::Add => request.adds.push((user, line)),
-            Command::Del => request.dels.push((user, line)),
+            Command::Add => request.adds.push(Member {
+                user,
+                line,
+                row: row_index,
+            }),
+            Command::Del => request.dels.push(Member {
+                user,
+                line,
+                row: row_index,
+            }),
             Command::Free => unreachable!("free rows with a user were refused above"),
         }
     }
 
     let mut planned = Planned::default();
-    let mut emptied: HashSet<i64> = HashSet::new();
+    let mut emptied: HashSet<i64> = HashSet::default();
     for target in order {
         let request = &requests[&target];
         match target {
@@ -345,17 +367,25 @@ pub(crate) fn plan(
             }
             Target::Existing(index) => {
                 if let Some(delete_line) = request.delete
-                    && let Some(&(_, other)) = request.adds.iter().chain(&request.dels).next()
+                    && let Some(other) = request.adds.iter().chain(&request.dels).next()
                 {
                     diagnostics.push(
-                        Diagnostic::new(Code::ConflictingRows, other)
+                        Diagnostic::new(Code::ConflictingRows, other.line)
                             .arg(delete_line)
                             .arg("cohort_deleted"),
                     );
                     continue;
                 }
-                let ends_empty =
-                    plan_existing(index, request, site, options, diagnostics, &mut planned);
+                let named = |member: &Member| cell(&rows[member.row], user_column);
+                let ends_empty = plan_existing(
+                    index,
+                    request,
+                    &named,
+                    site,
+                    options,
+                    diagnostics,
+                    &mut planned,
+                );
                 if ends_empty {
                     emptied.insert(site.cohort(index).id);
                 }
@@ -389,7 +419,7 @@ fn plan_new(
             component: COHORTSYNC_COMPONENT.to_owned(),
         },
     });
-    for &(user, line) in &request.adds {
+    for &Member { user, line, .. } in &request.adds {
         let user = site.user(user).id;
         planned.operations.push(Step {
             line: Some(line),
@@ -401,10 +431,12 @@ fn plan_new(
     }
 }
 
-/// Plans the rows about one existing cohort; returns whether it ends with no members.
-fn plan_existing(
+/// Plans the rows about one existing cohort; returns whether cleanup may delete it: it ends
+/// with no members and no `add` row without a user asks for it.
+fn plan_existing<'r>(
     index: usize,
     request: &Requests,
+    named: &dyn Fn(&Member) -> &'r str,
     site: &Site<'_>,
     options: &Options,
     diagnostics: &mut Vec<Diagnostic>,
@@ -447,7 +479,8 @@ fn plan_existing(
     if let Some((wanted, line)) = &idnumber
         && let Some(other) = site
             .find_cohorts(CohortIdentifier::Idnumber, wanted)
-            .into_iter()
+            .iter()
+            .copied()
             .find(|&i| i != index)
     {
         diagnostics.push(
@@ -477,14 +510,15 @@ fn plan_existing(
         });
     }
 
-    let mut kept: HashSet<i64> = HashSet::new();
-    for &(user, line) in &request.adds {
-        let user = site.user(user).id;
+    let mut kept: HashSet<i64> = HashSet::default();
+    for member in &request.adds {
+        let (user, line) = (site.user(member.user).id, member.line);
         kept.insert(user);
         if members.contains(&user) {
             diagnostics.push(
                 Diagnostic::new(Code::AlreadyMember, line)
                     .column("userid")
+                    .value(named(member))
                     .arg(&cohort.name),
             );
         } else {
@@ -498,9 +532,9 @@ fn plan_existing(
             enrol_effects(site, cohort.id, user, &mut planned.effects);
         }
     }
-    let mut removed: HashSet<i64> = HashSet::new();
-    for &(user, line) in &request.dels {
-        let user = site.user(user).id;
+    let mut removed: HashSet<i64> = HashSet::default();
+    for member in &request.dels {
+        let (user, line) = (site.user(member.user).id, member.line);
         if members.contains(&user) {
             removed.insert(user);
             remove(
@@ -515,6 +549,7 @@ fn plan_existing(
             diagnostics.push(
                 Diagnostic::new(Code::NotMember, line)
                     .column("userid")
+                    .value(named(member))
                     .arg(&cohort.name),
             );
         }
@@ -549,7 +584,7 @@ fn plan_existing(
                 .arg(absent.len()),
         );
     }
-    kept.len() + absent.len() == 0
+    !request.declared && kept.len() + absent.len() == 0
 }
 
 fn remove(

@@ -3,7 +3,7 @@
 //! Each family resolves a file's rows against the snapshot, reports what is wrong as
 //! diagnostics, and plans what is right. Lookups shared by the families live here.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::options::{CohortIdentifier, UserIdentifier};
 use crate::report::{Code, Diagnostic};
@@ -26,10 +26,19 @@ impl<'s> Site<'s> {
     pub(crate) fn new(snapshot: &'s Snapshot) -> Self {
         let mut site = Site {
             snapshot,
-            cohort_by_id: HashMap::with_capacity(snapshot.cohorts.len()),
-            cohorts_by_idnumber: HashMap::with_capacity(snapshot.cohorts.len()),
-            cohorts_by_name: HashMap::with_capacity(snapshot.cohorts.len()),
-            bindings_by_cohort: HashMap::new(),
+            cohort_by_id: HashMap::with_capacity_and_hasher(
+                snapshot.cohorts.len(),
+                Default::default(),
+            ),
+            cohorts_by_idnumber: HashMap::with_capacity_and_hasher(
+                snapshot.cohorts.len(),
+                Default::default(),
+            ),
+            cohorts_by_name: HashMap::with_capacity_and_hasher(
+                snapshot.cohorts.len(),
+                Default::default(),
+            ),
+            bindings_by_cohort: HashMap::default(),
         };
         for (index, cohort) in snapshot.cohorts.iter().enumerate() {
             site.cohort_by_id.insert(cohort.id, index);
@@ -62,22 +71,18 @@ impl<'s> Site<'s> {
     }
 
     /// Cohort indexes whose identifier `kind` is `value` (trimmed).
-    pub(crate) fn find_cohorts(&self, kind: CohortIdentifier, value: &str) -> Vec<usize> {
-        let value = value.trim();
-        match kind {
+    pub(crate) fn find_cohorts(&self, kind: CohortIdentifier, value: &str) -> &[usize] {
+        let value = crate::decode::trim(value);
+        let found = match kind {
             CohortIdentifier::Id => value
                 .parse::<i64>()
                 .ok()
-                .and_then(|id| self.cohort_by_id.get(&id).copied())
-                .into_iter()
-                .collect(),
-            CohortIdentifier::Idnumber => self
-                .cohorts_by_idnumber
-                .get(value)
-                .cloned()
-                .unwrap_or_default(),
-            CohortIdentifier::Name => self.cohorts_by_name.get(value).cloned().unwrap_or_default(),
-        }
+                .and_then(|id| self.cohort_by_id.get(&id))
+                .map(std::slice::from_ref),
+            CohortIdentifier::Idnumber => self.cohorts_by_idnumber.get(value).map(Vec::as_slice),
+            CohortIdentifier::Name => self.cohorts_by_name.get(value).map(Vec::as_slice),
+        };
+        found.unwrap_or(&[])
     }
 
     /// The bindings of cohort `id`.
@@ -110,8 +115,8 @@ impl<'s> Site<'s> {
 pub(crate) struct Users<'s> {
     snapshot: &'s Snapshot,
     kind: UserIdentifier,
-    lookup: UserLookup,
-    others: std::cell::OnceCell<Vec<(UserIdentifier, UserLookup)>>,
+    lookup: UserLookup<'s>,
+    others: std::cell::OnceCell<Vec<(UserIdentifier, UserLookup<'s>)>>,
 }
 
 /// The outcome of looking up one user.
@@ -192,6 +197,6 @@ impl<'s> Users<'s> {
 }
 
 /// A cell's trimmed value, or `""` when the column is absent.
-pub(crate) fn cell(row: &crate::decode::Row, column: Option<usize>) -> &str {
-    column.map_or("", |i| row.cell(i).trim())
+pub(crate) fn cell<'t>(row: &crate::decode::Row<'t>, column: Option<usize>) -> &'t str {
+    column.map_or("", |i| crate::decode::trim(row.cell(i)))
 }
