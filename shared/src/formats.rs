@@ -1,6 +1,6 @@
 //! The file kinds cohortsync reads, recognised from the header, and their columns.
 
-use rustc_hash::FxHashMap as HashMap;
+use crate::HashMap;
 
 use crate::decode::Table;
 use crate::plan::FileKind;

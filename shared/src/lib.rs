@@ -24,6 +24,12 @@ mod rules;
 pub mod snapshot;
 
 pub use check::{Checked, Report, check};
+
+/// Hash maps with a fast, fixed-seed hasher: the rules hash every row, SipHash was most of
+/// their time, and a fixed seed keeps every run (native or WASM) identical.
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+/// The set counterpart of [`HashMap`].
+pub(crate) type HashSet<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
 pub use plan::apply;
 
 // The crate's tests also run compiled to wasm32, in headless Chromium (see README).

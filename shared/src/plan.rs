@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap as HashMap;
+use crate::HashMap;
 
 use serde::{Deserialize, Serialize};
 

@@ -25,8 +25,6 @@
 
 use std::borrow::Cow;
 
-use rustc_hash::FxHashMap as HashMap;
-
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -312,53 +310,98 @@ impl Snapshot {
 }
 
 /// Users looked up by one identifier.
+///
+/// Every row of a file looks a user up, in no particular order, among tens of thousands:
+/// the keys are therefore packed in one buffer and the table holds small fixed-size slots,
+/// so that lookups stay in the processor's cache instead of chasing one allocation per user.
 #[derive(Debug)]
-pub(crate) struct UserLookup<'s> {
+pub(crate) struct UserLookup {
     kind: UserIdentifier,
     key: Option<Vec<u8>>,
-    by_key: HashMap<Cow<'s, str>, Matches>,
+    /// All keys, one after the other.
+    keys: String,
+    table: hashbrown::HashTable<Slot>,
+    /// Users who share a key (emails are not unique in Moodle).
+    shared: Vec<Vec<usize>>,
 }
 
-/// The users one identifier finds; one, almost always (emails are not unique in Moodle).
-#[derive(Debug)]
-enum Matches {
-    One(usize),
-    Many(Vec<usize>),
+/// One key: where it is in `keys`, and its user (an index in the snapshot), or, for a key
+/// several users share, an index in `shared`.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    start: u32,
+    end: u32,
+    is_shared: bool,
+    user: usize,
 }
 
-impl<'s> UserLookup<'s> {
+fn hash_key(key: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(key)
+}
+
+impl UserLookup {
     /// Indexes `snapshot`'s users by `kind`.
-    pub(crate) fn new(snapshot: &'s Snapshot, kind: UserIdentifier) -> Self {
+    pub(crate) fn new(snapshot: &Snapshot, kind: UserIdentifier) -> Self {
         let key = snapshot.user_hash_key.as_deref().and_then(hex_decode);
-        let mut by_key: HashMap<Cow<'s, str>, Matches> =
-            HashMap::with_capacity_and_hasher(snapshot.users.len(), Default::default());
+        let mut keys = String::new();
+        let mut spans = Vec::with_capacity(snapshot.users.len());
         for (index, user) in snapshot.users.iter().enumerate() {
-            let stored: Cow<'s, str> = match (kind, &user.hashes) {
-                (UserIdentifier::Id, _) => Cow::Owned(user.id.to_string()),
-                (UserIdentifier::Username, Some(h)) => Cow::Borrowed(&h.username),
-                (UserIdentifier::Idnumber, Some(h)) => Cow::Borrowed(&h.idnumber),
-                (UserIdentifier::Email, Some(h)) => Cow::Borrowed(&h.email),
-                (UserIdentifier::Username, None) => normalise_user_key(kind, &user.username),
-                (UserIdentifier::Idnumber, None) => normalise_user_key(kind, &user.idnumber),
-                (UserIdentifier::Email, None) => normalise_user_key(kind, &user.email),
-            };
-            if stored.is_empty() {
-                continue;
-            }
-            match by_key.entry(stored) {
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(Matches::One(index));
+            let start = keys.len();
+            match (kind, &user.hashes) {
+                (UserIdentifier::Id, _) => keys.push_str(&user.id.to_string()),
+                (UserIdentifier::Username, Some(h)) => keys.push_str(&h.username),
+                (UserIdentifier::Idnumber, Some(h)) => keys.push_str(&h.idnumber),
+                (UserIdentifier::Email, Some(h)) => keys.push_str(&h.email),
+                (UserIdentifier::Username, None) => {
+                    keys.push_str(&normalise_user_key(kind, &user.username))
                 }
-                std::collections::hash_map::Entry::Occupied(mut slot) => {
-                    let matches = slot.get_mut();
-                    match matches {
-                        Matches::One(first) => *matches = Matches::Many(vec![*first, index]),
-                        Matches::Many(all) => all.push(index),
-                    }
+                (UserIdentifier::Idnumber, None) => {
+                    keys.push_str(&normalise_user_key(kind, &user.idnumber))
+                }
+                (UserIdentifier::Email, None) => {
+                    keys.push_str(&normalise_user_key(kind, &user.email))
+                }
+            }
+            if keys.len() > start {
+                spans.push((start, keys.len(), index));
+            }
+        }
+        // Offsets are u32: a snapshot with more than 4 GB of identifiers is not a thing.
+        let mut table = hashbrown::HashTable::with_capacity(spans.len());
+        let mut shared: Vec<Vec<usize>> = Vec::new();
+        let key_of = |slot: &Slot| &keys[slot.start as usize..slot.end as usize];
+        for (start, end, user) in spans {
+            let text = &keys[start..end];
+            let hash = hash_key(text);
+            match table.find_mut(hash, |slot: &Slot| key_of(slot) == text) {
+                Some(slot) if !slot.is_shared => {
+                    shared.push(vec![slot.user, user]);
+                    slot.is_shared = true;
+                    slot.user = shared.len() - 1;
+                }
+                Some(slot) => shared[slot.user].push(user),
+                None => {
+                    table.insert_unique(
+                        hash,
+                        Slot {
+                            start: start as u32,
+                            end: end as u32,
+                            is_shared: false,
+                            user,
+                        },
+                        |slot| hash_key(key_of(slot)),
+                    );
                 }
             }
         }
-        UserLookup { kind, key, by_key }
+        UserLookup {
+            kind,
+            key,
+            keys,
+            table,
+            shared,
+        }
     }
 
     /// The indexes of the users whose identifier is `value` (normalised, hashed if needed).
@@ -371,10 +414,14 @@ impl<'s> UserLookup<'s> {
             ) => Cow::Owned(hash_user_key(key, self.kind, &normalised)),
             _ => normalised,
         };
-        match self.by_key.get(probe.as_ref()) {
+        let probe = probe.as_ref();
+        let found = self.table.find(hash_key(probe), |slot| {
+            &self.keys[slot.start as usize..slot.end as usize] == probe
+        });
+        match found {
             None => &[],
-            Some(Matches::One(index)) => std::slice::from_ref(index),
-            Some(Matches::Many(all)) => all,
+            Some(slot) if slot.is_shared => &self.shared[slot.user],
+            Some(slot) => std::slice::from_ref(&slot.user),
         }
     }
 }

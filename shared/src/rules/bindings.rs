@@ -3,7 +3,7 @@
 //! `makegroup` (0/empty: none, 1: a group named after the cohort, else an existing group's
 //! name), `enrolstart`, `enrolend`.
 
-use rustc_hash::FxHashMap as HashMap;
+use crate::HashMap;
 
 use super::{Site, cell};
 use crate::decode::Row;

@@ -3,7 +3,7 @@
 //! Each family resolves a file's rows against the snapshot, reports what is wrong as
 //! diagnostics, and plans what is right. Lookups shared by the families live here.
 
-use rustc_hash::FxHashMap as HashMap;
+use crate::HashMap;
 
 use crate::options::{CohortIdentifier, UserIdentifier};
 use crate::report::{Code, Diagnostic};
@@ -115,8 +115,8 @@ impl<'s> Site<'s> {
 pub(crate) struct Users<'s> {
     snapshot: &'s Snapshot,
     kind: UserIdentifier,
-    lookup: UserLookup<'s>,
-    others: std::cell::OnceCell<Vec<(UserIdentifier, UserLookup<'s>)>>,
+    lookup: UserLookup,
+    others: std::cell::OnceCell<Vec<(UserIdentifier, UserLookup)>>,
 }
 
 /// The outcome of looking up one user.
