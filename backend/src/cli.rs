@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::account::AccountAddArgs;
 use crate::config::ServeArgs;
+use crate::import::ImportArgs;
 use crate::validate::ValidateArgs;
 
 /// cohortsync: check, review and apply Moodle-style cohort files.
@@ -23,6 +25,20 @@ pub enum Command {
     Serve(ServeArgs),
     /// Check a file offline against a snapshot: exit 0 without errors, 1 with errors.
     Validate(ValidateArgs),
+    /// Import base data (users, courses, roles, groups) from CSV files as Moodle exports
+    /// them; running the same file twice changes nothing.
+    Import(ImportArgs),
+    /// Manage the accounts that sign in to the web app and the API.
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+/// `cohortsync account …`.
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account, or reset the password and role of an existing one. The password
+    /// is asked at a prompt, or read from the first line of standard input.
+    Add(AccountAddArgs),
 }
 
 /// Logs go to standard error; `RUST_LOG` chooses what is shown (default: `info`).
@@ -43,5 +59,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate(args) => crate::validate::run(args),
+        Command::Account(AccountCommand::Add(args)) => crate::account::add(args).await,
+        Command::Import(args) => crate::import::run(args).await,
     }
 }

@@ -6,13 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 
-/// Flags of `cohortsync serve`.
+/// Where the database is: flags shared by every subcommand that opens it.
 #[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
-    /// Address and port to listen on.
-    #[arg(long, env = "COHORTSYNC_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: SocketAddr,
-
+pub struct DatabaseArgs {
     /// Directory for the server's own files (the SQLite database when no URL is given).
     #[arg(long, env = "COHORTSYNC_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
@@ -21,6 +17,45 @@ pub struct ServeArgs {
     /// Default: the SQLite file `cohortsync.db` in the data directory.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// The database URL; creates the data directory for the default SQLite file.
+    pub fn url(&self) -> anyhow::Result<String> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => {
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!(
+                        "cannot create the data directory {}",
+                        self.data_dir.display()
+                    )
+                })?;
+                let file = self.data_dir.join("cohortsync.db");
+                Ok(format!("sqlite://{}", file.display()))
+            }
+        }
+    }
+}
+
+/// Flags of `cohortsync serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "COHORTSYNC_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Where the database is.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Largest request body accepted, in bytes (uploaded files included).
+    #[arg(long, env = "COHORTSYNC_MAX_BODY_BYTES", default_value_t = 50 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Mark the session cookie `Secure` (set this when the server is reached over https).
+    #[arg(long, env = "COHORTSYNC_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 
     /// Directory holding the built web app (`index.html` and the WASM bundle).
     /// Default: `frontend/dist` of the source tree this binary was built from.
@@ -37,6 +72,10 @@ pub struct Config {
     pub database_url: String,
     /// Directory holding the built web app; `index.html` is known to exist in it.
     pub assets_dir: PathBuf,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Whether the session cookie is `Secure`.
+    pub secure_cookies: bool,
 }
 
 /// Where Trunk writes the built web app in this source tree.
@@ -49,23 +88,13 @@ impl ServeArgs {
     pub fn resolve(self) -> anyhow::Result<Config> {
         let assets_dir = self.assets_dir.unwrap_or_else(default_assets_dir);
         check_assets(&assets_dir)?;
-        let database_url = match self.database_url {
-            Some(url) => url,
-            None => {
-                std::fs::create_dir_all(&self.data_dir).with_context(|| {
-                    format!(
-                        "cannot create the data directory {}",
-                        self.data_dir.display()
-                    )
-                })?;
-                let file = self.data_dir.join("cohortsync.db");
-                format!("sqlite://{}", file.display())
-            }
-        };
+        let database_url = self.database.url()?;
         Ok(Config {
             bind: self.bind,
             database_url,
             assets_dir,
+            max_body_bytes: self.max_body_bytes,
+            secure_cookies: self.secure_cookies,
         })
     }
 }
@@ -90,8 +119,12 @@ mod tests {
     fn args(assets: &Path, data: &Path) -> ServeArgs {
         ServeArgs {
             bind: "127.0.0.1:0".parse().unwrap(),
-            data_dir: data.to_path_buf(),
-            database_url: None,
+            database: DatabaseArgs {
+                data_dir: data.to_path_buf(),
+                database_url: None,
+            },
+            max_body_bytes: 1024,
+            secure_cookies: false,
             assets_dir: Some(assets.to_path_buf()),
         }
     }

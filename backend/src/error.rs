@@ -1,6 +1,11 @@
 //! The API's one error type, rendered as `{"error": {"code", "message", "details"}}`.
+//!
+//! A 4xx says what was wrong with the request. A 5xx is logged with its cause and answers
+//! only a generic message: internals never reach the caller.
 
 use axum::Json;
+use axum::extract::multipart::MultipartError;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -11,17 +16,78 @@ pub enum ApiError {
     /// No such resource or route.
     #[error("not found")]
     NotFound,
+    /// No valid session or token.
+    #[error("sign in first")]
+    Unauthenticated,
+    /// Wrong username or password.
+    #[error("wrong username or password")]
+    BadCredentials,
+    /// Too many failed logins: wait before trying again.
+    #[error("too many failed logins; try again in {0} seconds")]
+    TooManyAttempts(u64),
+    /// Signed in, but not allowed.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// A malformed request: `code` says which kind, the message what to fix.
+    #[error("{message}")]
+    BadRequest {
+        /// Stable code, e.g. `invalid_json`.
+        code: &'static str,
+        /// What to fix.
+        message: String,
+    },
+    /// The body is larger than the server accepts.
+    #[error("the request body is larger than this server accepts ({0})")]
+    TooLarge(String),
+    /// The file has errors: `details` is the full report.
+    #[error("the file has errors")]
+    InvalidFile(Value),
+    /// The request conflicts with the current state: `details` says how.
+    #[error("{message}")]
+    Conflict {
+        /// Stable code, e.g. `drift`.
+        code: &'static str,
+        /// What happened.
+        message: String,
+        /// The difference or state, as data.
+        details: Value,
+    },
     /// The database does not answer; the server cannot serve requests now.
     #[error("the database is unavailable")]
     DatabaseUnavailable(#[source] sqlx::Error),
+    /// The database failed; logged, never shown.
+    #[error("internal error")]
+    Database(#[from] sqlx::Error),
+    /// Something else failed; logged, never shown.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
 }
 
 impl ApiError {
+    /// A 400 with a code and a message.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+            ApiError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::InvalidFile(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_file"),
+            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             ApiError::DatabaseUnavailable(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
+            }
+            ApiError::Database(_) | ApiError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         }
     }
@@ -30,12 +96,82 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if let ApiError::DatabaseUnavailable(source) = &self {
-            // Details of database failures stay in the log, never in the answer.
-            tracing::error!(error = %source, "database unavailable");
+        match &self {
+            ApiError::Database(source) => tracing::error!(error = %source, "database error"),
+            ApiError::DatabaseUnavailable(source) => {
+                tracing::error!(error = %source, "database unavailable")
+            }
+            ApiError::Internal(source) => {
+                tracing::error!(error = %format!("{source:#}"), "internal error")
+            }
+            _ => {}
         }
+        let details = match &self {
+            ApiError::InvalidFile(report) => report.clone(),
+            ApiError::Conflict { details, .. } => details.clone(),
+            _ => Value::Null,
+        };
         let body =
-            json!({"error": {"code": code, "message": self.to_string(), "details": Value::Null}});
+            json!({"error": {"code": code, "message": self.to_string(), "details": details}});
         (status, Json(body)).into_response()
     }
 }
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => ApiError::bad_request(
+                "wrong_content_type",
+                "send JSON with Content-Type: application/json",
+            ),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(
+                "the limit is set with --max-body-bytes or COHORTSYNC_MAX_BODY_BYTES".into(),
+            ),
+            other => ApiError::bad_request("invalid_json", other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::bad_request("invalid_query", rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::bad_request("invalid_path", rejection.body_text())
+    }
+}
+
+impl From<MultipartError> for ApiError {
+    fn from(error: MultipartError) -> Self {
+        if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::TooLarge(
+                "the limit is set with --max-body-bytes or COHORTSYNC_MAX_BODY_BYTES".into(),
+            );
+        }
+        ApiError::bad_request("invalid_multipart", error.body_text())
+    }
+}
+
+/// `Json` that answers bad JSON with the API's error body instead of axum's plain text.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}
+
+/// Query strings that answer bad parameters with the API's error body.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// Path parameters that answer bad values with the API's error body.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);

@@ -9,12 +9,18 @@
 use std::path::Path;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
+pub mod account;
+pub mod apply;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod import;
 pub mod routes;
 pub mod store;
 pub mod validate;
@@ -27,15 +33,21 @@ use store::Database;
 pub struct AppState {
     /// The database pool.
     pub db: Database,
+    /// Whether the session cookie is marked `Secure`.
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
 }
 
 /// The whole HTTP application: `/api/…` and the web app with client-side routes.
 pub fn app(state: AppState, assets_dir: &Path) -> Router {
     // Any path that is not a file of the built app is a client-side route: answer index.html.
     let web_app = ServeDir::new(assets_dir).fallback(ServeFile::new(assets_dir.join("index.html")));
+    let api = routes::router().layer(DefaultBodyLimit::max(state.max_body_bytes));
     Router::new()
-        .nest("/api", routes::router())
+        .nest("/api", api)
         .fallback_service(web_app)
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -54,7 +66,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     );
     // Printed, not logged: scripts and people starting the server read this line.
     println!("cohortsync is listening on http://{address}/");
-    let app = app(AppState { db }, &config.assets_dir);
+    let state = AppState {
+        db,
+        secure_cookies: config.secure_cookies,
+        max_body_bytes: config.max_body_bytes,
+    };
+    let app = app(state, &config.assets_dir);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -259,6 +259,8 @@ fn expected(key: &str, lang: Lang) -> &'static str {
         ("no_user_for_free", true) => {
             "free vide toute la cohorte, la cellule utilisateur doit être vide"
         }
+        ("boolean", false) => "0 or 1 is expected (yes/no and true/false also work)",
+        ("boolean", true) => "0 ou 1 est attendu (oui/non et true/false conviennent aussi)",
         (_, false) => "unexpected value",
         (_, true) => "valeur inattendue",
     }

@@ -5,11 +5,19 @@ use axum::Router;
 use crate::AppState;
 use crate::error::ApiError;
 
+mod auth;
+mod changesets;
 mod health;
+mod snapshot;
+mod tokens;
 
 /// All `/api` routes; unknown API paths answer a JSON 404, never the web app.
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(health::router())
+        .merge(auth::router())
+        .merge(snapshot::router())
+        .merge(changesets::router())
+        .merge(tokens::router())
         .fallback(|| async { ApiError::NotFound })
 }

@@ -1,69 +1,169 @@
 //! The database: SQLite (embedded default) or PostgreSQL, behind one type.
+//!
+//! Queries are written once, with `$1` placeholders (both drivers accept them), and run
+//! through sqlx's `Any` driver; booleans and times are stored as integers so that the same
+//! rows decode on both. Each database has its own migrations, in `backend/migrations/`.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
 use cohortsync_shared::api::DatabaseKind;
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub mod accounts;
+pub mod changesets;
+pub mod site;
 
 /// A connection pool to the server's database.
 #[derive(Debug, Clone)]
-pub enum Database {
-    /// An embedded SQLite file.
-    Sqlite(SqlitePool),
-    /// A PostgreSQL server.
-    Postgres(PgPool),
+pub struct Database {
+    pool: AnyPool,
+    kind: DatabaseKind,
 }
 
+/// A transaction on the server's database.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Standard Moodle roles, seeded on first start with Moodle's ids.
+const STANDARD_ROLES: [(i64, &str, &str); 8] = [
+    (1, "manager", "Manager"),
+    (2, "coursecreator", "Course creator"),
+    (3, "editingteacher", "Teacher"),
+    (4, "teacher", "Non-editing teacher"),
+    (5, "student", "Student"),
+    (6, "guest", "Guest"),
+    (7, "user", "Authenticated user"),
+    (8, "frontpage", "Authenticated user on site home"),
+];
+
 impl Database {
-    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating a SQLite file if missing.
+    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating a SQLite file if
+    /// missing, runs the migrations and seeds what a new site needs (revision, roles).
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(10)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
-                .await
-                .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(url)))?;
-            Ok(Database::Postgres(pool))
-        } else if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
-                .with_context(|| format!("invalid SQLite URL {url}"))?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options)
-                .await
-                .with_context(|| format!("cannot open the SQLite database {url}"))?;
-            Ok(Database::Sqlite(pool))
+        sqlx::any::install_default_drivers();
+        let (kind, url, max) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
+        {
+            (DatabaseKind::Postgres, url.to_owned(), 10)
+        } else if let Some(rest) = url.strip_prefix("sqlite:") {
+            let url = if rest.contains('?') {
+                url.to_owned()
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            (DatabaseKind::Sqlite, url, 8)
         } else {
             anyhow::bail!(
                 "unsupported database URL {}: use sqlite://PATH or postgres://USER@HOST:PORT/DB",
                 redact(url)
             )
+        };
+        let options: AnyConnectOptions = url
+            .parse()
+            .with_context(|| format!("invalid database URL {}", redact(&url)))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if kind == DatabaseKind::Sqlite {
+                        // WAL lets readers go on during an apply; foreign keys are off by
+                        // default in SQLite; writers wait for each other instead of failing.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                             PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .with_context(|| match kind {
+                DatabaseKind::Postgres => {
+                    format!("cannot connect to PostgreSQL at {}", redact(&url))
+                }
+                DatabaseKind::Sqlite => format!("cannot open the SQLite database {url}"),
+            })?;
+        let db = Database { pool, kind };
+        db.migrate().await?;
+        db.seed().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.kind {
+            DatabaseKind::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            DatabaseKind::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("cannot migrate the database")
+    }
+
+    /// The site state row (revision 0, a fresh key for teachers' hashes) and Moodle's
+    /// standard roles, on first start only.
+    async fn seed(&self) -> anyhow::Result<()> {
+        let mut tx = self.begin_write().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM site_state WHERE id = 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            sqlx::query("INSERT INTO site_state (id, revision, user_hash_key) VALUES (1, 0, $1)")
+                .bind(crate::auth::random_hex(32))
+                .execute(&mut *tx)
+                .await?;
+            let roles: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roles")
+                .fetch_one(&mut *tx)
+                .await?;
+            if roles == 0 {
+                for (id, shortname, name) in STANDARD_ROLES {
+                    sqlx::query("INSERT INTO roles (id, shortname, name) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(shortname)
+                        .bind(name)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
         }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Which database this is.
     pub fn kind(&self) -> DatabaseKind {
-        match self {
-            Database::Sqlite(_) => DatabaseKind::Sqlite,
-            Database::Postgres(_) => DatabaseKind::Postgres,
+        self.kind
+    }
+
+    /// The pool, for reads.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction that holds the database's write lock from its first
+    /// statement: `BEGIN IMMEDIATE` on SQLite (so two writers never both read and then
+    /// fail to upgrade), a plain `BEGIN` on PostgreSQL, where writers lock rows instead.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        match self.kind {
+            DatabaseKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            DatabaseKind::Postgres => self.pool.begin().await,
         }
     }
 
     /// Checks that the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        match self {
-            Database::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
-            Database::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
-        }
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop)
     }
+}
+
+/// The current time, in Unix seconds, as stored in the database.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// A database URL without its password, fit for logs and error messages.

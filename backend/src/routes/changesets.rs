@@ -1,0 +1,142 @@
+//! `/api/changesets`: submit a file, list, detail with drift, approve, reject, apply.
+
+use axum::Router;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use cohortsync_shared::options::Options;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::apply::{self, ApplyReport, ChangesetDetail};
+use crate::auth::{Caller, Role};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::store::changesets::{self, ChangesetSummary, ListFilter};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/changesets", get(list_changesets).post(submit_changeset))
+        .route("/changesets/{id}", get(get_changeset))
+        .route("/changesets/{id}/approve", post(approve_changeset))
+        .route("/changesets/{id}/reject", post(reject_changeset))
+        .route("/changesets/{id}/apply", post(apply_changeset))
+}
+
+/// Reads the `file` and `options` parts of a submission.
+async fn read_submission(mut multipart: Multipart) -> Result<(String, Vec<u8>, Options), ApiError> {
+    let mut file = None;
+    let mut options = Options::default();
+    while let Some(field) = multipart.next_field().await? {
+        match field.name() {
+            Some("file") => {
+                let name = field.file_name().unwrap_or("upload.csv").to_owned();
+                file = Some((name, field.bytes().await?.to_vec()));
+            }
+            Some("options") => {
+                let text = field.text().await?;
+                if !text.trim().is_empty() {
+                    options = serde_json::from_str(&text).map_err(|e| {
+                        ApiError::bad_request("invalid_options", format!("options: {e}"))
+                    })?;
+                }
+            }
+            Some(other) => {
+                return Err(ApiError::bad_request(
+                    "unknown_part",
+                    format!("unknown part `{other}`: send `file` and, optionally, `options`"),
+                ));
+            }
+            None => {
+                return Err(ApiError::bad_request("unknown_part", "a part has no name"));
+            }
+        }
+    }
+    let (name, bytes) =
+        file.ok_or_else(|| ApiError::bad_request("missing_file", "the `file` part is missing"))?;
+    Ok((name, bytes, options))
+}
+
+async fn submit_changeset(
+    State(state): State<AppState>,
+    caller: Caller,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, ApiJson<ChangesetDetail>), ApiError> {
+    let multipart = multipart.map_err(|e| {
+        ApiError::bad_request(
+            "wrong_content_type",
+            format!("send the file as multipart/form-data: {}", e.body_text()),
+        )
+    })?;
+    let (name, bytes, options) = read_submission(multipart).await?;
+    let id = apply::submit(&state.db, &caller, &name, &bytes, &options).await?;
+    let detail = apply::detail(&state.db, &caller, id).await?;
+    Ok((StatusCode::CREATED, ApiJson(detail)))
+}
+
+async fn list_changesets(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(filter): ApiQuery<ListFilter>,
+) -> Result<ApiJson<Vec<ChangesetSummary>>, ApiError> {
+    if let Some(status) = &filter.status
+        && changesets::Status::parse(status).is_none()
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("unknown status `{status}`"),
+        ));
+    }
+    let only = match caller.role {
+        Role::Admin => None,
+        Role::Teacher => Some(caller.id),
+    };
+    Ok(ApiJson(
+        changesets::list(state.db.pool(), &filter, only).await?,
+    ))
+}
+
+async fn get_changeset(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<ApiJson<ChangesetDetail>, ApiError> {
+    Ok(ApiJson(apply::detail(&state.db, &caller, id).await?))
+}
+
+/// Body of approve and reject.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewRequest {
+    #[serde(default)]
+    comment: String,
+}
+
+async fn approve_changeset(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(review): ApiJson<ReviewRequest>,
+) -> Result<ApiJson<ChangesetDetail>, ApiError> {
+    Ok(ApiJson(
+        apply::approve(&state.db, &caller, id, &review.comment).await?,
+    ))
+}
+
+async fn reject_changeset(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(review): ApiJson<ReviewRequest>,
+) -> Result<ApiJson<ChangesetDetail>, ApiError> {
+    Ok(ApiJson(
+        apply::reject(&state.db, &caller, id, &review.comment).await?,
+    ))
+}
+
+async fn apply_changeset(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<ApiJson<ApplyReport>, ApiError> {
+    Ok(ApiJson(apply::apply(&state.db, &caller, id, None).await?))
+}

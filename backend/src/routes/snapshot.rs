@@ -1,0 +1,74 @@
+//! `GET /api/snapshot`: the caller's snapshot of the site, with its revision as `ETag`.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::AppState;
+use crate::auth::{Caller, Role};
+use crate::error::ApiError;
+use crate::store::site;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/snapshot", get(get_snapshot))
+}
+
+/// The ETag of a revision for a role: the two variants of one revision differ.
+fn etag(revision: u64, role: Role) -> String {
+    format!("\"{revision}-{}\"", role.as_str())
+}
+
+async fn get_snapshot(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let mut conn = state.db.pool().acquire().await?;
+    let (revision, key) = site::state(&mut conn).await?;
+    let tag = etag(revision, caller.role);
+    let cached = headers
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.trim() == tag || v.trim() == "*");
+    if cached {
+        return Ok((StatusCode::NOT_MODIFIED, [(ETAG, tag)]).into_response());
+    }
+    let snapshot = site::load_snapshot(&mut conn).await?;
+    drop(conn);
+    let snapshot = match caller.role {
+        Role::Admin => snapshot,
+        Role::Teacher => {
+            let key =
+                hex_bytes(&key).ok_or_else(|| anyhow::anyhow!("the site hash key is not hex"))?;
+            snapshot.for_teacher(&key)
+        }
+    };
+    // The revision read above and the one loaded agree unless an apply slipped in between;
+    // the ETag follows what is sent.
+    let tag = etag(snapshot.revision, caller.role);
+    let body = serde_json::to_vec(&snapshot).map_err(anyhow::Error::from)?;
+    Ok((
+        [
+            (ETAG, tag),
+            (CONTENT_TYPE, "application/json".to_owned()),
+            (CACHE_CONTROL, "private, no-cache".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn hex_bytes(text: &str) -> Option<Vec<u8>> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+        })
+        .collect()
+}

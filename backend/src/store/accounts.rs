@@ -1,0 +1,237 @@
+//! Accounts, sessions, API tokens and failed-login counts.
+
+use serde::Serialize;
+use sqlx::{AnyPool, Row};
+
+use super::now;
+use crate::auth::{Caller, Role};
+
+/// An account as stored, with its password hash.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Argon2 hash.
+    pub password_hash: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// Creates an account, or replaces the password and role of an existing one.
+/// Returns the account id.
+pub async fn upsert_account(
+    pool: &AnyPool,
+    username: &str,
+    password_hash: &str,
+    role: Role,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO accounts (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, \
+         role = excluded.role RETURNING id",
+    )
+    .bind(username)
+    .bind(password_hash)
+    .bind(role.as_str())
+    .bind(now())
+    .fetch_one(pool)
+    .await
+}
+
+/// The account named `username`, if any.
+pub async fn find_account(pool: &AnyPool, username: &str) -> Result<Option<Account>, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT id, username, password_hash, role FROM accounts WHERE username = $1")
+            .bind(username)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.and_then(|r| {
+        Some(Account {
+            id: r.get(0),
+            username: r.get(1),
+            password_hash: r.get(2),
+            role: Role::parse(&r.get::<String, _>(3))?,
+        })
+    }))
+}
+
+fn caller(row: sqlx::any::AnyRow) -> Option<Caller> {
+    Some(Caller {
+        id: row.get(0),
+        username: row.get(1),
+        role: Role::parse(&row.get::<String, _>(2))?,
+    })
+}
+
+/// Stores a new session for `account`, by the hash of its token.
+pub async fn create_session(
+    pool: &AnyPool,
+    account: i64,
+    token_hash: &str,
+    seconds: i64,
+) -> Result<(), sqlx::Error> {
+    let now = now();
+    // Old sessions of everyone are swept here rather than by a timer.
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        .bind(now)
+        .execute(pool)
+        .await?;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(account)
+    .bind(now)
+    .bind(now + seconds)
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+/// Ends a session.
+pub async fn delete_session(pool: &AnyPool, token_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(pool)
+        .await
+        .map(drop)
+}
+
+/// The account of a live session.
+pub async fn caller_by_session(
+    pool: &AnyPool,
+    token_hash: &str,
+) -> Result<Option<Caller>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT a.id, a.username, a.role FROM sessions s JOIN accounts a ON a.id = s.account_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now())
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.and_then(caller))
+}
+
+/// The account of a live API token; records its use.
+pub async fn caller_by_token(
+    pool: &AnyPool,
+    token_hash: &str,
+) -> Result<Option<Caller>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT a.id, a.username, a.role FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await?;
+    if row.is_some() {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
+            .bind(now())
+            .bind(token_hash)
+            .execute(pool)
+            .await?;
+    }
+    Ok(row.and_then(caller))
+}
+
+/// An API token as listed to its owner (never the token itself).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// Id.
+    pub id: i64,
+    /// The name the owner gave it.
+    pub name: String,
+    /// Creation time (Unix seconds).
+    pub created_at: i64,
+    /// Last use (Unix seconds).
+    pub last_used_at: Option<i64>,
+}
+
+/// Stores a new token for `account`; returns its id.
+pub async fn create_token(
+    pool: &AnyPool,
+    account: i64,
+    name: &str,
+    token_hash: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO api_tokens (account_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) \
+         RETURNING id",
+    )
+    .bind(account)
+    .bind(name)
+    .bind(token_hash)
+    .bind(now())
+    .fetch_one(pool)
+    .await
+}
+
+/// The live tokens of `account`.
+pub async fn list_tokens(pool: &AnyPool, account: i64) -> Result<Vec<TokenInfo>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, name, created_at, last_used_at FROM api_tokens \
+         WHERE account_id = $1 AND revoked_at IS NULL ORDER BY id",
+    )
+    .bind(account)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TokenInfo {
+            id: r.get(0),
+            name: r.get(1),
+            created_at: r.get(2),
+            last_used_at: r.get(3),
+        })
+        .collect())
+}
+
+/// Revokes token `id` of `account`; false when it has no such live token.
+pub async fn revoke_token(pool: &AnyPool, account: i64, id: i64) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 \
+         AND revoked_at IS NULL",
+    )
+    .bind(now())
+    .bind(id)
+    .bind(account)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Failed logins in a row for `username`, and when the last one was.
+pub async fn login_failures(pool: &AnyPool, username: &str) -> Result<(i64, i64), sqlx::Error> {
+    let row =
+        sqlx::query("SELECT failures, last_failure_at FROM login_failures WHERE username = $1")
+            .bind(username)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map_or((0, 0), |r| (r.get(0), r.get(1))))
+}
+
+/// Counts one more failed login for `username`.
+pub async fn record_login_failure(pool: &AnyPool, username: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO login_failures (username, failures, last_failure_at) VALUES ($1, 1, $2) \
+         ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, \
+         last_failure_at = excluded.last_failure_at",
+    )
+    .bind(username)
+    .bind(now())
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+/// Forgets failed logins after a successful one.
+pub async fn clear_login_failures(pool: &AnyPool, username: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        .bind(username)
+        .execute(pool)
+        .await
+        .map(drop)
+}

@@ -1,0 +1,362 @@
+//! Changesets as stored: the file, the options, the report, the plan, and their life from
+//! `submitted` to `applied` (or `rejected`, `failed`, `reverted`).
+
+use cohortsync_shared::Report;
+use cohortsync_shared::options::Options;
+use cohortsync_shared::plan::{Changeset, FileKind, Totals};
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, AnyPool, Row};
+
+use super::now;
+
+/// Where a changeset is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Waiting for an admin.
+    Submitted,
+    /// An admin approved it; it can be applied.
+    Approved,
+    /// An admin refused it.
+    Rejected,
+    /// Written to the site.
+    Applied,
+    /// Applying it failed; nothing was written.
+    Failed,
+    /// Undone by a later changeset.
+    Reverted,
+}
+
+impl Status {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Submitted => "submitted",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+            Status::Applied => "applied",
+            Status::Failed => "failed",
+            Status::Reverted => "reverted",
+        }
+    }
+
+    /// Parses a stored or requested name.
+    pub fn parse(text: &str) -> Option<Status> {
+        [
+            Status::Submitted,
+            Status::Approved,
+            Status::Rejected,
+            Status::Applied,
+            Status::Failed,
+            Status::Reverted,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// A new changeset, before it has an id.
+#[derive(Debug, Clone)]
+pub struct NewChangeset<'a> {
+    /// Author account.
+    pub author: i64,
+    /// File name as uploaded.
+    pub file_name: &'a str,
+    /// File bytes.
+    pub file: &'a [u8],
+    /// Kind of file.
+    pub kind: FileKind,
+    /// Options it was checked with.
+    pub options: &'a Options,
+    /// Report of the check.
+    pub report: &'a Report,
+    /// Planned operations and effects.
+    pub plan: &'a Changeset,
+    /// Set when this changeset undoes another.
+    pub reverts: Option<i64>,
+}
+
+/// One changeset in a list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChangesetSummary {
+    /// Id.
+    pub id: i64,
+    /// Author's login name.
+    pub author: String,
+    /// Creation time (Unix seconds).
+    pub created_at: i64,
+    /// File name.
+    pub file_name: String,
+    /// `cohorts` or `bindings`.
+    pub kind: FileKind,
+    /// Status.
+    pub status: Status,
+    /// Revision the plan was made against.
+    pub base_revision: u64,
+    /// Planned changes by type.
+    pub totals: Totals,
+    /// The changeset this one undoes, if any.
+    pub reverts: Option<i64>,
+}
+
+/// Everything about one changeset.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChangesetRecord {
+    /// The list fields.
+    #[serde(flatten)]
+    pub summary: ChangesetSummary,
+    /// Author account id.
+    pub author_id: i64,
+    /// SHA-256 of the file.
+    pub file_sha256: String,
+    /// Options the file was checked with.
+    pub options: Options,
+    /// Report of the check at submission.
+    pub report: Report,
+    /// The plan at submission (approved as is).
+    pub plan: Changeset,
+    /// Reviewer's login name.
+    pub reviewer: Option<String>,
+    /// Reviewer's comment.
+    pub review_comment: Option<String>,
+    /// Review time.
+    pub reviewed_at: Option<i64>,
+    /// Apply time.
+    pub applied_at: Option<i64>,
+    /// Revision after the apply.
+    pub applied_revision: Option<u64>,
+    /// What the apply wrote, or why it failed.
+    pub apply_report: Option<serde_json::Value>,
+}
+
+fn json_error(e: serde_json::Error) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(e))
+}
+
+/// Stores a new changeset with status `submitted`; returns its id.
+pub async fn insert(conn: &mut AnyConnection, new: &NewChangeset<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO changesets (author_id, created_at, file_name, file_sha256, file_content, kind, \
+         options, report, plan, base_revision, status, reverts_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', $11) RETURNING id",
+    )
+    .bind(new.author)
+    .bind(now())
+    .bind(new.file_name)
+    .bind(crate::auth::sha256_hex(new.file))
+    .bind(new.file.to_vec())
+    .bind(kind_name(new.kind))
+    .bind(to_json(new.options)?)
+    .bind(to_json(new.report)?)
+    .bind(to_json(new.plan)?)
+    .bind(new.plan.base_revision as i64)
+    .bind(new.reverts)
+    .fetch_one(&mut *conn)
+    .await
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, sqlx::Error> {
+    serde_json::to_string(value).map_err(json_error)
+}
+
+fn kind_name(kind: FileKind) -> &'static str {
+    match kind {
+        FileKind::Cohorts => "cohorts",
+        FileKind::Bindings => "bindings",
+    }
+}
+
+/// Filters of the changeset list.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListFilter {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this author (login name).
+    pub author: Option<String>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<i64>,
+    /// Rows to skip.
+    pub offset: Option<i64>,
+}
+
+const SUMMARY_COLUMNS: &str = "c.id, a.username, c.created_at, c.file_name, c.kind, c.status, \
+     c.base_revision, c.plan, c.reverts_id";
+
+fn summary(row: &sqlx::any::AnyRow) -> Result<ChangesetSummary, sqlx::Error> {
+    let plan: Changeset = serde_json::from_str(&row.get::<String, _>(7)).map_err(json_error)?;
+    Ok(ChangesetSummary {
+        id: row.get(0),
+        author: row.get(1),
+        created_at: row.get(2),
+        file_name: row.get(3),
+        kind: if row.get::<String, _>(4) == "bindings" {
+            FileKind::Bindings
+        } else {
+            FileKind::Cohorts
+        },
+        status: Status::parse(&row.get::<String, _>(5))
+            .ok_or_else(|| sqlx::Error::Decode("unknown changeset status".into()))?,
+        base_revision: row.get::<i64, _>(6) as u64,
+        totals: plan.totals(),
+        reverts: row.get(8),
+    })
+}
+
+/// Changesets, newest first, filtered; `only_author` restricts to one account (teachers).
+pub async fn list(
+    pool: &AnyPool,
+    filter: &ListFilter,
+    only_author: Option<i64>,
+) -> Result<Vec<ChangesetSummary>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM changesets c JOIN accounts a ON a.id = c.author_id \
+         WHERE ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR a.username = $2) \
+         AND ($3 IS NULL OR c.author_id = $3) ORDER BY c.id DESC LIMIT $4 OFFSET $5"
+    ))
+    .bind(filter.status.as_deref())
+    .bind(filter.author.as_deref())
+    .bind(only_author)
+    .bind(filter.limit.unwrap_or(50).clamp(1, 500))
+    .bind(filter.offset.unwrap_or(0).max(0))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(summary).collect()
+}
+
+/// One changeset with everything, and its file.
+pub async fn get(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<(ChangesetRecord, Vec<u8>)>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {SUMMARY_COLUMNS}, c.author_id, c.file_sha256, c.options, c.report, r.username, \
+         c.review_comment, c.reviewed_at, c.applied_at, c.applied_revision, c.apply_report, \
+         c.file_content FROM changesets c JOIN accounts a ON a.id = c.author_id \
+         LEFT JOIN accounts r ON r.id = c.reviewer_id WHERE c.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let parse = |i: usize| -> Result<serde_json::Value, sqlx::Error> {
+        serde_json::from_str(&row.get::<String, _>(i)).map_err(json_error)
+    };
+    let record = ChangesetRecord {
+        summary: summary(&row)?,
+        author_id: row.get(9),
+        file_sha256: row.get(10),
+        options: serde_json::from_value(parse(11)?).map_err(json_error)?,
+        report: serde_json::from_value(parse(12)?).map_err(json_error)?,
+        plan: serde_json::from_str(&row.get::<String, _>(7)).map_err(json_error)?,
+        reviewer: row.get(13),
+        review_comment: row.get(14),
+        reviewed_at: row.get(15),
+        applied_at: row.get(16),
+        applied_revision: row.get::<Option<i64>, _>(17).map(|r| r as u64),
+        apply_report: row
+            .get::<Option<String>, _>(18)
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(json_error)?,
+    };
+    Ok(Some((record, row.get(19))))
+}
+
+/// Moves changeset `id` from `from` to `to` with a review; false when it was not in `from`
+/// (someone else got there first).
+pub async fn review(
+    conn: &mut AnyConnection,
+    id: i64,
+    from: Status,
+    to: Status,
+    reviewer: i64,
+    comment: &str,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE changesets SET status = $1, reviewer_id = $2, review_comment = $3, reviewed_at = $4 \
+         WHERE id = $5 AND status = $6",
+    )
+    .bind(to.as_str())
+    .bind(reviewer)
+    .bind(comment)
+    .bind(now())
+    .bind(id)
+    .bind(from.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Records the end of an apply: `applied` with its revision, or `failed`.
+pub async fn finish_apply(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: Status,
+    revision: Option<u64>,
+    report: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE changesets SET status = $1, applied_at = $2, applied_revision = $3, apply_report = $4 \
+         WHERE id = $5",
+    )
+    .bind(status.as_str())
+    .bind(now())
+    .bind(revision.map(|r| r as i64))
+    .bind(report.to_string())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(drop)
+}
+
+/// Sets the status of changeset `id`.
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: Status,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE changesets SET status = $1 WHERE id = $2")
+        .bind(status.as_str())
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+}
+
+/// Appends to the audit log.
+pub async fn audit(
+    conn: &mut AnyConnection,
+    account: Option<i64>,
+    action: &str,
+    changeset: Option<i64>,
+    details: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, account_id, action, changeset_id, details) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(now())
+    .bind(account)
+    .bind(action)
+    .bind(changeset)
+    .bind(details)
+    .execute(&mut *conn)
+    .await
+    .map(drop)
+}
+
+/// Replaces the plan of changeset `id` (a re-approval after drift).
+pub async fn replace_plan(
+    conn: &mut AnyConnection,
+    id: i64,
+    plan: &Changeset,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE changesets SET plan = $1, base_revision = $2 WHERE id = $3")
+        .bind(to_json(plan)?)
+        .bind(plan.base_revision as i64)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+}

@@ -1,0 +1,405 @@
+//! The site's directory (users, cohorts, courses, roles, groups, bindings, enrolments):
+//! read as a [`Snapshot`], and written by applying a [`Changeset`].
+
+use std::collections::HashMap;
+
+use cohortsync_shared::plan::{Changeset, Effect, Operation, Ref};
+use sqlx::{AnyConnection, Row};
+
+use cohortsync_shared::snapshot::{
+    Binding, BindingStatus, Cohort, Course, Group, Role, Snapshot, User,
+};
+
+/// The current revision and the key of teachers' hashes.
+pub async fn state(conn: &mut AnyConnection) -> Result<(u64, String), sqlx::Error> {
+    let row = sqlx::query("SELECT revision, user_hash_key FROM site_state WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((row.get::<i64, _>(0) as u64, row.get(1)))
+}
+
+/// Takes the site's write lock inside an apply's transaction, so that concurrent applies
+/// run one after the other. SQLite's `BEGIN IMMEDIATE` already holds the database's write
+/// lock; PostgreSQL locks the site state row until the transaction ends.
+pub async fn lock_for_apply(
+    conn: &mut AnyConnection,
+    kind: cohortsync_shared::api::DatabaseKind,
+) -> Result<(), sqlx::Error> {
+    if kind == cohortsync_shared::api::DatabaseKind::Postgres {
+        sqlx::query("SELECT revision FROM site_state WHERE id = 1 FOR UPDATE")
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The whole directory as the rules see it (the admin's variant: names and emails in clear).
+pub async fn load_snapshot(conn: &mut AnyConnection) -> Result<Snapshot, sqlx::Error> {
+    let (revision, _) = state(conn).await?;
+    let users = sqlx::query(
+        "SELECT id, username, idnumber, email, firstname, lastname, suspended FROM users \
+         ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| User {
+        id: r.get(0),
+        username: r.get(1),
+        idnumber: r.get(2),
+        email: r.get(3),
+        firstname: r.get(4),
+        lastname: r.get(5),
+        suspended: r.get::<i64, _>(6) != 0,
+        hashes: None,
+    })
+    .collect();
+    let mut cohorts: Vec<Cohort> = sqlx::query(
+        "SELECT id, idnumber, name, description, visible, category, component FROM cohorts \
+         ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| Cohort {
+        id: r.get(0),
+        idnumber: r.get(1),
+        name: r.get(2),
+        description: r.get(3),
+        visible: r.get::<i64, _>(4) != 0,
+        category: r.get(5),
+        component: r.get(6),
+        members: Vec::new(),
+    })
+    .collect();
+    let position: HashMap<i64, usize> =
+        cohorts.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let members =
+        sqlx::query("SELECT cohort_id, user_id FROM cohort_members ORDER BY cohort_id, user_id")
+            .fetch_all(&mut *conn)
+            .await?;
+    for row in members {
+        if let Some(&i) = position.get(&row.get::<i64, _>(0)) {
+            cohorts[i].members.push(row.get(1));
+        }
+    }
+    let courses = sqlx::query("SELECT id, shortname, idnumber, fullname FROM courses ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| Course {
+            id: r.get(0),
+            shortname: r.get(1),
+            idnumber: r.get(2),
+            fullname: r.get(3),
+        })
+        .collect();
+    let roles = sqlx::query("SELECT id, shortname FROM roles ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| Role {
+            id: r.get(0),
+            shortname: r.get(1),
+        })
+        .collect();
+    let groups = sqlx::query("SELECT id, course_id, name, idnumber FROM course_groups ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| Group {
+            id: r.get(0),
+            course: r.get(1),
+            name: r.get(2),
+            idnumber: r.get(3),
+        })
+        .collect();
+    let bindings = sqlx::query(
+        "SELECT id, course_id, cohort_id, role_id, group_id, name, status, enrolstart, enrolend \
+         FROM bindings ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| Binding {
+        id: r.get(0),
+        course: r.get(1),
+        cohort: r.get(2),
+        role: r.get(3),
+        group: r.get(4),
+        name: r.get(5),
+        status: if r.get::<String, _>(6) == "disabled" {
+            BindingStatus::Disabled
+        } else {
+            BindingStatus::Active
+        },
+        enrolstart: r.get(7),
+        enrolend: r.get(8),
+    })
+    .collect();
+    Ok(Snapshot {
+        revision,
+        user_hash_key: None,
+        users,
+        cohorts,
+        courses,
+        roles,
+        groups,
+        bindings,
+    })
+}
+
+/// What applying wrote: the new revision and the ids given to created objects.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct Applied {
+    /// The revision after the apply.
+    pub revision: u64,
+    /// Ids of the cohorts created, in creation order.
+    pub cohorts_created: Vec<i64>,
+    /// Ids of the groups created, in creation order.
+    pub groups_created: Vec<i64>,
+    /// Ids of the bindings created, in creation order.
+    pub bindings_created: Vec<i64>,
+}
+
+/// Writes `changeset`'s operations and effects and bumps the revision, inside the caller's
+/// transaction: the caller commits, or drops the transaction and nothing is written.
+///
+/// `fail_after` stops with an error after that many operations: the hook the atomicity
+/// tests use to show that a failure half-way leaves nothing behind.
+pub async fn write_changeset(
+    conn: &mut AnyConnection,
+    changeset: &Changeset,
+    fail_after: Option<usize>,
+) -> Result<Applied, sqlx::Error> {
+    let mut applied = Applied::default();
+    let status_name = |s: BindingStatus| match s {
+        BindingStatus::Active => "active",
+        BindingStatus::Disabled => "disabled",
+    };
+    for (done, step) in changeset.operations.iter().enumerate() {
+        if fail_after == Some(done) {
+            return Err(sqlx::Error::Protocol(
+                "apply stopped on purpose (failure injection)".into(),
+            ));
+        }
+        let resolve = |created: &[i64], r: Ref| -> Result<i64, sqlx::Error> {
+            match r {
+                Ref::Existing(id) => Ok(id),
+                Ref::New { new } => created.get(new as usize).copied().ok_or_else(|| {
+                    sqlx::Error::Protocol(format!("reference to uncreated object {new}"))
+                }),
+            }
+        };
+        match &step.op {
+            Operation::CreateCohort {
+                idnumber,
+                name,
+                description,
+                category,
+                component,
+                ..
+            } => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO cohorts (idnumber, name, description, visible, category, component) \
+                     VALUES ($1, $2, $3, 1, $4, $5) RETURNING id",
+                )
+                .bind(idnumber)
+                .bind(name)
+                .bind(description)
+                .bind(category)
+                .bind(component)
+                .fetch_one(&mut *conn)
+                .await?;
+                applied.cohorts_created.push(id);
+            }
+            Operation::UpdateCohort {
+                cohort,
+                name,
+                idnumber,
+                description,
+            } => {
+                sqlx::query(
+                    "UPDATE cohorts SET name = COALESCE($1, name), idnumber = COALESCE($2, idnumber), \
+                     description = COALESCE($3, description) WHERE id = $4",
+                )
+                .bind(name.as_deref())
+                .bind(idnumber.as_deref())
+                .bind(description.as_deref())
+                .bind(cohort)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Operation::AddMember { cohort, user } => {
+                let cohort = resolve(&applied.cohorts_created, *cohort)?;
+                sqlx::query("INSERT INTO cohort_members (cohort_id, user_id) VALUES ($1, $2)")
+                    .bind(cohort)
+                    .bind(user)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Operation::RemoveMember { cohort, user } => {
+                sqlx::query("DELETE FROM cohort_members WHERE cohort_id = $1 AND user_id = $2")
+                    .bind(cohort)
+                    .bind(user)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Operation::DeleteCohort { cohort } => {
+                sqlx::query("DELETE FROM cohorts WHERE id = $1")
+                    .bind(cohort)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Operation::CreateGroup { course, name, .. } => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO course_groups (course_id, name, idnumber) VALUES ($1, $2, '') \
+                     RETURNING id",
+                )
+                .bind(course)
+                .bind(name)
+                .fetch_one(&mut *conn)
+                .await?;
+                applied.groups_created.push(id);
+            }
+            Operation::CreateBinding {
+                course,
+                cohort,
+                role,
+                group,
+                enrolstart,
+                enrolend,
+                ..
+            } => {
+                let group = group
+                    .map(|g| resolve(&applied.groups_created, g))
+                    .transpose()?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO bindings (course_id, cohort_id, role_id, group_id, name, status, \
+                     enrolstart, enrolend) VALUES ($1, $2, $3, $4, '', 'active', $5, $6) RETURNING id",
+                )
+                .bind(course)
+                .bind(cohort)
+                .bind(role)
+                .bind(group)
+                .bind(enrolstart)
+                .bind(enrolend)
+                .fetch_one(&mut *conn)
+                .await?;
+                applied.bindings_created.push(id);
+            }
+            Operation::UpdateBinding {
+                binding,
+                group,
+                status,
+                enrolstart,
+                enrolend,
+            } => {
+                let group = group
+                    .map(|g| resolve(&applied.groups_created, g))
+                    .transpose()?;
+                sqlx::query(
+                    "UPDATE bindings SET group_id = $1, status = $2, enrolstart = $3, enrolend = $4 \
+                     WHERE id = $5",
+                )
+                .bind(group)
+                .bind(status_name(*status))
+                .bind(enrolstart)
+                .bind(enrolend)
+                .bind(binding)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Operation::DeleteBinding { binding } => {
+                sqlx::query("DELETE FROM bindings WHERE id = $1")
+                    .bind(binding)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+    }
+    for effect in &changeset.effects {
+        match effect {
+            Effect::Enrol { user, binding, .. } => {
+                let binding = resolve_binding(&applied, *binding)?;
+                sqlx::query(
+                    "INSERT INTO enrolments (binding_id, user_id, status, role_removed) \
+                     VALUES ($1, $2, 'active', 0) ON CONFLICT (binding_id, user_id) \
+                     DO UPDATE SET status = 'active', role_removed = 0",
+                )
+                .bind(binding)
+                .bind(user)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Effect::Unenrol { user, binding, .. } => {
+                let binding = resolve_binding(&applied, *binding)?;
+                sqlx::query("DELETE FROM enrolments WHERE binding_id = $1 AND user_id = $2")
+                    .bind(binding)
+                    .bind(user)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Effect::Suspend {
+                user,
+                binding,
+                remove_roles,
+                ..
+            } => {
+                let binding = resolve_binding(&applied, *binding)?;
+                sqlx::query(
+                    "UPDATE enrolments SET status = 'suspended', role_removed = $1 \
+                     WHERE binding_id = $2 AND user_id = $3",
+                )
+                .bind(i64::from(*remove_roles))
+                .bind(binding)
+                .bind(user)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Effect::AddToGroup { user, group, .. } => {
+                let group = match group {
+                    Ref::Existing(id) => *id,
+                    Ref::New { new } => applied
+                        .groups_created
+                        .get(*new as usize)
+                        .copied()
+                        .ok_or_else(|| sqlx::Error::Protocol("uncreated group".into()))?,
+                };
+                sqlx::query(
+                    "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) \
+                     ON CONFLICT (group_id, user_id) DO NOTHING",
+                )
+                .bind(group)
+                .bind(user)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Effect::RemoveFromGroup { user, group, .. } => {
+                sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+                    .bind(group)
+                    .bind(user)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+    }
+    let revision: i64 = sqlx::query_scalar(
+        "UPDATE site_state SET revision = revision + 1 WHERE id = 1 RETURNING revision",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    applied.revision = revision as u64;
+    Ok(applied)
+}
+
+fn resolve_binding(applied: &Applied, binding: Ref) -> Result<i64, sqlx::Error> {
+    match binding {
+        Ref::Existing(id) => Ok(id),
+        Ref::New { new } => applied
+            .bindings_created
+            .get(new as usize)
+            .copied()
+            .ok_or_else(|| sqlx::Error::Protocol("uncreated binding".into())),
+    }
+}
