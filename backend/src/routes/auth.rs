@@ -53,8 +53,9 @@ async fn login(
     let pool = state.db.pool();
     let username = request.username.trim().to_lowercase();
     let (failures, last) = accounts::login_failures(pool, &username).await?;
-    let wait = last + wait_after(failures) - now();
-    if wait > 0 {
+    // Times are whole seconds: one more second makes sure the full wait has passed.
+    let wait = last + wait_after(failures) + 1 - now();
+    if wait_after(failures) > 0 && wait > 0 {
         return Err(ApiError::TooManyAttempts(wait as u64));
     }
     let account = accounts::find_account(pool, &username).await?;

@@ -384,9 +384,12 @@ pub async fn write_changeset(
             }
         }
     }
+    // An empty changeset changes nothing, so the revision (and every cached snapshot) stays.
+    let bump = if changeset.is_empty() { 0i64 } else { 1 };
     let revision: i64 = sqlx::query_scalar(
-        "UPDATE site_state SET revision = revision + 1 WHERE id = 1 RETURNING revision",
+        "UPDATE site_state SET revision = revision + $1 WHERE id = 1 RETURNING revision",
     )
+    .bind(bump)
     .fetch_one(&mut *conn)
     .await?;
     applied.revision = revision as u64;

@@ -1,0 +1,996 @@
+//! The API, driven in-process through the real router on a real database: SQLite always,
+//! PostgreSQL too when `COHORTSYNC_TEST_POSTGRES_URL` is set (CI sets it).
+//!
+//! Every scenario runs once per database, each time on a fresh database.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use cohortsync_backend::auth::{self, Caller, Role};
+use cohortsync_backend::import::{ImportKind, import};
+use cohortsync_backend::store::{Database, accounts, site};
+use cohortsync_backend::{AppState, app, apply};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const USERS: &str = "username,idnumber,email,firstname,lastname,suspended
+jdupont,U0001,jean.dupont@univ.example,Jean,Dupont,0
+mmartin,U0002,marie.martin@univ.example,Marie,Martin,0
+lbernard,U0003,shared@univ.example,Luc,Bernard,0
+cpetit,U0004,shared@univ.example,Chloé,Petit,0
+suspendu,U0005,s@univ.example,Sam,Pendu,1
+";
+const COURSES: &str =
+    "shortname,fullname,idnumber\nPHARMA-L2,Pharmacie L2,\nCHIMIE-L1,Chimie L1,C1\n";
+const GROUPS: &str = "course,name\nPHARMA-L2,TD1\n";
+
+/// A fresh site on one database, with an admin and two teachers signed in.
+struct Site {
+    db: Database,
+    router: Router,
+    admin: String,
+    teacher: String,
+    other_teacher: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Site {
+    async fn new(url: &str, dir: tempfile::TempDir) -> Site {
+        let db = Database::connect(url).await.expect("database");
+        for (kind, text) in [
+            (ImportKind::Users, USERS),
+            (ImportKind::Courses, COURSES),
+            (ImportKind::Groups, GROUPS),
+        ] {
+            let report = import(&db, kind, text.as_bytes()).await.unwrap();
+            assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+        }
+        let assets = dir.path().join("assets");
+        std::fs::create_dir_all(&assets).unwrap();
+        std::fs::write(assets.join("index.html"), "<html>app</html>").unwrap();
+        let state = AppState {
+            db: db.clone(),
+            secure_cookies: false,
+            max_body_bytes: 64 * 1024,
+        };
+        let router = app(state, &assets);
+        let mut site = Site {
+            db,
+            router,
+            admin: String::new(),
+            teacher: String::new(),
+            other_teacher: String::new(),
+            _dir: dir,
+        };
+        site.admin = site.session("admin", Role::Admin).await;
+        site.teacher = site.session("prof", Role::Teacher).await;
+        site.other_teacher = site.session("autre", Role::Teacher).await;
+        site
+    }
+
+    /// Creates an account and a session for it; returns the cookie header value.
+    async fn session(&self, name: &str, role: Role) -> String {
+        let hash = auth::hash_password("password123").unwrap();
+        let id = accounts::upsert_account(self.db.pool(), name, &hash, role)
+            .await
+            .unwrap();
+        let token = auth::random_hex(16);
+        accounts::create_session(
+            self.db.pool(),
+            id,
+            &auth::sha256_hex(token.as_bytes()),
+            3600,
+        )
+        .await
+        .unwrap();
+        format!("{}={token}", auth::SESSION_COOKIE)
+    }
+
+    async fn caller(&self, cookie: &str) -> Caller {
+        let token = cookie.split_once('=').unwrap().1;
+        accounts::caller_by_session(self.db.pool(), &auth::sha256_hex(token.as_bytes()))
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    async fn send(&self, request: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (status, body, headers)
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        cookie: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        let (status, body, _) = self.send(request).await;
+        (status, body)
+    }
+
+    async fn submit(&self, cookie: &str, file: &str, options: Value) -> (StatusCode, Value) {
+        let (status, body, _) = self
+            .send(multipart(cookie, file.as_bytes(), &options.to_string()))
+            .await;
+        (status, body)
+    }
+
+    async fn revision(&self) -> u64 {
+        let mut conn = self.db.pool().acquire().await.unwrap();
+        site::state(&mut conn).await.unwrap().0
+    }
+
+    async fn snapshot_json(&self) -> Value {
+        let mut conn = self.db.pool().acquire().await.unwrap();
+        serde_json::to_value(site::load_snapshot(&mut conn).await.unwrap()).unwrap()
+    }
+}
+
+fn multipart(cookie: &str, file: &[u8], options: &str) -> Request<Body> {
+    let boundary = "cohortsync-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cohorts.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(
+        format!(
+            "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"options\"\r\n\r\n{options}\r\n--{boundary}--\r\n"
+        )
+        .as_bytes(),
+    );
+    Request::builder()
+        .method(Method::POST)
+        .uri("/api/changesets")
+        .header(header::COOKIE, cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// Runs `scenario` on a fresh SQLite database, then on a fresh PostgreSQL database when
+/// `COHORTSYNC_TEST_POSTGRES_URL` is set.
+async fn on_every_database<F, Fut>(scenario: F)
+where
+    F: Fn(Site) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    scenario(Site::new(&url, dir).await).await;
+    match std::env::var("COHORTSYNC_TEST_POSTGRES_URL") {
+        Ok(base) if !base.is_empty() => {
+            let url = fresh_postgres_database(&base).await;
+            scenario(Site::new(&url, tempfile::tempdir().unwrap()).await).await;
+        }
+        _ => eprintln!("SKIPPED on PostgreSQL: COHORTSYNC_TEST_POSTGRES_URL is not set"),
+    }
+}
+
+/// Creates an empty database next to the one `base` names; returns its URL. Databases
+/// left by earlier test runs (another process id in their name) are dropped first.
+async fn fresh_postgres_database(base: &str) -> String {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let prefix = "cohortsync_test_";
+    let mine = format!("{prefix}{}_", std::process::id());
+    let mut conn = sqlx::AnyConnection::connect(base)
+        .await
+        .expect("PostgreSQL");
+    let old: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'cohortsync_test_%'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    for name in old.iter().filter(|n| !n.starts_with(&mine)) {
+        // A database still in use by a concurrent run stays; the next run drops it.
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut conn)
+            .await;
+    }
+    let name = format!("{mine}{}", auth::random_hex(6));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (base_prefix, _) = base.rsplit_once('/').unwrap();
+    format!("{base_prefix}/{name}")
+}
+
+fn codes(report: &Value) -> Vec<(u64, String)> {
+    report["error"]["details"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["line"].as_u64().unwrap(),
+                d["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+const GOOD: &str =
+    "cmd;cname;userid;cidnumber\nadd;L2 Pharmacie;U0001;COH001\nadd;L2 Pharmacie;U0002;COH001\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_endpoint_answers_each_role_as_the_matrix_says() {
+    on_every_database(|site| async move {
+        // A teacher's changeset, used by the paths that take an id.
+        let (status, body) = site.submit(&site.teacher, GOOD, json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = body["id"].as_i64().unwrap();
+        let path = |p: &str| p.replace("{id}", &id.to_string());
+
+        enum Who {
+            Anonymous,
+            Teacher,
+            OtherTeacher,
+            Admin,
+        }
+        use StatusCode as S;
+        // (method, path, body, who, expected). Reviewing and applying are left to the
+        // flow test; here an approve and apply by a teacher must be refused.
+        let matrix: Vec<(Method, &str, Option<Value>, Who, S)> = vec![
+            (Method::GET, "/api/health", None, Who::Anonymous, S::OK),
+            (
+                Method::GET,
+                "/api/me",
+                None,
+                Who::Anonymous,
+                S::UNAUTHORIZED,
+            ),
+            (Method::GET, "/api/me", None, Who::Teacher, S::OK),
+            (Method::GET, "/api/me", None, Who::Admin, S::OK),
+            (
+                Method::GET,
+                "/api/snapshot",
+                None,
+                Who::Anonymous,
+                S::UNAUTHORIZED,
+            ),
+            (Method::GET, "/api/snapshot", None, Who::Teacher, S::OK),
+            (Method::GET, "/api/snapshot", None, Who::Admin, S::OK),
+            (
+                Method::GET,
+                "/api/changesets",
+                None,
+                Who::Anonymous,
+                S::UNAUTHORIZED,
+            ),
+            (Method::GET, "/api/changesets", None, Who::Teacher, S::OK),
+            (Method::GET, "/api/changesets", None, Who::Admin, S::OK),
+            (
+                Method::GET,
+                "/api/changesets/{id}",
+                None,
+                Who::Anonymous,
+                S::UNAUTHORIZED,
+            ),
+            (
+                Method::GET,
+                "/api/changesets/{id}",
+                None,
+                Who::Teacher,
+                S::OK,
+            ),
+            (
+                Method::GET,
+                "/api/changesets/{id}",
+                None,
+                Who::OtherTeacher,
+                S::NOT_FOUND,
+            ),
+            (Method::GET, "/api/changesets/{id}", None, Who::Admin, S::OK),
+            (
+                Method::POST,
+                "/api/changesets/{id}/approve",
+                Some(json!({})),
+                Who::Anonymous,
+                S::UNAUTHORIZED,
+            ),
+            (
+                Method::POST,
+                "/api/changesets/{id}/approve",
+                Some(json!({})),
+                Who::Teacher,
+                S::FORBIDDEN,
+            ),
+            (
+                Method::POST,
+                "/api/changesets/{id}/reject",
+                Some(json!({})),
+                Who::Teacher,
+                S::FORBIDDEN,
+            ),
+            (
+                Method::POST,
+                "/api/changesets/{id}/apply",
+                None,
+                Who::Anonymous,
+                S::UNAUTHORIZED,
+            ),
+            (
+                Method::POST,
+                "/api/changesets/{id}/apply",
+                None,
+                Who::Teacher,
+                S::FORBIDDEN,
+            ),
+            (
+                Method::POST,
+                "/api/changesets/{id}/apply",
+                None,
+                Who::Admin,
+                S::CONFLICT,
+            ),
+            (
+                Method::POST,
+                "/api/tokens",
+                Some(json!({"name": "cron"})),
+                Who::Anonymous,
+                S::UNAUTHORIZED,
+            ),
+            (
+                Method::POST,
+                "/api/tokens",
+                Some(json!({"name": "cron"})),
+                Who::Teacher,
+                S::CREATED,
+            ),
+            (
+                Method::POST,
+                "/api/tokens",
+                Some(json!({"name": "cron"})),
+                Who::Admin,
+                S::CREATED,
+            ),
+            (
+                Method::GET,
+                "/api/tokens",
+                None,
+                Who::Anonymous,
+                S::UNAUTHORIZED,
+            ),
+            (Method::GET, "/api/tokens", None, Who::Teacher, S::OK),
+            (
+                Method::DELETE,
+                "/api/tokens/999",
+                None,
+                Who::Anonymous,
+                S::UNAUTHORIZED,
+            ),
+            (
+                Method::DELETE,
+                "/api/tokens/999",
+                None,
+                Who::Teacher,
+                S::NOT_FOUND,
+            ),
+            (Method::POST, "/api/logout", None, Who::Anonymous, S::OK),
+            (Method::GET, "/api/nope", None, Who::Admin, S::NOT_FOUND),
+        ];
+        for (method, p, body, who, expected) in matrix {
+            let cookie = match who {
+                Who::Anonymous => None,
+                Who::Teacher => Some(site.teacher.as_str()),
+                Who::OtherTeacher => Some(site.other_teacher.as_str()),
+                Who::Admin => Some(site.admin.as_str()),
+            };
+            let (status, answer) = site.call(method.clone(), &path(p), cookie, body).await;
+            assert_eq!(status, expected, "{method} {p}: {answer}");
+            if !status.is_success() {
+                assert!(
+                    answer["error"]["code"].is_string(),
+                    "{method} {p}: {answer}"
+                );
+            }
+        }
+        // Anonymous submissions are refused too.
+        let (status, _, _) = site
+            .send(
+                Request::post("/api/changesets")
+                    .body(Body::from("x"))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_file_goes_from_submit_to_applied_and_the_snapshot_follows() {
+    on_every_database(|site| async move {
+        let before = site.revision().await;
+        let (status, body) = site
+            .submit(&site.teacher, GOOD, json!({"mode": "incremental"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["status"], "submitted");
+        assert_eq!(body["totals"]["members_added"], 2);
+        assert_eq!(body["drift"]["changed"], false);
+        let id = body["id"].as_i64().unwrap();
+
+        // The teacher sees it in their list; the other teacher does not.
+        let (_, mine) = site
+            .call(Method::GET, "/api/changesets", Some(&site.teacher), None)
+            .await;
+        assert_eq!(mine.as_array().unwrap().len(), 1);
+        let (_, theirs) = site
+            .call(
+                Method::GET,
+                "/api/changesets",
+                Some(&site.other_teacher),
+                None,
+            )
+            .await;
+        assert_eq!(theirs.as_array().unwrap().len(), 0);
+
+        // Applying before approval is refused.
+        let (status, body) = site
+            .call(
+                Method::POST,
+                &format!("/api/changesets/{id}/apply"),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("wrong_status"))
+        );
+
+        let (status, body) = site
+            .call(
+                Method::POST,
+                &format!("/api/changesets/{id}/approve"),
+                Some(&site.admin),
+                Some(json!({"comment": "vu"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            (body["status"].as_str(), body["reviewer"].as_str()),
+            (Some("approved"), Some("admin"))
+        );
+
+        let (status, report) = site
+            .call(
+                Method::POST,
+                &format!("/api/changesets/{id}/apply"),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["revision"].as_u64(), Some(before + 1));
+        assert_eq!(site.revision().await, before + 1);
+
+        // Applying twice is refused and writes nothing.
+        let (status, body) = site
+            .call(
+                Method::POST,
+                &format!("/api/changesets/{id}/apply"),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("already_applied"))
+        );
+        assert_eq!(site.revision().await, before + 1);
+
+        // The snapshot has the cohort and its members; its ETag is the revision.
+        let request = Request::get("/api/snapshot")
+            .header(header::COOKIE, &site.admin)
+            .body(Body::empty())
+            .unwrap();
+        let (status, snapshot, headers) = site.send(request).await;
+        assert_eq!(status, StatusCode::OK);
+        let etag = headers[header::ETAG].to_str().unwrap().to_owned();
+        assert_eq!(etag, format!("\"{}-admin\"", before + 1));
+        let cohort = &snapshot["cohorts"][0];
+        assert_eq!(
+            (cohort["idnumber"].as_str(), cohort["component"].as_str()),
+            (Some("COH001"), Some("cohortsync"))
+        );
+        assert_eq!(cohort["members"], json!([1, 2]));
+        let request = Request::get("/api/snapshot")
+            .header(header::COOKIE, &site.admin)
+            .header(header::IF_NONE_MATCH, &etag)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(site.send(request).await.0, StatusCode::NOT_MODIFIED);
+
+        // The teacher's snapshot carries no names or emails.
+        let (status, teacher) = site
+            .call(Method::GET, "/api/snapshot", Some(&site.teacher), None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let text = teacher.to_string();
+        for secret in ["jean.dupont", "Dupont", "jdupont", "U0001"] {
+            assert!(!text.contains(secret), "{secret} in the teacher's snapshot");
+        }
+        assert_eq!(teacher["cohorts"][0]["members"], json!([1, 2]));
+
+        // Planning the same file again changes nothing.
+        let (status, again) = site.submit(&site.teacher, GOOD, json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{again}");
+        assert_eq!(again["totals"]["members_added"], 0);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_file_with_errors_is_refused_with_its_report_and_nothing_is_stored() {
+    on_every_database(|site| async move {
+        let file = "cmd;cname;userid;cidnumber\nadd;L2;U0001;COH001\ndel;L2;U0404;COH001\nadd;L2;shared@univ.example;COH001\n";
+        let (status, body) = site.submit(&site.teacher, file, json!({})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["code"], "invalid_file");
+        assert_eq!(codes(&body), [(3, "user_not_found".to_owned()), (4, "user_not_found".to_owned())]);
+        let (status, body) = site.submit(&site.teacher, file, json!({"user_identifier": "email"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(codes(&body).contains(&(4, "user_ambiguous".to_owned())), "{body}");
+        let (_, list) = site.call(Method::GET, "/api/changesets", Some(&site.admin), None).await;
+        assert_eq!(list, json!([]));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_requests_get_a_4xx_with_a_reason() {
+    on_every_database(|site| async move {
+        let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
+            (
+                Request::post("/api/login")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from("{not json"))
+                    .unwrap(),
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+            ),
+            (
+                Request::post("/api/login")
+                    .body(Body::from(r#"{"username":"a","password":"b"}"#))
+                    .unwrap(),
+                StatusCode::BAD_REQUEST,
+                "wrong_content_type",
+            ),
+            (
+                Request::post("/api/changesets")
+                    .header(header::COOKIE, &site.teacher)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from("{}"))
+                    .unwrap(),
+                StatusCode::BAD_REQUEST,
+                "wrong_content_type",
+            ),
+            (
+                multipart(&site.teacher, b"cmd\n", r#"{"mode": "mirror"}"#),
+                StatusCode::BAD_REQUEST,
+                "invalid_options",
+            ),
+            (
+                multipart(&site.teacher, b"cmd\n", r#"{"colour": 1}"#),
+                StatusCode::BAD_REQUEST,
+                "invalid_options",
+            ),
+            (
+                multipart(&site.teacher, &vec![b'a'; 100 * 1024], "{}"),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+            ),
+            (
+                Request::post("/api/tokens")
+                    .header(header::COOKIE, &site.teacher)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(r#"{"name": " "}"#))
+                    .unwrap(),
+                StatusCode::BAD_REQUEST,
+                "invalid_name",
+            ),
+            (
+                Request::get("/api/changesets/x")
+                    .header(header::COOKIE, &site.admin)
+                    .body(Body::empty())
+                    .unwrap(),
+                StatusCode::BAD_REQUEST,
+                "invalid_path",
+            ),
+        ];
+        for (request, expected, code) in cases {
+            let what = format!("{} {}", request.method(), request.uri());
+            let (status, body, _) = site.send(request).await;
+            assert_eq!(
+                (status, body["error"]["code"].as_str()),
+                (expected, Some(code)),
+                "{what}: {body}"
+            );
+        }
+        // A teacher may not override the safety limits.
+        let (status, body) = site
+            .submit(&site.teacher, GOOD, json!({"override_limits": true}))
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("forbidden"))
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_plan_the_site_contradicts_is_refused_until_approved_again() {
+    on_every_database(|site| async move {
+        let remove = "cmd;cname;userid;cidnumber\ndel;L2 Pharmacie;U0002;COH001\n";
+        let id = |body: &Value| body["id"].as_i64().unwrap();
+        let (_, first) = site.submit(&site.admin, GOOD, json!({})).await;
+        site.call(
+            Method::POST,
+            &format!("/api/changesets/{}/approve", id(&first)),
+            Some(&site.admin),
+            Some(json!({})),
+        )
+        .await;
+        site.call(
+            Method::POST,
+            &format!("/api/changesets/{}/apply", id(&first)),
+            Some(&site.admin),
+            None,
+        )
+        .await;
+
+        let (_, a) = site.submit(&site.teacher, remove, json!({})).await;
+        let (_, b) = site.submit(&site.teacher, remove, json!({})).await;
+        for body in [&a, &b] {
+            let (status, _) = site
+                .call(
+                    Method::POST,
+                    &format!("/api/changesets/{}/approve", id(body)),
+                    Some(&site.admin),
+                    Some(json!({})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let (status, _) = site
+            .call(
+                Method::POST,
+                &format!("/api/changesets/{}/apply", id(&a)),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let revision = site.revision().await;
+        let before = site.snapshot_json().await;
+
+        // b was planned to remove a member that a removed already: drift.
+        let (_, detail) = site
+            .call(
+                Method::GET,
+                &format!("/api/changesets/{}", id(&b)),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(detail["drift"]["changed"], true);
+        let (status, body) = site
+            .call(
+                Method::POST,
+                &format!("/api/changesets/{}/apply", id(&b)),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("drift")),
+            "{body}"
+        );
+        assert_eq!(
+            body["error"]["details"]["operations_removed"][0]["op"],
+            "remove_member"
+        );
+        assert_eq!(site.revision().await, revision);
+        assert_eq!(site.snapshot_json().await, before);
+
+        // Approved again, it is planned on the current state (nothing left to do).
+        let (status, body) = site
+            .call(
+                Method::POST,
+                &format!("/api/changesets/{}/approve", id(&b)),
+                Some(&site.admin),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["drift"]["changed"], false);
+        let (status, _) = site
+            .call(
+                Method::POST,
+                &format!("/api/changesets/{}/apply", id(&b)),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            site.revision().await,
+            revision,
+            "an empty plan changes nothing"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failure_in_the_middle_of_an_apply_leaves_nothing_written() {
+    on_every_database(|site| async move {
+        let (_, body) = site.submit(&site.admin, GOOD, json!({})).await;
+        let id = body["id"].as_i64().unwrap();
+        site.call(
+            Method::POST,
+            &format!("/api/changesets/{id}/approve"),
+            Some(&site.admin),
+            Some(json!({})),
+        )
+        .await;
+        let before = site.snapshot_json().await;
+        let admin = site.caller(&site.admin).await;
+        // The cohort is created and one member added, then the apply fails.
+        let result = apply::apply(&site.db, &admin, id, Some(2)).await;
+        assert!(result.is_err());
+        assert_eq!(site.snapshot_json().await, before);
+        let (_, detail) = site
+            .call(
+                Method::GET,
+                &format!("/api/changesets/{id}"),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(detail["status"], "failed");
+        assert!(
+            detail["apply_report"]["error"]
+                .as_str()
+                .unwrap()
+                .contains("rolled back")
+        );
+        // Re-approved, it applies in full.
+        site.call(
+            Method::POST,
+            &format!("/api/changesets/{id}/approve"),
+            Some(&site.admin),
+            Some(json!({})),
+        )
+        .await;
+        let (status, body) = site
+            .call(
+                Method::POST,
+                &format!("/api/changesets/{id}/apply"),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            site.snapshot_json().await["cohorts"][0]["members"],
+            json!([1, 2])
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_applies_of_one_changeset_apply_it_exactly_once() {
+    on_every_database(|site| async move {
+        let (_, body) = site.submit(&site.admin, GOOD, json!({})).await;
+        let id = body["id"].as_i64().unwrap();
+        site.call(
+            Method::POST,
+            &format!("/api/changesets/{id}/approve"),
+            Some(&site.admin),
+            Some(json!({})),
+        )
+        .await;
+        let before = site.revision().await;
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let router = site.router.clone();
+            let cookie = site.admin.clone();
+            tasks.spawn(async move {
+                let request = Request::post(format!("/api/changesets/{id}/apply"))
+                    .header(header::COOKIE, cookie)
+                    .body(Body::empty())
+                    .unwrap();
+                router.oneshot(request).await.unwrap().status()
+            });
+        }
+        let statuses = tasks.join_all().await;
+        let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        let conflicts = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count();
+        assert_eq!((ok, conflicts), (1, 7), "{statuses:?}");
+        assert_eq!(site.revision().await, before + 1);
+        assert_eq!(
+            site.snapshot_json().await["cohorts"][0]["members"],
+            json!([1, 2])
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn importing_the_same_file_twice_changes_nothing() {
+    on_every_database(|site| async move {
+        let revision = site.revision().await;
+        let report = import(&site.db, ImportKind::Users, USERS.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.created, report.updated, report.unchanged),
+            (0, 0, 5)
+        );
+        assert_eq!(site.revision().await, revision);
+        let changed = USERS.replace("Jean,Dupont,0", "Jean,Dupont,1");
+        let report = import(&site.db, ImportKind::Users, changed.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.created, report.updated, report.unchanged),
+            (0, 1, 4)
+        );
+        assert_eq!(site.revision().await, revision + 1);
+        let report = import(&site.db, ImportKind::Courses, b"shortname,fullname\nX,Y\n")
+            .await
+            .unwrap();
+        let found: Vec<_> = report
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.code.as_str()))
+            .collect();
+        assert_eq!(found, [(1, "missing_column")]);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn login_sets_a_strict_cookie_and_repeated_failures_are_slowed_down() {
+    on_every_database(|site| async move {
+        let login = |password: &str| {
+            Request::post("/api/login")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"username": "Prof", "password": password}).to_string(),
+                ))
+                .unwrap()
+        };
+        let (status, body, headers) = site.send(login("password123")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["role"], "teacher");
+        let cookie = headers[header::SET_COOKIE].to_str().unwrap();
+        for part in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(cookie.contains(part), "{cookie}");
+        }
+        assert!(!cookie.contains("Secure"));
+        let session = cookie.split(';').next().unwrap().to_owned();
+        let (status, me) = site
+            .call(Method::GET, "/api/me", Some(&session), None)
+            .await;
+        assert_eq!(
+            (status, me["username"].as_str()),
+            (StatusCode::OK, Some("prof"))
+        );
+        let (status, _) = site
+            .call(Method::POST, "/api/logout", Some(&session), None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = site
+            .call(Method::GET, "/api/me", Some(&session), None)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        for _ in 0..5 {
+            assert_eq!(site.send(login("wrong")).await.0, StatusCode::UNAUTHORIZED);
+        }
+        let (status, body, _) = site.send(login("password123")).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts"))
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn api_tokens_work_as_bearer_until_revoked() {
+    on_every_database(|site| async move {
+        let (status, created) = site
+            .call(
+                Method::POST,
+                "/api/tokens",
+                Some(&site.teacher),
+                Some(json!({"name": "nightly export"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let token = created["token"].as_str().unwrap().to_owned();
+        let bearer = |path: &str| {
+            Request::get(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap()
+        };
+        let (status, me, _) = site.send(bearer("/api/me")).await;
+        assert_eq!(
+            (status, me["username"].as_str()),
+            (StatusCode::OK, Some("prof"))
+        );
+        let (_, list) = site
+            .call(Method::GET, "/api/tokens", Some(&site.teacher), None)
+            .await;
+        assert_eq!(list[0]["name"], "nightly export");
+        assert!(
+            list[0].get("token").is_none(),
+            "the token is shown once only"
+        );
+        let path = format!("/api/tokens/{}", created["id"]);
+        // Someone else cannot revoke it.
+        assert_eq!(
+            site.call(Method::DELETE, &path, Some(&site.other_teacher), None)
+                .await
+                .0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            site.call(Method::DELETE, &path, Some(&site.teacher), None)
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            site.send(bearer("/api/me")).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    })
+    .await;
+}
