@@ -191,42 +191,13 @@ where
     scenario(Site::new(&url, dir).await).await;
     match std::env::var("COHORTSYNC_TEST_POSTGRES_URL") {
         Ok(base) if !base.is_empty() => {
-            let url = fresh_postgres_database(&base).await;
+            let url = cohortsync_backend::store::create_scratch_database(&base)
+                .await
+                .unwrap();
             scenario(Site::new(&url, tempfile::tempdir().unwrap()).await).await;
         }
         _ => eprintln!("SKIPPED on PostgreSQL: COHORTSYNC_TEST_POSTGRES_URL is not set"),
     }
-}
-
-/// Creates an empty database next to the one `base` names; returns its URL. Databases
-/// left by earlier test runs (another process id in their name) are dropped first.
-async fn fresh_postgres_database(base: &str) -> String {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let prefix = "cohortsync_test_";
-    let mine = format!("{prefix}{}_", std::process::id());
-    let mut conn = sqlx::AnyConnection::connect(base)
-        .await
-        .expect("PostgreSQL");
-    let old: Vec<String> = sqlx::query_scalar(
-        "SELECT datname::text FROM pg_database WHERE datname LIKE 'cohortsync_test_%'",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
-    for name in old.iter().filter(|n| !n.starts_with(&mine)) {
-        // A database still in use by a concurrent run stays; the next run drops it.
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-            .execute(&mut conn)
-            .await;
-    }
-    let name = format!("{mine}{}", auth::random_hex(6));
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let (base_prefix, _) = base.rsplit_once('/').unwrap();
-    format!("{base_prefix}/{name}")
 }
 
 fn codes(report: &Value) -> Vec<(u64, String)> {

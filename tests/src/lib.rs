@@ -63,7 +63,8 @@ pub struct Server {
     /// Base URL, e.g. `http://127.0.0.1:41234`, without a trailing slash.
     pub url: String,
     /// Holds the data directory (and the SQLite file) alive as long as the server.
-    _data_dir: tempfile::TempDir,
+    data_dir: tempfile::TempDir,
+    database_url: Option<String>,
 }
 
 impl Server {
@@ -108,13 +109,41 @@ impl Server {
         Ok(Server {
             child,
             url,
-            _data_dir: data_dir,
+            data_dir,
+            database_url: database_url.map(str::to_owned),
         })
     }
 
     /// The full URL of `path` (which starts with `/`).
     pub fn at(&self, path: &str) -> String {
         format!("{}{path}", self.url)
+    }
+
+    /// Runs `cohortsync ARGS… --data-dir … [--database-url …]` on the server's database,
+    /// with `stdin` as standard input; returns the exit code and standard output.
+    pub async fn cli(&self, args: &[&str], stdin: &str) -> anyhow::Result<(i32, String)> {
+        use tokio::io::AsyncWriteExt;
+        let mut command = Command::new(binary_path()?);
+        command
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.data_dir.path())
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(url) = &self.database_url {
+            command.args(["--database-url", url]);
+        }
+        let mut child = command.spawn().context("cannot run cohortsync")?;
+        let mut input = child.stdin.take().context("no stdin")?;
+        input.write_all(stdin.as_bytes()).await?;
+        drop(input);
+        let output = child.wait_with_output().await?;
+        Ok((
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        ))
     }
 
     /// Stops the server and waits for it to exit.
@@ -222,10 +251,15 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-/// The PostgreSQL URL for tests, or `None` (and a note on stderr) when it is not set.
-pub fn postgres_url(test: &str) -> Option<String> {
+/// A fresh, empty PostgreSQL database for one test, or `None` (and a note on stderr) when
+/// no server is configured.
+pub async fn postgres_url(test: &str) -> Option<String> {
     match std::env::var(POSTGRES_URL_VAR) {
-        Ok(url) if !url.is_empty() => Some(url),
+        Ok(url) if !url.is_empty() => Some(
+            cohortsync_backend::store::create_scratch_database(&url)
+                .await
+                .expect("a scratch database on the test PostgreSQL server"),
+        ),
         _ => {
             eprintln!("SKIPPED {test}: set {POSTGRES_URL_VAR} to run it against PostgreSQL");
             None

@@ -21,7 +21,7 @@ async fn health_names_version_and_sqlite() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn health_names_postgres() -> anyhow::Result<()> {
-    let Some(url) = postgres_url("health_names_postgres") else {
+    let Some(url) = postgres_url("health_names_postgres").await else {
         return Ok(());
     };
     let server = Server::start(Some(&url)).await?;

@@ -159,6 +159,36 @@ impl Database {
     }
 }
 
+/// Creates an empty PostgreSQL database beside the one `base_url` names and returns its
+/// URL: each test and benchmark gets its own. Databases left by earlier processes (another
+/// process id in their name) are dropped first, unless still in use.
+pub async fn create_scratch_database(base_url: &str) -> anyhow::Result<String> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mine = format!("cohortsync_scratch_{}_", std::process::id());
+    let mut conn = sqlx::AnyConnection::connect(base_url)
+        .await
+        .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(base_url)))?;
+    let old: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'cohortsync_scratch_%'",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    for name in old.iter().filter(|n| !n.starts_with(&mine)) {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut conn)
+            .await;
+    }
+    let name = format!("{mine}{}", crate::auth::random_hex(6));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await?;
+    let (prefix, _) = base_url
+        .rsplit_once('/')
+        .context("a PostgreSQL URL ends with /DATABASE")?;
+    Ok(format!("{prefix}/{name}"))
+}
+
 /// The current time, in Unix seconds, as stored in the database.
 pub fn now() -> i64 {
     std::time::SystemTime::now()
