@@ -965,3 +965,97 @@ async fn api_tokens_work_as_bearer_until_revoked() {
     })
     .await;
 }
+
+/// Submits `file` as admin with `options`, approves and applies it; returns the report.
+async fn apply_file(site: &Site, file: &str, options: Value) -> Value {
+    let (status, body) = site.submit(&site.admin, file, options).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let (status, body) = site
+        .call(
+            Method::POST,
+            &format!("/api/changesets/{id}/approve"),
+            Some(&site.admin),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, report) = site
+        .call(
+            Method::POST,
+            &format!("/api/changesets/{id}/apply"),
+            Some(&site.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    report
+}
+
+async fn enrolments(site: &Site) -> Vec<(i64, String, i64)> {
+    sqlx::query_as::<_, (i64, String, i64)>(
+        "SELECT user_id, status, role_removed FROM enrolments ORDER BY user_id",
+    )
+    .fetch_all(site.db.pool())
+    .await
+    .unwrap()
+}
+
+async fn group_members(site: &Site) -> Vec<i64> {
+    sqlx::query_scalar("SELECT user_id FROM group_members ORDER BY user_id")
+        .fetch_all(site.db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bindings_enrol_members_and_leaving_a_cohort_unenrols_or_suspends() {
+    on_every_database(|site| async move {
+        apply_file(&site, GOOD, json!({})).await;
+        let report = apply_file(
+            &site,
+            "cmd;cohort;course;role;makegroup\nadd;COH001;PHARMA-L2;student;TD1\n",
+            json!({}),
+        )
+        .await;
+        assert_eq!(report["totals"]["bindings_created"], 1);
+        assert_eq!(report["totals"]["enrolments"], 2);
+        let active = |ids: &[i64]| -> Vec<(i64, String, i64)> {
+            ids.iter().map(|&id| (id, "active".to_owned(), 0)).collect()
+        };
+        assert_eq!(enrolments(&site).await, active(&[1, 2]));
+        assert_eq!(group_members(&site).await, [1, 2]);
+
+        // A new member is enrolled and put in the group.
+        apply_file(
+            &site,
+            "cmd;cname;userid;cidnumber\nadd;L2 Pharmacie;U0003;COH001\n",
+            json!({}),
+        )
+        .await;
+        assert_eq!(enrolments(&site).await, active(&[1, 2, 3]));
+        assert_eq!(group_members(&site).await, [1, 2, 3]);
+
+        // Leaving: unenrolled (the default) and out of the group…
+        apply_file(
+            &site,
+            "cmd;cname;userid;cidnumber\ndel;L2 Pharmacie;U0003;COH001\n",
+            json!({}),
+        )
+        .await;
+        assert_eq!(enrolments(&site).await, active(&[1, 2]));
+        assert_eq!(group_members(&site).await, [1, 2]);
+        // …or suspended with the role removed, when the site says so.
+        apply_file(
+            &site,
+            "cmd;cname;userid;cidnumber\ndel;L2 Pharmacie;U0002;COH001\n",
+            json!({"unenrol_action": "suspend_and_remove_roles"}),
+        )
+        .await;
+        assert_eq!(
+            enrolments(&site).await,
+            [(1, "active".to_owned(), 0), (2, "suspended".to_owned(), 1)]
+        );
+    })
+    .await;
+}

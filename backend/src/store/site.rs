@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use cohortsync_shared::plan::{Changeset, Effect, Operation, Ref};
 use sqlx::{AnyConnection, Row};
 
+use super::bulk::{self, Value};
+
 use cohortsync_shared::snapshot::{
     Binding, BindingStatus, Cohort, Course, Group, Role, Snapshot, User,
 };
@@ -177,7 +179,18 @@ pub async fn write_changeset(
         BindingStatus::Active => "active",
         BindingStatus::Disabled => "disabled",
     };
+    // Runs of member additions and removals are written in chunks; anything else first
+    // writes what is pending, so that operations keep their order.
+    let mut adds: Vec<Vec<Value>> = Vec::new();
+    let mut removes: Vec<(i64, i64)> = Vec::new();
     for (done, step) in changeset.operations.iter().enumerate() {
+        let is_member_op = matches!(
+            step.op,
+            Operation::AddMember { .. } | Operation::RemoveMember { .. }
+        );
+        if !is_member_op || fail_after == Some(done) {
+            flush_members(conn, &mut adds, &mut removes).await?;
+        }
         if fail_after == Some(done) {
             return Err(sqlx::Error::Protocol(
                 "apply stopped on purpose (failure injection)".into(),
@@ -232,18 +245,12 @@ pub async fn write_changeset(
             }
             Operation::AddMember { cohort, user } => {
                 let cohort = resolve(&applied.cohorts_created, *cohort)?;
-                sqlx::query("INSERT INTO cohort_members (cohort_id, user_id) VALUES ($1, $2)")
-                    .bind(cohort)
-                    .bind(user)
-                    .execute(&mut *conn)
-                    .await?;
+                adds.push(vec![cohort.into(), (*user).into()]);
+                continue;
             }
             Operation::RemoveMember { cohort, user } => {
-                sqlx::query("DELETE FROM cohort_members WHERE cohort_id = $1 AND user_id = $2")
-                    .bind(cohort)
-                    .bind(user)
-                    .execute(&mut *conn)
-                    .await?;
+                removes.push((*cohort, *user));
+                continue;
             }
             Operation::DeleteCohort { cohort } => {
                 sqlx::query("DELETE FROM cohorts WHERE id = $1")
@@ -318,19 +325,25 @@ pub async fn write_changeset(
             }
         }
     }
+    flush_members(conn, &mut adds, &mut removes).await?;
+    // Enrolments are upserted and group memberships inserted in chunks, each pair once (a
+    // multi-row upsert may not touch one row twice).
+    let mut enrolled: Vec<Vec<Value>> = Vec::new();
+    let mut enrolled_seen = std::collections::HashSet::new();
+    let mut grouped: Vec<Vec<Value>> = Vec::new();
+    let mut grouped_seen = std::collections::HashSet::new();
     for effect in &changeset.effects {
+        if !matches!(effect, Effect::Enrol { .. } | Effect::AddToGroup { .. }) {
+            flush_effects(conn, &mut enrolled, &mut grouped).await?;
+            enrolled_seen.clear();
+            grouped_seen.clear();
+        }
         match effect {
             Effect::Enrol { user, binding, .. } => {
                 let binding = resolve_binding(&applied, *binding)?;
-                sqlx::query(
-                    "INSERT INTO enrolments (binding_id, user_id, status, role_removed) \
-                     VALUES ($1, $2, 'active', 0) ON CONFLICT (binding_id, user_id) \
-                     DO UPDATE SET status = 'active', role_removed = 0",
-                )
-                .bind(binding)
-                .bind(user)
-                .execute(&mut *conn)
-                .await?;
+                if enrolled_seen.insert((binding, *user)) {
+                    enrolled.push(vec![binding.into(), (*user).into()]);
+                }
             }
             Effect::Unenrol { user, binding, .. } => {
                 let binding = resolve_binding(&applied, *binding)?;
@@ -366,14 +379,9 @@ pub async fn write_changeset(
                         .copied()
                         .ok_or_else(|| sqlx::Error::Protocol("uncreated group".into()))?,
                 };
-                sqlx::query(
-                    "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) \
-                     ON CONFLICT (group_id, user_id) DO NOTHING",
-                )
-                .bind(group)
-                .bind(user)
-                .execute(&mut *conn)
-                .await?;
+                if grouped_seen.insert((group, *user)) {
+                    grouped.push(vec![group.into(), (*user).into()]);
+                }
             }
             Effect::RemoveFromGroup { user, group, .. } => {
                 sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
@@ -384,6 +392,7 @@ pub async fn write_changeset(
             }
         }
     }
+    flush_effects(conn, &mut enrolled, &mut grouped).await?;
     // An empty changeset changes nothing, so the revision (and every cached snapshot) stays.
     let bump = if changeset.is_empty() { 0i64 } else { 1 };
     let revision: i64 = sqlx::query_scalar(
@@ -394,6 +403,56 @@ pub async fn write_changeset(
     .await?;
     applied.revision = revision as u64;
     Ok(applied)
+}
+
+async fn flush_members(
+    conn: &mut AnyConnection,
+    adds: &mut Vec<Vec<Value>>,
+    removes: &mut Vec<(i64, i64)>,
+) -> Result<(), sqlx::Error> {
+    if !adds.is_empty() {
+        bulk::insert(conn, "cohort_members", &["cohort_id", "user_id"], adds, "").await?;
+        adds.clear();
+    }
+    if !removes.is_empty() {
+        bulk::delete_pairs(conn, "cohort_members", ("cohort_id", "user_id"), removes).await?;
+        removes.clear();
+    }
+    Ok(())
+}
+
+async fn flush_effects(
+    conn: &mut AnyConnection,
+    enrolled: &mut Vec<Vec<Value>>,
+    grouped: &mut Vec<Vec<Value>>,
+) -> Result<(), sqlx::Error> {
+    if !enrolled.is_empty() {
+        for row in enrolled.iter_mut() {
+            row.push(Value::Text("active".into()));
+            row.push(Value::Int(0));
+        }
+        bulk::insert(
+            conn,
+            "enrolments",
+            &["binding_id", "user_id", "status", "role_removed"],
+            enrolled,
+            "ON CONFLICT (binding_id, user_id) DO UPDATE SET status = 'active', role_removed = 0",
+        )
+        .await?;
+        enrolled.clear();
+    }
+    if !grouped.is_empty() {
+        bulk::insert(
+            conn,
+            "group_members",
+            &["group_id", "user_id"],
+            grouped,
+            "ON CONFLICT (group_id, user_id) DO NOTHING",
+        )
+        .await?;
+        grouped.clear();
+    }
+    Ok(())
 }
 
 fn resolve_binding(applied: &Applied, binding: Ref) -> Result<i64, sqlx::Error> {

@@ -1,0 +1,116 @@
+//! Multi-row `INSERT` and `DELETE` in chunks, for applies and demo data of many rows.
+//!
+//! One statement per row costs a round trip each; one statement per chunk of rows is what
+//! makes an apply of 100k memberships take a second rather than a minute. Chunks stay well
+//! under the bind-parameter limits (SQLite 32766, PostgreSQL 65535).
+
+use sqlx::AnyConnection;
+
+/// A value to bind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// An integer (ids, booleans, times).
+    Int(i64),
+    /// A nullable integer.
+    OptInt(Option<i64>),
+    /// Text.
+    Text(String),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        Value::OptInt(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+
+/// Bound parameters per statement.
+const PARAMETERS_PER_STATEMENT: usize = 30_000;
+
+/// Inserts `rows` into `table` (`columns` in order); `suffix` is appended to each
+/// statement (e.g. `ON CONFLICT DO NOTHING`). Table and column names are the caller's
+/// constants, never user input.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Value>],
+    suffix: &str,
+) -> Result<u64, sqlx::Error> {
+    let per_chunk = (PARAMETERS_PER_STATEMENT / columns.len().max(1)).max(1);
+    let mut written = 0;
+    for chunk in rows.chunks(per_chunk) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut n = 0;
+        for (i, row) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for j in 0..row.len() {
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                n += 1;
+                sql.push_str(&format!("${n}"));
+            }
+            sql.push(')');
+        }
+        sql.push(' ');
+        sql.push_str(suffix);
+        let mut query = sqlx::query(&sql);
+        for value in chunk.iter().flatten() {
+            query = match value {
+                Value::Int(v) => query.bind(*v),
+                Value::OptInt(v) => query.bind(*v),
+                Value::Text(v) => query.bind(v.as_str()),
+            };
+        }
+        written += query.execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(written)
+}
+
+/// Deletes the rows of `table` whose `(a, b)` pair is in `pairs`.
+pub async fn delete_pairs(
+    conn: &mut AnyConnection,
+    table: &str,
+    (a, b): (&str, &str),
+    pairs: &[(i64, i64)],
+) -> Result<u64, sqlx::Error> {
+    let mut written = 0;
+    for chunk in pairs.chunks(PARAMETERS_PER_STATEMENT / 2) {
+        // A row-value list, not a chain of ORs: SQLite caps expression depth at 1000.
+        let mut sql = format!("DELETE FROM {table} WHERE ({a}, {b}) IN (VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${})", 2 * i + 1, 2 * i + 2));
+        }
+        sql.push(')');
+        let mut query = sqlx::query(&sql);
+        for (x, y) in chunk {
+            query = query.bind(*x).bind(*y);
+        }
+        written += query.execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(written)
+}
