@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::account::AccountAddArgs;
 use crate::config::ServeArgs;
+use crate::demo::DemoArgs;
 use crate::import::ImportArgs;
 use crate::validate::ValidateArgs;
 
@@ -25,6 +26,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Check a file offline against a snapshot: exit 0 without errors, 1 with errors.
     Validate(ValidateArgs),
+    /// Load a generated demo university, the demo accounts and example files (once).
+    Demo(DemoArgs),
     /// Import base data (users, courses, roles, groups) from CSV files as Moodle exports
     /// them; running the same file twice changes nothing.
     Import(ImportArgs),
@@ -61,5 +64,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => crate::validate::run(args),
         Command::Account(AccountCommand::Add(args)) => crate::account::add(args).await,
         Command::Import(args) => crate::import::run(args).await,
+        Command::Demo(args) => crate::demo::run(args).await,
     }
 }

@@ -53,6 +53,10 @@ pub struct ServeArgs {
     #[arg(long, env = "COHORTSYNC_MAX_BODY_BYTES", default_value_t = 50 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Load the demo university, demo accounts and example files first (once).
+    #[arg(long)]
+    pub demo: bool,
+
     /// Mark the session cookie `Secure` (set this when the server is reached over https).
     #[arg(long, env = "COHORTSYNC_SECURE_COOKIES")]
     pub secure_cookies: bool,
@@ -76,6 +80,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Whether the session cookie is `Secure`.
     pub secure_cookies: bool,
+    /// With `--demo`: where to write the example files.
+    pub demo_examples: Option<PathBuf>,
 }
 
 /// Where Trunk writes the built web app in this source tree.
@@ -95,6 +101,7 @@ impl ServeArgs {
             assets_dir,
             max_body_bytes: self.max_body_bytes,
             secure_cookies: self.secure_cookies,
+            demo_examples: self.demo.then(|| self.database.data_dir.join("examples")),
         })
     }
 }
@@ -124,6 +131,7 @@ mod tests {
                 database_url: None,
             },
             max_body_bytes: 1024,
+            demo: false,
             secure_cookies: false,
             assets_dir: Some(assets.to_path_buf()),
         }

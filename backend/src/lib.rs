@@ -19,6 +19,7 @@ pub mod apply;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod import;
 pub mod routes;
@@ -55,6 +56,10 @@ pub fn app(state: AppState, assets_dir: &Path) -> Router {
 /// Connects to the database and serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = Database::connect(&config.database_url).await?;
+    if let Some(examples) = &config.demo_examples {
+        // Printed, not logged: the person who asked for the demo reads it.
+        print!("{}", demo::load(&db, examples).await?);
+    }
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;

@@ -1059,3 +1059,88 @@ async fn bindings_enrol_members_and_leaving_a_cohort_unenrols_or_suspends() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_demo_site_loads_once_and_its_example_files_check_as_their_readme_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut urls = vec![format!("sqlite://{}", dir.path().join("demo.db").display())];
+    if let Ok(base) = std::env::var("COHORTSYNC_TEST_POSTGRES_URL")
+        && !base.is_empty()
+    {
+        urls.push(
+            cohortsync_backend::store::create_scratch_database(&base)
+                .await
+                .unwrap(),
+        );
+    }
+    for url in urls {
+        let db = Database::connect(&url).await.unwrap();
+        let examples = dir.path().join("examples");
+        let said = cohortsync_backend::demo::load(&db, &examples)
+            .await
+            .unwrap();
+        assert!(said.contains("admin / admin-demo"), "{said}");
+        let said = cohortsync_backend::demo::load(&db, &examples)
+            .await
+            .unwrap();
+        assert!(said.contains("nothing was generated"), "{said}");
+        let mut conn = db.pool().acquire().await.unwrap();
+        let snapshot = site::load_snapshot(&mut conn).await.unwrap();
+        drop(conn);
+        assert_eq!(snapshot.users.len(), 4000);
+        assert!(snapshot.users.iter().any(|u| u.suspended));
+        assert_eq!(snapshot.courses.len(), 40);
+        assert!(snapshot.cohorts.iter().any(|c| c.component == "auth_ldap"));
+
+        let check = |name: &str, options: Value| {
+            let bytes = std::fs::read(examples.join(name)).unwrap();
+            let options = serde_json::from_value(options).unwrap();
+            let checked = cohortsync_shared::check(&bytes, &snapshot, &options);
+            let codes: Vec<(u32, &str)> = checked
+                .report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == cohortsync_shared::report::Severity::Error)
+                .map(|d| (d.line, d.code.as_str()))
+                .collect();
+            (checked.changeset.map(|c| c.totals()), codes)
+        };
+        for clean in [
+            "01-add-students.csv",
+            "02-new-cohort-and-binding.csv",
+            "03-bind-courses.csv",
+            "08-excel-windows-1252.csv",
+        ] {
+            let (plan, errors) = check(clean, json!({}));
+            assert!(errors.is_empty() && plan.is_some(), "{clean}: {errors:?}");
+        }
+        let (plan, _) = check("01-add-students.csv", json!({}));
+        assert_eq!(plan.unwrap().members_added, 3);
+        assert_eq!(
+            check("04-mistakes.csv", json!({})).1,
+            [
+                (3, "user_not_found"),
+                (6, "conflicting_rows"),
+                (7, "invalid_command"),
+                (8, "cohort_protected"),
+                (9, "ragged_row")
+            ]
+        );
+        assert_eq!(
+            check("05-cohort-names-in-the-idnumber-column.csv", json!({})).1,
+            [(2, "cohort_not_found")]
+        );
+        assert_eq!(
+            check(
+                "06-emails-shared-by-a-family.csv",
+                json!({"user_identifier": "email"})
+            )
+            .1,
+            [(2, "user_ambiguous")]
+        );
+        assert_eq!(
+            check("07-nightly-export-full-mode.csv", json!({"mode": "full"})).1,
+            [(1, "limit_exceeded")]
+        );
+    }
+}

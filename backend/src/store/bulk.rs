@@ -42,7 +42,7 @@ impl From<String> for Value {
 }
 
 /// Bound parameters per statement.
-const PARAMETERS_PER_STATEMENT: usize = 30_000;
+const PARAMETERS_PER_STATEMENT: usize = 2_000;
 
 /// Inserts `rows` into `table` (`columns` in order); `suffix` is appended to each
 /// statement (e.g. `ON CONFLICT DO NOTHING`). Table and column names are the caller's

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use cohortsync_shared::api::DatabaseKind;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub mod accounts;
 pub mod bulk;
@@ -60,8 +60,12 @@ impl Database {
             )
         };
         let options: AnyConnectOptions = url
-            .parse()
-            .with_context(|| format!("invalid database URL {}", redact(&url)))?;
+            .parse::<AnyConnectOptions>()
+            .with_context(|| format!("invalid database URL {}", redact(&url)))?
+            // Bulk statements are long and legitimately take a while: log them only when
+            // asked for (RUST_LOG=sqlx=debug), never as warnings with their full text.
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1));
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(10))
