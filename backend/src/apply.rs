@@ -8,8 +8,9 @@ use std::collections::HashMap;
 
 use cohortsync_shared::check::CheckOutput;
 use cohortsync_shared::options::Options;
-use cohortsync_shared::plan::{Changeset, Effect, Step};
+use cohortsync_shared::plan::{Changeset, Effect, Operation, Ref, Step};
 use cohortsync_shared::report::Lang;
+use cohortsync_shared::snapshot::{Binding, Cohort, Snapshot};
 use cohortsync_shared::{Checked, check};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -307,9 +308,8 @@ pub async fn apply(
             details: serde_json::to_value(&drift).unwrap_or_default(),
         });
     }
-    let written = site::write_changeset(&mut tx, &record.plan, fail_after).await;
-    let applied = match written {
-        Ok(applied) => applied,
+    let report = match write_and_record(&mut tx, id, &record.plan, fail_after).await {
+        Ok(report) => report,
         Err(error) => {
             drop(tx); // rolls back: nothing of the apply is written
             let mut tx = db.begin_write().await?;
@@ -318,25 +318,297 @@ pub async fn apply(
             changesets::finish_apply(&mut tx, id, Status::Failed, None, &report).await?;
             changesets::audit(&mut tx, Some(caller.id), "apply_failed", Some(id), "").await?;
             tx.commit().await?;
-            return Err(ApiError::Database(error));
+            return Err(error);
         }
+    };
+    changesets::audit(&mut tx, Some(caller.id), "apply", Some(id), "").await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Cohorts and bindings an applied changeset touched, before and after: a revert checks
+/// that they are still as the apply left them, and puts back what was before.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RevertData {
+    /// Touched cohorts that existed before the apply, as they were.
+    pub cohorts_before: Vec<Cohort>,
+    /// Touched cohorts that exist after the apply (created ones included), as left.
+    pub cohorts_after: Vec<Cohort>,
+    /// Touched bindings that existed before, as they were.
+    pub bindings_before: Vec<Binding>,
+    /// Touched bindings that exist after, as left.
+    pub bindings_after: Vec<Binding>,
+}
+
+/// Ids of the existing cohorts and bindings `plan` touches.
+fn touched(plan: &Changeset) -> (Vec<i64>, Vec<i64>) {
+    let mut cohorts = Vec::new();
+    let mut bindings = Vec::new();
+    for step in &plan.operations {
+        match &step.op {
+            Operation::UpdateCohort { cohort, .. }
+            | Operation::RemoveMember { cohort, .. }
+            | Operation::DeleteCohort { cohort } => cohorts.push(*cohort),
+            Operation::AddMember {
+                cohort: Ref::Existing(cohort),
+                ..
+            } => cohorts.push(*cohort),
+            Operation::UpdateBinding { binding, .. } | Operation::DeleteBinding { binding } => {
+                bindings.push(*binding)
+            }
+            _ => {}
+        }
+    }
+    for list in [&mut cohorts, &mut bindings] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    (cohorts, bindings)
+}
+
+/// Writes `plan` for changeset `id` inside `tx`, with what a revert needs, and marks the
+/// changeset applied. The caller commits.
+async fn write_and_record(
+    tx: &mut AnyConnection,
+    id: i64,
+    plan: &Changeset,
+    fail_after: Option<usize>,
+) -> Result<ApplyReport, ApiError> {
+    let (cohort_ids, binding_ids) = touched(plan);
+    let cohorts_before = site::load_cohorts(tx, &cohort_ids).await?;
+    let bindings_before = site::load_bindings(tx, &binding_ids).await?;
+    let applied = site::write_changeset(tx, plan, fail_after).await?;
+    let mut cohort_ids = cohort_ids;
+    cohort_ids.extend(&applied.cohorts_created);
+    let mut binding_ids = binding_ids;
+    binding_ids.extend(&applied.bindings_created);
+    let data = RevertData {
+        cohorts_before,
+        cohorts_after: site::load_cohorts(tx, &cohort_ids).await?,
+        bindings_before,
+        bindings_after: site::load_bindings(tx, &binding_ids).await?,
     };
     let report = ApplyReport {
         id,
         revision: applied.revision,
-        totals: record.plan.totals(),
+        totals: plan.totals(),
         created: applied,
     };
     let report_json = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
-    changesets::finish_apply(
+    changesets::finish_apply(tx, id, Status::Applied, Some(report.revision), &report_json).await?;
+    let data = serde_json::to_value(&data).map_err(anyhow::Error::from)?;
+    changesets::set_revert_data(tx, id, &data).await?;
+    Ok(report)
+}
+
+/// Undoes an applied changeset with a new changeset of inverse operations, applied at once
+/// in the same transaction. Refused (`409`) when a cohort it touched changed since, and for
+/// changesets that changed course bindings (not supported yet).
+pub async fn revert(db: &Database, caller: &Caller, id: i64) -> Result<ApplyReport, ApiError> {
+    caller.require_admin()?;
+    let mut tx = db.begin_write().await?;
+    site::lock_for_apply(&mut tx, db.kind()).await?;
+    let (record, _) = visible(&mut tx, caller, id).await?;
+    if record.summary.status != Status::Applied {
+        return Err(wrong_status(id, record.summary.status, "revert"));
+    }
+    let binds = record.plan.operations.iter().any(|step| {
+        matches!(
+            step.op,
+            Operation::CreateBinding { .. }
+                | Operation::UpdateBinding { .. }
+                | Operation::DeleteBinding { .. }
+                | Operation::CreateGroup { .. }
+        )
+    });
+    if binds {
+        return Err(ApiError::Conflict {
+            code: "revert_unsupported",
+            message: format!(
+                "changeset {id} changed course bindings; reverting those is not supported yet: \
+                 submit a binding file that restores them"
+            ),
+            details: serde_json::Value::Null,
+        });
+    }
+    let data: RevertData = match changesets::revert_data(&mut tx, id).await? {
+        Some(value) => serde_json::from_value(value).map_err(anyhow::Error::from)?,
+        None => RevertData::default(),
+    };
+    let snapshot = site::load_snapshot(&mut tx).await?;
+    let changed = changes_since(&snapshot, &data);
+    if !changed.is_empty() {
+        return Err(ApiError::Conflict {
+            code: "changed_since",
+            message: format!(
+                "the site changed since changeset {id} was applied; it cannot be reverted \
+                 automatically"
+            ),
+            details: json!({ "changed": changed }),
+        });
+    }
+    let operations = inverse(&data);
+    let effects = cohortsync_shared::plan::membership_effects(
+        &snapshot,
+        &operations,
+        record.options.unenrol_action,
+    );
+    let plan = Changeset {
+        base_revision: snapshot.revision,
+        operations,
+        effects,
+    };
+    let report = cohortsync_shared::Report {
+        kind: Some(record.summary.kind),
+        encoding: None,
+        delimiter: None,
+        rows: 0,
+        diagnostics: Vec::new(),
+    };
+    let name = format!("revert of changeset {id} ({})", record.summary.file_name);
+    let revert_id = changesets::insert(
         &mut tx,
-        id,
-        Status::Applied,
-        Some(report.revision),
-        &report_json,
+        &NewChangeset {
+            author: caller.id,
+            file_name: &name,
+            file: b"",
+            kind: record.summary.kind,
+            options: &record.options,
+            report: &report,
+            plan: &plan,
+            reverts: Some(id),
+        },
     )
     .await?;
-    changesets::audit(&mut tx, Some(caller.id), "apply", Some(id), "").await?;
+    changesets::review(
+        &mut tx,
+        revert_id,
+        Status::Submitted,
+        Status::Approved,
+        caller.id,
+        &name,
+    )
+    .await?;
+    let applied = write_and_record(&mut tx, revert_id, &plan, None).await?;
+    changesets::set_status(&mut tx, id, Status::Reverted).await?;
+    changesets::audit(
+        &mut tx,
+        Some(caller.id),
+        "revert",
+        Some(id),
+        &format!("by {revert_id}"),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(report)
+    Ok(applied)
+}
+
+/// What differs between the site now and what an apply left, for the touched cohorts.
+fn changes_since(now: &Snapshot, data: &RevertData) -> Vec<serde_json::Value> {
+    let mut changed = Vec::new();
+    let find = |id: i64| now.cohorts.iter().find(|c| c.id == id);
+    for after in &data.cohorts_after {
+        match find(after.id) {
+            None => {
+                changed.push(json!({"cohort": after.id, "name": after.name, "change": "deleted"}))
+            }
+            Some(current) => {
+                if current.members != after.members {
+                    changed
+                        .push(json!({"cohort": after.id, "name": after.name, "change": "members"}));
+                }
+                if (&current.name, &current.idnumber, &current.description)
+                    != (&after.name, &after.idnumber, &after.description)
+                {
+                    changed
+                        .push(json!({"cohort": after.id, "name": after.name, "change": "fields"}));
+                }
+                if now.bindings.iter().any(|b| b.cohort == after.id)
+                    && !data.cohorts_before.iter().any(|b| b.id == after.id)
+                {
+                    changed.push(json!({"cohort": after.id, "name": after.name, "change": "bound to a course"}));
+                }
+            }
+        }
+    }
+    for before in &data.cohorts_before {
+        let deleted = !data.cohorts_after.iter().any(|a| a.id == before.id);
+        if deleted
+            && !before.idnumber.is_empty()
+            && now.cohorts.iter().any(|c| c.idnumber == before.idnumber)
+        {
+            changed.push(
+                json!({"cohort": before.id, "name": before.name, "change": "idnumber taken again"}),
+            );
+        }
+    }
+    changed
+}
+
+/// The operations that take the touched cohorts back to how they were.
+fn inverse(data: &RevertData) -> Vec<Step> {
+    let mut updates = Vec::new();
+    let mut deletes = Vec::new();
+    let mut creates = Vec::new();
+    for before in &data.cohorts_before {
+        match data.cohorts_after.iter().find(|a| a.id == before.id) {
+            Some(after) => {
+                let differ = |b: &String, a: &String| (b != a).then(|| b.clone());
+                let (name, idnumber, description) = (
+                    differ(&before.name, &after.name),
+                    differ(&before.idnumber, &after.idnumber),
+                    differ(&before.description, &after.description),
+                );
+                if name.is_some() || idnumber.is_some() || description.is_some() {
+                    updates.push(Operation::UpdateCohort {
+                        cohort: before.id,
+                        name,
+                        idnumber,
+                        description,
+                    });
+                }
+                for user in after.members.iter().filter(|u| !before.members.contains(u)) {
+                    updates.push(Operation::RemoveMember {
+                        cohort: before.id,
+                        user: *user,
+                    });
+                }
+                for user in before.members.iter().filter(|u| !after.members.contains(u)) {
+                    updates.push(Operation::AddMember {
+                        cohort: Ref::Existing(before.id),
+                        user: *user,
+                    });
+                }
+            }
+            None => {
+                let new = (creates.len() as u32, before);
+                creates.push(new);
+            }
+        }
+    }
+    for after in &data.cohorts_after {
+        if !data.cohorts_before.iter().any(|b| b.id == after.id) {
+            deletes.push(Operation::DeleteCohort { cohort: after.id });
+        }
+    }
+    let mut operations: Vec<Operation> = updates;
+    operations.extend(deletes);
+    for (new, before) in creates {
+        operations.push(Operation::CreateCohort {
+            cohort: new,
+            idnumber: before.idnumber.clone(),
+            name: before.name.clone(),
+            description: before.description.clone(),
+            category: before.category.clone(),
+            component: before.component.clone(),
+        });
+        operations.extend(before.members.iter().map(|user| Operation::AddMember {
+            cohort: Ref::New { new },
+            user: *user,
+        }));
+    }
+    operations
+        .into_iter()
+        .map(|op| Step { line: None, op })
+        .collect()
 }

@@ -233,146 +233,48 @@ async fn every_endpoint_answers_each_role_as_the_matrix_says() {
             Admin,
         }
         use StatusCode as S;
-        // (method, path, body, who, expected). Reviewing and applying are left to the
-        // flow test; here an approve and apply by a teacher must be refused.
+        // (method, path, body, who, expected), in order: the admin's approve and reject
+        // come last because they move the changeset on.
+        #[rustfmt::skip]
         let matrix: Vec<(Method, &str, Option<Value>, Who, S)> = vec![
             (Method::GET, "/api/health", None, Who::Anonymous, S::OK),
-            (
-                Method::GET,
-                "/api/me",
-                None,
-                Who::Anonymous,
-                S::UNAUTHORIZED,
-            ),
+            (Method::GET, "/api/me", None, Who::Anonymous, S::UNAUTHORIZED),
             (Method::GET, "/api/me", None, Who::Teacher, S::OK),
             (Method::GET, "/api/me", None, Who::Admin, S::OK),
-            (
-                Method::GET,
-                "/api/snapshot",
-                None,
-                Who::Anonymous,
-                S::UNAUTHORIZED,
-            ),
+            (Method::GET, "/api/snapshot", None, Who::Anonymous, S::UNAUTHORIZED),
             (Method::GET, "/api/snapshot", None, Who::Teacher, S::OK),
             (Method::GET, "/api/snapshot", None, Who::Admin, S::OK),
-            (
-                Method::GET,
-                "/api/changesets",
-                None,
-                Who::Anonymous,
-                S::UNAUTHORIZED,
-            ),
+            (Method::GET, "/api/changesets", None, Who::Anonymous, S::UNAUTHORIZED),
             (Method::GET, "/api/changesets", None, Who::Teacher, S::OK),
             (Method::GET, "/api/changesets", None, Who::Admin, S::OK),
-            (
-                Method::GET,
-                "/api/changesets/{id}",
-                None,
-                Who::Anonymous,
-                S::UNAUTHORIZED,
-            ),
-            (
-                Method::GET,
-                "/api/changesets/{id}",
-                None,
-                Who::Teacher,
-                S::OK,
-            ),
-            (
-                Method::GET,
-                "/api/changesets/{id}",
-                None,
-                Who::OtherTeacher,
-                S::NOT_FOUND,
-            ),
+            (Method::GET, "/api/changesets/{id}", None, Who::Anonymous, S::UNAUTHORIZED),
+            (Method::GET, "/api/changesets/{id}", None, Who::Teacher, S::OK),
+            (Method::GET, "/api/changesets/{id}", None, Who::OtherTeacher, S::NOT_FOUND),
             (Method::GET, "/api/changesets/{id}", None, Who::Admin, S::OK),
-            (
-                Method::POST,
-                "/api/changesets/{id}/approve",
-                Some(json!({})),
-                Who::Anonymous,
-                S::UNAUTHORIZED,
-            ),
-            (
-                Method::POST,
-                "/api/changesets/{id}/approve",
-                Some(json!({})),
-                Who::Teacher,
-                S::FORBIDDEN,
-            ),
-            (
-                Method::POST,
-                "/api/changesets/{id}/reject",
-                Some(json!({})),
-                Who::Teacher,
-                S::FORBIDDEN,
-            ),
-            (
-                Method::POST,
-                "/api/changesets/{id}/apply",
-                None,
-                Who::Anonymous,
-                S::UNAUTHORIZED,
-            ),
-            (
-                Method::POST,
-                "/api/changesets/{id}/apply",
-                None,
-                Who::Teacher,
-                S::FORBIDDEN,
-            ),
-            (
-                Method::POST,
-                "/api/changesets/{id}/apply",
-                None,
-                Who::Admin,
-                S::CONFLICT,
-            ),
-            (
-                Method::POST,
-                "/api/tokens",
-                Some(json!({"name": "cron"})),
-                Who::Anonymous,
-                S::UNAUTHORIZED,
-            ),
-            (
-                Method::POST,
-                "/api/tokens",
-                Some(json!({"name": "cron"})),
-                Who::Teacher,
-                S::CREATED,
-            ),
-            (
-                Method::POST,
-                "/api/tokens",
-                Some(json!({"name": "cron"})),
-                Who::Admin,
-                S::CREATED,
-            ),
-            (
-                Method::GET,
-                "/api/tokens",
-                None,
-                Who::Anonymous,
-                S::UNAUTHORIZED,
-            ),
+            (Method::POST, "/api/changesets/{id}/approve", Some(json!({})), Who::Anonymous, S::UNAUTHORIZED),
+            (Method::POST, "/api/changesets/{id}/approve", Some(json!({})), Who::Teacher, S::FORBIDDEN),
+            (Method::POST, "/api/changesets/{id}/reject", Some(json!({})), Who::Anonymous, S::UNAUTHORIZED),
+            (Method::POST, "/api/changesets/{id}/reject", Some(json!({})), Who::Teacher, S::FORBIDDEN),
+            (Method::POST, "/api/changesets/{id}/apply", None, Who::Anonymous, S::UNAUTHORIZED),
+            (Method::POST, "/api/changesets/{id}/apply", None, Who::Teacher, S::FORBIDDEN),
+            (Method::POST, "/api/changesets/{id}/apply", None, Who::Admin, S::CONFLICT),
+            (Method::POST, "/api/changesets/{id}/revert", None, Who::Anonymous, S::UNAUTHORIZED),
+            (Method::POST, "/api/changesets/{id}/revert", None, Who::Teacher, S::FORBIDDEN),
+            (Method::POST, "/api/changesets/{id}/revert", None, Who::Admin, S::CONFLICT),
+            (Method::POST, "/api/tokens", Some(json!({"name": "cron"})), Who::Anonymous, S::UNAUTHORIZED),
+            (Method::POST, "/api/tokens", Some(json!({"name": "cron"})), Who::Teacher, S::CREATED),
+            (Method::POST, "/api/tokens", Some(json!({"name": "cron"})), Who::Admin, S::CREATED),
+            (Method::GET, "/api/tokens", None, Who::Anonymous, S::UNAUTHORIZED),
             (Method::GET, "/api/tokens", None, Who::Teacher, S::OK),
-            (
-                Method::DELETE,
-                "/api/tokens/999",
-                None,
-                Who::Anonymous,
-                S::UNAUTHORIZED,
-            ),
-            (
-                Method::DELETE,
-                "/api/tokens/999",
-                None,
-                Who::Teacher,
-                S::NOT_FOUND,
-            ),
+            (Method::GET, "/api/tokens", None, Who::Admin, S::OK),
+            (Method::DELETE, "/api/tokens/999", None, Who::Anonymous, S::UNAUTHORIZED),
+            (Method::DELETE, "/api/tokens/999", None, Who::Teacher, S::NOT_FOUND),
+            (Method::DELETE, "/api/tokens/999", None, Who::Admin, S::NOT_FOUND),
             (Method::POST, "/api/logout", None, Who::Anonymous, S::OK),
             (Method::GET, "/api/nope", None, Who::Admin, S::NOT_FOUND),
+            // Approving and rejecting by an admin last: they change the changeset's status.
+            (Method::POST, "/api/changesets/{id}/approve", Some(json!({})), Who::Admin, S::OK),
+            (Method::POST, "/api/changesets/{id}/reject", Some(json!({})), Who::Admin, S::OK),
         ];
         for (method, p, body, who, expected) in matrix {
             let cookie = match who {
@@ -1143,4 +1045,95 @@ async fn the_demo_site_loads_once_and_its_example_files_check_as_their_readme_sa
             [(1, "limit_exceeded")]
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_applied_changeset_is_reverted_unless_what_it_touched_changed_since() {
+    on_every_database(|site| async move {
+        let initial = site.snapshot_json().await;
+        let first = apply_file(&site, GOOD, json!({})).await;
+        let id = first["id"].as_i64().unwrap();
+        let after_first = site.snapshot_json().await;
+        let revert = |id: i64| {
+            let site = &site;
+            async move {
+                site.call(
+                    Method::POST,
+                    &format!("/api/changesets/{id}/revert"),
+                    Some(&site.admin),
+                    None,
+                )
+                .await
+            }
+        };
+        // Teachers may not revert; a changeset not applied cannot be.
+        let (status, _) = site
+            .call(
+                Method::POST,
+                &format!("/api/changesets/{id}/revert"),
+                Some(&site.teacher),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // Reverting the creation deletes the cohort: the site is as before.
+        let (status, report) = revert(id).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["totals"]["cohorts_deleted"], 1);
+        let mut now = site.snapshot_json().await;
+        let mut expected = initial.clone();
+        now["revision"] = Value::Null;
+        expected["revision"] = Value::Null;
+        assert_eq!(now, expected);
+        let (_, detail) = site
+            .call(
+                Method::GET,
+                &format!("/api/changesets/{id}"),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(detail["status"], "reverted");
+        let (status, body) = revert(id).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("wrong_status"))
+        );
+
+        // Reverting the revert brings the cohort back with its members.
+        let revert_id = report["id"].as_i64().unwrap();
+        let (status, _) = revert(revert_id).await;
+        assert_eq!(status, StatusCode::OK);
+        let cohorts = site.snapshot_json().await["cohorts"].clone();
+        assert_eq!(
+            cohorts[0]["idnumber"],
+            after_first["cohorts"][0]["idnumber"]
+        );
+        assert_eq!(cohorts[0]["members"], json!([1, 2]));
+
+        // A removal, then someone else changes that cohort: the removal cannot be reverted.
+        let removal = apply_file(
+            &site,
+            "cmd;cname;userid;cidnumber\ndel;L2 Pharmacie;U0001;COH001\n",
+            json!({}),
+        )
+        .await;
+        apply_file(
+            &site,
+            "cmd;cname;userid;cidnumber\nadd;L2 Pharmacie;U0003;COH001\n",
+            json!({}),
+        )
+        .await;
+        let revision = site.revision().await;
+        let (status, body) = revert(removal["id"].as_i64().unwrap()).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("changed_since")),
+            "{body}"
+        );
+        assert_eq!(body["error"]["details"]["changed"][0]["change"], "members");
+        assert_eq!(site.revision().await, revision);
+    })
+    .await;
 }

@@ -278,6 +278,17 @@ impl Changeset {
     }
 }
 
+/// The effects on enrolments of the member additions and removals in `operations`, planned
+/// against `snapshot` as a file's plan would be: for changesets that do not come from a
+/// file, such as the inverse of an applied one.
+pub fn membership_effects(
+    snapshot: &Snapshot,
+    operations: &[Step],
+    unenrol_action: crate::options::UnenrolAction,
+) -> Vec<Effect> {
+    crate::rules::cohorts::membership_effects(snapshot, operations, unenrol_action)
+}
+
 /// The snapshot after `changeset`: the model of what the server's apply writes.
 ///
 /// New objects get ids after the largest existing ones, in creation order; the revision is

@@ -135,6 +135,8 @@ CREATE TABLE changesets (
     applied_at INTEGER,
     applied_revision INTEGER,
     apply_report TEXT,
+    -- Touched cohorts and bindings before and after the apply: what a revert checks and undoes.
+    revert_data TEXT,
     reverts_id INTEGER REFERENCES changesets (id)
 );
 CREATE INDEX changesets_status ON changesets (status, id);

@@ -1,4 +1,5 @@
-//! `/api/changesets`: submit a file, list, detail with drift, approve, reject, apply.
+//! `/api/changesets`: submit a file, list, detail with drift, approve, reject, apply,
+//! revert.
 
 use axum::Router;
 use axum::extract::{Multipart, State};
@@ -20,6 +21,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/changesets/{id}/approve", post(approve_changeset))
         .route("/changesets/{id}/reject", post(reject_changeset))
         .route("/changesets/{id}/apply", post(apply_changeset))
+        .route("/changesets/{id}/revert", post(revert_changeset))
 }
 
 /// Reads the `file` and `options` parts of a submission.
@@ -139,4 +141,12 @@ async fn apply_changeset(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ApplyReport>, ApiError> {
     Ok(ApiJson(apply::apply(&state.db, &caller, id, None).await?))
+}
+
+async fn revert_changeset(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<ApiJson<ApplyReport>, ApiError> {
+    Ok(ApiJson(apply::revert(&state.db, &caller, id).await?))
 }

@@ -360,3 +360,32 @@ pub async fn replace_plan(
         .await
         .map(drop)
 }
+
+/// Stores what a revert needs (see `apply::RevertData`).
+pub async fn set_revert_data(
+    conn: &mut AnyConnection,
+    id: i64,
+    data: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE changesets SET revert_data = $1 WHERE id = $2")
+        .bind(data.to_string())
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+}
+
+/// What a revert needs, as stored by the apply; `None` before an apply.
+pub async fn revert_data(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<serde_json::Value>, sqlx::Error> {
+    let text: Option<String> =
+        sqlx::query_scalar("SELECT revert_data FROM changesets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten();
+    text.map(|t| serde_json::from_str(&t).map_err(json_error))
+        .transpose()
+}

@@ -122,8 +122,102 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> Result<Snapshot, sqlx::E
     )
     .fetch_all(&mut *conn)
     .await?
-    .into_iter()
-    .map(|r| Binding {
+    .iter()
+    .map(binding_of)
+    .collect();
+    Ok(Snapshot {
+        revision,
+        user_hash_key: None,
+        users,
+        cohorts,
+        courses,
+        roles,
+        groups,
+        bindings,
+    })
+}
+
+fn placeholders(count: usize) -> String {
+    (1..=count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The cohorts with these ids, with their members, in id order (missing ids are skipped).
+pub async fn load_cohorts(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<Vec<Cohort>, sqlx::Error> {
+    let mut cohorts = Vec::new();
+    for chunk in ids.chunks(1000) {
+        let list = placeholders(chunk.len());
+        let sql = format!(
+            "SELECT id, idnumber, name, description, visible, category, component FROM cohorts \
+             WHERE id IN ({list}) ORDER BY id"
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&mut *conn).await?;
+        for r in rows {
+            cohorts.push(Cohort {
+                id: r.get(0),
+                idnumber: r.get(1),
+                name: r.get(2),
+                description: r.get(3),
+                visible: r.get::<i64, _>(4) != 0,
+                category: r.get(5),
+                component: r.get(6),
+                members: Vec::new(),
+            });
+        }
+        let sql = format!(
+            "SELECT cohort_id, user_id FROM cohort_members WHERE cohort_id IN ({list}) \
+             ORDER BY cohort_id, user_id"
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        let position: HashMap<i64, usize> =
+            cohorts.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+        for row in query.fetch_all(&mut *conn).await? {
+            if let Some(&i) = position.get(&row.get::<i64, _>(0)) {
+                cohorts[i].members.push(row.get(1));
+            }
+        }
+    }
+    cohorts.sort_by_key(|c| c.id);
+    Ok(cohorts)
+}
+
+/// The bindings with these ids, in id order (missing ids are skipped).
+pub async fn load_bindings(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<Vec<Binding>, sqlx::Error> {
+    let mut bindings = Vec::new();
+    for chunk in ids.chunks(1000) {
+        let sql = format!(
+            "SELECT id, course_id, cohort_id, role_id, group_id, name, status, enrolstart, \
+             enrolend FROM bindings WHERE id IN ({}) ORDER BY id",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for r in query.fetch_all(&mut *conn).await? {
+            bindings.push(binding_of(&r));
+        }
+    }
+    Ok(bindings)
+}
+
+fn binding_of(r: &sqlx::any::AnyRow) -> Binding {
+    Binding {
         id: r.get(0),
         course: r.get(1),
         cohort: r.get(2),
@@ -137,18 +231,7 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> Result<Snapshot, sqlx::E
         },
         enrolstart: r.get(7),
         enrolend: r.get(8),
-    })
-    .collect();
-    Ok(Snapshot {
-        revision,
-        user_hash_key: None,
-        users,
-        cohorts,
-        courses,
-        roles,
-        groups,
-        bindings,
-    })
+    }
 }
 
 /// What applying wrote: the new revision and the ids given to created objects.

@@ -685,3 +685,28 @@ fn plan_cleanup(
         }
     }
 }
+
+/// The effects on enrolments of adding and removing members, by the same rules as a file's
+/// plan: additions enrol through the cohort's active bindings, removals unenrol or suspend
+/// as `action` says. Other operations have no membership effects here.
+pub(crate) fn membership_effects(
+    snapshot: &crate::snapshot::Snapshot,
+    operations: &[Step],
+    action: UnenrolAction,
+) -> Vec<Effect> {
+    let site = Site::new(snapshot);
+    let mut planned = Planned::default();
+    for step in operations {
+        match step.op {
+            Operation::AddMember {
+                cohort: Ref::Existing(cohort),
+                user,
+            } => enrol_effects(&site, cohort, user, &mut planned.effects),
+            Operation::RemoveMember { cohort, user } => {
+                remove(&site, cohort, user, step.line, action, &mut planned)
+            }
+            _ => {}
+        }
+    }
+    planned.effects
+}
