@@ -1,0 +1,206 @@
+//! Server benchmarks, on SQLite and (when `COHORTSYNC_TEST_POSTGRES_URL` is set) PostgreSQL:
+//!
+//! - applying 100k membership additions with their enrolment effects (rows/s), the plan
+//!   made by the shared rules from a generated file, the write timed alone;
+//! - building the snapshot of a site of 50k users, 2k cohorts and 200k memberships: time,
+//!   and size raw and gzip-compressed, for the admin and the teacher variants.
+//!
+//! Run: `cargo bench -p cohortsync-backend --bench apply`
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use cohortsync_backend::store::bulk::{self, Value};
+use cohortsync_backend::store::{Database, site};
+use cohortsync_shared::options::Options;
+
+const USERS: i64 = 50_000;
+const COHORTS: i64 = 2_000;
+const MEMBERS_PER_COHORT: i64 = 100; // 200k memberships
+const ADDS: i64 = 100_000;
+
+async fn seed(db: &Database) -> anyhow::Result<()> {
+    let mut tx = db.begin_write().await?;
+    let users: Vec<Vec<Value>> = (1..=USERS)
+        .map(|id| {
+            vec![
+                Value::Int(id),
+                format!("user{id}").into(),
+                format!("E{id:07}").into(),
+                format!("user{id}@univ.example").into(),
+                "Prénom".into(),
+                "Nom".into(),
+            ]
+        })
+        .collect();
+    bulk::insert(
+        &mut tx,
+        "users",
+        &[
+            "id",
+            "username",
+            "idnumber",
+            "email",
+            "firstname",
+            "lastname",
+        ],
+        &users,
+        "",
+    )
+    .await?;
+    let courses: Vec<Vec<Value>> = (1..=COHORTS)
+        .map(|id| vec![Value::Int(id), format!("COURSE{id}").into()])
+        .collect();
+    bulk::insert(&mut tx, "courses", &["id", "shortname"], &courses, "").await?;
+    let cohorts: Vec<Vec<Value>> = (1..=COHORTS)
+        .map(|id| {
+            vec![
+                Value::Int(id),
+                format!("C{id:05}").into(),
+                format!("Cohorte {id}").into(),
+                "cohortsync".into(),
+            ]
+        })
+        .collect();
+    bulk::insert(
+        &mut tx,
+        "cohorts",
+        &["id", "idnumber", "name", "component"],
+        &cohorts,
+        "",
+    )
+    .await?;
+    let mut members = Vec::new();
+    for cohort in 1..=COHORTS {
+        for k in 0..MEMBERS_PER_COHORT {
+            members.push(vec![Value::Int(cohort), Value::Int(member(cohort, k))]);
+        }
+    }
+    bulk::insert(
+        &mut tx,
+        "cohort_members",
+        &["cohort_id", "user_id"],
+        &members,
+        "",
+    )
+    .await?;
+    // Every cohort is bound to its course as students: each addition enrols.
+    let bindings: Vec<Vec<Value>> = (1..=COHORTS)
+        .map(|id| {
+            vec![
+                Value::Int(id),
+                Value::Int(id),
+                Value::Int(id),
+                Value::Int(5),
+            ]
+        })
+        .collect();
+    bulk::insert(
+        &mut tx,
+        "bindings",
+        &["id", "course_id", "cohort_id", "role_id"],
+        &bindings,
+        "",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The `k`-th member of `cohort` in the seeded site (distinct for k < 100).
+fn member(cohort: i64, k: i64) -> i64 {
+    (cohort * 7 + k * 499) % USERS + 1
+}
+
+/// A cohort file adding 100k members who are not members yet.
+fn additions() -> Vec<u8> {
+    let mut text = String::from("cmd;cidnumber;userid\n");
+    let per_cohort = ADDS / COHORTS;
+    for cohort in 1..=COHORTS {
+        for k in 0..per_cohort {
+            // Offsets past the seeded members' pattern: never already a member.
+            let user = member(cohort, MEMBERS_PER_COHORT + k);
+            text.push_str(&format!("add;C{cohort:05};E{user:07}\n"));
+        }
+    }
+    text.into_bytes()
+}
+
+fn gzip(bytes: &[u8]) -> usize {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).expect("in-memory write");
+    encoder.finish().expect("in-memory write").len()
+}
+
+async fn bench(name: &str, url: &str) -> anyhow::Result<()> {
+    let db = Database::connect(url).await?;
+    seed(&db).await?;
+
+    // Snapshot build: load and serialise, as GET /api/snapshot does.
+    let mut best = Duration::MAX;
+    let mut sizes = (0, 0, 0, 0);
+    for _ in 0..3 {
+        let start = Instant::now();
+        let mut conn = db.pool().acquire().await?;
+        let snapshot = site::load_snapshot(&mut conn).await?;
+        let json = serde_json::to_vec(&snapshot)?;
+        best = best.min(start.elapsed());
+        let teacher = serde_json::to_vec(&snapshot.for_teacher(b"0123456789abcdef"))?;
+        sizes = (json.len(), gzip(&json), teacher.len(), gzip(&teacher));
+    }
+    println!(
+        "{name}: snapshot of {USERS} users, {COHORTS} cohorts, {} memberships: built in {:.0} ms; \
+         admin {:.1} MB raw, {:.1} MB gzip; teacher {:.1} MB raw, {:.1} MB gzip",
+        COHORTS * MEMBERS_PER_COHORT,
+        best.as_secs_f64() * 1e3,
+        sizes.0 as f64 / 1e6,
+        sizes.1 as f64 / 1e6,
+        sizes.2 as f64 / 1e6,
+        sizes.3 as f64 / 1e6,
+    );
+
+    // Plan with the shared rules, then time the write and commit alone.
+    let mut conn = db.pool().acquire().await?;
+    let snapshot = site::load_snapshot(&mut conn).await?;
+    drop(conn);
+    let checked = cohortsync_shared::check(&additions(), &snapshot, &Options::default());
+    let plan = checked.changeset.ok_or_else(|| {
+        anyhow::anyhow!(
+            "the generated file has errors: {:?}",
+            checked.report.diagnostics.first()
+        )
+    })?;
+    let totals = plan.totals();
+    assert_eq!(totals.members_added as i64, ADDS);
+    let start = Instant::now();
+    let mut tx = db.begin_write().await?;
+    site::write_changeset(&mut tx, &plan, None).await?;
+    tx.commit().await?;
+    let elapsed = start.elapsed();
+    println!(
+        "{name}: apply of {} member additions and {} enrolments: {:.2} s, {:.0} additions/s",
+        totals.members_added,
+        totals.enrolments,
+        elapsed.as_secs_f64(),
+        totals.members_added as f64 / elapsed.as_secs_f64(),
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    bench(
+        "sqlite",
+        &format!("sqlite://{}", dir.path().join("bench.db").display()),
+    )
+    .await?;
+    match std::env::var("COHORTSYNC_TEST_POSTGRES_URL") {
+        Ok(base) if !base.is_empty() => {
+            let url = cohortsync_backend::store::create_scratch_database(&base).await?;
+            bench("postgres", &url).await?;
+        }
+        _ => println!("postgres: SKIPPED (set COHORTSYNC_TEST_POSTGRES_URL)"),
+    }
+    Ok(())
+}
