@@ -10,6 +10,8 @@ use std::path::Path;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
@@ -44,7 +46,13 @@ pub struct AppState {
 pub fn app(state: AppState, assets_dir: &Path) -> Router {
     // Any path that is not a file of the built app is a client-side route: answer index.html.
     let web_app = ServeDir::new(assets_dir).fallback(ServeFile::new(assets_dir.join("index.html")));
-    let api = routes::router().layer(DefaultBodyLimit::max(state.max_body_bytes));
+    let api = routes::router()
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        // A bug that panics in a handler still answers the API's 500, and is logged.
+        .layer(CatchPanicLayer::custom(|_panic| {
+            tracing::error!("a request handler panicked");
+            error::ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }));
     Router::new()
         .nest("/api", api)
         .fallback_service(web_app)

@@ -52,7 +52,6 @@ enum Placeholders {
 
 impl Placeholders {
     fn for_connection(conn: &AnyConnection) -> Self {
-        use sqlx::Connection;
         if conn.backend_name().eq_ignore_ascii_case("sqlite") {
             Placeholders::Anonymous
         } else {
