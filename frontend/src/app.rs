@@ -1,65 +1,398 @@
-//! The application shell: header and the server status.
+//! The application shell: routes, the shared state (language, account, snapshot, check
+//! worker), the header with the snapshot badge.
 
-use cohortsync_shared::api::HealthResponse;
-use gloo_net::http::Request;
+use std::rc::Rc;
+
+use cohortsync_shared::report::Lang;
+use gloo_worker::Spawnable;
 use yew::prelude::*;
+use yew_router::prelude::*;
 
-/// What the app knows about the server it was loaded from.
-#[derive(Debug, Clone, PartialEq)]
-enum ServerStatus {
-    Checking,
-    Up(HealthResponse),
-    Unreachable(String),
+use crate::api::{self, Me, SnapshotFetch};
+use crate::cache::{self, CachedSnapshot};
+use crate::i18n::{self, t};
+use crate::pages::{
+    changesets::ChangesetDetail, changesets::ChangesetList, check::CheckPage, login::LoginPage,
+};
+use crate::worker::{
+    CheckWorker, Checked, Json, Phase, Request as WorkerRequest, Response as WorkerResponse,
+};
+
+/// Answers of the check worker.
+#[derive(Debug, Clone)]
+pub enum CheckAction {
+    /// Check `id` reached a phase.
+    Progress(u32, Phase),
+    /// Check `id` is done.
+    Done(u32, Rc<Checked>),
 }
 
-async fn fetch_health() -> ServerStatus {
-    let response = match Request::get("/api/health").send().await {
-        Ok(response) => response,
-        Err(error) => return ServerStatus::Unreachable(error.to_string()),
+impl Reducible for CheckState {
+    type Action = CheckAction;
+
+    fn reduce(self: Rc<Self>, action: CheckAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            CheckAction::Progress(id, phase) => next.progress = Some((id, phase)),
+            CheckAction::Done(id, result) => {
+                if next.progress.is_some_and(|(p, _)| p == id) {
+                    next.progress = None;
+                }
+                next.result = Some((id, result));
+            }
+        }
+        Rc::new(next)
+    }
+}
+
+/// The app's pages.
+#[derive(Debug, Clone, PartialEq, Routable)]
+pub enum Route {
+    /// Check a file (the home page).
+    #[at("/")]
+    Check,
+    /// Sign in.
+    #[at("/login")]
+    Login,
+    /// The changesets.
+    #[at("/changesets")]
+    Changesets,
+    /// One changeset.
+    #[at("/changesets/:id")]
+    Changeset {
+        /// Its id.
+        id: i64,
+    },
+    /// Anything else.
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+/// Where the snapshot stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotState {
+    /// The cached snapshot's revision and fetch time, if there is one.
+    pub cached: Option<(u64, f64)>,
+    /// Whether the last fetch reached the server.
+    pub online: bool,
+    /// A fetch is under way.
+    pub fetching: bool,
+    /// The worker has loaded this revision.
+    pub in_worker: Option<u64>,
+}
+
+/// Changes to the snapshot's state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SnapshotAction {
+    /// A fetch starts.
+    Fetching,
+    /// A fetch ended; whether it reached the server.
+    Fetched {
+        /// Reached the server.
+        online: bool,
+    },
+    /// This revision, fetched at this time, is cached.
+    Cached(u64, f64),
+    /// The worker loaded this revision.
+    InWorker(u64),
+}
+
+impl Reducible for SnapshotState {
+    type Action = SnapshotAction;
+
+    fn reduce(self: Rc<Self>, action: SnapshotAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            SnapshotAction::Fetching => next.fetching = true,
+            SnapshotAction::Fetched { online } => {
+                next.fetching = false;
+                next.online = online;
+            }
+            SnapshotAction::Cached(revision, at) => next.cached = Some((revision, at)),
+            SnapshotAction::InWorker(revision) => next.in_worker = Some(revision),
+        }
+        Rc::new(next)
+    }
+}
+
+/// The latest answers of the check worker.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CheckState {
+    /// The check under way and its phase.
+    pub progress: Option<(u32, Phase)>,
+    /// The latest finished check.
+    pub result: Option<(u32, Rc<Checked>)>,
+}
+
+/// What every page can reach.
+#[derive(Clone)]
+pub struct Ctx {
+    /// Language of the interface and of the messages.
+    pub lang: Lang,
+    /// The signed-in account (`None`: anonymous, or not known yet offline).
+    pub me: Option<Me>,
+    /// The snapshot's state.
+    pub snapshot: SnapshotState,
+    /// The check worker.
+    pub worker: Rc<gloo_worker::WorkerBridge<CheckWorker>>,
+    /// The check worker's latest answers.
+    pub check: Rc<CheckState>,
+    /// Changes the language.
+    pub set_lang: Callback<Lang>,
+    /// Sets the account after a login or logout.
+    pub set_me: Callback<Option<Me>>,
+    /// Fetches the snapshot again.
+    pub refresh: Callback<()>,
+}
+
+impl PartialEq for Ctx {
+    fn eq(&self, other: &Self) -> bool {
+        self.lang == other.lang
+            && self.me == other.me
+            && self.snapshot == other.snapshot
+            && self.check == other.check
+    }
+}
+
+fn revision_of(json: &str) -> u64 {
+    #[derive(serde::Deserialize)]
+    struct Revision {
+        revision: u64,
+    }
+    serde_json::from_str::<Revision>(json).map_or(0, |r| r.revision)
+}
+
+/// Fetches the snapshot (conditionally on the cached one), caches it, and hands it to the
+/// worker. Offline or signed out, the cached one stays in use.
+async fn refresh_snapshot(
+    worker: Rc<gloo_worker::WorkerBridge<CheckWorker>>,
+    state: UseReducerHandle<SnapshotState>,
+) {
+    state.dispatch(SnapshotAction::Fetching);
+    let cached = cache::load().await;
+    if let Some(c) = &cached {
+        worker.send(WorkerRequest::Snapshot(c.json.clone()));
+        state.dispatch(SnapshotAction::Cached(c.revision, c.fetched_at));
+    }
+    let etag = cached.as_ref().map(|c| c.etag.clone());
+    let online = match api::snapshot(etag.as_deref()).await {
+        Ok(SnapshotFetch::NotModified) => {
+            if let Some(mut c) = cached {
+                c.fetched_at = js_sys::Date::now();
+                state.dispatch(SnapshotAction::Cached(c.revision, c.fetched_at));
+                let _ = cache::save(&c).await;
+            }
+            true
+        }
+        Ok(SnapshotFetch::Fresh { json, etag }) => {
+            let fresh = CachedSnapshot {
+                revision: revision_of(&json),
+                json,
+                etag,
+                fetched_at: js_sys::Date::now(),
+            };
+            worker.send(WorkerRequest::Snapshot(fresh.json.clone()));
+            state.dispatch(SnapshotAction::Cached(fresh.revision, fresh.fetched_at));
+            let _ = cache::save(&fresh).await;
+            true
+        }
+        Err(api::ApiError::Network(_)) => false,
+        Err(_) => true, // signed out: the cached snapshot stays
     };
-    if !response.ok() {
-        return ServerStatus::Unreachable(format!("HTTP {}", response.status()));
-    }
-    match response.json::<HealthResponse>().await {
-        Ok(health) => ServerStatus::Up(health),
-        Err(error) => ServerStatus::Unreachable(error.to_string()),
-    }
+    state.dispatch(SnapshotAction::Fetched { online });
 }
 
 /// The root component.
 #[function_component(App)]
 pub fn app() -> Html {
-    let status = use_state(|| ServerStatus::Checking);
+    let lang = use_state(i18n::initial_lang);
+    let me = use_state(|| None::<Me>);
+    let snapshot = use_reducer(|| SnapshotState {
+        cached: None,
+        online: true,
+        fetching: false,
+        in_worker: None,
+    });
+    let check = use_reducer(CheckState::default);
+    let worker = {
+        let check = check.clone();
+        let snapshot = snapshot.clone();
+        use_memo((), move |_| {
+            let check = check.clone();
+            let snapshot = snapshot.clone();
+            CheckWorker::spawner()
+                .callback(move |response: WorkerResponse| match response {
+                    WorkerResponse::SnapshotReady(revision) => {
+                        snapshot.dispatch(SnapshotAction::InWorker(revision))
+                    }
+                    WorkerResponse::SnapshotFailed(_) => {}
+                    WorkerResponse::Progress(id, phase) => {
+                        check.dispatch(CheckAction::Progress(id, phase))
+                    }
+                    WorkerResponse::Checked(id, result) => {
+                        check.dispatch(CheckAction::Done(id, Rc::new(*result)))
+                    }
+                })
+                .encoding::<Json>()
+                .spawn("/worker.js")
+        })
+    };
+    let refresh = {
+        let worker = worker.clone();
+        let snapshot = snapshot.clone();
+        Callback::from(move |()| {
+            let worker = worker.clone();
+            let snapshot = snapshot.clone();
+            wasm_bindgen_futures::spawn_local(refresh_snapshot(worker, snapshot));
+        })
+    };
     {
-        let status = status.clone();
+        let me = me.clone();
+        let refresh = refresh.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                status.set(fetch_health().await);
+                if let Ok(found) = api::me().await {
+                    me.set(found);
+                }
             });
+            refresh.emit(());
         });
     }
-    let status_view = match &*status {
-        ServerStatus::Checking => html! {
-            <p class="status" data-testid="server-status">{ "Contacting the server…" }</p>
-        },
-        ServerStatus::Up(health) => html! {
-            <p class="status ok" data-testid="server-status">
-                { format!("Server cohortsync {} is up, on {}.", health.version, health.database.as_str()) }
-            </p>
-        },
-        ServerStatus::Unreachable(reason) => html! {
-            <p class="status error" role="alert" data-testid="server-status">
-                { format!("The server cannot be reached: {reason}") }
-            </p>
-        },
+    let set_lang = {
+        let lang = lang.clone();
+        Callback::from(move |l: Lang| {
+            i18n::save_lang(l);
+            lang.set(l);
+        })
+    };
+    let set_me = {
+        let me = me.clone();
+        let refresh = refresh.clone();
+        Callback::from(move |m: Option<Me>| {
+            let signed_in = m.is_some();
+            me.set(m);
+            if signed_in {
+                refresh.emit(());
+            }
+        })
+    };
+    let ctx = Ctx {
+        lang: *lang,
+        me: (*me).clone(),
+        snapshot: (*snapshot).clone(),
+        worker,
+        check: Rc::new((*check).clone()),
+        set_lang,
+        set_me,
+        refresh,
     };
     html! {
-        <>
-            <header><h1>{ "cohortsync" }</h1></header>
+        <ContextProvider<Ctx> context={ctx}>
+            <BrowserRouter>
+                <Shell />
+            </BrowserRouter>
+        </ContextProvider<Ctx>>
+    }
+}
+
+fn age(lang: Lang, fetched_at: f64) -> String {
+    let minutes = ((js_sys::Date::now() - fetched_at) / 60_000.0).max(0.0) as u64;
+    match minutes {
+        0 => t(lang, "snapshot.ago.now").to_owned(),
+        m if m < 60 => format!("{m} {}", t(lang, "snapshot.ago.min")),
+        m => format!("{} {}", m / 60, t(lang, "snapshot.ago.h")),
+    }
+}
+
+#[function_component(SnapshotBadge)]
+fn snapshot_badge() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let lang = ctx.lang;
+    let state = &ctx.snapshot;
+    let network = if state.online {
+        "snapshot.online"
+    } else {
+        "snapshot.offline"
+    };
+    let text = match state.cached {
+        Some((revision, fetched_at)) => format!(
+            "{} {} {revision} · {} {} · {}",
+            t(lang, "snapshot"),
+            t(lang, "snapshot.revision"),
+            t(lang, "snapshot.fetched"),
+            age(lang, fetched_at),
+            t(lang, network),
+        ),
+        None => format!("{} · {}", t(lang, "snapshot.none"), t(lang, network)),
+    };
+    let onclick = {
+        let refresh = ctx.refresh.clone();
+        Callback::from(move |_| refresh.emit(()))
+    };
+    html! {
+        <div class={classes!("badge", (!state.online).then_some("offline"))} data-testid="snapshot-badge"
+            data-revision={state.cached.map(|c| c.0.to_string()).unwrap_or_default()}
+            data-online={state.online.to_string()}>
+            <span role="status">{ text }</span>
+            <button type="button" onclick={onclick} disabled={state.fetching}>{ t(lang, "snapshot.refresh") }</button>
+        </div>
+    }
+}
+
+#[function_component(Shell)]
+fn shell() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let lang = ctx.lang;
+    let switch_lang = {
+        let set_lang = ctx.set_lang.clone();
+        Callback::from(move |_| set_lang.emit(if lang == Lang::Fr { Lang::En } else { Lang::Fr }))
+    };
+    let logout = {
+        let set_me = ctx.set_me.clone();
+        Callback::from(move |_| {
+            let set_me = set_me.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = api::logout().await;
+                set_me.emit(None);
+            });
+        })
+    };
+    let account = match &ctx.me {
+        Some(me) => html! {
+            <>
+                <span data-testid="whoami">{ format!("{} {} ({})", t(lang, "login.as"), me.username, me.role) }</span>
+                <button type="button" onclick={logout}>{ t(lang, "nav.logout") }</button>
+            </>
+        },
+        None => html! { <Link<Route> to={Route::Login}>{ t(lang, "nav.login") }</Link<Route>> },
+    };
+    html! {
+        <div lang={i18n::code(lang)}>
+            <header>
+                <h1><Link<Route> to={Route::Check}>{ "cohortsync" }</Link<Route>></h1>
+                <nav aria-label="main">
+                    <Link<Route> to={Route::Check}>{ t(lang, "nav.check") }</Link<Route>>
+                    if ctx.me.is_some() {
+                        <Link<Route> to={Route::Changesets}>{ t(lang, "nav.changesets") }</Link<Route>>
+                    }
+                    { account }
+                    <button type="button" onclick={switch_lang} aria-label={t(lang, "nav.lang.label")}>{ t(lang, "nav.lang") }</button>
+                </nav>
+                <SnapshotBadge />
+            </header>
             <main data-testid="app" data-version={cohortsync_shared::VERSION}>
-                <p>{ "Check, review and apply Moodle cohort files." }</p>
-                { status_view }
+                <Switch<Route> render={switch} />
             </main>
-        </>
+        </div>
+    }
+}
+
+fn switch(route: Route) -> Html {
+    match route {
+        Route::Check | Route::NotFound => html! { <CheckPage /> },
+        Route::Login => html! { <LoginPage /> },
+        Route::Changesets => html! { <ChangesetList /> },
+        Route::Changeset { id } => html! { <ChangesetDetail id={id} /> },
     }
 }

@@ -1,7 +1,5 @@
 //! The cohortsync web app, built to WebAssembly by Trunk and served by the backend.
 
-mod app;
-
 fn main() {
-    yew::Renderer::<app::App>::new().render();
+    yew::Renderer::<cohortsync_frontend::app::App>::new().render();
 }

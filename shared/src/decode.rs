@@ -320,6 +320,33 @@ pub fn trim(value: &str) -> &str {
     }
 }
 
+/// The file's physical lines as text, numbered as diagnostics number them (line `n` is
+/// `lines[n - 1]`): decoded like [`decode`] does, split at `\r\n`, `\n` or a lone `\r`.
+///
+/// ```
+/// use cohortsync_shared::decode::physical_lines;
+/// use cohortsync_shared::options::EncodingChoice;
+/// assert_eq!(physical_lines(b"a\r\nb\rc\nd", EncodingChoice::Auto), ["a", "b", "c", "d"]);
+/// ```
+pub fn physical_lines(bytes: &[u8], encoding: EncodingChoice) -> Vec<String> {
+    let (_, text) = decode_text(bytes, encoding, &mut Vec::new());
+    let mut lines = Vec::new();
+    let mut rest = text.as_ref();
+    while let Some(end) = rest.find(['\r', '\n']) {
+        lines.push(rest[..end].to_owned());
+        let skip = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
+        rest = &rest[end + skip..];
+    }
+    if !rest.is_empty() {
+        lines.push(rest.to_owned());
+    }
+    lines
+}
+
 /// Picks the encoding and returns the text without a byte-order mark.
 fn decode_text<'a>(
     bytes: &'a [u8],

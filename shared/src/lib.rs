@@ -15,6 +15,8 @@
 pub mod api;
 pub mod check;
 pub mod decode;
+pub mod dry_run;
+pub mod export;
 pub mod formats;
 mod messages;
 pub mod options;

@@ -1,26 +1,215 @@
-//! The web app in a real browser: headless Chromium against the real binary.
+//! The web app in a real browser: headless Chromium against the real binary on SQLite.
 
 use cohortsync_e2e::{Browser, Server};
+use fantoccini::Locator;
+
+const USERS: &str = "username;idnumber;email;firstname;lastname\n\
+jdupont;U0001;jean.dupont@univ.example;Jean;Dupont\n\
+mmartin;U0002;marie.martin@univ.example;Marie;Martin\n";
+
+const BROKEN: &str = "cmd;cname;userid;cidnumber\n\
+add;L2 Pharmacie;U0001;COH001\n\
+# a comment line still counts\n\
+del;L2 Pharmacie;U0404;COH001\n\
+remove;L2 Pharmacie;U0002;COH001\n";
+
+const GOOD: &str = "cmd;cname;userid;cidnumber\n\
+add;L2 Pharmacie;U0001;COH001\n\
+add;L2 Pharmacie;U0002;COH001\n";
+
+async fn sign_in(
+    browser: &Browser,
+    server: &Server,
+    name: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    browser.client.goto(&server.at("/login")).await?;
+    browser.wait_for("#username").await?.send_keys(name).await?;
+    browser
+        .wait_for("#password")
+        .await?
+        .send_keys(password)
+        .await?;
+    browser
+        .client
+        .find(Locator::Css("form.login button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let who = browser.wait_for("[data-testid=whoami]").await?;
+    assert!(who.text().await?.contains(name));
+    Ok(())
+}
+
+async fn drop_file(
+    browser: &Browser,
+    dir: &std::path::Path,
+    name: &str,
+    text: &str,
+) -> anyhow::Result<()> {
+    let path = dir.join(name);
+    std::fs::write(&path, text)?;
+    browser
+        .wait_for("[data-testid=file-input]")
+        .await?
+        .send_keys(path.to_str().unwrap_or_default())
+        .await?;
+    Ok(())
+}
+
+async fn revision(browser: &Browser) -> anyhow::Result<String> {
+    let badge = browser
+        .wait_for("[data-testid=snapshot-badge][data-revision]")
+        .await?;
+    Ok(badge.attr("data-revision").await?.unwrap_or_default())
+}
+
+/// Waits until the snapshot badge shows a revision other than `old`.
+async fn revision_after(browser: &Browser, old: &str) -> anyhow::Result<String> {
+    for _ in 0..100 {
+        let now = revision(browser).await?;
+        if !now.is_empty() && now != old {
+            return Ok(now);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the snapshot revision stayed {old}")
+}
 
 #[tokio::test]
-async fn wasm_app_renders_and_reaches_its_server() -> anyhow::Result<()> {
+async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Result<()> {
     let server = Server::start_sqlite().await?;
+    server
+        .cli(
+            &["account", "add", "prof", "--role", "teacher"],
+            "teacher-password\n",
+        )
+        .await?;
+    server
+        .cli(
+            &["account", "add", "admin", "--role", "admin"],
+            "admin-password\n",
+        )
+        .await?;
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("users.csv"), USERS)?;
+    let users = dir.path().join("users.csv");
+    let (code, out) = server
+        .cli(&["import", "users", users.to_str().unwrap_or_default()], "")
+        .await?;
+    assert_eq!(code, 0, "{out}");
     let browser = Browser::start().await?;
 
-    browser.client.goto(&server.at("/")).await?;
-    // Rendered by the WASM app (index.html has no such element), after it called the API.
-    let status = browser.wait_for("[data-testid=server-status].ok").await?;
-    let text = status.text().await?;
-    assert!(text.contains("is up, on sqlite"), "status says: {text}");
+    sign_in(&browser, &server, "prof", "teacher-password").await?;
+    let first = revision_after(&browser, "").await?;
+
+    // A broken file: every problem with its physical line (the comment line counts).
+    drop_file(&browser, dir.path(), "broken.csv", BROKEN).await?;
+    browser
+        .wait_for("[data-testid=summary][data-ok=false]")
+        .await?;
+    let rows = browser
+        .client
+        .find_all(Locator::Css("[data-testid=diagnostics] tbody tr"))
+        .await?;
+    let mut found = Vec::new();
+    for row in rows {
+        found.push((
+            row.attr("data-line").await?.unwrap_or_default(),
+            row.attr("data-code").await?.unwrap_or_default(),
+        ));
+    }
+    assert_eq!(
+        found,
+        [
+            ("4".to_owned(), "user_not_found".to_owned()),
+            ("5".to_owned(), "invalid_command".to_owned())
+        ]
+    );
+    let original = browser
+        .wait_for("[data-testid=diagnostics] tr[data-line='4'] .original")
+        .await?;
+    assert_eq!(original.text().await?, "del;L2 Pharmacie;U0404;COH001");
+
+    // A good file: the dry run names the new cohort and who joins it.
+    drop_file(&browser, dir.path(), "good.csv", GOOD).await?;
+    browser
+        .wait_for("[data-testid=summary][data-ok=true]")
+        .await?;
+    let cohort = browser
+        .wait_for("[data-testid=dry-cohorts] tr[data-cohort=COH001]")
+        .await?;
+    let text = cohort.text().await?;
     assert!(
-        text.contains(cohortsync_shared::VERSION),
-        "status says: {text}"
+        text.contains("L2 Pharmacie") && text.contains("+2"),
+        "{text}"
     );
 
-    // A client-side route deep-linked from outside still opens the app.
+    browser
+        .wait_for("[data-testid=submit]")
+        .await?
+        .click()
+        .await?;
+    let submitted = browser.wait_for("[data-testid=submitted] a").await?;
+    let link = submitted.attr("href").await?.unwrap_or_default();
+    assert_eq!(link, "/changesets/1");
+
+    // The admin approves and applies it.
+    browser.wait_for("header nav button").await?;
+    for button in browser
+        .client
+        .find_all(Locator::Css("header nav button"))
+        .await?
+    {
+        if button.text().await? == "Sign out" {
+            button.click().await?;
+            break;
+        }
+    }
+    sign_in(&browser, &server, "admin", "admin-password").await?;
+    browser.client.goto(&server.at("/changesets/1")).await?;
+    browser
+        .wait_for("[data-testid=drift][data-changed=false]")
+        .await?;
+    browser
+        .wait_for("[data-testid=approve]")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for("[data-testid=apply]")
+        .await?
+        .click()
+        .await?;
+    let outcome = browser.wait_for("[data-testid=outcome]").await?;
+    assert!(outcome.text().await?.contains("revision"));
+    let status = browser.wait_for("[data-testid=status]").await?;
+    for _ in 0..50 {
+        if status.text().await? == "applied" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status.text().await?, "applied");
+
+    // The snapshot the app holds moves to the new revision.
+    let after = revision_after(&browser, &first).await?;
+    assert!(
+        after.parse::<u64>()? > first.parse::<u64>()?,
+        "{first} → {after}"
+    );
+
+    browser.close().await?;
+    server.stop().await
+}
+
+#[tokio::test]
+async fn a_deep_link_opens_the_app() -> anyhow::Result<()> {
+    let server = Server::start_sqlite().await?;
+    let browser = Browser::start().await?;
     browser.client.goto(&server.at("/changesets/42")).await?;
     browser.wait_for("[data-testid=app]").await?;
-
+    browser.wait_for("[data-testid=snapshot-badge]").await?;
     browser.close().await?;
     server.stop().await
 }

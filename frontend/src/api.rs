@@ -1,0 +1,183 @@
+//! Calls to the server's API (`docs/api.md`). Same-origin requests carry the session cookie.
+
+use cohortsync_shared::options::Options;
+use gloo_net::http::{Request, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The signed-in account, as `GET /api/me` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// Account id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// `admin` or `teacher`.
+    pub role: String,
+}
+
+impl Me {
+    /// Whether the account may review and apply.
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+}
+
+/// A failed call: the API's error body when there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// No answer (offline, server down).
+    Network(String),
+    /// An answer with an error status: its code, message and details.
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// The API's error code.
+        code: String,
+        /// The API's message.
+        message: String,
+        /// The API's details (a report, a difference…).
+        details: Value,
+    },
+}
+
+impl ApiError {
+    /// A line for people.
+    pub fn describe(&self) -> String {
+        match self {
+            ApiError::Network(e) => e.clone(),
+            ApiError::Status {
+                status,
+                code,
+                message,
+                ..
+            } => format!("{message} ({status} {code})"),
+        }
+    }
+}
+
+async fn check(response: Result<Response, gloo_net::Error>) -> Result<Response, ApiError> {
+    let response = response.map_err(|e| ApiError::Network(e.to_string()))?;
+    if response.ok() || response.status() == 304 {
+        return Ok(response);
+    }
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let error = &body["error"];
+    Err(ApiError::Status {
+        status,
+        code: error["code"].as_str().unwrap_or("").to_owned(),
+        message: error["message"].as_str().unwrap_or("").to_owned(),
+        details: error["details"].clone(),
+    })
+}
+
+async fn json<T: for<'de> Deserialize<'de>>(response: Response) -> Result<T, ApiError> {
+    response
+        .json()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))
+}
+
+/// `GET /api/me`; `None` when not signed in.
+pub async fn me() -> Result<Option<Me>, ApiError> {
+    match check(Request::get("/api/me").send().await).await {
+        Ok(response) => Ok(Some(json(response).await?)),
+        Err(ApiError::Status { status: 401, .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /api/login`.
+pub async fn login(username: &str, password: &str) -> Result<Me, ApiError> {
+    let body = serde_json::json!({"username": username, "password": password});
+    let request = Request::post("/api/login")
+        .json(&body)
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    json(check(request.send().await).await?).await
+}
+
+/// `POST /api/logout`.
+pub async fn logout() -> Result<(), ApiError> {
+    check(Request::post("/api/logout").send().await)
+        .await
+        .map(drop)
+}
+
+/// What `GET /api/snapshot` gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SnapshotFetch {
+    /// The cached one is current.
+    NotModified,
+    /// A new snapshot: its JSON and ETag.
+    Fresh {
+        /// The snapshot's JSON.
+        json: String,
+        /// Its ETag.
+        etag: String,
+    },
+}
+
+/// `GET /api/snapshot`, conditional on the cached ETag.
+pub async fn snapshot(etag: Option<&str>) -> Result<SnapshotFetch, ApiError> {
+    let mut request = Request::get("/api/snapshot");
+    if let Some(etag) = etag {
+        request = request.header("If-None-Match", etag);
+    }
+    let response = check(request.send().await).await?;
+    if response.status() == 304 {
+        return Ok(SnapshotFetch::NotModified);
+    }
+    let etag = response.headers().get("etag").unwrap_or_default();
+    let json = response
+        .text()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    Ok(SnapshotFetch::Fresh { json, etag })
+}
+
+/// `POST /api/changesets` with the file and its options; the created changeset.
+pub async fn submit(name: &str, file: &[u8], options: &Options) -> Result<Value, ApiError> {
+    let form = web_sys::FormData::new().map_err(|_| ApiError::Network("FormData".into()))?;
+    let bytes = js_sys::Uint8Array::from(file);
+    let parts = js_sys::Array::of1(&bytes);
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)
+        .map_err(|_| ApiError::Network("Blob".into()))?;
+    form.append_with_blob_and_filename("file", &blob, name)
+        .map_err(|_| ApiError::Network("form".into()))?;
+    let options = serde_json::to_string(options).unwrap_or_default();
+    form.append_with_str("options", &options)
+        .map_err(|_| ApiError::Network("form".into()))?;
+    let request = Request::post("/api/changesets")
+        .body(form)
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    json(check(request.send().await).await?).await
+}
+
+/// `GET /api/changesets?status=…`.
+pub async fn changesets(status: Option<&str>) -> Result<Vec<Value>, ApiError> {
+    let url = match status {
+        Some(status) => format!("/api/changesets?status={status}"),
+        None => "/api/changesets".to_owned(),
+    };
+    json(check(Request::get(&url).send().await).await?).await
+}
+
+/// `GET /api/changesets/{id}`.
+pub async fn changeset(id: i64) -> Result<Value, ApiError> {
+    json(check(Request::get(&format!("/api/changesets/{id}")).send().await).await?).await
+}
+
+/// `POST /api/changesets/{id}/{action}` (approve, reject with a comment; apply, revert).
+pub async fn act(id: i64, action: &str, comment: Option<&str>) -> Result<Value, ApiError> {
+    let url = format!("/api/changesets/{id}/{action}");
+    let request = match comment {
+        Some(comment) => Request::post(&url)
+            .json(&serde_json::json!({"comment": comment}))
+            .map_err(|e| ApiError::Network(e.to_string()))?,
+        None => Request::post(&url)
+            .build()
+            .map_err(|e| ApiError::Network(e.to_string()))?,
+    };
+    json(check(request.send().await).await?).await
+}

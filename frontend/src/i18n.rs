@@ -1,0 +1,178 @@
+//! The app's own words in English and French. Diagnostic messages are not here: they come
+//! from the shared codes, in the same language.
+
+use cohortsync_shared::report::Lang;
+
+/// The language of the browser (`fr…` → French, anything else → English), unless the person
+/// chose one before (kept in local storage).
+pub fn initial_lang() -> Lang {
+    let window = web_sys::window();
+    let saved = window
+        .as_ref()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item("cohortsync-lang").ok().flatten());
+    let wanted = saved.or_else(|| window.and_then(|w| w.navigator().language()));
+    match wanted {
+        Some(l) if l.to_lowercase().starts_with("fr") => Lang::Fr,
+        _ => Lang::En,
+    }
+}
+
+/// Remembers the person's choice.
+pub fn save_lang(lang: Lang) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item("cohortsync-lang", code(lang));
+    }
+}
+
+/// `en` or `fr`, for `lang` attributes.
+pub fn code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "en",
+        Lang::Fr => "fr",
+    }
+}
+
+/// The text of `key` in `lang`; the key itself when unknown (a visible bug, not a crash).
+pub fn t(lang: Lang, key: &'static str) -> &'static str {
+    let fr = lang == Lang::Fr;
+    macro_rules! pick {
+        ($($k:literal => $en:literal, $fr:literal;)*) => {
+            match key {
+                $($k => if fr { $fr } else { $en },)*
+                _ => key,
+            }
+        };
+    }
+    pick! {
+        "tagline" => "Check, review and apply Moodle cohort files.", "Vérifier, relire et appliquer des fichiers de cohortes Moodle.";
+        "nav.check" => "Check a file", "Vérifier un fichier";
+        "nav.changesets" => "Changesets", "Modifications";
+        "nav.login" => "Sign in", "Se connecter";
+        "nav.logout" => "Sign out", "Se déconnecter";
+        "nav.lang" => "Français", "English";
+        "nav.lang.label" => "Language", "Langue";
+        "snapshot" => "Snapshot", "Instantané";
+        "snapshot.none" => "No snapshot yet: sign in once to fetch the site's data.", "Pas encore d’instantané : connectez-vous une fois pour récupérer les données du site.";
+        "snapshot.refresh" => "Refresh", "Actualiser";
+        "snapshot.revision" => "revision", "révision";
+        "snapshot.fetched" => "fetched", "récupéré";
+        "snapshot.online" => "online", "en ligne";
+        "snapshot.offline" => "offline", "hors ligne";
+        "snapshot.ago.now" => "just now", "à l’instant";
+        "snapshot.ago.min" => "min ago", "min";
+        "snapshot.ago.h" => "h ago", "h";
+        "check.title" => "Check a file", "Vérifier un fichier";
+        "check.drop" => "Drop a CSV file here, or choose one:", "Déposez un fichier CSV ici, ou choisissez-en un :";
+        "check.file" => "File", "Fichier";
+        "check.options" => "Options", "Options";
+        "check.running" => "Checking…", "Vérification…";
+        "check.phase.checking" => "Reading, validating and planning the file…", "Lecture, validation et planification du fichier…";
+        "check.phase.summarising" => "Summarising the changes…", "Résumé des changements…";
+        "check.phase.snapshot" => "Loading the snapshot…", "Chargement de l’instantané…";
+        "check.summary" => "Summary", "Résumé";
+        "check.kind" => "Kind", "Type";
+        "check.kind.cohorts" => "cohort file", "fichier de cohortes";
+        "check.kind.bindings" => "course binding file", "fichier de liaisons aux cours";
+        "check.kind.unknown" => "not recognised", "non reconnu";
+        "check.rows" => "Rows", "Lignes";
+        "check.errors" => "Errors", "Erreurs";
+        "check.warnings" => "Warnings", "Avertissements";
+        "check.infos" => "Notes", "Remarques";
+        "check.encoding" => "Encoding", "Encodage";
+        "check.delimiter" => "Delimiter", "Séparateur";
+        "check.checked_in" => "Checked in", "Vérifié en";
+        "check.ok" => "No errors: this file can be submitted.", "Aucune erreur : ce fichier peut être soumis.";
+        "check.has_errors" => "This file has errors: fix them and check it again.", "Ce fichier contient des erreurs : corrigez-les puis vérifiez-le à nouveau.";
+        "check.diagnostics" => "Diagnostics", "Diagnostics";
+        "check.none" => "Nothing to report.", "Rien à signaler.";
+        "check.filter.severity" => "Severity", "Gravité";
+        "check.filter.code" => "Code", "Code";
+        "check.filter.all" => "all", "toutes";
+        "col.line" => "Line", "Ligne";
+        "col.column" => "Column", "Colonne";
+        "col.value" => "Value", "Valeur";
+        "col.code" => "Code", "Code";
+        "col.severity" => "Severity", "Gravité";
+        "col.message" => "Message", "Message";
+        "col.original" => "Original line", "Ligne d’origine";
+        "severity.error" => "error", "erreur";
+        "severity.warning" => "warning", "avertissement";
+        "severity.info" => "note", "remarque";
+        "check.download" => "Download the annotated file", "Télécharger le fichier annoté";
+        "dry.title" => "Dry run: what would change", "Simulation : ce qui changerait";
+        "dry.nothing" => "Nothing would change.", "Rien ne changerait.";
+        "dry.cohorts" => "Cohorts", "Cohortes";
+        "dry.courses" => "Courses", "Cours";
+        "dry.cohort" => "Cohort", "Cohorte";
+        "dry.course" => "Course", "Cours";
+        "dry.created" => "created", "créée";
+        "dry.updated" => "updated", "modifiée";
+        "dry.deleted" => "deleted", "supprimée";
+        "dry.members_before" => "Members before", "Membres avant";
+        "dry.added" => "Added", "Ajoutés";
+        "dry.removed" => "Removed", "Retirés";
+        "dry.enrolled" => "Enrolled", "Inscrits";
+        "dry.unenrolled" => "Unenrolled", "Désinscrits";
+        "dry.suspended" => "Suspended", "Suspendus";
+        "dry.groups" => "Groups", "Groupes";
+        "dry.totals" => "Totals", "Totaux";
+        "dry.limits" => "Safety limits", "Limites de sécurité";
+        "submit" => "Submit for review", "Soumettre pour relecture";
+        "submit.login" => "Sign in to submit this file.", "Connectez-vous pour soumettre ce fichier.";
+        "submit.done" => "Submitted as changeset", "Soumis comme modification";
+        "submit.refused" => "The server refused the file", "Le serveur a refusé le fichier";
+        "login.title" => "Sign in", "Connexion";
+        "login.username" => "Username", "Identifiant";
+        "login.password" => "Password", "Mot de passe";
+        "login.submit" => "Sign in", "Se connecter";
+        "login.as" => "Signed in as", "Connecté en tant que";
+        "list.title" => "Changesets", "Modifications";
+        "list.status" => "Status", "Statut";
+        "list.all" => "all", "tous";
+        "list.empty" => "No changesets.", "Aucune modification.";
+        "list.id" => "#", "n°";
+        "list.author" => "Author", "Auteur";
+        "list.file" => "File", "Fichier";
+        "list.created" => "Created", "Créée le";
+        "list.changes" => "Changes", "Changements";
+        "detail.title" => "Changeset", "Modification";
+        "detail.report" => "Report", "Rapport";
+        "detail.plan" => "Plan", "Plan";
+        "detail.operations" => "Operations", "Opérations";
+        "detail.effects" => "Effects on enrolments", "Effets sur les inscriptions";
+        "detail.drift" => "Drift", "Dérive";
+        "detail.drift.none" => "Planning this file now gives the same plan.", "Planifier ce fichier maintenant donne le même plan.";
+        "detail.drift.changed" => "The site changed: planning this file now gives a different plan.", "Le site a changé : planifier ce fichier maintenant donne un autre plan.";
+        "detail.comment" => "Comment", "Commentaire";
+        "detail.approve" => "Approve", "Approuver";
+        "detail.reject" => "Reject", "Refuser";
+        "detail.apply" => "Apply", "Appliquer";
+        "detail.revert" => "Revert", "Annuler";
+        "detail.applied" => "Applied: revision", "Appliquée : révision";
+        "detail.review" => "Review", "Relecture";
+        "error.network" => "The server cannot be reached.", "Le serveur est injoignable.";
+        "loading" => "Loading…", "Chargement…";
+        "server.up" => "Server", "Serveur";
+        "opt.user" => "Users are found by", "Les utilisateurs sont trouvés par";
+        "opt.cohort" => "Cohorts are found by", "Les cohortes sont trouvées par";
+        "opt.course" => "Courses are found by", "Les cours sont trouvés par";
+        "opt.role" => "Roles are found by", "Les rôles sont trouvés par";
+        "opt.mode" => "Mode", "Mode";
+        "opt.mode.incremental" => "incremental: only what the file says", "incrémental : seulement ce que dit le fichier";
+        "opt.mode.full" => "full: members absent from the file leave", "complet : les membres absents du fichier sont retirés";
+        "opt.create_missing" => "Create missing cohorts", "Créer les cohortes manquantes";
+        "opt.cleanup_empty" => "Delete cohorts that end up empty", "Supprimer les cohortes qui finissent vides";
+        "opt.unenrol" => "When a member leaves", "Quand un membre part";
+        "opt.unenrol.unenrol" => "unenrol", "désinscrire";
+        "opt.unenrol.suspend" => "suspend", "suspendre";
+        "opt.unenrol.suspend_and_remove_roles" => "suspend and remove roles", "suspendre et retirer les rôles";
+        "opt.max_removals" => "At most this many removals", "Au plus ce nombre de retraits";
+        "opt.max_removals_percent" => "At most this % of members removed (full mode)", "Au plus ce % de membres retirés (mode complet)";
+        "opt.min_rows" => "At least this many rows", "Au moins ce nombre de lignes";
+        "opt.override_limits" => "Override the safety limits (admin)", "Passer outre les limites de sécurité (admin)";
+        "opt.encoding" => "Encoding", "Encodage";
+        "opt.delimiter" => "Delimiter", "Séparateur";
+        "opt.auto" => "detect", "détecter";
+    }
+}

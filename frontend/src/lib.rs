@@ -1,0 +1,12 @@
+//! The cohortsync web app: check a file in the browser (in a web worker, against a cached
+//! snapshot of the site, even offline), submit it, and review changesets.
+//!
+//! Two binaries come from this crate: the app itself (`main.rs`) and the check worker
+//! (`bin/worker.rs`), both built by Trunk from `index.html`.
+
+pub mod api;
+pub mod app;
+pub mod cache;
+pub mod i18n;
+pub mod pages;
+pub mod worker;

@@ -1,0 +1,632 @@
+//! The check page: pick or drop a file, choose options, see every problem with its line and
+//! a dry run of what would change; download the annotated file; submit it.
+//!
+//! The check itself runs in the worker (`crate::worker`), against the cached snapshot.
+
+use std::rc::Rc;
+
+use cohortsync_shared::check::CheckOutput;
+use cohortsync_shared::dry_run::{DryRun, Person};
+use cohortsync_shared::options::Options;
+use cohortsync_shared::report::{Lang, Severity};
+use serde_json::Value;
+use wasm_bindgen::JsCast;
+use web_sys::{DragEvent, HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::api;
+use crate::app::{Ctx, Route};
+use crate::i18n::t;
+use crate::worker::{Checked, Phase, Request};
+
+/// A file the person picked.
+#[derive(Debug, Clone, PartialEq)]
+struct PickedFile {
+    name: String,
+    bytes: Rc<Vec<u8>>,
+}
+
+async fn read_file(file: web_sys::File) -> Option<PickedFile> {
+    let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .ok()?;
+    Some(PickedFile {
+        name: file.name(),
+        bytes: Rc::new(js_sys::Uint8Array::new(&buffer).to_vec()),
+    })
+}
+
+fn severity_word(lang: Lang, severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => t(lang, "severity.error"),
+        Severity::Warning => t(lang, "severity.warning"),
+        Severity::Info => t(lang, "severity.info"),
+    }
+}
+
+fn severity_class(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// The check page.
+#[function_component(CheckPage)]
+pub fn check_page() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let lang = ctx.lang;
+    let file = use_state(|| None::<PickedFile>);
+    let options = use_state(Options::default);
+    let next_id = use_mut_ref(|| 0u32);
+    let asked = use_state(|| None::<u32>);
+    let submitted = use_state(|| None::<Result<Value, api::ApiError>>);
+
+    // Check again when the file, the options, the language or the snapshot change.
+    {
+        let worker = ctx.worker.clone();
+        let asked = asked.clone();
+        let next_id = next_id.clone();
+        let submitted = submitted.clone();
+        use_effect_with(
+            (
+                (*file).clone(),
+                (*options).clone(),
+                lang,
+                ctx.snapshot.in_worker,
+            ),
+            move |(file, options, lang, _)| {
+                if let Some(file) = file {
+                    let id = {
+                        let mut next = next_id.borrow_mut();
+                        *next += 1;
+                        *next
+                    };
+                    asked.set(Some(id));
+                    submitted.set(None);
+                    worker.send(Request::Check {
+                        id,
+                        file: file.bytes.to_vec(),
+                        options: options.clone(),
+                        lang: *lang,
+                    });
+                }
+            },
+        );
+    }
+
+    let on_file = {
+        let file = file.clone();
+        Callback::from(move |picked: web_sys::File| {
+            let file = file.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(picked) = read_file(picked).await {
+                    file.set(Some(picked));
+                }
+            });
+        })
+    };
+    let on_input = {
+        let on_file = on_file.clone();
+        Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            if let Some(f) = input.files().and_then(|files| files.get(0)) {
+                on_file.emit(f);
+            }
+        })
+    };
+    let dragging = use_state(|| false);
+    let on_drop = {
+        let (on_file, dragging) = (on_file.clone(), dragging.clone());
+        Callback::from(move |event: DragEvent| {
+            event.prevent_default();
+            dragging.set(false);
+            if let Some(f) = event
+                .data_transfer()
+                .and_then(|d| d.files())
+                .and_then(|files| files.get(0))
+            {
+                on_file.emit(f);
+            }
+        })
+    };
+    let on_drag_over = {
+        let dragging = dragging.clone();
+        Callback::from(move |event: DragEvent| {
+            event.prevent_default();
+            dragging.set(true);
+        })
+    };
+    let on_drag_leave = {
+        let dragging = dragging.clone();
+        Callback::from(move |_| dragging.set(false))
+    };
+
+    // The answer to the latest question only: older ones are stale.
+    let result = ctx
+        .check
+        .result
+        .as_ref()
+        .filter(|(id, _)| Some(*id) == *asked)
+        .map(|(_, r)| r.clone());
+    let running = (*asked).is_some() && result.is_none();
+    let phase = ctx
+        .check
+        .progress
+        .filter(|(id, _)| Some(*id) == *asked)
+        .map(|(_, p)| p);
+
+    html! {
+        <section aria-labelledby="check-title">
+            <h2 id="check-title">{ t(lang, "check.title") }</h2>
+            <div class={classes!("dropzone", dragging.then_some("dragging"))}
+                ondrop={on_drop} ondragover={on_drag_over} ondragleave={on_drag_leave}
+                data-testid="dropzone">
+                <label for="file">{ t(lang, "check.drop") }</label>
+                <input id="file" type="file" accept=".csv,.txt,text/csv" onchange={on_input} data-testid="file-input" />
+                if let Some(f) = &*file {
+                    <p class="filename">{ format!("{}: {} ({} bytes)", t(lang, "check.file"), f.name, f.bytes.len()) }</p>
+                }
+            </div>
+            <OptionsForm options={(*options).clone()} on_change={Callback::from({
+                let options = options.clone();
+                move |o: Options| options.set(o)
+            })} admin={ctx.me.as_ref().is_some_and(|m| m.is_admin())} />
+            if running {
+                <div class="progress" role="status" aria-live="polite" data-testid="progress">
+                    <progress aria-label={t(lang, "check.running")}></progress>
+                    <span>{ match phase {
+                        Some(Phase::Summarising) => t(lang, "check.phase.summarising"),
+                        Some(Phase::LoadingSnapshot) => t(lang, "check.phase.snapshot"),
+                        _ => t(lang, "check.phase.checking"),
+                    } }</span>
+                </div>
+            }
+            if let (Some(result), Some(file)) = (result, (*file).clone()) {
+                <Results result={result} file={file.bytes.clone()} file_name={file.name.clone()}
+                    options={(*options).clone()} submitted={(*submitted).clone()}
+                    on_submitted={Callback::from({
+                        let submitted = submitted.clone();
+                        move |r| submitted.set(Some(r))
+                    })} />
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct OptionsFormProps {
+    options: Options,
+    on_change: Callback<Options>,
+    admin: bool,
+}
+
+/// One select of an option, by its JSON key and values.
+fn select(
+    lang: Lang,
+    json: &Value,
+    key: &'static str,
+    label: &'static str,
+    values: &[(&'static str, &'static str)],
+    on_set: &Callback<(&'static str, Value)>,
+) -> Html {
+    let current = json[key].as_str().unwrap_or("").to_owned();
+    let onchange = {
+        let on_set = on_set.clone();
+        Callback::from(move |event: Event| {
+            let select: HtmlSelectElement = event.target_unchecked_into();
+            on_set.emit((key, Value::String(select.value())));
+        })
+    };
+    let id = format!("opt-{key}");
+    html! {
+        <div class="field">
+            <label for={id.clone()}>{ t(lang, label) }</label>
+            <select id={id} onchange={onchange}>
+                { for values.iter().map(|(value, text)| html! {
+                    <option value={*value} selected={current == *value}>{ if text.contains('.') { t(lang, text) } else { text } }</option>
+                }) }
+            </select>
+        </div>
+    }
+}
+
+#[function_component(OptionsForm)]
+fn options_form(props: &OptionsFormProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let lang = ctx.lang;
+    let json = serde_json::to_value(&props.options).unwrap_or(Value::Null);
+    let on_set = {
+        let (json, on_change) = (json.clone(), props.on_change.clone());
+        Callback::from(move |(key, value): (&'static str, Value)| {
+            let mut next = json.clone();
+            next[key] = value;
+            if let Ok(options) = serde_json::from_value(next) {
+                on_change.emit(options);
+            }
+        })
+    };
+    let checkbox = |key: &'static str, label: &'static str| {
+        let checked = json[key].as_bool().unwrap_or(false);
+        let on_set = on_set.clone();
+        let onchange = Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            on_set.emit((key, Value::Bool(input.checked())));
+        });
+        let id = format!("opt-{key}");
+        html! {
+            <div class="field check">
+                <input id={id.clone()} type="checkbox" checked={checked} onchange={onchange} />
+                <label for={id}>{ t(lang, label) }</label>
+            </div>
+        }
+    };
+    let number = |key: &'static str, label: &'static str| {
+        let current = json[key]
+            .as_f64()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        let on_set = on_set.clone();
+        let onchange = Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            let value = input.value();
+            let value = if value.trim().is_empty() {
+                Value::Null
+            } else if key == "max_removals_percent" {
+                value.parse::<f64>().map_or(Value::Null, Value::from)
+            } else {
+                value.parse::<u64>().map_or(Value::Null, Value::from)
+            };
+            on_set.emit((key, value));
+        });
+        let id = format!("opt-{key}");
+        html! {
+            <div class="field">
+                <label for={id.clone()}>{ t(lang, label) }</label>
+                <input id={id} type="number" min="0" value={current} onchange={onchange} />
+            </div>
+        }
+    };
+    html! {
+        <details class="options" open=true>
+            <summary>{ t(lang, "check.options") }</summary>
+            <div class="grid">
+                { select(lang, &json, "user_identifier", "opt.user", &[("idnumber", "idnumber"), ("username", "username"), ("email", "email"), ("id", "id")], &on_set) }
+                { select(lang, &json, "cohort_identifier", "opt.cohort", &[("idnumber", "idnumber"), ("name", "name"), ("id", "id")], &on_set) }
+                { select(lang, &json, "course_identifier", "opt.course", &[("shortname", "shortname"), ("idnumber", "idnumber"), ("id", "id")], &on_set) }
+                { select(lang, &json, "role_identifier", "opt.role", &[("shortname", "shortname"), ("id", "id")], &on_set) }
+                { select(lang, &json, "mode", "opt.mode", &[("incremental", "opt.mode.incremental"), ("full", "opt.mode.full")], &on_set) }
+                { select(lang, &json, "unenrol_action", "opt.unenrol", &[("unenrol", "opt.unenrol.unenrol"), ("suspend", "opt.unenrol.suspend"), ("suspend_and_remove_roles", "opt.unenrol.suspend_and_remove_roles")], &on_set) }
+                { select(lang, &json, "encoding", "opt.encoding", &[("auto", "opt.auto"), ("utf8", "UTF-8"), ("utf16le", "UTF-16 LE"), ("utf16be", "UTF-16 BE"), ("windows1252", "Windows-1252")], &on_set) }
+                { select(lang, &json, "delimiter", "opt.delimiter", &[("auto", "opt.auto"), ("semicolon", ";"), ("comma", ","), ("tab", "tab")], &on_set) }
+                { checkbox("create_missing", "opt.create_missing") }
+                { checkbox("cleanup_empty", "opt.cleanup_empty") }
+                { number("max_removals", "opt.max_removals") }
+                { number("max_removals_percent", "opt.max_removals_percent") }
+                { number("min_rows", "opt.min_rows") }
+                if props.admin {
+                    { checkbox("override_limits", "opt.override_limits") }
+                }
+            </div>
+        </details>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ResultsProps {
+    result: Rc<Checked>,
+    file: Rc<Vec<u8>>,
+    file_name: String,
+    options: Options,
+    submitted: Option<Result<Value, api::ApiError>>,
+    on_submitted: Callback<Result<Value, api::ApiError>>,
+}
+
+/// Offers `bytes` as a download named `name`.
+fn download(name: &str, bytes: &[u8]) {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv;charset=utf-8");
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Some(document) = web_sys::window().and_then(|w| w.document())
+        && let Ok(element) = document.create_element("a")
+        && let Ok(anchor) = element.dyn_into::<web_sys::HtmlAnchorElement>()
+    {
+        anchor.set_href(&url);
+        anchor.set_download(name);
+        anchor.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+#[function_component(Results)]
+fn results(props: &ResultsProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let lang = ctx.lang;
+    let output: &CheckOutput = &props.result.output;
+    let summary = &output.summary;
+    let kind = match output.kind {
+        Some(cohortsync_shared::plan::FileKind::Cohorts) => t(lang, "check.kind.cohorts"),
+        Some(cohortsync_shared::plan::FileKind::Bindings) => t(lang, "check.kind.bindings"),
+        None => t(lang, "check.kind.unknown"),
+    };
+    let on_download = {
+        let (file, name, options) = (
+            props.file.clone(),
+            props.file_name.clone(),
+            props.options.clone(),
+        );
+        let diagnostics = output.diagnostics.clone();
+        Callback::from(move |_| {
+            let annotated = cohortsync_shared::export::annotate(&file, &diagnostics, &options);
+            let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+            download(&format!("{stem}-checked.csv"), &annotated);
+        })
+    };
+    let on_submit = {
+        let (file, name, options) = (
+            props.file.clone(),
+            props.file_name.clone(),
+            props.options.clone(),
+        );
+        let on_submitted = props.on_submitted.clone();
+        Callback::from(move |_| {
+            let (file, name, options, on_submitted) = (
+                file.clone(),
+                name.clone(),
+                options.clone(),
+                on_submitted.clone(),
+            );
+            wasm_bindgen_futures::spawn_local(async move {
+                on_submitted.emit(api::submit(&name, &file, &options).await);
+            });
+        })
+    };
+    let limits: Vec<_> = output
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == "limit_exceeded")
+        .collect();
+    html! {
+        <>
+            <section aria-labelledby="summary-title" class="summary" data-testid="summary"
+                data-ok={output.ok.to_string()} data-errors={summary.counts.errors.to_string()}>
+                <h3 id="summary-title">{ t(lang, "check.summary") }</h3>
+                <dl>
+                    <dt>{ t(lang, "check.kind") }</dt><dd>{ kind }</dd>
+                    <dt>{ t(lang, "check.rows") }</dt><dd>{ summary.rows }</dd>
+                    <dt>{ t(lang, "check.errors") }</dt><dd>{ summary.counts.errors }</dd>
+                    <dt>{ t(lang, "check.warnings") }</dt><dd>{ summary.counts.warnings }</dd>
+                    <dt>{ t(lang, "check.encoding") }</dt><dd>{ output.encoding.map(|e| format!("{e:?}")).unwrap_or_default() }</dd>
+                    <dt>{ t(lang, "check.delimiter") }</dt><dd>{ output.delimiter.map(|d| d.name()).unwrap_or_default() }</dd>
+                    <dt>{ t(lang, "check.checked_in") }</dt><dd>{ format!("{:.0} ms", props.result.millis) }</dd>
+                </dl>
+                <p class={if output.ok { "ok" } else { "error" }} role="status">
+                    { if output.ok { t(lang, "check.ok") } else { t(lang, "check.has_errors") } }
+                </p>
+                <button type="button" onclick={on_download} data-testid="download">{ t(lang, "check.download") }</button>
+            </section>
+            <Diagnostics output={Rc::new(output.clone())} file={props.file.clone()} options={props.options.clone()} />
+            if !limits.is_empty() {
+                <section class="limits" role="alert">
+                    <h3>{ t(lang, "dry.limits") }</h3>
+                    <ul>{ for limits.iter().map(|d| html! { <li>{ &d.message }</li> }) }</ul>
+                </section>
+            }
+            if let Some(dry) = &props.result.dry_run {
+                <DryRunView dry={Rc::new(dry.clone())} totals={summary.totals} />
+            }
+            if output.ok {
+                <section class="submit">
+                    if ctx.me.is_some() {
+                        <button type="button" onclick={on_submit} data-testid="submit">{ t(lang, "submit") }</button>
+                    } else {
+                        <p><Link<Route> to={Route::Login}>{ t(lang, "submit.login") }</Link<Route>></p>
+                    }
+                    { match &props.submitted {
+                        Some(Ok(created)) => {
+                            let id = created["id"].as_i64().unwrap_or_default();
+                            html! { <p role="status" data-testid="submitted">{ t(lang, "submit.done") }{" "}
+                                <Link<Route> to={Route::Changeset { id }}>{ format!("#{id}") }</Link<Route>></p> }
+                        }
+                        Some(Err(error)) => html! { <p role="alert" class="error" data-testid="submit-error">
+                            { format!("{}: {}", t(lang, "submit.refused"), error.describe()) }</p> },
+                        None => html! {},
+                    } }
+                </section>
+            }
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct DiagnosticsProps {
+    output: Rc<CheckOutput>,
+    file: Rc<Vec<u8>>,
+    options: Options,
+}
+
+#[function_component(Diagnostics)]
+fn diagnostics(props: &DiagnosticsProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let lang = ctx.lang;
+    let severity = use_state(String::new);
+    let code = use_state(String::new);
+    let lines = {
+        let (file, encoding) = (props.file.clone(), props.options.encoding);
+        use_memo(file, move |file| {
+            cohortsync_shared::decode::physical_lines(file, encoding)
+        })
+    };
+    let diagnostics = &props.output.diagnostics;
+    if diagnostics.is_empty() {
+        return html! { <p data-testid="no-diagnostics">{ t(lang, "check.none") }</p> };
+    }
+    let mut codes: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let shown: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| severity.is_empty() || severity_class(d.severity) == severity.as_str())
+        .filter(|d| code.is_empty() || d.code.as_str() == code.as_str())
+        .take(5000)
+        .collect();
+    let on_severity = {
+        let severity = severity.clone();
+        Callback::from(move |e: Event| {
+            severity.set(e.target_unchecked_into::<HtmlSelectElement>().value())
+        })
+    };
+    let on_code = {
+        let code = code.clone();
+        Callback::from(move |e: Event| {
+            code.set(e.target_unchecked_into::<HtmlSelectElement>().value())
+        })
+    };
+    html! {
+        <section aria-labelledby="diagnostics-title">
+            <h3 id="diagnostics-title">{ t(lang, "check.diagnostics") }</h3>
+            <div class="filters">
+                <label for="filter-severity">{ t(lang, "check.filter.severity") }</label>
+                <select id="filter-severity" onchange={on_severity} data-testid="filter-severity">
+                    <option value="" selected={severity.is_empty()}>{ t(lang, "check.filter.all") }</option>
+                    { for [Severity::Error, Severity::Warning, Severity::Info].into_iter().map(|s| html! {
+                        <option value={severity_class(s)} selected={*severity == severity_class(s)}>{ severity_word(lang, s) }</option>
+                    }) }
+                </select>
+                <label for="filter-code">{ t(lang, "check.filter.code") }</label>
+                <select id="filter-code" onchange={on_code} data-testid="filter-code">
+                    <option value="" selected={code.is_empty()}>{ t(lang, "check.filter.all") }</option>
+                    { for codes.iter().map(|c| html! { <option value={c.to_string()} selected={*code == *c}>{ *c }</option> }) }
+                </select>
+            </div>
+            <table class="diagnostics" data-testid="diagnostics">
+                <thead><tr>
+                    <th scope="col">{ t(lang, "col.line") }</th>
+                    <th scope="col">{ t(lang, "col.column") }</th>
+                    <th scope="col">{ t(lang, "col.value") }</th>
+                    <th scope="col">{ t(lang, "col.code") }</th>
+                    <th scope="col">{ t(lang, "col.severity") }</th>
+                    <th scope="col">{ t(lang, "col.message") }</th>
+                    <th scope="col">{ t(lang, "col.original") }</th>
+                </tr></thead>
+                <tbody>
+                    { for shown.iter().map(|d| {
+                        let original = lines.get((d.line as usize).wrapping_sub(1)).map(|l| l.chars().take(200).collect::<String>()).unwrap_or_default();
+                        html! {
+                            <tr class={severity_class(d.severity)} data-line={d.line.to_string()} data-code={d.code.as_str()}>
+                                <td>{ d.line }</td>
+                                <td>{ d.column.clone().unwrap_or_default() }</td>
+                                <td>{ d.value.clone().unwrap_or_default() }</td>
+                                <td><code>{ d.code.as_str() }</code></td>
+                                <td>{ severity_word(lang, d.severity) }</td>
+                                <td>{ &d.message }</td>
+                                <td><code class="original">{ original }</code></td>
+                            </tr>
+                        }
+                    }) }
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct DryRunProps {
+    dry: Rc<DryRun>,
+    totals: cohortsync_shared::plan::Totals,
+}
+
+fn people(list: &[Person]) -> String {
+    let mut names: Vec<String> = list
+        .iter()
+        .take(20)
+        .map(|p| p.name.clone().unwrap_or_else(|| format!("#{}", p.id)))
+        .collect();
+    if list.len() > 20 {
+        names.push(format!("… (+{})", list.len() - 20));
+    }
+    names.join(", ")
+}
+
+#[function_component(DryRunView)]
+fn dry_run_view(props: &DryRunProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let lang = ctx.lang;
+    let dry = &props.dry;
+    let totals = &props.totals;
+    if dry.cohorts.is_empty() && dry.courses.is_empty() {
+        return html! { <section data-testid="dry-run"><h3>{ t(lang, "dry.title") }</h3><p>{ t(lang, "dry.nothing") }</p></section> };
+    }
+    html! {
+        <section aria-labelledby="dry-title" data-testid="dry-run">
+            <h3 id="dry-title">{ t(lang, "dry.title") }</h3>
+            <p class="totals" data-testid="totals">{ format!(
+                "{}: +{} / −{} {}; {} {}, {} {}, {} {}",
+                t(lang, "dry.totals"), totals.members_added, totals.members_removed, t(lang, "dry.cohorts").to_lowercase(),
+                totals.enrolments, t(lang, "dry.enrolled").to_lowercase(),
+                totals.unenrolments, t(lang, "dry.unenrolled").to_lowercase(),
+                totals.suspensions, t(lang, "dry.suspended").to_lowercase(),
+            ) }</p>
+            if !dry.cohorts.is_empty() {
+                <table class="dry cohorts" data-testid="dry-cohorts">
+                    <caption>{ t(lang, "dry.cohorts") }</caption>
+                    <thead><tr>
+                        <th scope="col">{ t(lang, "dry.cohort") }</th>
+                        <th scope="col">{ t(lang, "dry.members_before") }</th>
+                        <th scope="col">{ t(lang, "dry.added") }</th>
+                        <th scope="col">{ t(lang, "dry.removed") }</th>
+                    </tr></thead>
+                    <tbody>
+                        { for dry.cohorts.iter().map(|c| {
+                            let mut flags = Vec::new();
+                            if c.created { flags.push(t(lang, "dry.created")); }
+                            if c.updated { flags.push(t(lang, "dry.updated")); }
+                            if c.deleted { flags.push(t(lang, "dry.deleted")); }
+                            html! {
+                                <tr data-cohort={c.idnumber.clone()}>
+                                    <th scope="row">{ &c.name }{ if c.idnumber.is_empty() { String::new() } else { format!(" ({})", c.idnumber) } }
+                                        { for flags.iter().map(|f| html! { <span class="flag">{ *f }</span> }) }</th>
+                                    <td>{ c.members_before }</td>
+                                    <td title={people(&c.added)}>{ format!("+{}", c.added.len()) }<span class="people">{ people(&c.added) }</span></td>
+                                    <td title={people(&c.removed)}>{ format!("−{}", c.removed.len()) }<span class="people">{ people(&c.removed) }</span></td>
+                                </tr>
+                            }
+                        }) }
+                    </tbody>
+                </table>
+            }
+            if !dry.courses.is_empty() {
+                <table class="dry courses" data-testid="dry-courses">
+                    <caption>{ t(lang, "dry.courses") }</caption>
+                    <thead><tr>
+                        <th scope="col">{ t(lang, "dry.course") }</th>
+                        <th scope="col">{ t(lang, "dry.enrolled") }</th>
+                        <th scope="col">{ t(lang, "dry.suspended") }</th>
+                        <th scope="col">{ t(lang, "dry.unenrolled") }</th>
+                        <th scope="col">{ t(lang, "dry.groups") }</th>
+                    </tr></thead>
+                    <tbody>
+                        { for dry.courses.iter().map(|c| html! {
+                            <tr data-course={c.shortname.clone()}>
+                                <th scope="row">{ if c.shortname.is_empty() { format!("#{}", c.id) } else { c.shortname.clone() } }</th>
+                                <td>{ c.enrolled }</td>
+                                <td>{ c.suspended }</td>
+                                <td>{ c.unenrolled }</td>
+                                <td>{ format!("+{} / −{}{}", c.added_to_groups, c.removed_from_groups,
+                                    if c.groups_created.is_empty() { String::new() } else { format!(" ({})", c.groups_created.join(", ")) }) }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            }
+        </section>
+    }
+}

@@ -1,0 +1,5 @@
+//! The app's pages, one module each.
+
+pub mod changesets;
+pub mod check;
+pub mod login;

@@ -1,0 +1,161 @@
+//! The check worker: the shared rules run here, in a web worker, so that the page stays
+//! responsive on a file of a million rows. The page sends the snapshot once (and again when
+//! it changes), then files to check; the worker answers each with its phases, then the
+//! report, the plan and the dry run.
+
+use cohortsync_shared::check::CheckOutput;
+use cohortsync_shared::dry_run::{DryRun, dry_run};
+use cohortsync_shared::options::Options;
+use cohortsync_shared::report::Lang;
+use cohortsync_shared::snapshot::Snapshot;
+use gloo_worker::{Codec, HandlerId, Worker, WorkerScope};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+/// Messages as JSON text: the shared types use serde features (flatten, tags) that a
+/// binary codec cannot read back.
+#[derive(Debug)]
+pub struct Json;
+
+impl Codec for Json {
+    fn encode<I: Serialize>(input: I) -> JsValue {
+        JsValue::from_str(&serde_json::to_string(&input).unwrap_or_default())
+    }
+
+    fn decode<O: for<'de> Deserialize<'de>>(input: JsValue) -> O {
+        let text = input.as_string().unwrap_or_default();
+        serde_json::from_str(&text).expect("the page and the worker speak the same JSON")
+    }
+}
+
+/// What the page asks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Request {
+    /// Use this snapshot (its JSON) for the next checks.
+    Snapshot(String),
+    /// Check this file.
+    Check {
+        /// A number the page uses to match the answer.
+        id: u32,
+        /// The file's bytes (base64 on the way: a JSON array of numbers would triple them).
+        #[serde(with = "base64_bytes")]
+        file: Vec<u8>,
+        /// The options.
+        options: Options,
+        /// Language of the messages.
+        lang: Lang,
+    },
+}
+
+/// Where a check is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Phase {
+    /// Reading the snapshot.
+    LoadingSnapshot,
+    /// Decoding, validating and planning the file.
+    Checking,
+    /// Telling the plan per cohort and course.
+    Summarising,
+}
+
+/// What the worker answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Response {
+    /// The snapshot is loaded, with this revision.
+    SnapshotReady(u64),
+    /// The snapshot could not be read.
+    SnapshotFailed(String),
+    /// Check `id` reached a phase.
+    Progress(u32, Phase),
+    /// Check `id` is done.
+    Checked(u32, Box<Checked>),
+}
+
+/// A finished check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checked {
+    /// The report, summary and plan, messages in the asked language.
+    pub output: CheckOutput,
+    /// The plan per cohort and course, when the file has no errors.
+    pub dry_run: Option<DryRun>,
+    /// The snapshot revision it was checked against.
+    pub revision: u64,
+    /// Milliseconds the check took in the worker.
+    pub millis: f64,
+}
+
+/// The worker's state: the snapshot it checks against.
+pub struct CheckWorker {
+    snapshot: Option<Snapshot>,
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+impl Worker for CheckWorker {
+    type Message = ();
+    type Input = Request;
+    type Output = Response;
+
+    fn create(_scope: &WorkerScope<Self>) -> Self {
+        CheckWorker { snapshot: None }
+    }
+
+    fn update(&mut self, _scope: &WorkerScope<Self>, _msg: Self::Message) {}
+
+    fn received(&mut self, scope: &WorkerScope<Self>, request: Request, who: HandlerId) {
+        match request {
+            Request::Snapshot(json) => match Snapshot::from_json(json.as_bytes()) {
+                Ok(snapshot) => {
+                    let revision = snapshot.revision;
+                    self.snapshot = Some(snapshot);
+                    scope.respond(who, Response::SnapshotReady(revision));
+                }
+                Err(error) => scope.respond(who, Response::SnapshotFailed(error.to_string())),
+            },
+            Request::Check {
+                id,
+                file,
+                options,
+                lang,
+            } => {
+                let empty = Snapshot::default();
+                let snapshot = self.snapshot.as_ref().unwrap_or(&empty);
+                let start = now_ms();
+                scope.respond(who, Response::Progress(id, Phase::Checking));
+                let checked = cohortsync_shared::check(&file, snapshot, &options);
+                scope.respond(who, Response::Progress(id, Phase::Summarising));
+                let dry_run = checked.changeset.as_ref().map(|c| dry_run(snapshot, c));
+                let output = checked.to_output(lang);
+                scope.respond(
+                    who,
+                    Response::Checked(
+                        id,
+                        Box::new(Checked {
+                            output,
+                            dry_run,
+                            revision: snapshot.revision,
+                            millis: now_ms() - start,
+                        }),
+                    ),
+                );
+            }
+        }
+    }
+}
+
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}

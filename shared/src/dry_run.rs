@@ -1,0 +1,218 @@
+//! A changeset told per cohort and per course, as people review it: which cohorts are
+//! created or deleted, who joins and leaves each, and what that does to each course's
+//! enrolments and groups.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{Changeset, Effect, Operation, Ref};
+use crate::snapshot::Snapshot;
+
+/// A person named in a dry run: the user id, and a name when the snapshot has one (an
+/// admin's snapshot does; a teacher's carries no names).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// User id.
+    pub id: i64,
+    /// `Firstname Lastname`, when known.
+    pub name: Option<String>,
+}
+
+/// What a changeset does to one cohort.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CohortChange {
+    /// The cohort id, or `None` for a cohort the changeset creates.
+    pub id: Option<i64>,
+    /// Its name (the new name for a created one).
+    pub name: String,
+    /// Its idnumber.
+    pub idnumber: String,
+    /// Created by this changeset.
+    pub created: bool,
+    /// Updated (name, idnumber or description).
+    pub updated: bool,
+    /// Deleted by this changeset.
+    pub deleted: bool,
+    /// Members before (0 for a created cohort).
+    pub members_before: usize,
+    /// Members who join.
+    pub added: Vec<Person>,
+    /// Members who leave.
+    pub removed: Vec<Person>,
+}
+
+/// What a changeset does to one course.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CourseChange {
+    /// Course id.
+    pub id: i64,
+    /// Its shortname, when known.
+    pub shortname: String,
+    /// Users enrolled (or reactivated).
+    pub enrolled: usize,
+    /// Users unenrolled.
+    pub unenrolled: usize,
+    /// Users whose enrolment is suspended.
+    pub suspended: usize,
+    /// Users put in a group.
+    pub added_to_groups: usize,
+    /// Users taken out of a group.
+    pub removed_from_groups: usize,
+    /// Groups created, by name.
+    pub groups_created: Vec<String>,
+    /// Bindings created, updated or deleted.
+    pub bindings_changed: usize,
+}
+
+/// A changeset per cohort and per course, in the order of the cohorts' and courses' ids
+/// (created cohorts last, in creation order).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DryRun {
+    /// Cohorts the changeset touches.
+    pub cohorts: Vec<CohortChange>,
+    /// Courses whose enrolments, groups or bindings change.
+    pub courses: Vec<CourseChange>,
+}
+
+/// Tells `changeset`, planned against `snapshot`, per cohort and per course.
+///
+/// ```
+/// use cohortsync_shared::{check, dry_run::dry_run, options::Options, snapshot::{Snapshot, User}};
+///
+/// let snapshot = Snapshot {
+///     users: vec![User { id: 7, idnumber: "U7".into(), firstname: "Jean".into(), lastname: "Dupont".into(), ..User::default() }],
+///     ..Snapshot::default()
+/// };
+/// let file = b"cmd;cname;userid;cidnumber\nadd;L2 Pharmacie;U7;COH1\n";
+/// let plan = check(file, &snapshot, &Options::default()).changeset.unwrap();
+/// let told = dry_run(&snapshot, &plan);
+/// assert!(told.cohorts[0].created);
+/// assert_eq!(told.cohorts[0].name, "L2 Pharmacie");
+/// assert_eq!(told.cohorts[0].added[0].name.as_deref(), Some("Jean Dupont"));
+/// ```
+pub fn dry_run(snapshot: &Snapshot, changeset: &Changeset) -> DryRun {
+    let person = |id: i64| Person {
+        id,
+        name: snapshot
+            .users
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| format!("{} {}", u.firstname, u.lastname).trim().to_owned())
+            .filter(|n| !n.is_empty()),
+    };
+    // Existing cohorts by id, created ones by creation index.
+    let mut existing: BTreeMap<i64, CohortChange> = BTreeMap::new();
+    let mut created: BTreeMap<u32, CohortChange> = BTreeMap::new();
+    let mut courses: BTreeMap<i64, CourseChange> = BTreeMap::new();
+    let course_entry = |id: i64, courses: &mut BTreeMap<i64, CourseChange>| {
+        courses.entry(id).or_insert_with(|| CourseChange {
+            id,
+            shortname: snapshot
+                .courses
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.shortname.clone())
+                .unwrap_or_default(),
+            ..CourseChange::default()
+        });
+    };
+    for step in &changeset.operations {
+        match &step.op {
+            Operation::CreateCohort {
+                cohort,
+                idnumber,
+                name,
+                ..
+            } => {
+                created.insert(
+                    *cohort,
+                    CohortChange {
+                        name: name.clone(),
+                        idnumber: idnumber.clone(),
+                        created: true,
+                        ..CohortChange::default()
+                    },
+                );
+            }
+            Operation::UpdateCohort { cohort, .. } => {
+                existing_entry(&mut existing, snapshot, *cohort).updated = true
+            }
+            Operation::DeleteCohort { cohort } => {
+                existing_entry(&mut existing, snapshot, *cohort).deleted = true
+            }
+            Operation::AddMember { cohort, user } => match cohort {
+                Ref::Existing(id) => existing_entry(&mut existing, snapshot, *id)
+                    .added
+                    .push(person(*user)),
+                Ref::New { new } => {
+                    if let Some(c) = created.get_mut(new) {
+                        c.added.push(person(*user));
+                    }
+                }
+            },
+            Operation::RemoveMember { cohort, user } => {
+                existing_entry(&mut existing, snapshot, *cohort)
+                    .removed
+                    .push(person(*user))
+            }
+            Operation::CreateGroup { course, name, .. } => {
+                course_entry(*course, &mut courses);
+                if let Some(c) = courses.get_mut(course) {
+                    c.groups_created.push(name.clone());
+                }
+            }
+            Operation::CreateBinding { course, .. } => {
+                course_entry(*course, &mut courses);
+                if let Some(c) = courses.get_mut(course) {
+                    c.bindings_changed += 1;
+                }
+            }
+            Operation::UpdateBinding { binding, .. } | Operation::DeleteBinding { binding } => {
+                if let Some(b) = snapshot.bindings.iter().find(|b| b.id == *binding) {
+                    course_entry(b.course, &mut courses);
+                    if let Some(c) = courses.get_mut(&b.course) {
+                        c.bindings_changed += 1;
+                    }
+                }
+            }
+        }
+    }
+    for effect in &changeset.effects {
+        let (course, apply): (i64, fn(&mut CourseChange)) = match effect {
+            Effect::Enrol { course, .. } => (*course, |c| c.enrolled += 1),
+            Effect::Unenrol { course, .. } => (*course, |c| c.unenrolled += 1),
+            Effect::Suspend { course, .. } => (*course, |c| c.suspended += 1),
+            Effect::AddToGroup { course, .. } => (*course, |c| c.added_to_groups += 1),
+            Effect::RemoveFromGroup { course, .. } => (*course, |c| c.removed_from_groups += 1),
+        };
+        course_entry(course, &mut courses);
+        if let Some(c) = courses.get_mut(&course) {
+            apply(c);
+        }
+    }
+    DryRun {
+        cohorts: existing
+            .into_values()
+            .chain(created.into_values())
+            .collect(),
+        courses: courses.into_values().collect(),
+    }
+}
+
+fn existing_entry<'a>(
+    existing: &'a mut BTreeMap<i64, CohortChange>,
+    snapshot: &Snapshot,
+    id: i64,
+) -> &'a mut CohortChange {
+    existing.entry(id).or_insert_with(|| {
+        let cohort = snapshot.cohorts.iter().find(|c| c.id == id);
+        CohortChange {
+            id: Some(id),
+            name: cohort.map(|c| c.name.clone()).unwrap_or_default(),
+            idnumber: cohort.map(|c| c.idnumber.clone()).unwrap_or_default(),
+            members_before: cohort.map_or(0, |c| c.members.len()),
+            ..CohortChange::default()
+        }
+    })
+}

@@ -1,0 +1,97 @@
+//! Files made for people: the annotated copy of a checked file, safe to open in a
+//! spreadsheet.
+
+use crate::decode::decode;
+use crate::options::Options;
+use crate::report::{DiagnosticView, Severity};
+
+/// Makes a cell safe for spreadsheets: a value starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return would be run as a formula, so it gets a leading `'`.
+///
+/// ```
+/// use cohortsync_shared::export::neutralise;
+/// assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+/// assert_eq!(neutralise("-1"), "'-1");
+/// assert_eq!(neutralise("L2 Pharmacie"), "L2 Pharmacie");
+/// ```
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// The annotated copy of a checked file: its header and data rows with two more columns,
+/// `status` (`ok`, or the most serious severity on that line) and `messages` (every
+/// diagnostic of the line, in the language they were rendered in), as UTF-8 with a byte-order mark (so that spreadsheets
+/// read accents right), with the file's delimiter. Every cell is [`neutralise`]d. Comment
+/// and blank lines are left out; problems of the header line (a missing column…) are in a
+/// first row whose first cell is `#header`.
+///
+/// ```
+/// use cohortsync_shared::export::annotate;
+/// use cohortsync_shared::options::Options;
+/// use cohortsync_shared::report::{Code, Diagnostic, Lang};
+///
+/// let file = b"cmd;userid\nadd;=1+1\n";
+/// let diagnostic = Diagnostic::new(Code::UserNotFound, 2).column("userid").value("=1+1").arg("idnumber");
+/// let out = annotate(file, &[diagnostic.to_view(Lang::En)], &Options::default());
+/// let out = String::from_utf8(out).unwrap();
+/// assert_eq!(out, "\u{feff}cmd;userid;status;messages\r\nadd;'=1+1;error;No user has idnumber “=1+1”.\r\n");
+/// ```
+pub fn annotate(bytes: &[u8], diagnostics: &[DiagnosticView], options: &Options) -> Vec<u8> {
+    let mut ignored = Vec::new();
+    let Some(table) = decode(bytes, options.encoding, options.delimiter, &mut ignored) else {
+        return Vec::new();
+    };
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(table.delimiter.byte())
+        .terminator(csv::Terminator::CRLF)
+        .flexible(true)
+        .from_writer(Vec::from("\u{feff}".as_bytes()));
+    let on_line = |line: u32| diagnostics.iter().filter(move |d| d.line == line);
+    let status = |line: u32| {
+        on_line(line)
+            .map(|d| d.severity)
+            .min_by_key(|s| match s {
+                Severity::Error => 0,
+                Severity::Warning => 1,
+                Severity::Info => 2,
+            })
+            .map_or("ok", |s| match s {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "info",
+            })
+    };
+    let messages = |line: u32| {
+        on_line(line)
+            .map(|d| d.message.as_str())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    // Writing to a Vec cannot fail.
+    let mut header: Vec<String> = table
+        .header
+        .iter()
+        .map(|h| neutralise(h).into_owned())
+        .collect();
+    header.push("status".into());
+    header.push("messages".into());
+    let _ = writer.write_record(&header);
+    if on_line(table.header_line).next().is_some() {
+        let mut first = vec!["#header".to_owned(); 1];
+        first.resize(table.header.len().max(1), String::new());
+        first.push(status(table.header_line).into());
+        first.push(neutralise(&messages(table.header_line)).into_owned());
+        let _ = writer.write_record(&first);
+    }
+    for row in table.rows() {
+        let mut cells: Vec<String> = row.cells().map(|c| neutralise(c).into_owned()).collect();
+        cells.resize(cells.len().max(table.header.len()), String::new());
+        cells.push(status(row.line).into());
+        cells.push(neutralise(&messages(row.line)).into_owned());
+        let _ = writer.write_record(&cells);
+    }
+    writer.into_inner().unwrap_or_default()
+}
