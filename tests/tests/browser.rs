@@ -213,3 +213,58 @@ async fn a_deep_link_opens_the_app() -> anyhow::Result<()> {
     browser.close().await?;
     server.stop().await
 }
+
+#[tokio::test]
+async fn after_one_online_visit_the_app_opens_and_checks_files_with_the_server_stopped()
+-> anyhow::Result<()> {
+    let server = Server::start_sqlite().await?;
+    server
+        .cli(
+            &["account", "add", "prof", "--role", "teacher"],
+            "teacher-password\n",
+        )
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let users = dir.path().join("users.csv");
+    std::fs::write(&users, USERS)?;
+    server
+        .cli(&["import", "users", users.to_str().unwrap_or_default()], "")
+        .await?;
+    let browser = Browser::start().await?;
+    sign_in(&browser, &server, "prof", "teacher-password").await?;
+    let cached = revision_after(&browser, "").await?;
+    // The service worker has the app shell once it controls the page.
+    let mut controlled = false;
+    for _ in 0..100 {
+        let answer = browser
+            .client
+            .execute(
+                "return !!(navigator.serviceWorker && navigator.serviceWorker.controller);",
+                vec![],
+            )
+            .await?;
+        if answer.as_bool() == Some(true) {
+            controlled = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(controlled, "the service worker never took control");
+    let page = server.at("/");
+    server.stop().await?;
+
+    browser.client.goto(&page).await?;
+    browser
+        .wait_for("[data-testid=snapshot-badge][data-online=false]")
+        .await?;
+    assert_eq!(revision(&browser).await?, cached);
+    drop_file(&browser, dir.path(), "broken.csv", BROKEN).await?;
+    browser
+        .wait_for("[data-testid=diagnostics] tr[data-line='4'][data-code=user_not_found]")
+        .await?;
+    drop_file(&browser, dir.path(), "good.csv", GOOD).await?;
+    browser
+        .wait_for("[data-testid=dry-cohorts] tr[data-cohort=COH001]")
+        .await?;
+    browser.close().await
+}
