@@ -377,7 +377,8 @@ fn shell() -> Html {
                         <Link<Route> to={Route::Changesets}>{ t(lang, "nav.changesets") }</Link<Route>>
                     }
                     { account }
-                    <button type="button" onclick={switch_lang} aria-label={t(lang, "nav.lang.label")}>{ t(lang, "nav.lang") }</button>
+                    <button type="button" onclick={switch_lang} lang={if lang == Lang::Fr { "en" } else { "fr" }}
+                        title={t(lang, "nav.lang.label")}>{ t(lang, "nav.lang") }</button>
                 </nav>
                 <SnapshotBadge />
             </header>

@@ -238,6 +238,27 @@ impl Browser {
             .with_context(|| format!("no element matches {css} after 30 s"))
     }
 
+    /// Runs axe-core (from `tests/node_modules`, installed by `scripts/setup --browser`) on
+    /// the current page; returns its violations, each as `"id: help (n nodes)"`.
+    pub async fn accessibility_violations(&self) -> anyhow::Result<Vec<String>> {
+        let path = repo_root().join("tests/node_modules/axe-core/axe.min.js");
+        let axe = std::fs::read_to_string(&path).with_context(|| {
+            format!("{} is missing: run scripts/setup --browser", path.display())
+        })?;
+        self.client.execute(&axe, vec![]).await?;
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\n\
+                 axe.run(document).then(r => done(r.violations.map(v => \n\
+                   `${v.id}: ${v.help} (${v.nodes.length} nodes: ${v.nodes.map(n => n.target.join(' ')).join(', ')})`)))\n\
+                   .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await?;
+        Ok(serde_json::from_value(result)?)
+    }
+
     /// Closes the browser session.
     pub async fn close(self) -> anyhow::Result<()> {
         self.client.close().await?;

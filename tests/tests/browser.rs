@@ -17,6 +17,13 @@ const GOOD: &str = "cmd;cname;userid;cidnumber\n\
 add;L2 Pharmacie;U0001;COH001\n\
 add;L2 Pharmacie;U0002;COH001\n";
 
+/// axe-core finds no accessibility violation on the page as it is now.
+async fn accessible(browser: &Browser, page: &str) -> anyhow::Result<()> {
+    let violations = browser.accessibility_violations().await?;
+    assert!(violations.is_empty(), "{page}: {violations:#?}");
+    Ok(())
+}
+
 async fn sign_in(
     browser: &Browser,
     server: &Server,
@@ -24,6 +31,8 @@ async fn sign_in(
     password: &str,
 ) -> anyhow::Result<()> {
     browser.client.goto(&server.at("/login")).await?;
+    browser.wait_for("#username").await?;
+    accessible(browser, "login").await?;
     browser.wait_for("#username").await?.send_keys(name).await?;
     browser
         .wait_for("#password")
@@ -191,6 +200,12 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(status.text().await?, "applied");
+
+    browser.client.goto(&server.at("/changesets")).await?;
+    browser
+        .wait_for("[data-testid=changesets] tr[data-status=applied]")
+        .await?;
+    accessible(&browser, "changesets list").await?;
 
     // The snapshot the app holds moves to the new revision.
     let after = revision_after(&browser, &first).await?;
