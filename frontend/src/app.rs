@@ -11,9 +11,10 @@ use yew_router::prelude::*;
 use crate::api::{self, Me, SnapshotFetch};
 use crate::cache::{self, CachedSnapshot};
 use crate::i18n::{self, t};
-use crate::pages::{
-    changesets::ChangesetDetail, changesets::ChangesetList, check::CheckPage, login::LoginPage,
-};
+use crate::pages::changesets::{ChangesetDetail, ChangesetList};
+use crate::pages::check::CheckPage;
+use crate::pages::cohorts::{CohortDetail, CohortList, CourseList};
+use crate::pages::login::LoginPage;
 use crate::worker::{
     CheckWorker, Checked, Json, Phase, Request as WorkerRequest, Response as WorkerResponse,
 };
@@ -57,6 +58,18 @@ pub enum Route {
     /// The changesets.
     #[at("/changesets")]
     Changesets,
+    /// The cohorts.
+    #[at("/cohorts")]
+    Cohorts,
+    /// One cohort.
+    #[at("/cohorts/:id")]
+    Cohort {
+        /// Its id.
+        id: i64,
+    },
+    /// The courses.
+    #[at("/courses")]
+    Courses,
     /// One changeset.
     #[at("/changesets/:id")]
     Changeset {
@@ -373,6 +386,8 @@ fn shell() -> Html {
                 <h1><Link<Route> to={Route::Check}>{ "cohortsync" }</Link<Route>></h1>
                 <nav aria-label="main">
                     <Link<Route> to={Route::Check}>{ t(lang, "nav.check") }</Link<Route>>
+                    <Link<Route> to={Route::Cohorts}>{ t(lang, "nav.cohorts") }</Link<Route>>
+                    <Link<Route> to={Route::Courses}>{ t(lang, "nav.courses") }</Link<Route>>
                     if ctx.me.is_some() {
                         <Link<Route> to={Route::Changesets}>{ t(lang, "nav.changesets") }</Link<Route>>
                     }
@@ -395,5 +410,8 @@ fn switch(route: Route) -> Html {
         Route::Login => html! { <LoginPage /> },
         Route::Changesets => html! { <ChangesetList /> },
         Route::Changeset { id } => html! { <ChangesetDetail id={id} /> },
+        Route::Cohorts => html! { <CohortList /> },
+        Route::Cohort { id } => html! { <CohortDetail id={id} /> },
+        Route::Courses => html! { <CourseList /> },
     }
 }

@@ -107,6 +107,17 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         .cli(&["import", "users", users.to_str().unwrap_or_default()], "")
         .await?;
     assert_eq!(code, 0, "{out}");
+    let courses = dir.path().join("courses.csv");
+    std::fs::write(
+        &courses,
+        "shortname,fullname,idnumber\nPHARMA-L2,Pharmacie L2,\n",
+    )?;
+    server
+        .cli(
+            &["import", "courses", courses.to_str().unwrap_or_default()],
+            "",
+        )
+        .await?;
     let browser = Browser::start().await?;
 
     sign_in(&browser, &server, "prof", "teacher-password").await?;
@@ -213,6 +224,34 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         after.parse::<u64>()? > first.parse::<u64>()?,
         "{first} → {after}"
     );
+
+    // Browsing: the new cohort, its page, and binding it to a course by hand.
+    browser.client.goto(&server.at("/cohorts")).await?;
+    browser
+        .wait_for("[data-testid=cohorts] tr[data-cohort=COH001] a")
+        .await?
+        .click()
+        .await?;
+    let members = browser.wait_for("[data-testid=members]").await?;
+    assert_eq!(members.text().await?, "Jean Dupont\nMarie Martin");
+    accessible(&browser, "cohort detail").await?;
+    browser
+        .wait_for("[data-testid=bind-submit]")
+        .await?
+        .click()
+        .await?;
+    let bound = browser.wait_for("[data-testid=bind-submitted] a").await?;
+    assert_eq!(bound.attr("href").await?.as_deref(), Some("/changesets/2"));
+    browser.client.goto(&server.at("/cohorts")).await?;
+    browser
+        .wait_for("[data-testid=cohorts] tr[data-cohort=COH001]")
+        .await?;
+    accessible(&browser, "cohorts").await?;
+    browser.client.goto(&server.at("/courses")).await?;
+    browser
+        .wait_for("[data-testid=courses] tr[data-course=PHARMA-L2]")
+        .await?;
+    accessible(&browser, "courses").await?;
 
     browser.close().await?;
     server.stop().await

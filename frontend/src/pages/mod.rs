@@ -2,4 +2,5 @@
 
 pub mod changesets;
 pub mod check;
+pub mod cohorts;
 pub mod login;
