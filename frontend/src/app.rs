@@ -91,8 +91,8 @@ pub struct SnapshotState {
     pub online: bool,
     /// A fetch is under way.
     pub fetching: bool,
-    /// The worker has loaded this revision.
-    pub in_worker: Option<u64>,
+    /// The worker has loaded this revision, decoding it in this many milliseconds.
+    pub in_worker: Option<(u64, f64)>,
 }
 
 /// Changes to the snapshot's state.
@@ -107,8 +107,8 @@ pub enum SnapshotAction {
     },
     /// This revision, fetched at this time, is cached.
     Cached(u64, f64),
-    /// The worker loaded this revision.
-    InWorker(u64),
+    /// The worker loaded this revision, in this many milliseconds.
+    InWorker(u64, f64),
 }
 
 impl Reducible for SnapshotState {
@@ -123,7 +123,7 @@ impl Reducible for SnapshotState {
                 next.online = online;
             }
             SnapshotAction::Cached(revision, at) => next.cached = Some((revision, at)),
-            SnapshotAction::InWorker(revision) => next.in_worker = Some(revision),
+            SnapshotAction::InWorker(revision, millis) => next.in_worker = Some((revision, millis)),
         }
         Rc::new(next)
     }
@@ -236,8 +236,8 @@ pub fn app() -> Html {
             let snapshot = snapshot.clone();
             CheckWorker::spawner()
                 .callback(move |response: WorkerResponse| match response {
-                    WorkerResponse::SnapshotReady(revision) => {
-                        snapshot.dispatch(SnapshotAction::InWorker(revision))
+                    WorkerResponse::SnapshotReady(revision, millis) => {
+                        snapshot.dispatch(SnapshotAction::InWorker(revision, millis))
                     }
                     WorkerResponse::SnapshotFailed(_) => {}
                     WorkerResponse::Progress(id, phase) => {
@@ -346,7 +346,8 @@ fn snapshot_badge() -> Html {
     html! {
         <div class={classes!("badge", (!state.online).then_some("offline"))} data-testid="snapshot-badge"
             data-revision={state.cached.map(|c| c.0.to_string()).unwrap_or_default()}
-            data-online={state.online.to_string()}>
+            data-online={state.online.to_string()}
+            data-decode-ms={state.in_worker.map(|w| format!("{:.0}", w.1)).unwrap_or_default()}>
             <span role="status">{ text }</span>
             <button type="button" onclick={onclick} disabled={state.fetching}>{ t(lang, "snapshot.refresh") }</button>
         </div>

@@ -134,6 +134,7 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "dry.suspended" => "Suspended", "Suspendus";
         "dry.groups" => "Groups", "Groupes";
         "dry.totals" => "Totals", "Totaux";
+        "dry.members" => "members", "membres";
         "dry.limits" => "Safety limits", "Limites de sécurité";
         "submit" => "Submit for review", "Soumettre pour relecture";
         "submit.login" => "Sign in to submit this file.", "Connectez-vous pour soumettre ce fichier.";

@@ -61,8 +61,8 @@ pub enum Phase {
 /// What the worker answers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Response {
-    /// The snapshot is loaded, with this revision.
-    SnapshotReady(u64),
+    /// The snapshot is loaded: its revision, and how long decoding it took (ms).
+    SnapshotReady(u64, f64),
     /// The snapshot could not be read.
     SnapshotFailed(String),
     /// Check `id` reached a phase.
@@ -106,14 +106,17 @@ impl Worker for CheckWorker {
 
     fn received(&mut self, scope: &WorkerScope<Self>, request: Request, who: HandlerId) {
         match request {
-            Request::Snapshot(json) => match Snapshot::from_json(json.as_bytes()) {
-                Ok(snapshot) => {
-                    let revision = snapshot.revision;
-                    self.snapshot = Some(snapshot);
-                    scope.respond(who, Response::SnapshotReady(revision));
+            Request::Snapshot(json) => {
+                let start = now_ms();
+                match Snapshot::from_json(json.as_bytes()) {
+                    Ok(snapshot) => {
+                        let revision = snapshot.revision;
+                        self.snapshot = Some(snapshot);
+                        scope.respond(who, Response::SnapshotReady(revision, now_ms() - start));
+                    }
+                    Err(error) => scope.respond(who, Response::SnapshotFailed(error.to_string())),
                 }
-                Err(error) => scope.respond(who, Response::SnapshotFailed(error.to_string())),
-            },
+            }
             Request::Check {
                 id,
                 file,

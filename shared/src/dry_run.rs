@@ -92,12 +92,13 @@ pub struct DryRun {
 /// assert_eq!(told.cohorts[0].added[0].name.as_deref(), Some("Jean Dupont"));
 /// ```
 pub fn dry_run(snapshot: &Snapshot, changeset: &Changeset) -> DryRun {
+    // One look-up per member added or removed: an index, not a scan of every user.
+    let users: crate::HashMap<i64, &crate::snapshot::User> =
+        snapshot.users.iter().map(|u| (u.id, u)).collect();
     let person = |id: i64| Person {
         id,
-        name: snapshot
-            .users
-            .iter()
-            .find(|u| u.id == id)
+        name: users
+            .get(&id)
             .map(|u| format!("{} {}", u.firstname, u.lastname).trim().to_owned())
             .filter(|n| !n.is_empty()),
     };

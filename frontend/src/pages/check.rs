@@ -185,7 +185,7 @@ pub fn check_page() -> Html {
                 </div>
             }
             if let (Some(result), Some(file)) = (result, (*file).clone()) {
-                <Results result={result} file={file.bytes.clone()} file_name={file.name.clone()}
+                <Results check_id={(*asked).unwrap_or_default()} result={result} file={file.bytes.clone()} file_name={file.name.clone()}
                     options={(*options).clone()} submitted={(*submitted).clone()}
                     on_submitted={Callback::from({
                         let submitted = submitted.clone();
@@ -316,6 +316,8 @@ fn options_form(props: &OptionsFormProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct ResultsProps {
+    /// Which check of this page this is (tests and benchmarks wait for a new one).
+    check_id: u32,
     result: Rc<Checked>,
     file: Rc<Vec<u8>>,
     file_name: String,
@@ -397,7 +399,8 @@ fn results(props: &ResultsProps) -> Html {
     html! {
         <>
             <section aria-labelledby="summary-title" class="summary" data-testid="summary"
-                data-ok={output.ok.to_string()} data-errors={summary.counts.errors.to_string()}>
+                data-ok={output.ok.to_string()} data-errors={summary.counts.errors.to_string()}
+                data-millis={format!("{:.1}", props.result.millis)} data-check-id={props.check_id.to_string()}>
                 <h3 id="summary-title">{ t(lang, "check.summary") }</h3>
                 <dl>
                     <dt>{ t(lang, "check.kind") }</dt><dd>{ kind }</dd>
@@ -569,8 +572,8 @@ fn dry_run_view(props: &DryRunProps) -> Html {
         <section aria-labelledby="dry-title" data-testid="dry-run">
             <h3 id="dry-title">{ t(lang, "dry.title") }</h3>
             <p class="totals" data-testid="totals">{ format!(
-                "{}: +{} / −{} {}; {} {}, {} {}, {} {}",
-                t(lang, "dry.totals"), totals.members_added, totals.members_removed, t(lang, "dry.cohorts").to_lowercase(),
+                "{}: {} +{} / −{}; {} {}, {} {}, {} {}",
+                t(lang, "dry.totals"), t(lang, "dry.members"), totals.members_added, totals.members_removed,
                 totals.enrolments, t(lang, "dry.enrolled").to_lowercase(),
                 totals.unenrolments, t(lang, "dry.unenrolled").to_lowercase(),
                 totals.suspensions, t(lang, "dry.suspended").to_lowercase(),

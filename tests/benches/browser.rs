@@ -1,0 +1,290 @@
+//! The web app's speed, measured in headless Chromium in one run, against the real binary:
+//!
+//! - snapshot of 50k users: download (`fetch` + body) and decode, in JavaScript
+//!   (`JSON.parse`) and in the check worker (WASM, `Snapshot::from_json`);
+//! - validate + plan of a 100k-row cohort file: the app's WASM check in its web worker,
+//!   next to a JavaScript baseline (PapaParse and `Map` look-ups doing the same checks on the
+//!   same file and snapshot) in the page.
+//!
+//! Run: `cargo bench -p cohortsync-e2e --bench browser` (needs `scripts/setup --browser`,
+//! `trunk build --release` and `cargo build --release --bin cohortsync`; set
+//! `COHORTSYNC_BIN=target/release/cohortsync` to use the release server).
+
+use std::time::Duration;
+
+use cohortsync_e2e::{Browser, Server, repo_root};
+use fantoccini::Locator;
+use serde_json::{Value, json};
+
+const USERS: u64 = 50_000;
+const COHORTS: u64 = 1_000;
+const ROWS: u64 = 100_000;
+const RUNS: usize = 3;
+
+fn users_csv() -> String {
+    let mut text = String::from("username;idnumber;email;firstname;lastname;suspended\n");
+    for id in 1..=USERS {
+        let suspended = u8::from(id % 97 == 0);
+        text.push_str(&format!(
+            "user{id};E{id:07};user{id}@univ.example;Prénom;Nom;{suspended}\n"
+        ));
+    }
+    text
+}
+
+/// 100k distinct (cohort, user) additions to 1k cohorts that the file creates.
+fn cohort_file() -> String {
+    let mut text = String::from("cmd;cidnumber;cname;userid;cdescription\n");
+    for row in 0..ROWS {
+        let cohort = row % COHORTS + 1;
+        let user = (row * 7919 + row / USERS) % USERS + 1;
+        text.push_str(&format!("add;C{cohort:05};Cohorte {cohort};E{user:07};\n"));
+    }
+    text
+}
+
+/// The JavaScript baseline: the checks this file exercises, as a plain JS implementation
+/// would do them (PapaParse, then `Map`/`Set` look-ups), returning milliseconds.
+const JS_BASELINE: &str = r##"
+const [text, snapshotJson, done] = arguments;
+const snapshot = JSON.parse(snapshotJson);
+const t0 = performance.now();
+const parsed = Papa.parse(text, { delimiter: "", skipEmptyLines: "greedy", comments: "#" });
+const rows = parsed.data;
+const header = rows[0].map(h => h.trim().toLowerCase());
+const col = name => header.indexOf(name);
+const [cCmd, cKey, cName, cUser, cDesc] = ["cmd", "cidnumber", "cname", "userid", "cdescription"].map(col);
+const users = new Map();
+for (const u of snapshot.users) {
+  const k = (u.idnumber || "").trim();
+  if (!k) continue;
+  const list = users.get(k);
+  if (list) list.push(u); else users.set(k, [u]);
+}
+const cohorts = new Map();
+for (const c of snapshot.cohorts) if (c.idnumber) cohorts.set(c.idnumber, c);
+const memberSets = new Map();
+const diagnostics = [], operations = [], pairs = new Map(), created = new Map();
+for (let i = 1; i < rows.length; i++) {
+  const r = rows[i], line = i + 1;
+  const cmd = (r[cCmd] || "").trim().toLowerCase() || "add";
+  if (cmd !== "add" && cmd !== "del" && cmd !== "free") { diagnostics.push({ line, code: "invalid_command" }); continue; }
+  const key = (r[cKey] || "").trim();
+  if (!key) { diagnostics.push({ line, code: "empty_value" }); continue; }
+  let target, cohort = cohorts.get(key);
+  if (cohort) {
+    if (cohort.component && cohort.component !== "cohortsync") { diagnostics.push({ line, code: "cohort_protected" }); continue; }
+    target = "e" + cohort.id;
+  } else if (cmd === "add") {
+    if (!created.has(key)) {
+      const name = (r[cName] || "").trim();
+      if (!name) { diagnostics.push({ line, code: "empty_value" }); continue; }
+      created.set(key, created.size);
+      operations.push({ line, op: "create_cohort", cohort: created.get(key), idnumber: key, name, description: (r[cDesc] || "").trim() });
+    }
+    target = "n" + created.get(key);
+  } else { diagnostics.push({ line, code: "cohort_not_found" }); continue; }
+  const value = (r[cUser] || "").trim();
+  if (!value) continue;
+  const found = users.get(value);
+  if (!found) { diagnostics.push({ line, code: "user_not_found", value }); continue; }
+  if (found.length > 1) { diagnostics.push({ line, code: "user_ambiguous", value }); continue; }
+  const user = found[0], pair = target + "|" + user.id;
+  const first = pairs.get(pair);
+  if (first) { diagnostics.push({ line, code: first.cmd === cmd ? "duplicate_row" : "conflicting_rows" }); continue; }
+  pairs.set(pair, { cmd, line });
+  if (cmd === "add" && user.suspended) diagnostics.push({ line, code: "user_suspended" });
+  if (cohort) {
+    let set = memberSets.get(cohort.id);
+    if (!set) { set = new Set(cohort.members); memberSets.set(cohort.id, set); }
+    if (cmd === "add" && set.has(user.id)) { diagnostics.push({ line, code: "already_member" }); continue; }
+  }
+  operations.push({ line, op: cmd === "add" ? "add_member" : "remove_member", cohort: target, user: user.id });
+}
+const perCohort = new Map();
+for (const o of operations) {
+  const k = String(o.cohort);
+  const c = perCohort.get(k) || { added: 0, removed: 0 };
+  if (o.op === "add_member") c.added++; else if (o.op === "remove_member") c.removed++;
+  perCohort.set(k, c);
+}
+diagnostics.sort((a, b) => a.line - b.line);
+const ms = performance.now() - t0;
+done({ ms, operations: operations.length, diagnostics: diagnostics.length, rows: rows.length - 1 });
+"##;
+
+async fn sign_in(browser: &Browser, server: &Server) -> anyhow::Result<()> {
+    browser.client.goto(&server.at("/login")).await?;
+    browser
+        .wait_for("#username")
+        .await?
+        .send_keys("admin")
+        .await?;
+    browser
+        .wait_for("#password")
+        .await?
+        .send_keys("bench-password")
+        .await?;
+    browser
+        .client
+        .find(Locator::Css("form.login button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    browser.wait_for("[data-testid=whoami]").await?;
+    Ok(())
+}
+
+async fn attr(browser: &Browser, css: &str, name: &str) -> anyhow::Result<String> {
+    let element = browser.wait_for(css).await?;
+    Ok(element.attr(name).await?.unwrap_or_default())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let server = Server::start_sqlite().await?;
+    let dir = tempfile::tempdir()?;
+    let users = dir.path().join("users.csv");
+    std::fs::write(&users, users_csv())?;
+    let (code, out) = server
+        .cli(&["import", "users", users.to_str().unwrap_or_default()], "")
+        .await?;
+    anyhow::ensure!(code == 0, "import failed: {out}");
+    server
+        .cli(
+            &["account", "add", "admin", "--role", "admin"],
+            "bench-password\n",
+        )
+        .await?;
+    let browser = Browser::start().await?;
+    sign_in(&browser, &server).await?;
+    browser
+        .wait_for("[data-testid=snapshot-badge][data-decode-ms]:not([data-decode-ms=''])")
+        .await?;
+
+    // Snapshot: download and decode, best of RUNS.
+    let mut best = (f64::MAX, f64::MAX, f64::MAX, 0.0);
+    for _ in 0..RUNS {
+        let answer = browser
+            .client
+            .execute_async(
+                "const done = arguments[0];
+                 (async () => {
+                   const t0 = performance.now();
+                   const response = await fetch('/api/snapshot', { cache: 'no-store' });
+                   const text = await response.text();
+                   const t1 = performance.now();
+                   JSON.parse(text);
+                   const t2 = performance.now();
+                   done({ download: t1 - t0, decode: t2 - t1, bytes: text.length });
+                 })();",
+                vec![],
+            )
+            .await?;
+        best.0 = best.0.min(answer["download"].as_f64().unwrap_or(f64::MAX));
+        best.1 = best.1.min(answer["decode"].as_f64().unwrap_or(f64::MAX));
+        best.3 = answer["bytes"].as_f64().unwrap_or(0.0);
+    }
+    // The worker's decode of the same snapshot, as the app measured it on sign-in.
+    let wasm_decode: f64 = attr(&browser, "[data-testid=snapshot-badge]", "data-decode-ms")
+        .await?
+        .parse()
+        .unwrap_or(f64::NAN);
+    best.2 = wasm_decode;
+    println!(
+        "snapshot of {USERS} users ({:.1} MB JSON): download {:.0} ms; decode: JavaScript JSON.parse {:.0} ms, WASM (worker) {:.0} ms",
+        best.3 / 1e6,
+        best.0,
+        best.1,
+        best.2
+    );
+
+    // The file: WASM in the app's worker.
+    let file = cohort_file();
+    let mut wasm = f64::MAX;
+    for run in 0..RUNS {
+        let path = dir.path().join(format!("bench-{run}.csv"));
+        std::fs::write(&path, &file)?;
+        let before: u32 = match browser
+            .client
+            .find(Locator::Css("[data-testid=summary]"))
+            .await
+        {
+            Ok(summary) => summary
+                .attr("data-check-id")
+                .await?
+                .unwrap_or_default()
+                .parse()
+                .unwrap_or(0),
+            Err(_) => 0,
+        };
+        browser
+            .wait_for("[data-testid=file-input]")
+            .await?
+            .send_keys(path.to_str().unwrap_or_default())
+            .await?;
+        let mut millis = None;
+        for _ in 0..1200 {
+            if let Ok(summary) = browser
+                .client
+                .find(Locator::Css("[data-testid=summary]"))
+                .await
+            {
+                let id: u32 = summary
+                    .attr("data-check-id")
+                    .await?
+                    .unwrap_or_default()
+                    .parse()
+                    .unwrap_or(0);
+                if id > before {
+                    millis = summary.attr("data-millis").await?;
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let millis: f64 = millis
+            .ok_or_else(|| anyhow::anyhow!("the check of run {run} did not finish"))?
+            .parse()?;
+        wasm = wasm.min(millis);
+    }
+    let totals = browser
+        .wait_for("[data-testid=totals]")
+        .await?
+        .text()
+        .await?;
+    println!("WASM plan: {totals}");
+
+    // The same file and snapshot in JavaScript.
+    let papaparse =
+        std::fs::read_to_string(repo_root().join("tests/node_modules/papaparse/papaparse.min.js"))?;
+    browser.client.execute(&papaparse, vec![]).await?;
+    let snapshot_json = browser
+        .client
+        .execute_async(
+            "const done = arguments[0]; fetch('/api/snapshot').then(r => r.text()).then(done);",
+            vec![],
+        )
+        .await?;
+    let mut js = f64::MAX;
+    let mut js_answer = Value::Null;
+    for _ in 0..RUNS {
+        let answer = browser
+            .client
+            .execute_async(JS_BASELINE, vec![json!(file), snapshot_json.clone()])
+            .await?;
+        js = js.min(answer["ms"].as_f64().unwrap_or(f64::MAX));
+        js_answer = answer;
+    }
+    let mb = file.len() as f64 / 1e6;
+    println!(
+        "validate + plan of {ROWS} rows ({mb:.1} MB): WASM in the worker {wasm:.0} ms ({:.0} rows/s); \
+         JavaScript baseline {js:.0} ms ({:.0} rows/s, {} operations); WASM / JS speed: {:.2}x",
+        ROWS as f64 / (wasm / 1e3),
+        ROWS as f64 / (js / 1e3),
+        js_answer["operations"],
+        js / wasm,
+    );
+    browser.close().await?;
+    server.stop().await
+}
