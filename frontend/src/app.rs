@@ -26,6 +26,8 @@ pub enum CheckAction {
     Progress(u32, Phase),
     /// Check `id` is done.
     Done(u32, Rc<Checked>),
+    /// The annotated copy of check `id`'s file.
+    Annotated(u32, Rc<Vec<u8>>),
 }
 
 impl Reducible for CheckState {
@@ -41,6 +43,7 @@ impl Reducible for CheckState {
                 }
                 next.result = Some((id, result));
             }
+            CheckAction::Annotated(id, bytes) => next.annotated = Some((id, bytes)),
         }
         Rc::new(next)
     }
@@ -136,6 +139,8 @@ pub struct CheckState {
     pub progress: Option<(u32, Phase)>,
     /// The latest finished check.
     pub result: Option<(u32, Rc<Checked>)>,
+    /// The latest annotated copy made.
+    pub annotated: Option<(u32, Rc<Vec<u8>>)>,
 }
 
 /// What every page can reach.
@@ -245,6 +250,9 @@ pub fn app() -> Html {
                     }
                     WorkerResponse::Checked(id, result) => {
                         check.dispatch(CheckAction::Done(id, Rc::new(*result)))
+                    }
+                    WorkerResponse::Annotated(id, bytes) => {
+                        check.dispatch(CheckAction::Annotated(id, Rc::new(bytes)))
                     }
                 })
                 .encoding::<Json>()

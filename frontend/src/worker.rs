@@ -33,6 +33,8 @@ impl Codec for Json {
 pub enum Request {
     /// Use this snapshot (its JSON) for the next checks.
     Snapshot(String),
+    /// Make the annotated copy of the file of check `id` (the latest one).
+    Annotate(u32),
     /// Check this file.
     Check {
         /// A number the page uses to match the answer.
@@ -69,7 +71,13 @@ pub enum Response {
     Progress(u32, Phase),
     /// Check `id` is done.
     Checked(u32, Box<Checked>),
+    /// The annotated copy of check `id`'s file.
+    Annotated(u32, #[serde(with = "base64_bytes")] Vec<u8>),
 }
+
+/// Diagnostics sent to the page at most: the table shows them; the summary counts them all,
+/// and the annotated file, made here, has every one.
+pub const DIAGNOSTICS_SENT: usize = 5_000;
 
 /// A finished check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,11 +90,23 @@ pub struct Checked {
     pub revision: u64,
     /// Milliseconds the check took in the worker.
     pub millis: f64,
+    /// All the diagnostics the check found (`output.diagnostics` has the first
+    /// [`DIAGNOSTICS_SENT`]).
+    pub diagnostics_total: usize,
+}
+
+/// The latest check, kept for its annotated copy.
+struct LastCheck {
+    id: u32,
+    file: Vec<u8>,
+    options: Options,
+    diagnostics: Vec<cohortsync_shared::report::DiagnosticView>,
 }
 
 /// The worker's state: the snapshot it checks against.
 pub struct CheckWorker {
     snapshot: Option<Snapshot>,
+    last: Option<LastCheck>,
 }
 
 fn now_ms() -> f64 {
@@ -99,7 +119,10 @@ impl Worker for CheckWorker {
     type Output = Response;
 
     fn create(_scope: &WorkerScope<Self>) -> Self {
-        CheckWorker { snapshot: None }
+        CheckWorker {
+            snapshot: None,
+            last: None,
+        }
     }
 
     fn update(&mut self, _scope: &WorkerScope<Self>, _msg: Self::Message) {}
@@ -117,6 +140,16 @@ impl Worker for CheckWorker {
                     Err(error) => scope.respond(who, Response::SnapshotFailed(error.to_string())),
                 }
             }
+            Request::Annotate(id) => {
+                if let Some(last) = self.last.as_ref().filter(|l| l.id == id) {
+                    let bytes = cohortsync_shared::export::annotate(
+                        &last.file,
+                        &last.diagnostics,
+                        &last.options,
+                    );
+                    scope.respond(who, Response::Annotated(id, bytes));
+                }
+            }
             Request::Check {
                 id,
                 file,
@@ -130,7 +163,24 @@ impl Worker for CheckWorker {
                 let checked = cohortsync_shared::check(&file, snapshot, &options);
                 scope.respond(who, Response::Progress(id, Phase::Summarising));
                 let dry_run = checked.changeset.as_ref().map(|c| dry_run(snapshot, c));
-                let output = checked.to_output(lang);
+                let mut output = checked.to_output(lang);
+                let diagnostics_total = output.diagnostics.len();
+                let all = if diagnostics_total > DIAGNOSTICS_SENT {
+                    let rest = output.diagnostics.split_off(DIAGNOSTICS_SENT);
+                    let mut all = output.diagnostics.clone();
+                    all.extend(rest);
+                    all
+                } else {
+                    output.diagnostics.clone()
+                };
+                let millis = now_ms() - start;
+                let revision = snapshot.revision;
+                self.last = Some(LastCheck {
+                    id,
+                    file,
+                    options,
+                    diagnostics: all,
+                });
                 scope.respond(
                     who,
                     Response::Checked(
@@ -138,8 +188,9 @@ impl Worker for CheckWorker {
                         Box::new(Checked {
                             output,
                             dry_run,
-                            revision: snapshot.revision,
-                            millis: now_ms() - start,
+                            revision,
+                            millis,
+                            diagnostics_total,
                         }),
                     ),
                 );

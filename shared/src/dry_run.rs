@@ -36,10 +36,25 @@ pub struct CohortChange {
     pub deleted: bool,
     /// Members before (0 for a created cohort).
     pub members_before: usize,
-    /// Members who join.
+    /// How many members join.
+    pub added_count: usize,
+    /// How many members leave.
+    pub removed_count: usize,
+    /// The first members who join (at most [`PEOPLE_LISTED`]).
     pub added: Vec<Person>,
-    /// Members who leave.
+    /// The first members who leave (at most [`PEOPLE_LISTED`]).
     pub removed: Vec<Person>,
+}
+
+/// People listed per cohort and direction: a summary for people to read, not a dump (a
+/// nightly export can add a hundred thousand members).
+pub const PEOPLE_LISTED: usize = 50;
+
+fn list(count: &mut usize, people: &mut Vec<Person>, person: impl FnOnce() -> Person) {
+    *count += 1;
+    if people.len() < PEOPLE_LISTED {
+        people.push(person());
+    }
 }
 
 /// What a changeset does to one course.
@@ -142,20 +157,18 @@ pub fn dry_run(snapshot: &Snapshot, changeset: &Changeset) -> DryRun {
             Operation::DeleteCohort { cohort } => {
                 existing_entry(&mut existing, snapshot, *cohort).deleted = true
             }
-            Operation::AddMember { cohort, user } => match cohort {
-                Ref::Existing(id) => existing_entry(&mut existing, snapshot, *id)
-                    .added
-                    .push(person(*user)),
-                Ref::New { new } => {
-                    if let Some(c) = created.get_mut(new) {
-                        c.added.push(person(*user));
-                    }
+            Operation::AddMember { cohort, user } => {
+                let change = match cohort {
+                    Ref::Existing(id) => Some(existing_entry(&mut existing, snapshot, *id)),
+                    Ref::New { new } => created.get_mut(new),
+                };
+                if let Some(c) = change {
+                    list(&mut c.added_count, &mut c.added, || person(*user));
                 }
-            },
+            }
             Operation::RemoveMember { cohort, user } => {
-                existing_entry(&mut existing, snapshot, *cohort)
-                    .removed
-                    .push(person(*user))
+                let c = existing_entry(&mut existing, snapshot, *cohort);
+                list(&mut c.removed_count, &mut c.removed, || person(*user));
             }
             Operation::CreateGroup { course, name, .. } => {
                 course_entry(*course, &mut courses);

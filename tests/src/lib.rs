@@ -158,7 +158,7 @@ pub struct Browser {
     /// The WebDriver client.
     pub client: fantoccini::Client,
     _driver: Child,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 /// Flags without which Chromium keeps reaching for the (closed) network here.
@@ -202,7 +202,15 @@ impl Browser {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".into(),
-            serde_json::json!({"binary": chromium, "args": args}),
+            serde_json::json!({
+                "binary": chromium,
+                "args": args,
+                // Downloads land where tests can read them (see `Browser::downloads`).
+                "prefs": {
+                    "download.default_directory": profile.path().join("downloads"),
+                    "download.prompt_for_download": false,
+                },
+            }),
         );
         let webdriver = format!("http://127.0.0.1:{port}");
         let mut last_error = None;
@@ -216,7 +224,7 @@ impl Browser {
                     return Ok(Browser {
                         client,
                         _driver: driver,
-                        _profile: profile,
+                        profile,
                     });
                 }
                 Err(error) => {
@@ -236,6 +244,11 @@ impl Browser {
             .for_element(fantoccini::Locator::Css(css))
             .await
             .with_context(|| format!("no element matches {css} after 30 s"))
+    }
+
+    /// The directory where the browser saves downloads.
+    pub fn downloads(&self) -> PathBuf {
+        self.profile.path().join("downloads")
     }
 
     /// Runs axe-core (from `tests/node_modules`, installed by `scripts/setup --browser`) on

@@ -150,6 +150,33 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         .wait_for("[data-testid=diagnostics] tr[data-line='4'] .original")
         .await?;
     assert_eq!(original.text().await?, "del;L2 Pharmacie;U0404;COH001");
+    accessible(&browser, "check page with errors").await?;
+
+    // The annotated copy: original columns, status and messages, formulas neutralised.
+    browser
+        .wait_for("[data-testid=download]")
+        .await?
+        .click()
+        .await?;
+    let annotated = browser.downloads().join("broken-checked.csv");
+    for _ in 0..100 {
+        if annotated.is_file() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let text = std::fs::read_to_string(&annotated)?;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "\u{feff}cmd;cname;userid;cidnumber;status;messages"
+    );
+    assert_eq!(lines[1], "add;L2 Pharmacie;U0001;COH001;ok;");
+    assert!(
+        lines[2].starts_with("del;L2 Pharmacie;U0404;COH001;error;No user has idnumber"),
+        "{}",
+        lines[2]
+    );
 
     // A good file: the dry run names the new cohort and who joins it.
     drop_file(&browser, dir.path(), "good.csv", GOOD).await?;
@@ -164,6 +191,7 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         text.contains("L2 Pharmacie") && text.contains("+2"),
         "{text}"
     );
+    accessible(&browser, "check page with a dry run").await?;
 
     browser
         .wait_for("[data-testid=submit]")
@@ -191,6 +219,7 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
     browser
         .wait_for("[data-testid=drift][data-changed=false]")
         .await?;
+    accessible(&browser, "changeset detail").await?;
     browser
         .wait_for("[data-testid=approve]")
         .await?

@@ -359,19 +359,27 @@ fn results(props: &ResultsProps) -> Html {
         Some(cohortsync_shared::plan::FileKind::Bindings) => t(lang, "check.kind.bindings"),
         None => t(lang, "check.kind.unknown"),
     };
+    // The annotated copy is made in the worker, which has every diagnostic.
+    let wanted = use_mut_ref(|| None::<u32>);
     let on_download = {
-        let (file, name, options) = (
-            props.file.clone(),
-            props.file_name.clone(),
-            props.options.clone(),
-        );
-        let diagnostics = output.diagnostics.clone();
+        let (worker, wanted, id) = (ctx.worker.clone(), wanted.clone(), props.check_id);
         Callback::from(move |_| {
-            let annotated = cohortsync_shared::export::annotate(&file, &diagnostics, &options);
-            let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
-            download(&format!("{stem}-checked.csv"), &annotated);
+            *wanted.borrow_mut() = Some(id);
+            worker.send(Request::Annotate(id));
         })
     };
+    {
+        let (wanted, name) = (wanted.clone(), props.file_name.clone());
+        use_effect_with(ctx.check.annotated.clone(), move |annotated| {
+            if let Some((id, bytes)) = annotated
+                && *wanted.borrow() == Some(*id)
+            {
+                *wanted.borrow_mut() = None;
+                let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+                download(&format!("{stem}-checked.csv"), bytes);
+            }
+        });
+    }
     let on_submit = {
         let (file, name, options) = (
             props.file.clone(),
@@ -416,7 +424,7 @@ fn results(props: &ResultsProps) -> Html {
                 </p>
                 <button type="button" onclick={on_download} data-testid="download">{ t(lang, "check.download") }</button>
             </section>
-            <Diagnostics output={Rc::new(output.clone())} file={props.file.clone()} options={props.options.clone()} />
+            <Diagnostics total={props.result.diagnostics_total} output={Rc::new(output.clone())} file={props.file.clone()} options={props.options.clone()} />
             if !limits.is_empty() {
                 <section class="limits" role="alert">
                     <h3>{ t(lang, "dry.limits") }</h3>
@@ -451,6 +459,8 @@ fn results(props: &ResultsProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct DiagnosticsProps {
+    /// How many diagnostics the check found (the output carries the first ones).
+    total: usize,
     output: Rc<CheckOutput>,
     file: Rc<Vec<u8>>,
     options: Options,
@@ -510,6 +520,9 @@ fn diagnostics(props: &DiagnosticsProps) -> Html {
                     { for codes.iter().map(|c| html! { <option value={c.to_string()} selected={*code == *c}>{ *c }</option> }) }
                 </select>
             </div>
+            if props.total > diagnostics.len() {
+                <p role="status">{ format!("{} {} / {}. {}", t(lang, "check.truncated"), diagnostics.len(), props.total, t(lang, "check.truncated.download")) }</p>
+            }
             <table class="diagnostics" data-testid="diagnostics">
                 <thead><tr>
                     <th scope="col">{ t(lang, "col.line") }</th>
@@ -547,14 +560,14 @@ struct DryRunProps {
     totals: cohortsync_shared::plan::Totals,
 }
 
-fn people(list: &[Person]) -> String {
+fn people(list: &[Person], count: usize) -> String {
     let mut names: Vec<String> = list
         .iter()
         .take(20)
         .map(|p| p.name.clone().unwrap_or_else(|| format!("#{}", p.id)))
         .collect();
-    if list.len() > 20 {
-        names.push(format!("… (+{})", list.len() - 20));
+    if count > names.len() {
+        names.push(format!("… (+{})", count - names.len()));
     }
     names.join(", ")
 }
@@ -598,8 +611,8 @@ fn dry_run_view(props: &DryRunProps) -> Html {
                                     <th scope="row">{ &c.name }{ if c.idnumber.is_empty() { String::new() } else { format!(" ({})", c.idnumber) } }
                                         { for flags.iter().map(|f| html! { <span class="flag">{ *f }</span> }) }</th>
                                     <td>{ c.members_before }</td>
-                                    <td title={people(&c.added)}>{ format!("+{}", c.added.len()) }<span class="people">{ people(&c.added) }</span></td>
-                                    <td title={people(&c.removed)}>{ format!("−{}", c.removed.len()) }<span class="people">{ people(&c.removed) }</span></td>
+                                    <td>{ format!("+{}", c.added_count) }<span class="people">{ people(&c.added, c.added_count) }</span></td>
+                                    <td>{ format!("−{}", c.removed_count) }<span class="people">{ people(&c.removed, c.removed_count) }</span></td>
                                 </tr>
                             }
                         }) }
