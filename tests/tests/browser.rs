@@ -193,6 +193,32 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
     );
     accessible(&browser, "check page with a dry run").await?;
 
+    // In French, the same file's messages come from the same codes, in French.
+    browser
+        .client
+        .find(Locator::XPath("//nav/button[@lang='fr']"))
+        .await?
+        .click()
+        .await?;
+    drop_file(&browser, dir.path(), "broken-again.csv", BROKEN).await?;
+    let message = browser
+        .wait_for("[data-testid=diagnostics] tr[data-line='4'] td:nth-child(6)")
+        .await?;
+    assert_eq!(
+        message.text().await?,
+        "Aucun utilisateur n’a idnumber « U0404 »."
+    );
+    browser
+        .client
+        .find(Locator::XPath("//nav/button[@lang='en']"))
+        .await?
+        .click()
+        .await?;
+    drop_file(&browser, dir.path(), "good-again.csv", GOOD).await?;
+    browser
+        .wait_for("[data-testid=summary][data-ok=true]")
+        .await?;
+
     browser
         .wait_for("[data-testid=submit]")
         .await?
