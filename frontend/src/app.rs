@@ -22,8 +22,8 @@ use crate::worker::{
 /// Answers of the check worker.
 #[derive(Debug, Clone)]
 pub enum CheckAction {
-    /// Check `id` reached a phase.
-    Progress(u32, Phase),
+    /// Check `id` reached a phase, this far.
+    Progress(u32, Phase, Option<f64>),
     /// Check `id` is done.
     Done(u32, Rc<Checked>),
     /// The annotated copy of check `id`'s file.
@@ -36,9 +36,11 @@ impl Reducible for CheckState {
     fn reduce(self: Rc<Self>, action: CheckAction) -> Rc<Self> {
         let mut next = (*self).clone();
         match action {
-            CheckAction::Progress(id, phase) => next.progress = Some((id, phase)),
+            CheckAction::Progress(id, phase, fraction) => {
+                next.progress = Some((id, phase, fraction))
+            }
             CheckAction::Done(id, result) => {
-                if next.progress.is_some_and(|(p, _)| p == id) {
+                if next.progress.is_some_and(|(p, _, _)| p == id) {
                     next.progress = None;
                 }
                 next.result = Some((id, result));
@@ -135,8 +137,8 @@ impl Reducible for SnapshotState {
 /// The latest answers of the check worker.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CheckState {
-    /// The check under way and its phase.
-    pub progress: Option<(u32, Phase)>,
+    /// The check under way, its phase, and how far it is (0 to 1, when known).
+    pub progress: Option<(u32, Phase, Option<f64>)>,
     /// The latest finished check.
     pub result: Option<(u32, Rc<Checked>)>,
     /// The latest annotated copy made.
@@ -245,8 +247,8 @@ pub fn app() -> Html {
                         snapshot.dispatch(SnapshotAction::InWorker(revision, millis))
                     }
                     WorkerResponse::SnapshotFailed(_) => {}
-                    WorkerResponse::Progress(id, phase) => {
-                        check.dispatch(CheckAction::Progress(id, phase))
+                    WorkerResponse::Progress(id, phase, fraction) => {
+                        check.dispatch(CheckAction::Progress(id, phase, fraction))
                     }
                     WorkerResponse::Checked(id, result) => {
                         check.dispatch(CheckAction::Done(id, Rc::new(*result)))

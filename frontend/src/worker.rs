@@ -67,8 +67,8 @@ pub enum Response {
     SnapshotReady(u64, f64),
     /// The snapshot could not be read.
     SnapshotFailed(String),
-    /// Check `id` reached a phase.
-    Progress(u32, Phase),
+    /// Check `id` reached a phase, and this far overall (0 to 1, when known).
+    Progress(u32, Phase, Option<f64>),
     /// Check `id` is done.
     Checked(u32, Box<Checked>),
     /// The annotated copy of check `id`'s file.
@@ -159,9 +159,20 @@ impl Worker for CheckWorker {
                 let empty = Snapshot::default();
                 let snapshot = self.snapshot.as_ref().unwrap_or(&empty);
                 let start = now_ms();
-                scope.respond(who, Response::Progress(id, Phase::Checking));
-                let checked = cohortsync_shared::check(&file, snapshot, &options);
-                scope.respond(who, Response::Progress(id, Phase::Summarising));
+                scope.respond(who, Response::Progress(id, Phase::Checking, Some(0.0)));
+                // Posted while the check goes on: the page's thread is free to show them.
+                let checked = cohortsync_shared::check::check_with_progress(
+                    &file,
+                    snapshot,
+                    &options,
+                    &mut |p| {
+                        scope.respond(
+                            who,
+                            Response::Progress(id, Phase::Checking, Some(p.fraction())),
+                        )
+                    },
+                );
+                scope.respond(who, Response::Progress(id, Phase::Summarising, Some(1.0)));
                 let dry_run = checked.changeset.as_ref().map(|c| dry_run(snapshot, c));
                 let mut output = checked.to_output(lang);
                 let diagnostics_total = output.diagnostics.len();

@@ -67,6 +67,47 @@ pub struct Checked {
 /// assert!(checked.changeset.is_none());
 /// ```
 pub fn check(bytes: &[u8], snapshot: &Snapshot, options: &Options) -> Checked {
+    check_with_progress(bytes, snapshot, options, &mut |_| {})
+}
+
+/// How far a check has gone, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Progress {
+    /// Reading the file: bytes of text read so far, and in all.
+    Reading {
+        /// Read so far.
+        done: usize,
+        /// In all.
+        total: usize,
+    },
+    /// Checking rows against the site: rows done, and in all.
+    Checking {
+        /// Done so far.
+        done: usize,
+        /// In all.
+        total: usize,
+    },
+}
+
+impl Progress {
+    /// Overall progress between 0 and 1: reading counts for the first third.
+    pub fn fraction(self) -> f64 {
+        let part = |done: usize, total: usize| done as f64 / total.max(1) as f64;
+        match self {
+            Progress::Reading { done, total } => part(done, total) / 3.0,
+            Progress::Checking { done, total } => 1.0 / 3.0 + 2.0 * part(done, total) / 3.0,
+        }
+    }
+}
+
+/// [`check`], calling `progress` now and then (every few thousand rows) so that a long
+/// check can show how far it is.
+pub fn check_with_progress(
+    bytes: &[u8],
+    snapshot: &Snapshot,
+    options: &Options,
+    progress: &mut dyn FnMut(Progress),
+) -> Checked {
     let mut diagnostics = Vec::new();
     let mut report = Report {
         kind: None,
@@ -75,9 +116,13 @@ pub fn check(bytes: &[u8], snapshot: &Snapshot, options: &Options) -> Checked {
         rows: 0,
         diagnostics: Vec::new(),
     };
-    let Some(table) =
-        crate::decode::decode(bytes, options.encoding, options.delimiter, &mut diagnostics)
-    else {
+    let Some(table) = crate::decode::decode_reporting(
+        bytes,
+        options.encoding,
+        options.delimiter,
+        &mut diagnostics,
+        &mut |done, total| progress(Progress::Reading { done, total }),
+    ) else {
         report.diagnostics = diagnostics;
         return Checked {
             report,
@@ -105,10 +150,16 @@ pub fn check(bytes: &[u8], snapshot: &Snapshot, options: &Options) -> Checked {
             &site,
             options,
             &mut diagnostics,
+            &mut |done, total| progress(Progress::Checking { done, total }),
         ),
-        FileKind::Bindings => {
-            rules::bindings::plan(&rows, &columns, &site, options, &mut diagnostics)
-        }
+        FileKind::Bindings => rules::bindings::plan(
+            &rows,
+            &columns,
+            &site,
+            options,
+            &mut diagnostics,
+            &mut |done, total| progress(Progress::Checking { done, total }),
+        ),
     };
     rules::limits::check(
         table.row_count(),
@@ -191,5 +242,40 @@ impl Checked {
             },
             changeset: self.changeset.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_long_check_reports_reading_then_checking_in_order() {
+        let mut file = String::from("cmd;cidnumber;cname;userid\n");
+        for row in 0..40_000 {
+            file.push_str(&format!("add;C{};Cohort {};U{row}\n", row % 10, row % 10));
+        }
+        let mut seen = Vec::new();
+        let checked = check_with_progress(
+            file.as_bytes(),
+            &Snapshot::default(),
+            &Options::default(),
+            &mut |p| seen.push(p),
+        );
+        assert_eq!(checked.report.rows, 40_000);
+        let fractions: Vec<f64> = seen.iter().map(|p| p.fraction()).collect();
+        assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "{fractions:?}");
+        assert!(
+            matches!(seen.first(), Some(Progress::Reading { .. })),
+            "{seen:?}"
+        );
+        assert!(
+            matches!(seen.last(), Some(Progress::Checking { total: 40_000, .. })),
+            "{seen:?}"
+        );
+        assert!(fractions.iter().all(|f| (0.0..1.0).contains(f)));
     }
 }

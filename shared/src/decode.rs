@@ -224,6 +224,21 @@ pub fn decode(
     delimiter: DelimiterChoice,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Table> {
+    decode_reporting(bytes, encoding, delimiter, diagnostics, &mut |_, _| {})
+}
+
+/// Records read between two progress reports.
+pub(crate) const PROGRESS_EVERY: usize = 16_384;
+
+/// [`decode`], calling `progress(done, total)` with the text read so far (in bytes) every
+/// [`PROGRESS_EVERY`] records.
+pub(crate) fn decode_reporting(
+    bytes: &[u8],
+    encoding: EncodingChoice,
+    delimiter: DelimiterChoice,
+    diagnostics: &mut Vec<Diagnostic>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Option<Table> {
     let (encoding, text) = decode_text(bytes, encoding, diagnostics);
     let text = normalise_classic_mac_line_ends(text);
     let delimiter = match delimiter {
@@ -256,8 +271,13 @@ pub fn decode(
     let mut last_start = None;
     let mut record = csv::StringRecord::new();
     // Input is a &str, so the reader can neither fail on UTF-8 nor on I/O.
+    let mut records = 0usize;
     while let Ok(true) = reader.read_record(&mut record) {
         let reported = record.position().map_or(0, |p| p.byte() as usize);
+        records += 1;
+        if records.is_multiple_of(PROGRESS_EVERY) {
+            progress(reported, bytes.len());
+        }
         // The reported offset is where the previous record ended: skip the line ends (and
         // blank lines) the reader passed over to find where this record really starts.
         let start = reported

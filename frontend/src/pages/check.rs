@@ -152,11 +152,11 @@ pub fn check_page() -> Html {
         .filter(|(id, _)| Some(*id) == *asked)
         .map(|(_, r)| r.clone());
     let running = (*asked).is_some() && result.is_none();
-    let phase = ctx
+    let (phase, fraction) = ctx
         .check
         .progress
-        .filter(|(id, _)| Some(*id) == *asked)
-        .map(|(_, p)| p);
+        .filter(|(id, _, _)| Some(*id) == *asked)
+        .map_or((None, None), |(_, p, f)| (Some(p), f));
 
     html! {
         <section aria-labelledby="check-title">
@@ -176,7 +176,12 @@ pub fn check_page() -> Html {
             })} admin={ctx.me.as_ref().is_some_and(|m| m.is_admin())} />
             if running {
                 <div class="progress" role="status" aria-live="polite" data-testid="progress">
-                    <progress aria-label={t(lang, "check.running")}></progress>
+                    if let Some(fraction) = fraction {
+                        <progress aria-label={t(lang, "check.running")} max="100" value={format!("{:.0}", fraction * 100.0)}></progress>
+                        <span>{ format!("{:.0} %", fraction * 100.0) }</span>
+                    } else {
+                        <progress aria-label={t(lang, "check.running")}></progress>
+                    }
                     <span>{ match phase {
                         Some(Phase::Summarising) => t(lang, "check.phase.summarising"),
                         Some(Phase::LoadingSnapshot) => t(lang, "check.phase.snapshot"),

@@ -46,6 +46,7 @@ pub(crate) fn plan(
     site: &Site<'_>,
     options: &Options,
     diagnostics: &mut Vec<Diagnostic>,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Planned {
     let snapshot = site.snapshot;
     let mut planned = Planned::default();
@@ -53,7 +54,10 @@ pub(crate) fn plan(
     let mut created_groups: HashMap<(i64, String), u32> = HashMap::default();
     let mut new_bindings = 0u32;
 
-    for row in rows {
+    for (index, row) in rows.iter().enumerate() {
+        if index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
+            progress(index, rows.len());
+        }
         let line = row.line;
         let command_cell = cell(row, columns.get("cmd"));
         let command = match command_cell.to_ascii_lowercase().as_str() {

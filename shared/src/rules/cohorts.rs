@@ -82,6 +82,7 @@ pub(crate) fn plan(
     site: &Site<'_>,
     options: &Options,
     diagnostics: &mut Vec<Diagnostic>,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Planned {
     let identifier = options.cohort_identifier;
     let key_column = match identifier {
@@ -116,6 +117,9 @@ pub(crate) fn plan(
         HashMap::with_capacity_and_hasher(rows.len(), Default::default());
 
     for (row_index, row) in rows.iter().enumerate() {
+        if row_index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
+            progress(row_index, rows.len());
+        }
         let line = row.line;
         let command_value = cell(row, cmd_column);
         let command = match command_value {
