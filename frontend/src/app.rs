@@ -16,7 +16,7 @@ use crate::pages::check::CheckPage;
 use crate::pages::cohorts::{CohortDetail, CohortList, CourseList};
 use crate::pages::login::LoginPage;
 use crate::worker::{
-    CheckWorker, Checked, Json, Phase, Request as WorkerRequest, Response as WorkerResponse,
+    CheckWorker, Checked, Js, Phase, Request as WorkerRequest, Response as WorkerResponse,
 };
 
 /// Answers of the check worker.
@@ -257,7 +257,7 @@ pub fn app() -> Html {
                         check.dispatch(CheckAction::Annotated(id, Rc::new(bytes)))
                     }
                 })
-                .encoding::<Json>()
+                .encoding::<Js>()
                 .spawn("/worker.js")
         })
     };

@@ -32,10 +32,11 @@ fn users_csv() -> String {
     text
 }
 
-/// 100k distinct (cohort, user) additions to 1k cohorts that the file creates.
-fn cohort_file() -> String {
+/// `rows` (cohort, user) additions to 1k cohorts that the file creates (distinct up to
+/// 50k × 1k rows).
+fn cohort_file(rows: u64) -> String {
     let mut text = String::from("cmd;cidnumber;cname;userid;cdescription\n");
-    for row in 0..ROWS {
+    for row in 0..rows {
         let cohort = row % COHORTS + 1;
         let user = (row * 7919 + row / USERS) % USERS + 1;
         text.push_str(&format!("add;C{cohort:05};Cohorte {cohort};E{user:07};\n"));
@@ -135,6 +136,20 @@ async fn sign_in(browser: &Browser, server: &Server) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The summary's check id and time, read in one go (the page re-renders it as it pleases).
+async fn summary(browser: &Browser) -> anyhow::Result<(u32, Option<String>)> {
+    let answer = browser
+        .client
+        .execute(
+            "const s = document.querySelector('[data-testid=summary]');
+             return s ? [s.dataset.checkId, s.dataset.millis] : ['0', null];",
+            vec![],
+        )
+        .await?;
+    let id = answer[0].as_str().unwrap_or("0").parse().unwrap_or(0);
+    Ok((id, answer[1].as_str().map(str::to_owned)))
+}
+
 async fn attr(browser: &Browser, css: &str, name: &str) -> anyhow::Result<String> {
     let element = browser.wait_for(css).await?;
     Ok(element.attr(name).await?.unwrap_or_default())
@@ -200,24 +215,12 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // The file: WASM in the app's worker.
-    let file = cohort_file();
+    let file = cohort_file(ROWS);
     let mut wasm = f64::MAX;
     for run in 0..RUNS {
         let path = dir.path().join(format!("bench-{run}.csv"));
         std::fs::write(&path, &file)?;
-        let before: u32 = match browser
-            .client
-            .find(Locator::Css("[data-testid=summary]"))
-            .await
-        {
-            Ok(summary) => summary
-                .attr("data-check-id")
-                .await?
-                .unwrap_or_default()
-                .parse()
-                .unwrap_or(0),
-            Err(_) => 0,
-        };
+        let before = summary(&browser).await?.0;
         browser
             .wait_for("[data-testid=file-input]")
             .await?
@@ -225,21 +228,10 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         let mut millis = None;
         for _ in 0..1200 {
-            if let Ok(summary) = browser
-                .client
-                .find(Locator::Css("[data-testid=summary]"))
-                .await
-            {
-                let id: u32 = summary
-                    .attr("data-check-id")
-                    .await?
-                    .unwrap_or_default()
-                    .parse()
-                    .unwrap_or(0);
-                if id > before {
-                    millis = summary.attr("data-millis").await?;
-                    break;
-                }
+            let (id, time) = summary(&browser).await?;
+            if id > before {
+                millis = time;
+                break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -254,6 +246,67 @@ async fn main() -> anyhow::Result<()> {
         .text()
         .await?;
     println!("WASM plan: {totals}");
+
+    // A million rows: how long, and the page's longest pause meanwhile (its thread reads
+    // the file and hands it over; the worker checks).
+    let big = dir.path().join("bench-1m.csv");
+    std::fs::write(&big, cohort_file(1_000_000))?;
+    let before = summary(&browser).await?.0;
+    browser
+        .client
+        .execute(
+            "window.__pause = 0; let last = performance.now();
+             window.__ticker = setInterval(() => { const now = performance.now();
+               window.__pause = Math.max(window.__pause, now - last); last = now; }, 10);",
+            vec![],
+        )
+        .await?;
+    let started = std::time::Instant::now();
+    browser
+        .wait_for("[data-testid=file-input]")
+        .await?
+        .send_keys(big.to_str().unwrap_or_default())
+        .await?;
+    let mut big_millis = None;
+    let mut progress_seen = Vec::new();
+    for _ in 0..6000 {
+        let value = browser
+            .client
+            .execute(
+                "const p = document.querySelector('[data-testid=progress] progress[value]');
+                 return p ? p.getAttribute('value') : null;",
+                vec![],
+            )
+            .await?;
+        if let Some(value) = value.as_str().map(str::to_owned)
+            && progress_seen.last() != Some(&value)
+        {
+            progress_seen.push(value);
+        }
+        let (id, time) = summary(&browser).await?;
+        if id > before {
+            big_millis = time;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let wall = started.elapsed();
+    let pause = browser
+        .client
+        .execute(
+            "clearInterval(window.__ticker); return window.__pause;",
+            vec![],
+        )
+        .await?;
+    println!(
+        "1,000,000 rows ({:.0} MB): WASM in the worker {} ms; from picking the file to the report {:.1} s; \
+         longest pause of the page's thread {:.0} ms; progress values seen: {}",
+        std::fs::metadata(&big)?.len() as f64 / 1e6,
+        big_millis.unwrap_or_else(|| "(did not finish)".into()),
+        wall.as_secs_f64(),
+        pause.as_f64().unwrap_or(f64::NAN),
+        progress_seen.join(", "),
+    );
 
     // The same file and snapshot in JavaScript.
     let papaparse =

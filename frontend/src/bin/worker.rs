@@ -4,6 +4,6 @@ use gloo_worker::Registrable;
 
 fn main() {
     cohortsync_frontend::worker::CheckWorker::registrar()
-        .encoding::<cohortsync_frontend::worker::Json>()
+        .encoding::<cohortsync_frontend::worker::Js>()
         .register();
 }

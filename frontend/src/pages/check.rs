@@ -21,10 +21,18 @@ use crate::i18n::t;
 use crate::worker::{Checked, Phase, Request};
 
 /// A file the person picked.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct PickedFile {
     name: String,
     bytes: Rc<Vec<u8>>,
+}
+
+/// The same pick, not the same content: comparing tens of megabytes on every render would
+/// cost more than it saves.
+impl PartialEq for PickedFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && Rc::ptr_eq(&self.bytes, &other.bytes)
+    }
 }
 
 async fn read_file(file: web_sys::File) -> Option<PickedFile> {
@@ -429,7 +437,7 @@ fn results(props: &ResultsProps) -> Html {
                 </p>
                 <button type="button" onclick={on_download} data-testid="download">{ t(lang, "check.download") }</button>
             </section>
-            <Diagnostics total={props.result.diagnostics_total} output={Rc::new(output.clone())} file={props.file.clone()} options={props.options.clone()} />
+            <Diagnostics result={props.result.clone()} />
             if !limits.is_empty() {
                 <section class="limits" role="alert">
                     <h3>{ t(lang, "dry.limits") }</h3>
@@ -464,11 +472,8 @@ fn results(props: &ResultsProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct DiagnosticsProps {
-    /// How many diagnostics the check found (the output carries the first ones).
-    total: usize,
-    output: Rc<CheckOutput>,
-    file: Rc<Vec<u8>>,
-    options: Options,
+    /// The check: its first diagnostics, their total, and the text of their lines.
+    result: Rc<Checked>,
 }
 
 #[function_component(Diagnostics)]
@@ -477,13 +482,7 @@ fn diagnostics(props: &DiagnosticsProps) -> Html {
     let lang = ctx.lang;
     let severity = use_state(String::new);
     let code = use_state(String::new);
-    let lines = {
-        let (file, encoding) = (props.file.clone(), props.options.encoding);
-        use_memo(file, move |file| {
-            cohortsync_shared::decode::physical_lines(file, encoding)
-        })
-    };
-    let diagnostics = &props.output.diagnostics;
+    let diagnostics = &props.result.output.diagnostics;
     if diagnostics.is_empty() {
         return html! { <p data-testid="no-diagnostics">{ t(lang, "check.none") }</p> };
     }
@@ -525,8 +524,8 @@ fn diagnostics(props: &DiagnosticsProps) -> Html {
                     { for codes.iter().map(|c| html! { <option value={c.to_string()} selected={*code == *c}>{ *c }</option> }) }
                 </select>
             </div>
-            if props.total > diagnostics.len() {
-                <p role="status">{ format!("{} {} / {}. {}", t(lang, "check.truncated"), diagnostics.len(), props.total, t(lang, "check.truncated.download")) }</p>
+            if props.result.diagnostics_total > diagnostics.len() {
+                <p role="status">{ format!("{} {} / {}. {}", t(lang, "check.truncated"), diagnostics.len(), props.result.diagnostics_total, t(lang, "check.truncated.download")) }</p>
             }
             <table class="diagnostics" data-testid="diagnostics">
                 <thead><tr>
@@ -540,7 +539,11 @@ fn diagnostics(props: &DiagnosticsProps) -> Html {
                 </tr></thead>
                 <tbody>
                     { for shown.iter().map(|d| {
-                        let original = lines.get((d.line as usize).wrapping_sub(1)).map(|l| l.chars().take(200).collect::<String>()).unwrap_or_default();
+                        let originals = &props.result.originals;
+                        let original = originals
+                            .binary_search_by_key(&d.line, |(line, _)| *line)
+                            .map(|i| originals[i].1.clone())
+                            .unwrap_or_default();
                         html! {
                             <tr class={severity_class(d.severity)} data-line={d.line.to_string()} data-code={d.code.as_str()}>
                                 <td>{ d.line }</td>
