@@ -137,6 +137,7 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "dry.groups" => "Groups", "Groupes";
         "dry.totals" => "Totals", "Totaux";
         "dry.members" => "members", "membres";
+        "dry.show_all" => "Show every cohort and course", "Afficher toutes les cohortes et tous les cours";
         "dry.limits" => "Safety limits", "Limites de sécurité";
         "submit" => "Submit for review", "Soumettre pour relecture";
         "submit.login" => "Sign in to submit this file.", "Connectez-vous pour soumettre ce fichier.";

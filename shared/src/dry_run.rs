@@ -48,7 +48,7 @@ pub struct CohortChange {
 
 /// People listed per cohort and direction: a summary for people to read, not a dump (a
 /// nightly export can add a hundred thousand members).
-pub const PEOPLE_LISTED: usize = 50;
+pub const PEOPLE_LISTED: usize = 20;
 
 fn list(count: &mut usize, people: &mut Vec<Person>, person: impl FnOnce() -> Person) {
     *count += 1;

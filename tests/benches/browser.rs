@@ -150,6 +150,32 @@ async fn summary(browser: &Browser) -> anyhow::Result<(u32, Option<String>)> {
     Ok((id, answer[1].as_str().map(str::to_owned)))
 }
 
+/// Starts measuring the longest pause of the page's thread (a 10 ms timer that notes gaps).
+async fn start_pause_meter(browser: &Browser) -> anyhow::Result<()> {
+    browser
+        .client
+        .execute(
+            "window.__pause = 0; let last = performance.now();
+             window.__ticker = setInterval(() => { const now = performance.now();
+               window.__pause = Math.max(window.__pause, now - last); last = now; }, 10);",
+            vec![],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The longest pause since `start_pause_meter`, in milliseconds.
+async fn stop_pause_meter(browser: &Browser) -> anyhow::Result<f64> {
+    let pause = browser
+        .client
+        .execute(
+            "clearInterval(window.__ticker); return window.__pause;",
+            vec![],
+        )
+        .await?;
+    Ok(pause.as_f64().unwrap_or(f64::NAN))
+}
+
 async fn attr(browser: &Browser, css: &str, name: &str) -> anyhow::Result<String> {
     let element = browser.wait_for(css).await?;
     Ok(element.attr(name).await?.unwrap_or_default())
@@ -217,10 +243,12 @@ async fn main() -> anyhow::Result<()> {
     // The file: WASM in the app's worker.
     let file = cohort_file(ROWS);
     let mut wasm = f64::MAX;
+    let mut pauses = Vec::new();
     for run in 0..RUNS {
         let path = dir.path().join(format!("bench-{run}.csv"));
         std::fs::write(&path, &file)?;
         let before = summary(&browser).await?.0;
+        start_pause_meter(&browser).await?;
         browser
             .wait_for("[data-testid=file-input]")
             .await?
@@ -239,28 +267,24 @@ async fn main() -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("the check of run {run} did not finish"))?
             .parse()?;
         wasm = wasm.min(millis);
+        pauses.push(stop_pause_meter(&browser).await?);
     }
     let totals = browser
         .wait_for("[data-testid=totals]")
         .await?
         .text()
         .await?;
-    println!("WASM plan: {totals}");
+    println!(
+        "WASM plan: {totals}; longest pauses of the page's thread: {:?} ms",
+        pauses.iter().map(|p: &f64| p.round()).collect::<Vec<_>>()
+    );
 
     // A million rows: how long, and the page's longest pause meanwhile (its thread reads
     // the file and hands it over; the worker checks).
     let big = dir.path().join("bench-1m.csv");
     std::fs::write(&big, cohort_file(1_000_000))?;
     let before = summary(&browser).await?.0;
-    browser
-        .client
-        .execute(
-            "window.__pause = 0; let last = performance.now();
-             window.__ticker = setInterval(() => { const now = performance.now();
-               window.__pause = Math.max(window.__pause, now - last); last = now; }, 10);",
-            vec![],
-        )
-        .await?;
+    start_pause_meter(&browser).await?;
     let started = std::time::Instant::now();
     browser
         .wait_for("[data-testid=file-input]")
@@ -304,7 +328,7 @@ async fn main() -> anyhow::Result<()> {
         std::fs::metadata(&big)?.len() as f64 / 1e6,
         big_millis.unwrap_or_else(|| "(did not finish)".into()),
         wall.as_secs_f64(),
-        pause.as_f64().unwrap_or(f64::NAN),
+        pause,
         progress_seen.join(", "),
     );
 

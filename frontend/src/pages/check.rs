@@ -580,12 +580,22 @@ fn people(list: &[Person], count: usize) -> String {
     names.join(", ")
 }
 
+/// Rows of each dry-run table shown before "show all".
+const ROWS_SHOWN: usize = 100;
+
 #[function_component(DryRunView)]
 fn dry_run_view(props: &DryRunProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let lang = ctx.lang;
     let dry = &props.dry;
     let totals = &props.totals;
+    // A nightly export can touch thousands of cohorts: the first ones, then all on demand.
+    let show_all = use_state(|| false);
+    let shown = if *show_all { usize::MAX } else { ROWS_SHOWN };
+    let on_show_all = {
+        let show_all = show_all.clone();
+        Callback::from(move |_| show_all.set(true))
+    };
     if dry.cohorts.is_empty() && dry.courses.is_empty() {
         return html! { <section data-testid="dry-run"><h3>{ t(lang, "dry.title") }</h3><p>{ t(lang, "dry.nothing") }</p></section> };
     }
@@ -609,7 +619,7 @@ fn dry_run_view(props: &DryRunProps) -> Html {
                         <th scope="col">{ t(lang, "dry.removed") }</th>
                     </tr></thead>
                     <tbody>
-                        { for dry.cohorts.iter().map(|c| {
+                        { for dry.cohorts.iter().take(shown).map(|c| {
                             let mut flags = Vec::new();
                             if c.created { flags.push(t(lang, "dry.created")); }
                             if c.updated { flags.push(t(lang, "dry.updated")); }
@@ -638,7 +648,7 @@ fn dry_run_view(props: &DryRunProps) -> Html {
                         <th scope="col">{ t(lang, "dry.groups") }</th>
                     </tr></thead>
                     <tbody>
-                        { for dry.courses.iter().map(|c| html! {
+                        { for dry.courses.iter().take(shown).map(|c| html! {
                             <tr data-course={c.shortname.clone()}>
                                 <th scope="row">{ if c.shortname.is_empty() { format!("#{}", c.id) } else { c.shortname.clone() } }</th>
                                 <td>{ c.enrolled }</td>
@@ -650,6 +660,9 @@ fn dry_run_view(props: &DryRunProps) -> Html {
                         }) }
                     </tbody>
                 </table>
+            }
+            if !*show_all && (dry.cohorts.len() > ROWS_SHOWN || dry.courses.len() > ROWS_SHOWN) {
+                <button type="button" onclick={on_show_all}>{ format!("{} ({} / {})", t(lang, "dry.show_all"), dry.cohorts.len(), dry.courses.len()) }</button>
             }
         </section>
     }
