@@ -198,7 +198,7 @@ pub fn check_page() -> Html {
                 </div>
             }
             if let (Some(result), Some(file)) = (result, (*file).clone()) {
-                <Results check_id={(*asked).unwrap_or_default()} result={result} file={file.bytes.clone()} file_name={file.name.clone()}
+                <Results check_id={(*asked).unwrap_or_default()} result={result} file={file.clone()}
                     options={(*options).clone()} submitted={(*submitted).clone()}
                     on_submitted={Callback::from({
                         let submitted = submitted.clone();
@@ -332,8 +332,8 @@ struct ResultsProps {
     /// Which check of this page this is (tests and benchmarks wait for a new one).
     check_id: u32,
     result: Rc<Checked>,
-    file: Rc<Vec<u8>>,
-    file_name: String,
+    /// The picked file (compared by identity, not by its megabytes, on every re-render).
+    file: PickedFile,
     options: Options,
     submitted: Option<Result<Value, api::ApiError>>,
     on_submitted: Callback<Result<Value, api::ApiError>>,
@@ -382,7 +382,7 @@ fn results(props: &ResultsProps) -> Html {
         })
     };
     {
-        let (wanted, name) = (wanted.clone(), props.file_name.clone());
+        let (wanted, name) = (wanted.clone(), props.file.name.clone());
         use_effect_with(ctx.check.annotated.clone(), move |annotated| {
             if let Some((id, bytes)) = annotated
                 && *wanted.borrow() == Some(*id)
@@ -395,8 +395,8 @@ fn results(props: &ResultsProps) -> Html {
     }
     let on_submit = {
         let (file, name, options) = (
-            props.file.clone(),
-            props.file_name.clone(),
+            props.file.bytes.clone(),
+            props.file.name.clone(),
             props.options.clone(),
         );
         let on_submitted = props.on_submitted.clone();
