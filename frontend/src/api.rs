@@ -136,14 +136,21 @@ pub async fn snapshot(etag: Option<&str>) -> Result<SnapshotFetch, ApiError> {
     Ok(SnapshotFetch::Fresh { json, etag })
 }
 
-/// `POST /api/changesets` with the file and its options; the created changeset.
-pub async fn submit(name: &str, file: &[u8], options: &Options) -> Result<Value, ApiError> {
+/// A `Blob` holding `bytes`, for a file made in the page.
+pub fn blob(bytes: &[u8]) -> Result<web_sys::Blob, ApiError> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|_| ApiError::Network("Blob".into()))
+}
+
+/// `POST /api/changesets` with the file (a `Blob`, sent as it is) and its options; the
+/// created changeset.
+pub async fn submit(
+    name: &str,
+    file: &web_sys::Blob,
+    options: &Options,
+) -> Result<Value, ApiError> {
     let form = web_sys::FormData::new().map_err(|_| ApiError::Network("FormData".into()))?;
-    let bytes = js_sys::Uint8Array::from(file);
-    let parts = js_sys::Array::of1(&bytes);
-    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)
-        .map_err(|_| ApiError::Network("Blob".into()))?;
-    form.append_with_blob_and_filename("file", &blob, name)
+    form.append_with_blob_and_filename("file", file, name)
         .map_err(|_| ApiError::Network("form".into()))?;
     let options = serde_json::to_string(options).unwrap_or_default();
     form.append_with_str("options", &options)

@@ -28,6 +28,8 @@ pub enum CheckAction {
     Done(u32, Rc<Checked>),
     /// The annotated copy of check `id`'s file.
     Annotated(u32, Rc<Vec<u8>>),
+    /// The file of check `id` could not be read.
+    Failed(u32, String),
 }
 
 impl Reducible for CheckState {
@@ -46,6 +48,10 @@ impl Reducible for CheckState {
                 next.result = Some((id, result));
             }
             CheckAction::Annotated(id, bytes) => next.annotated = Some((id, bytes)),
+            CheckAction::Failed(id, reason) => {
+                next.progress = None;
+                next.failed = Some((id, reason));
+            }
         }
         Rc::new(next)
     }
@@ -143,6 +149,8 @@ pub struct CheckState {
     pub result: Option<(u32, Rc<Checked>)>,
     /// The latest annotated copy made.
     pub annotated: Option<(u32, Rc<Vec<u8>>)>,
+    /// A check whose file could not be read, and why.
+    pub failed: Option<(u32, String)>,
 }
 
 /// What every page can reach.
@@ -252,6 +260,9 @@ pub fn app() -> Html {
                     }
                     WorkerResponse::Checked(id, result) => {
                         check.dispatch(CheckAction::Done(id, Rc::new(*result)))
+                    }
+                    WorkerResponse::Unreadable(id, reason) => {
+                        check.dispatch(CheckAction::Failed(id, reason))
                     }
                     WorkerResponse::Annotated(id, bytes) => {
                         check.dispatch(CheckAction::Annotated(id, Rc::new(bytes)))

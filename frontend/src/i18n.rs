@@ -86,6 +86,8 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "check.running" => "Checking…", "Vérification…";
         "check.phase.checking" => "Reading, validating and planning the file…", "Lecture, validation et planification du fichier…";
         "check.phase.summarising" => "Summarising the changes…", "Résumé des changements…";
+        "check.phase.reading" => "Reading the file…", "Lecture du fichier…";
+        "check.unreadable" => "The file cannot be read", "Le fichier ne peut pas être lu";
         "check.phase.snapshot" => "Loading the snapshot…", "Chargement de l’instantané…";
         "check.summary" => "Summary", "Résumé";
         "check.kind" => "Kind", "Type";

@@ -44,9 +44,10 @@ pub enum Request {
     Check {
         /// A number the page uses to match the answer.
         id: u32,
-        /// The file's bytes.
-        #[serde(with = "serde_bytes")]
-        file: Vec<u8>,
+        /// The file the person picked: only its handle crosses; the worker reads it, so
+        /// the page's thread never copies the megabytes.
+        #[serde(with = "serde_wasm_bindgen::preserve")]
+        file: web_sys::File,
         /// The options.
         options: Options,
         /// Language of the messages.
@@ -57,6 +58,8 @@ pub enum Request {
 /// Where a check is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Phase {
+    /// Reading the file.
+    Reading,
     /// Reading the snapshot.
     LoadingSnapshot,
     /// Decoding, validating and planning the file.
@@ -76,6 +79,8 @@ pub enum Response {
     Progress(u32, Phase, Option<f64>),
     /// Check `id` is done.
     Checked(u32, Box<Checked>),
+    /// The file of check `id` could not be read.
+    Unreadable(u32, String),
     /// The annotated copy of check `id`'s file.
     Annotated(u32, #[serde(with = "serde_bytes")] Vec<u8>),
 }
@@ -122,7 +127,7 @@ fn now_ms() -> f64 {
 }
 
 impl Worker for CheckWorker {
-    type Message = ();
+    type Message = Read;
     type Input = Request;
     type Output = Response;
 
@@ -133,7 +138,12 @@ impl Worker for CheckWorker {
         }
     }
 
-    fn update(&mut self, _scope: &WorkerScope<Self>, _msg: Self::Message) {}
+    fn update(&mut self, scope: &WorkerScope<Self>, read: Read) {
+        match read.bytes {
+            Ok(bytes) => self.check(scope, read.who, read.id, bytes, read.options, read.lang),
+            Err(reason) => scope.respond(read.who, Response::Unreadable(read.id, reason)),
+        }
+    }
 
     fn received(&mut self, scope: &WorkerScope<Self>, request: Request, who: HandlerId) {
         match request {
@@ -164,77 +174,110 @@ impl Worker for CheckWorker {
                 options,
                 lang,
             } => {
-                let empty = Snapshot::default();
-                let snapshot = self.snapshot.as_ref().unwrap_or(&empty);
-                let start = now_ms();
-                scope.respond(who, Response::Progress(id, Phase::Checking, Some(0.0)));
-                // Posted while the check goes on: the page's thread is free to show them.
-                let checked = cohortsync_shared::check::check_with_progress(
-                    &file,
-                    snapshot,
-                    &options,
-                    &mut |p| {
-                        scope.respond(
-                            who,
-                            Response::Progress(id, Phase::Checking, Some(p.fraction())),
-                        )
-                    },
-                );
-                scope.respond(who, Response::Progress(id, Phase::Summarising, Some(1.0)));
-                let dry_run = checked.changeset.as_ref().map(|c| dry_run(snapshot, c));
-                let mut output = checked.to_output(lang);
-                let diagnostics_total = output.diagnostics.len();
-                let all = if diagnostics_total > DIAGNOSTICS_SENT {
-                    let rest = output.diagnostics.split_off(DIAGNOSTICS_SENT);
-                    let mut all = output.diagnostics.clone();
-                    all.extend(rest);
-                    all
-                } else {
-                    output.diagnostics.clone()
-                };
-                // The plan itself stays here: the page shows the dry run and the totals, and
-                // the server plans the file again on submission. A million operations would
-                // only freeze the page while it parsed them.
-                output.changeset = None;
-                let originals = if output.diagnostics.is_empty() {
-                    Vec::new()
-                } else {
-                    let lines = cohortsync_shared::decode::physical_lines(&file, options.encoding);
-                    let mut originals: Vec<(u32, String)> = output
-                        .diagnostics
-                        .iter()
-                        .filter_map(|d| {
-                            let text = lines.get((d.line as usize).checked_sub(1)?)?;
-                            Some((d.line, text.chars().take(200).collect()))
-                        })
-                        .collect();
-                    originals.sort_unstable();
-                    originals.dedup();
-                    originals
-                };
-                let millis = now_ms() - start;
-                let revision = snapshot.revision;
-                self.last = Some(LastCheck {
-                    id,
-                    file,
-                    options,
-                    diagnostics: all,
-                });
-                scope.respond(
-                    who,
-                    Response::Checked(
+                scope.respond(who, Response::Progress(id, Phase::Reading, None));
+                scope.send_future(async move {
+                    let bytes = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+                        .await
+                        .map(|buffer| js_sys::Uint8Array::new(&buffer).to_vec())
+                        .map_err(|e| format!("{e:?}"));
+                    Read {
+                        who,
                         id,
-                        Box::new(Checked {
-                            output,
-                            dry_run,
-                            revision,
-                            millis,
-                            diagnostics_total,
-                            originals,
-                        }),
-                    ),
-                );
+                        bytes,
+                        options,
+                        lang,
+                    }
+                });
             }
         }
     }
+}
+
+impl CheckWorker {
+    /// Checks `file` (read) against the snapshot and answers check `id`.
+    fn check(
+        &mut self,
+        scope: &WorkerScope<Self>,
+        who: HandlerId,
+        id: u32,
+        file: Vec<u8>,
+        options: Options,
+        lang: Lang,
+    ) {
+        let empty = Snapshot::default();
+        let snapshot = self.snapshot.as_ref().unwrap_or(&empty);
+        let start = now_ms();
+        scope.respond(who, Response::Progress(id, Phase::Checking, Some(0.0)));
+        // Posted while the check goes on: the page's thread is free to show them.
+        let checked =
+            cohortsync_shared::check::check_with_progress(&file, snapshot, &options, &mut |p| {
+                scope.respond(
+                    who,
+                    Response::Progress(id, Phase::Checking, Some(p.fraction())),
+                )
+            });
+        scope.respond(who, Response::Progress(id, Phase::Summarising, Some(1.0)));
+        let dry_run = checked.changeset.as_ref().map(|c| dry_run(snapshot, c));
+        let mut output = checked.to_output(lang);
+        let diagnostics_total = output.diagnostics.len();
+        let all = if diagnostics_total > DIAGNOSTICS_SENT {
+            let rest = output.diagnostics.split_off(DIAGNOSTICS_SENT);
+            let mut all = output.diagnostics.clone();
+            all.extend(rest);
+            all
+        } else {
+            output.diagnostics.clone()
+        };
+        // The plan itself stays here: the page shows the dry run and the totals, and
+        // the server plans the file again on submission. A million operations would
+        // only freeze the page while it parsed them.
+        output.changeset = None;
+        let originals = if output.diagnostics.is_empty() {
+            Vec::new()
+        } else {
+            let lines = cohortsync_shared::decode::physical_lines(&file, options.encoding);
+            let mut originals: Vec<(u32, String)> = output
+                .diagnostics
+                .iter()
+                .filter_map(|d| {
+                    let text = lines.get((d.line as usize).checked_sub(1)?)?;
+                    Some((d.line, text.chars().take(200).collect()))
+                })
+                .collect();
+            originals.sort_unstable();
+            originals.dedup();
+            originals
+        };
+        let millis = now_ms() - start;
+        let revision = snapshot.revision;
+        self.last = Some(LastCheck {
+            id,
+            file,
+            options,
+            diagnostics: all,
+        });
+        scope.respond(
+            who,
+            Response::Checked(
+                id,
+                Box::new(Checked {
+                    output,
+                    dry_run,
+                    revision,
+                    millis,
+                    diagnostics_total,
+                    originals,
+                }),
+            ),
+        );
+    }
+}
+
+/// A file read for check `id`, back on the worker's state.
+pub struct Read {
+    who: HandlerId,
+    id: u32,
+    bytes: Result<Vec<u8>, String>,
+    options: Options,
+    lang: Lang,
 }

@@ -283,6 +283,32 @@ async fn main() -> anyhow::Result<()> {
     // the file and hands it over; the worker checks).
     let big = dir.path().join("bench-1m.csv");
     std::fs::write(&big, cohort_file(1_000_000))?;
+    // The same file given to a bare <input type=file> that nothing listens to: the pause
+    // WebDriver's upload itself causes, to tell it apart from the app's.
+    browser
+        .client
+        .execute(
+            "const i = document.createElement('input'); i.type = 'file'; i.id = 'bare';
+             i.setAttribute('aria-label', 'bare'); document.body.appendChild(i);",
+            vec![],
+        )
+        .await?;
+    start_pause_meter(&browser).await?;
+    browser
+        .wait_for("#bare")
+        .await?
+        .send_keys(big.to_str().unwrap_or_default())
+        .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let upload_pause = stop_pause_meter(&browser).await?;
+    browser
+        .client
+        .execute("document.getElementById('bare').remove();", vec![])
+        .await?;
+    println!(
+        "1,000,000 rows: longest pause of the page's thread when WebDriver uploads the file to a bare input: {upload_pause:.0} ms"
+    );
+
     let before = summary(&browser).await?.0;
     start_pause_meter(&browser).await?;
     let started = std::time::Instant::now();

@@ -20,29 +20,23 @@ use crate::app::{Ctx, Route};
 use crate::i18n::t;
 use crate::worker::{Checked, Phase, Request};
 
-/// A file the person picked.
-#[derive(Debug, Clone)]
+/// A file the person picked: a handle only. The worker reads it, and a submission sends it
+/// as it is, so the page's thread never copies its megabytes.
+#[derive(Debug, Clone, PartialEq)]
 struct PickedFile {
     name: String,
-    bytes: Rc<Vec<u8>>,
+    size: f64,
+    file: web_sys::File,
 }
 
-/// The same pick, not the same content: comparing tens of megabytes on every render would
-/// cost more than it saves.
-impl PartialEq for PickedFile {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && Rc::ptr_eq(&self.bytes, &other.bytes)
+impl PickedFile {
+    fn new(file: web_sys::File) -> Self {
+        PickedFile {
+            name: file.name(),
+            size: file.size(),
+            file,
+        }
     }
-}
-
-async fn read_file(file: web_sys::File) -> Option<PickedFile> {
-    let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
-        .await
-        .ok()?;
-    Some(PickedFile {
-        name: file.name(),
-        bytes: Rc::new(js_sys::Uint8Array::new(&buffer).to_vec()),
-    })
 }
 
 fn severity_word(lang: Lang, severity: Severity) -> &'static str {
@@ -96,7 +90,7 @@ pub fn check_page() -> Html {
                     submitted.set(None);
                     worker.send(Request::Check {
                         id,
-                        file: file.bytes.to_vec(),
+                        file: file.file.clone(),
                         options: options.clone(),
                         lang: *lang,
                     });
@@ -107,14 +101,7 @@ pub fn check_page() -> Html {
 
     let on_file = {
         let file = file.clone();
-        Callback::from(move |picked: web_sys::File| {
-            let file = file.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Some(picked) = read_file(picked).await {
-                    file.set(Some(picked));
-                }
-            });
-        })
+        Callback::from(move |picked: web_sys::File| file.set(Some(PickedFile::new(picked))))
     };
     let on_input = {
         let on_file = on_file.clone();
@@ -159,7 +146,13 @@ pub fn check_page() -> Html {
         .as_ref()
         .filter(|(id, _)| Some(*id) == *asked)
         .map(|(_, r)| r.clone());
-    let running = (*asked).is_some() && result.is_none();
+    let failed = ctx
+        .check
+        .failed
+        .as_ref()
+        .filter(|(id, _)| Some(*id) == *asked)
+        .map(|(_, reason)| reason.clone());
+    let running = (*asked).is_some() && result.is_none() && failed.is_none();
     let (phase, fraction) = ctx
         .check
         .progress
@@ -175,7 +168,7 @@ pub fn check_page() -> Html {
                 <label for="file">{ t(lang, "check.drop") }</label>
                 <input id="file" type="file" accept=".csv,.txt,text/csv" onchange={on_input} data-testid="file-input" />
                 if let Some(f) = &*file {
-                    <p class="filename">{ format!("{}: {} ({} bytes)", t(lang, "check.file"), f.name, f.bytes.len()) }</p>
+                    <p class="filename">{ format!("{}: {} ({} bytes)", t(lang, "check.file"), f.name, f.size) }</p>
                 }
             </div>
             <OptionsForm options={(*options).clone()} on_change={Callback::from({
@@ -193,9 +186,13 @@ pub fn check_page() -> Html {
                     <span>{ match phase {
                         Some(Phase::Summarising) => t(lang, "check.phase.summarising"),
                         Some(Phase::LoadingSnapshot) => t(lang, "check.phase.snapshot"),
+                        Some(Phase::Reading) => t(lang, "check.phase.reading"),
                         _ => t(lang, "check.phase.checking"),
                     } }</span>
                 </div>
+            }
+            if let Some(reason) = failed {
+                <p role="alert" class="error">{ format!("{}: {reason}", t(lang, "check.unreadable")) }</p>
             }
             if let (Some(result), Some(file)) = (result, (*file).clone()) {
                 <Results check_id={(*asked).unwrap_or_default()} result={result} file={file.clone()}
@@ -395,7 +392,7 @@ fn results(props: &ResultsProps) -> Html {
     }
     let on_submit = {
         let (file, name, options) = (
-            props.file.bytes.clone(),
+            props.file.file.clone(),
             props.file.name.clone(),
             props.options.clone(),
         );

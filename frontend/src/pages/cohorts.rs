@@ -260,7 +260,11 @@ fn bind_form(props: &BindFormProps) -> Html {
             let outcome = outcome.clone();
             let name = format!("binding-{}-{}.csv", key, course.shortname);
             wasm_bindgen_futures::spawn_local(async move {
-                outcome.set(Some(api::submit(&name, file.as_bytes(), &options).await));
+                let result = match api::blob(file.as_bytes()) {
+                    Ok(blob) => api::submit(&name, &blob, &options).await,
+                    Err(e) => Err(e),
+                };
+                outcome.set(Some(result));
             });
         })
     };
