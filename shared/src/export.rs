@@ -49,15 +49,18 @@ pub fn annotate(bytes: &[u8], diagnostics: &[DiagnosticView], options: &Options)
         .terminator(csv::Terminator::CRLF)
         .flexible(true)
         .from_writer(Vec::from("\u{feff}".as_bytes()));
-    let on_line = |line: u32| diagnostics.iter().filter(move |d| d.line == line);
+    // Grouped once by line: looking them up per row would be rows × diagnostics.
+    let mut by_line: std::collections::BTreeMap<u32, Vec<&DiagnosticView>> = Default::default();
+    for d in diagnostics {
+        by_line.entry(d.line).or_default().push(d);
+    }
+    let on_line = |line: u32| by_line.get(&line).map_or(&[][..], Vec::as_slice);
+    // `Severity` orders from the most serious: the first is the line's status.
     let status = |line: u32| {
         on_line(line)
+            .iter()
             .map(|d| d.severity)
-            .min_by_key(|s| match s {
-                Severity::Error => 0,
-                Severity::Warning => 1,
-                Severity::Info => 2,
-            })
+            .min()
             .map_or("ok", |s| match s {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
@@ -66,6 +69,7 @@ pub fn annotate(bytes: &[u8], diagnostics: &[DiagnosticView], options: &Options)
     };
     let messages = |line: u32| {
         on_line(line)
+            .iter()
             .map(|d| d.message.as_str())
             .collect::<Vec<_>>()
             .join(" | ")
@@ -79,7 +83,7 @@ pub fn annotate(bytes: &[u8], diagnostics: &[DiagnosticView], options: &Options)
     header.push("status".into());
     header.push("messages".into());
     let _ = writer.write_record(&header);
-    if on_line(table.header_line).next().is_some() {
+    if !on_line(table.header_line).is_empty() {
         let mut first = vec!["#header".to_owned(); 1];
         first.resize(table.header.len().max(1), String::new());
         first.push(status(table.header_line).into());
@@ -94,4 +98,42 @@ pub fn annotate(bytes: &[u8], diagnostics: &[DiagnosticView], options: &Options)
         let _ = writer.write_record(&cells);
     }
     writer.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Code, Diagnostic, Lang};
+
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_line_takes_its_most_serious_status_and_every_message() {
+        let file = b"cmd;userid\nadd;U1\nadd;U2\n";
+        let views: Vec<_> = [
+            Diagnostic::new(Code::UserSuspended, 2).column("userid"),
+            Diagnostic::new(Code::MissingColumn, 1)
+                .column("cname")
+                .arg(""),
+            Diagnostic::new(Code::UserNotFound, 2)
+                .column("userid")
+                .value("U1")
+                .arg("idnumber"),
+        ]
+        .iter()
+        .map(|d| d.to_view(Lang::En))
+        .collect();
+        let out = String::from_utf8(annotate(file, &views, &Options::default())).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 4, "{out}");
+        assert!(lines[1].starts_with("#header;;error;"), "{}", lines[1]);
+        assert!(lines[2].starts_with("add;U1;error;"), "{}", lines[2]);
+        assert!(
+            lines[2].contains(" | "),
+            "both messages of line 2: {}",
+            lines[2]
+        );
+        assert_eq!(lines[3], "add;U2;ok;");
+    }
 }
