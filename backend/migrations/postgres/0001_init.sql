@@ -127,6 +127,8 @@ CREATE TABLE changesets (
     options TEXT NOT NULL,
     report TEXT NOT NULL,
     plan TEXT NOT NULL,
+    -- The plan's totals, so that lists need not read plans.
+    totals TEXT NOT NULL,
     base_revision BIGINT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('submitted', 'approved', 'rejected', 'applied', 'failed', 'reverted')),
     reviewer_id BIGINT REFERENCES accounts (id),

@@ -137,8 +137,8 @@ fn json_error(e: serde_json::Error) -> sqlx::Error {
 pub async fn insert(conn: &mut AnyConnection, new: &NewChangeset<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO changesets (author_id, created_at, file_name, file_sha256, file_content, kind, \
-         options, report, plan, base_revision, status, reverts_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', $11) RETURNING id",
+         options, report, plan, totals, base_revision, status, reverts_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', $12) RETURNING id",
     )
     .bind(new.author)
     .bind(now())
@@ -149,6 +149,7 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewChangeset<'_>) -> Result<
     .bind(to_json(new.options)?)
     .bind(to_json(new.report)?)
     .bind(to_json(new.plan)?)
+    .bind(to_json(&new.plan.totals())?)
     .bind(new.plan.base_revision as i64)
     .bind(new.reverts)
     .fetch_one(&mut *conn)
@@ -179,11 +180,11 @@ pub struct ListFilter {
     pub offset: Option<i64>,
 }
 
+// The totals have their own column: a list must not parse every plan (100k operations each).
 const SUMMARY_COLUMNS: &str = "c.id, a.username, c.created_at, c.file_name, c.kind, c.status, \
-     c.base_revision, c.plan, c.reverts_id";
+     c.base_revision, c.totals, c.reverts_id";
 
 fn summary(row: &sqlx::any::AnyRow) -> Result<ChangesetSummary, sqlx::Error> {
-    let plan: Changeset = serde_json::from_str(&row.get::<String, _>(7)).map_err(json_error)?;
     Ok(ChangesetSummary {
         id: row.get(0),
         author: row.get(1),
@@ -197,7 +198,7 @@ fn summary(row: &sqlx::any::AnyRow) -> Result<ChangesetSummary, sqlx::Error> {
         status: Status::parse(&row.get::<String, _>(5))
             .ok_or_else(|| sqlx::Error::Decode("unknown changeset status".into()))?,
         base_revision: row.get::<i64, _>(6) as u64,
-        totals: plan.totals(),
+        totals: serde_json::from_str(&row.get::<String, _>(7)).map_err(json_error)?,
         reverts: row.get(8),
     })
 }
@@ -231,7 +232,7 @@ pub async fn get(
     let row = sqlx::query(&format!(
         "SELECT {SUMMARY_COLUMNS}, c.author_id, c.file_sha256, c.options, c.report, r.username, \
          c.review_comment, c.reviewed_at, c.applied_at, c.applied_revision, c.apply_report, \
-         c.file_content FROM changesets c JOIN accounts a ON a.id = c.author_id \
+         c.file_content, c.plan FROM changesets c JOIN accounts a ON a.id = c.author_id \
          LEFT JOIN accounts r ON r.id = c.reviewer_id WHERE c.id = $1"
     ))
     .bind(id)
@@ -249,7 +250,7 @@ pub async fn get(
         file_sha256: row.get(10),
         options: serde_json::from_value(parse(11)?).map_err(json_error)?,
         report: serde_json::from_value(parse(12)?).map_err(json_error)?,
-        plan: serde_json::from_str(&row.get::<String, _>(7)).map_err(json_error)?,
+        plan: serde_json::from_str(&row.get::<String, _>(20)).map_err(json_error)?,
         reviewer: row.get(13),
         review_comment: row.get(14),
         reviewed_at: row.get(15),
@@ -352,8 +353,9 @@ pub async fn replace_plan(
     id: i64,
     plan: &Changeset,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE changesets SET plan = $1, base_revision = $2 WHERE id = $3")
+    sqlx::query("UPDATE changesets SET plan = $1, totals = $2, base_revision = $3 WHERE id = $4")
         .bind(to_json(plan)?)
+        .bind(to_json(&plan.totals())?)
         .bind(plan.base_revision as i64)
         .bind(id)
         .execute(&mut *conn)
