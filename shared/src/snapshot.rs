@@ -255,7 +255,14 @@ pub fn hash_user_key(key: &[u8], kind: UserIdentifier, normalised: &str) -> Stri
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
+/// The bytes of a hash key written in hex (as in `user_hash_key`); `None` if it is not hex.
+///
+/// ```
+/// use cohortsync_shared::snapshot::hash_key_from_hex;
+/// assert_eq!(hash_key_from_hex("00ff10"), Some(vec![0, 255, 16]));
+/// assert_eq!(hash_key_from_hex("0g"), None);
+/// ```
+pub fn hash_key_from_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }
@@ -343,7 +350,10 @@ fn hash_key(key: &str) -> u64 {
 impl UserLookup {
     /// Indexes `snapshot`'s users by `kind`.
     pub(crate) fn new(snapshot: &Snapshot, kind: UserIdentifier) -> Self {
-        let key = snapshot.user_hash_key.as_deref().and_then(hex_decode);
+        let key = snapshot
+            .user_hash_key
+            .as_deref()
+            .and_then(hash_key_from_hex);
         let mut keys = String::new();
         let mut spans = Vec::with_capacity(snapshot.users.len());
         for (index, user) in snapshot.users.iter().enumerate() {

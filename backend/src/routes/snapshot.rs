@@ -43,8 +43,8 @@ async fn get_snapshot(
     let snapshot = match caller.role {
         Role::Admin => snapshot,
         Role::Teacher => {
-            let key =
-                hex_bytes(&key).ok_or_else(|| anyhow::anyhow!("the site hash key is not hex"))?;
+            let key = cohortsync_shared::snapshot::hash_key_from_hex(&key)
+                .ok_or_else(|| anyhow::anyhow!("the site hash key is not hex"))?;
             snapshot.for_teacher(&key)
         }
     };
@@ -61,14 +61,4 @@ async fn get_snapshot(
         body,
     )
         .into_response())
-}
-
-fn hex_bytes(text: &str) -> Option<Vec<u8>> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-        })
-        .collect()
 }
