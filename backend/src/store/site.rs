@@ -56,24 +56,13 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> Result<Snapshot, sqlx::E
         hashes: None,
     })
     .collect();
-    let mut cohorts: Vec<Cohort> = sqlx::query(
-        "SELECT id, idnumber, name, description, visible, category, component FROM cohorts \
-         ORDER BY id",
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|r| Cohort {
-        id: r.get(0),
-        idnumber: r.get(1),
-        name: r.get(2),
-        description: r.get(3),
-        visible: r.get::<i64, _>(4) != 0,
-        category: r.get(5),
-        component: r.get(6),
-        members: Vec::new(),
-    })
-    .collect();
+    let mut cohorts: Vec<Cohort> =
+        sqlx::query(&format!("SELECT {COHORT_COLUMNS} FROM cohorts ORDER BY id"))
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(cohort_of)
+            .collect();
     let position: HashMap<i64, usize> =
         cohorts.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
     let members =
@@ -116,10 +105,9 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> Result<Snapshot, sqlx::E
             idnumber: r.get(3),
         })
         .collect();
-    let bindings = sqlx::query(
-        "SELECT id, course_id, cohort_id, role_id, group_id, name, status, enrolstart, enrolend \
-         FROM bindings ORDER BY id",
-    )
+    let bindings = sqlx::query(&format!(
+        "SELECT {BINDING_COLUMNS} FROM bindings ORDER BY id"
+    ))
     .fetch_all(&mut *conn)
     .await?
     .iter()
@@ -152,26 +140,14 @@ pub async fn load_cohorts(
     let mut cohorts = Vec::new();
     for chunk in ids.chunks(1000) {
         let list = placeholders(chunk.len());
-        let sql = format!(
-            "SELECT id, idnumber, name, description, visible, category, component FROM cohorts \
-             WHERE id IN ({list}) ORDER BY id"
-        );
+        let sql = format!("SELECT {COHORT_COLUMNS} FROM cohorts WHERE id IN ({list}) ORDER BY id");
         let mut query = sqlx::query(&sql);
         for id in chunk {
             query = query.bind(*id);
         }
         let rows = query.fetch_all(&mut *conn).await?;
         for r in rows {
-            cohorts.push(Cohort {
-                id: r.get(0),
-                idnumber: r.get(1),
-                name: r.get(2),
-                description: r.get(3),
-                visible: r.get::<i64, _>(4) != 0,
-                category: r.get(5),
-                component: r.get(6),
-                members: Vec::new(),
-            });
+            cohorts.push(cohort_of(&r));
         }
         let sql = format!(
             "SELECT cohort_id, user_id FROM cohort_members WHERE cohort_id IN ({list}) \
@@ -201,8 +177,7 @@ pub async fn load_bindings(
     let mut bindings = Vec::new();
     for chunk in ids.chunks(1000) {
         let sql = format!(
-            "SELECT id, course_id, cohort_id, role_id, group_id, name, status, enrolstart, \
-             enrolend FROM bindings WHERE id IN ({}) ORDER BY id",
+            "SELECT {BINDING_COLUMNS} FROM bindings WHERE id IN ({}) ORDER BY id",
             placeholders(chunk.len())
         );
         let mut query = sqlx::query(&sql);
@@ -216,6 +191,26 @@ pub async fn load_bindings(
     Ok(bindings)
 }
 
+const COHORT_COLUMNS: &str = "id, idnumber, name, description, visible, category, component";
+
+/// A cohort (without its members) from a row of `COHORT_COLUMNS`.
+fn cohort_of(r: &sqlx::any::AnyRow) -> Cohort {
+    Cohort {
+        id: r.get(0),
+        idnumber: r.get(1),
+        name: r.get(2),
+        description: r.get(3),
+        visible: r.get::<i64, _>(4) != 0,
+        category: r.get(5),
+        component: r.get(6),
+        members: Vec::new(),
+    }
+}
+
+const BINDING_COLUMNS: &str =
+    "id, course_id, cohort_id, role_id, group_id, name, status, enrolstart, enrolend";
+
+/// A binding from a row of `BINDING_COLUMNS`.
 fn binding_of(r: &sqlx::any::AnyRow) -> Binding {
     Binding {
         id: r.get(0),
