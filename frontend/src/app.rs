@@ -1,6 +1,7 @@
 //! The application shell: routes, the shared state (language, account, snapshot, check
 //! worker), the header with the snapshot badge.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use cohortsync_shared::report::Lang;
@@ -196,11 +197,19 @@ fn revision_of(json: &str) -> u64 {
 async fn refresh_snapshot(
     worker: Rc<gloo_worker::WorkerBridge<CheckWorker>>,
     state: UseReducerHandle<SnapshotState>,
+    in_worker: Rc<RefCell<Option<String>>>,
 ) {
+    // A snapshot is megabytes: the worker gets one only when its ETag is new to it.
+    let hand_over = |snapshot: &CachedSnapshot| {
+        if in_worker.borrow().as_deref() != Some(snapshot.etag.as_str()) {
+            worker.send(WorkerRequest::Snapshot(snapshot.json.clone()));
+            *in_worker.borrow_mut() = Some(snapshot.etag.clone());
+        }
+    };
     state.dispatch(SnapshotAction::Fetching);
     let cached = cache::load().await;
     if let Some(c) = &cached {
-        worker.send(WorkerRequest::Snapshot(c.json.clone()));
+        hand_over(c);
         state.dispatch(SnapshotAction::Cached(c.revision, c.fetched_at));
     }
     let etag = cached.as_ref().map(|c| c.etag.clone());
@@ -220,7 +229,7 @@ async fn refresh_snapshot(
                 etag,
                 fetched_at: js_sys::Date::now(),
             };
-            worker.send(WorkerRequest::Snapshot(fresh.json.clone()));
+            hand_over(&fresh);
             state.dispatch(SnapshotAction::Cached(fresh.revision, fresh.fetched_at));
             let _ = cache::save(&fresh).await;
             true
@@ -272,13 +281,14 @@ pub fn app() -> Html {
                 .spawn("/worker.js")
         })
     };
+    let in_worker = use_mut_ref(|| None::<String>);
     let refresh = {
         let worker = worker.clone();
         let snapshot = snapshot.clone();
         Callback::from(move |()| {
-            let worker = worker.clone();
-            let snapshot = snapshot.clone();
-            wasm_bindgen_futures::spawn_local(refresh_snapshot(worker, snapshot));
+            let (worker, snapshot, in_worker) =
+                (worker.clone(), snapshot.clone(), in_worker.clone());
+            wasm_bindgen_futures::spawn_local(refresh_snapshot(worker, snapshot, in_worker));
         })
     };
     {

@@ -88,7 +88,6 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "check.phase.summarising" => "Summarising the changes…", "Résumé des changements…";
         "check.phase.reading" => "Reading the file…", "Lecture du fichier…";
         "check.unreadable" => "The file cannot be read", "Le fichier ne peut pas être lu";
-        "check.phase.snapshot" => "Loading the snapshot…", "Chargement de l’instantané…";
         "check.summary" => "Summary", "Résumé";
         "check.kind" => "Kind", "Type";
         "check.kind.cohorts" => "cohort file", "fichier de cohortes";

@@ -60,8 +60,6 @@ pub enum Request {
 pub enum Phase {
     /// Reading the file.
     Reading,
-    /// Reading the snapshot.
-    LoadingSnapshot,
     /// Decoding, validating and planning the file.
     Checking,
     /// Telling the plan per cohort and course.

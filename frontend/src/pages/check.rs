@@ -185,7 +185,6 @@ pub fn check_page() -> Html {
                     }
                     <span>{ match phase {
                         Some(Phase::Summarising) => t(lang, "check.phase.summarising"),
-                        Some(Phase::LoadingSnapshot) => t(lang, "check.phase.snapshot"),
                         Some(Phase::Reading) => t(lang, "check.phase.reading"),
                         _ => t(lang, "check.phase.checking"),
                     } }</span>
