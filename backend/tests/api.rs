@@ -132,6 +132,19 @@ impl Site {
         (status, body)
     }
 
+    /// `POST /api/changesets/{id}/{action}` as `cookie`: approve and reject with an empty
+    /// comment; apply and revert without a body.
+    async fn act(&self, cookie: &str, id: i64, action: &str) -> (StatusCode, Value) {
+        let body = matches!(action, "approve" | "reject").then(|| json!({}));
+        self.call(
+            Method::POST,
+            &format!("/api/changesets/{id}/{action}"),
+            Some(cookie),
+            body,
+        )
+        .await
+    }
+
     async fn submit(&self, cookie: &str, file: &str, options: Value) -> (StatusCode, Value) {
         let (status, body, _) = self
             .send(multipart(cookie, file.as_bytes(), &options.to_string()))
@@ -334,14 +347,7 @@ async fn a_file_goes_from_submit_to_applied_and_the_snapshot_follows() {
         assert_eq!(theirs.as_array().unwrap().len(), 0);
 
         // Applying before approval is refused.
-        let (status, body) = site
-            .call(
-                Method::POST,
-                &format!("/api/changesets/{id}/apply"),
-                Some(&site.admin),
-                None,
-            )
-            .await;
+        let (status, body) = site.act(&site.admin, id, "apply").await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (StatusCode::CONFLICT, Some("wrong_status"))
@@ -361,27 +367,13 @@ async fn a_file_goes_from_submit_to_applied_and_the_snapshot_follows() {
             (Some("approved"), Some("admin"))
         );
 
-        let (status, report) = site
-            .call(
-                Method::POST,
-                &format!("/api/changesets/{id}/apply"),
-                Some(&site.admin),
-                None,
-            )
-            .await;
+        let (status, report) = site.act(&site.admin, id, "apply").await;
         assert_eq!(status, StatusCode::OK, "{report}");
         assert_eq!(report["revision"].as_u64(), Some(before + 1));
         assert_eq!(site.revision().await, before + 1);
 
         // Applying twice is refused and writes nothing.
-        let (status, body) = site
-            .call(
-                Method::POST,
-                &format!("/api/changesets/{id}/apply"),
-                Some(&site.admin),
-                None,
-            )
-            .await;
+        let (status, body) = site.act(&site.admin, id, "apply").await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (StatusCode::CONFLICT, Some("already_applied"))
@@ -534,42 +526,16 @@ async fn a_plan_the_site_contradicts_is_refused_until_approved_again() {
         let remove = "cmd;cname;userid;cidnumber\ndel;L2 Pharmacie;U0002;COH001\n";
         let id = |body: &Value| body["id"].as_i64().unwrap();
         let (_, first) = site.submit(&site.admin, GOOD, json!({})).await;
-        site.call(
-            Method::POST,
-            &format!("/api/changesets/{}/approve", id(&first)),
-            Some(&site.admin),
-            Some(json!({})),
-        )
-        .await;
-        site.call(
-            Method::POST,
-            &format!("/api/changesets/{}/apply", id(&first)),
-            Some(&site.admin),
-            None,
-        )
-        .await;
+        site.act(&site.admin, id(&first), "approve").await;
+        site.act(&site.admin, id(&first), "apply").await;
 
         let (_, a) = site.submit(&site.teacher, remove, json!({})).await;
         let (_, b) = site.submit(&site.teacher, remove, json!({})).await;
         for body in [&a, &b] {
-            let (status, _) = site
-                .call(
-                    Method::POST,
-                    &format!("/api/changesets/{}/approve", id(body)),
-                    Some(&site.admin),
-                    Some(json!({})),
-                )
-                .await;
+            let (status, _) = site.act(&site.admin, id(body), "approve").await;
             assert_eq!(status, StatusCode::OK);
         }
-        let (status, _) = site
-            .call(
-                Method::POST,
-                &format!("/api/changesets/{}/apply", id(&a)),
-                Some(&site.admin),
-                None,
-            )
-            .await;
+        let (status, _) = site.act(&site.admin, id(&a), "apply").await;
         assert_eq!(status, StatusCode::OK);
         let revision = site.revision().await;
         let before = site.snapshot_json().await;
@@ -584,14 +550,7 @@ async fn a_plan_the_site_contradicts_is_refused_until_approved_again() {
             )
             .await;
         assert_eq!(detail["drift"]["changed"], true);
-        let (status, body) = site
-            .call(
-                Method::POST,
-                &format!("/api/changesets/{}/apply", id(&b)),
-                Some(&site.admin),
-                None,
-            )
-            .await;
+        let (status, body) = site.act(&site.admin, id(&b), "apply").await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (StatusCode::CONFLICT, Some("drift")),
@@ -605,24 +564,10 @@ async fn a_plan_the_site_contradicts_is_refused_until_approved_again() {
         assert_eq!(site.snapshot_json().await, before);
 
         // Approved again, it is planned on the current state (nothing left to do).
-        let (status, body) = site
-            .call(
-                Method::POST,
-                &format!("/api/changesets/{}/approve", id(&b)),
-                Some(&site.admin),
-                Some(json!({})),
-            )
-            .await;
+        let (status, body) = site.act(&site.admin, id(&b), "approve").await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["drift"]["changed"], false);
-        let (status, _) = site
-            .call(
-                Method::POST,
-                &format!("/api/changesets/{}/apply", id(&b)),
-                Some(&site.admin),
-                None,
-            )
-            .await;
+        let (status, _) = site.act(&site.admin, id(&b), "apply").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             site.revision().await,
@@ -638,13 +583,7 @@ async fn a_failure_in_the_middle_of_an_apply_leaves_nothing_written() {
     on_every_database(|site| async move {
         let (_, body) = site.submit(&site.admin, GOOD, json!({})).await;
         let id = body["id"].as_i64().unwrap();
-        site.call(
-            Method::POST,
-            &format!("/api/changesets/{id}/approve"),
-            Some(&site.admin),
-            Some(json!({})),
-        )
-        .await;
+        site.act(&site.admin, id, "approve").await;
         let before = site.snapshot_json().await;
         let admin = site.caller(&site.admin).await;
         // The cohort is created and one member added, then the apply fails.
@@ -667,21 +606,8 @@ async fn a_failure_in_the_middle_of_an_apply_leaves_nothing_written() {
                 .contains("rolled back")
         );
         // Re-approved, it applies in full.
-        site.call(
-            Method::POST,
-            &format!("/api/changesets/{id}/approve"),
-            Some(&site.admin),
-            Some(json!({})),
-        )
-        .await;
-        let (status, body) = site
-            .call(
-                Method::POST,
-                &format!("/api/changesets/{id}/apply"),
-                Some(&site.admin),
-                None,
-            )
-            .await;
+        site.act(&site.admin, id, "approve").await;
+        let (status, body) = site.act(&site.admin, id, "apply").await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(
             site.snapshot_json().await["cohorts"][0]["members"],
@@ -696,13 +622,7 @@ async fn parallel_applies_of_one_changeset_apply_it_exactly_once() {
     on_every_database(|site| async move {
         let (_, body) = site.submit(&site.admin, GOOD, json!({})).await;
         let id = body["id"].as_i64().unwrap();
-        site.call(
-            Method::POST,
-            &format!("/api/changesets/{id}/approve"),
-            Some(&site.admin),
-            Some(json!({})),
-        )
-        .await;
+        site.act(&site.admin, id, "approve").await;
         let before = site.revision().await;
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..8 {
@@ -873,23 +793,9 @@ async fn apply_file(site: &Site, file: &str, options: Value) -> Value {
     let (status, body) = site.submit(&site.admin, file, options).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["id"].as_i64().unwrap();
-    let (status, body) = site
-        .call(
-            Method::POST,
-            &format!("/api/changesets/{id}/approve"),
-            Some(&site.admin),
-            Some(json!({})),
-        )
-        .await;
+    let (status, body) = site.act(&site.admin, id, "approve").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, report) = site
-        .call(
-            Method::POST,
-            &format!("/api/changesets/{id}/apply"),
-            Some(&site.admin),
-            None,
-        )
-        .await;
+    let (status, report) = site.act(&site.admin, id, "apply").await;
     assert_eq!(status, StatusCode::OK, "{report}");
     report
 }
@@ -1054,31 +960,12 @@ async fn an_applied_changeset_is_reverted_unless_what_it_touched_changed_since()
         let first = apply_file(&site, GOOD, json!({})).await;
         let id = first["id"].as_i64().unwrap();
         let after_first = site.snapshot_json().await;
-        let revert = |id: i64| {
-            let site = &site;
-            async move {
-                site.call(
-                    Method::POST,
-                    &format!("/api/changesets/{id}/revert"),
-                    Some(&site.admin),
-                    None,
-                )
-                .await
-            }
-        };
         // Teachers may not revert; a changeset not applied cannot be.
-        let (status, _) = site
-            .call(
-                Method::POST,
-                &format!("/api/changesets/{id}/revert"),
-                Some(&site.teacher),
-                None,
-            )
-            .await;
+        let (status, _) = site.act(&site.teacher, id, "revert").await;
         assert_eq!(status, StatusCode::FORBIDDEN);
 
         // Reverting the creation deletes the cohort: the site is as before.
-        let (status, report) = revert(id).await;
+        let (status, report) = site.act(&site.admin, id, "revert").await;
         assert_eq!(status, StatusCode::OK, "{report}");
         assert_eq!(report["totals"]["cohorts_deleted"], 1);
         let mut now = site.snapshot_json().await;
@@ -1095,7 +982,7 @@ async fn an_applied_changeset_is_reverted_unless_what_it_touched_changed_since()
             )
             .await;
         assert_eq!(detail["status"], "reverted");
-        let (status, body) = revert(id).await;
+        let (status, body) = site.act(&site.admin, id, "revert").await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (StatusCode::CONFLICT, Some("wrong_status"))
@@ -1103,7 +990,7 @@ async fn an_applied_changeset_is_reverted_unless_what_it_touched_changed_since()
 
         // Reverting the revert brings the cohort back with its members.
         let revert_id = report["id"].as_i64().unwrap();
-        let (status, _) = revert(revert_id).await;
+        let (status, _) = site.act(&site.admin, revert_id, "revert").await;
         assert_eq!(status, StatusCode::OK);
         let cohorts = site.snapshot_json().await["cohorts"].clone();
         assert_eq!(
@@ -1126,7 +1013,9 @@ async fn an_applied_changeset_is_reverted_unless_what_it_touched_changed_since()
         )
         .await;
         let revision = site.revision().await;
-        let (status, body) = revert(removal["id"].as_i64().unwrap()).await;
+        let (status, body) = site
+            .act(&site.admin, removal["id"].as_i64().unwrap(), "revert")
+            .await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (StatusCode::CONFLICT, Some("changed_since")),
