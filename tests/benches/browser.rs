@@ -185,12 +185,7 @@ async fn attr(browser: &Browser, css: &str, name: &str) -> anyhow::Result<String
 async fn main() -> anyhow::Result<()> {
     let server = Server::start_sqlite().await?;
     let dir = tempfile::tempdir()?;
-    let users = dir.path().join("users.csv");
-    std::fs::write(&users, users_csv())?;
-    let (code, out) = server
-        .cli(&["import", "users", users.to_str().unwrap_or_default()], "")
-        .await?;
-    anyhow::ensure!(code == 0, "import failed: {out}");
+    server.import("users", &users_csv()).await?;
     server
         .cli(
             &["account", "add", "admin", "--role", "admin"],

@@ -146,6 +146,22 @@ impl Server {
         ))
     }
 
+    /// Runs `cohortsync import KIND` on `csv` (written to a temporary file); fails unless it
+    /// exits 0. Returns what it printed.
+    pub async fn import(&self, kind: &str, csv: &str) -> anyhow::Result<String> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join(format!("{kind}.csv"));
+        std::fs::write(&path, csv)?;
+        let path = path
+            .to_str()
+            .context("a temporary path that is not UTF-8")?;
+        let (code, out) = self.cli(&["import", kind, path], "").await?;
+        if code != 0 {
+            bail!("cohortsync import {kind} exited {code}: {out}");
+        }
+        Ok(out)
+    }
+
     /// Stops the server and waits for it to exit.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.child.kill().await?;

@@ -101,21 +101,11 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         )
         .await?;
     let dir = tempfile::tempdir()?;
-    std::fs::write(dir.path().join("users.csv"), USERS)?;
-    let users = dir.path().join("users.csv");
-    let (code, out) = server
-        .cli(&["import", "users", users.to_str().unwrap_or_default()], "")
-        .await?;
-    assert_eq!(code, 0, "{out}");
-    let courses = dir.path().join("courses.csv");
-    std::fs::write(
-        &courses,
-        "shortname,fullname,idnumber\nPHARMA-L2,Pharmacie L2,\n",
-    )?;
+    server.import("users", USERS).await?;
     server
-        .cli(
-            &["import", "courses", courses.to_str().unwrap_or_default()],
-            "",
+        .import(
+            "courses",
+            "shortname,fullname,idnumber\nPHARMA-L2,Pharmacie L2,\n",
         )
         .await?;
     let browser = Browser::start().await?;
@@ -334,11 +324,7 @@ async fn after_one_online_visit_the_app_opens_and_checks_files_with_the_server_s
         )
         .await?;
     let dir = tempfile::tempdir()?;
-    let users = dir.path().join("users.csv");
-    std::fs::write(&users, USERS)?;
-    server
-        .cli(&["import", "users", users.to_str().unwrap_or_default()], "")
-        .await?;
+    server.import("users", USERS).await?;
     let browser = Browser::start().await?;
     sign_in(&browser, &server, "prof", "teacher-password").await?;
     let cached = revision_after(&browser, "").await?;
