@@ -142,7 +142,7 @@ impl Reducible for SnapshotState {
 }
 
 /// The latest answers of the check worker.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct CheckState {
     /// The check under way, its phase, and how far it is (0 to 1, when known).
     pub progress: Option<(u32, Phase, Option<f64>)>,
@@ -152,6 +152,24 @@ pub struct CheckState {
     pub annotated: Option<(u32, Rc<Vec<u8>>)>,
     /// A check whose file could not be read, and why.
     pub failed: Option<(u32, String)>,
+}
+
+/// Results are compared by identity: each answer of the worker is a new `Rc`, and comparing
+/// a big report by content on every progress step would cost more than re-rendering.
+impl PartialEq for CheckState {
+    fn eq(&self, other: &Self) -> bool {
+        fn same<T>(a: &Option<(u32, Rc<T>)>, b: &Option<(u32, Rc<T>)>) -> bool {
+            match (a, b) {
+                (Some((i, x)), Some((j, y))) => i == j && Rc::ptr_eq(x, y),
+                (None, None) => true,
+                _ => false,
+            }
+        }
+        self.progress == other.progress
+            && self.failed == other.failed
+            && same(&self.result, &other.result)
+            && same(&self.annotated, &other.annotated)
+    }
 }
 
 /// What every page can reach.
