@@ -868,6 +868,63 @@ async fn bindings_enrol_members_and_leaving_a_cohort_unenrols_or_suspends() {
     .await;
 }
 
+async fn bindings(site: &Site) -> Vec<(String, String)> {
+    sqlx::query_as::<_, (String, String)>("SELECT name, status FROM bindings ORDER BY id")
+        .fetch_all(site.db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_binding_created_disabled_with_a_name_enrols_nobody_until_enabled() {
+    on_every_database(|site| async move {
+        apply_file(&site, GOOD, json!({})).await;
+        let report = apply_file(
+            &site,
+            "cmd;cohort;course;role;makegroup;name;status
+\
+             add;COH001;CHIMIE-L1;student;0;\"Chimie; L2 Pharmacie\";disabled\n",
+            json!({}),
+        )
+        .await;
+        assert_eq!(report["totals"]["bindings_created"], 1);
+        assert_eq!(report["totals"]["enrolments"], 0);
+        let named = |status: &str| vec![("Chimie; L2 Pharmacie".to_owned(), status.to_owned())];
+        assert_eq!(bindings(&site).await, named("disabled"));
+        assert_eq!(enrolments(&site).await, []);
+
+        // Enabled by the status column (no name column: the name stays).
+        apply_file(
+            &site,
+            "cmd;cohort;course;status\nadd;COH001;CHIMIE-L1;active\n",
+            json!({}),
+        )
+        .await;
+        assert_eq!(bindings(&site).await, named("active"));
+        let all = |status: &str| -> Vec<(i64, String, i64)> {
+            [1, 2]
+                .iter()
+                .map(|&id| (id, status.to_owned(), 0))
+                .collect()
+        };
+        assert_eq!(enrolments(&site).await, all("active"));
+
+        // Disabled again: members are suspended, keeping their role.
+        apply_file(
+            &site,
+            "cmd;cohort;course;status\nadd;COH001;CHIMIE-L1;disabled\n",
+            json!({}),
+        )
+        .await;
+        assert_eq!(bindings(&site).await, named("disabled"));
+        assert_eq!(enrolments(&site).await, all("suspended"));
+        let mut conn = site.db.pool().acquire().await.unwrap();
+        let snapshot = site::load_snapshot(&mut conn).await.unwrap();
+        assert_eq!(snapshot.bindings[0].name, "Chimie; L2 Pharmacie");
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_demo_site_loads_once_and_its_example_files_check_as_their_readme_says() {
     let dir = tempfile::tempdir().unwrap();

@@ -27,7 +27,79 @@ pub const BINDING_COLUMNS: &[&str] = &[
     "makegroup",
     "enrolstart",
     "enrolend",
+    "name",
+    "status",
 ];
+
+/// The group a binding puts its members in, as the binding form offers it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum GroupChoice<'a> {
+    /// No group.
+    None,
+    /// A group named after the cohort (created if the course lacks it).
+    NamedAfterCohort,
+    /// This existing group.
+    Existing(&'a crate::snapshot::Group),
+}
+
+/// One binding, as a person fills the binding form.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BindingRow<'a> {
+    /// The cohort, by the cohort identifier the check will use.
+    pub cohort: &'a str,
+    /// The course, by the course identifier the check will use.
+    pub course: &'a str,
+    /// The role, by the role identifier the check will use.
+    pub role: &'a str,
+    /// The group.
+    pub group: GroupChoice<'a>,
+    /// Custom instance name (empty: Moodle's default).
+    pub name: &'a str,
+    /// Active or disabled.
+    pub status: crate::snapshot::BindingStatus,
+}
+
+/// The course binding file for `rows` (`;`-separated, cells quoted where they need it):
+/// what a person would have written to ask for the same bindings, so that a form goes
+/// through exactly the rules a file does.
+pub fn binding_file(rows: &[BindingRow<'_>]) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let mut write = |record: &[&str]| {
+        writer
+            .write_record(record)
+            .expect("writing to memory cannot fail");
+    };
+    write(&[
+        "cmd",
+        "cohort",
+        "course",
+        "role",
+        "makegroup",
+        "name",
+        "status",
+    ]);
+    for row in rows {
+        let group = match row.group {
+            GroupChoice::None => "0",
+            GroupChoice::NamedAfterCohort => "1",
+            // "0" and "1" are keywords there: such a group is named by its id number.
+            GroupChoice::Existing(g) if matches!(g.name.trim(), "" | "0" | "1") => &g.idnumber,
+            GroupChoice::Existing(g) => &g.name,
+        };
+        let status = match row.status {
+            crate::snapshot::BindingStatus::Active => "active",
+            crate::snapshot::BindingStatus::Disabled => "disabled",
+        };
+        write(&[
+            "add", row.cohort, row.course, row.role, group, row.name, status,
+        ]);
+    }
+    let bytes = writer.into_inner().expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("the cells are text")
+}
 
 /// Where each known column is in a file's header.
 #[derive(Debug, Clone)]

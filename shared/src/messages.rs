@@ -259,6 +259,14 @@ fn expected(key: &str, lang: Lang) -> &'static str {
         ("no_user_for_free", true) => {
             "free vide toute la cohorte, la cellule utilisateur doit être vide"
         }
+        ("binding_status", false) => "active or disabled is expected",
+        ("binding_status", true) => "active ou disabled est attendu",
+        ("status_with_add", false) => "a status goes with add only (del disables, restore enables)",
+        ("status_with_add", true) => {
+            "un statut ne va qu’avec add (del désactive, restore réactive)"
+        }
+        ("name_length", false) => "at most 255 characters",
+        ("name_length", true) => "255 caractères au plus",
         ("boolean", false) => "0 or 1 is expected (yes/no and true/false also work)",
         ("boolean", true) => "0 ou 1 est attendu (oui/non et true/false conviennent aussi)",
         (_, false) => "unexpected value",

@@ -100,17 +100,26 @@ pub enum Operation {
         role: i64,
         /// Group, if any.
         group: Option<Ref>,
+        /// Custom instance name (empty: Moodle's default name).
+        #[serde(default)]
+        name: String,
+        /// Active or disabled.
+        #[serde(default)]
+        status: BindingStatus,
         /// Enrolment start.
         enrolstart: Option<i64>,
         /// Enrolment end.
         enrolend: Option<i64>,
     },
-    /// Set a binding's group, status and dates.
+    /// Set a binding's group, name, status and dates.
     UpdateBinding {
         /// Binding id.
         binding: i64,
         /// Group, if any.
         group: Option<Ref>,
+        /// Custom instance name (empty: Moodle's default name).
+        #[serde(default)]
+        name: String,
         /// Status.
         status: BindingStatus,
         /// Enrolment start.
@@ -391,6 +400,8 @@ pub fn apply(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
                 cohort,
                 role,
                 group,
+                name,
+                status,
                 enrolstart,
                 enrolend,
             } => {
@@ -403,8 +414,8 @@ pub fn apply(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
                         cohort: *cohort,
                         role: *role,
                         group: group.map(|g| resolve(group_base, g)),
-                        name: String::new(),
-                        status: BindingStatus::Active,
+                        name: name.clone(),
+                        status: *status,
                         enrolstart: *enrolstart,
                         enrolend: *enrolend,
                     },
@@ -413,12 +424,14 @@ pub fn apply(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
             Operation::UpdateBinding {
                 binding,
                 group,
+                name,
                 status,
                 enrolstart,
                 enrolend,
             } => {
                 if let Some(b) = bindings.get_mut(binding) {
                     b.group = group.map(|g| resolve(group_base, g));
+                    b.name = name.clone();
                     b.status = *status;
                     b.enrolstart = *enrolstart;
                     b.enrolend = *enrolend;

@@ -32,7 +32,9 @@ fn cell() -> impl Strategy<Value = String> {
             "teacher",
             "1",
             "0",
-            "TD1"
+            "TD1",
+            "active",
+            "disabled"
         ])
         .prop_map(String::from),
         "[ -~éà\"\n;,]{0,12}",
@@ -40,7 +42,8 @@ fn cell() -> impl Strategy<Value = String> {
 }
 
 fn csv_file(header: &'static str) -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(prop::collection::vec(cell(), 5), 0..25).prop_map(move |rows| {
+    let width = header.split(';').count();
+    prop::collection::vec(prop::collection::vec(cell(), width), 0..25).prop_map(move |rows| {
         let mut text = format!("{header}\n");
         for row in rows {
             let cells: Vec<String> = row
@@ -83,7 +86,7 @@ proptest! {
 
     #[test]
     fn cohort_files_plan_then_apply_is_idempotent(
-        file in prop_oneof![csv_file("cmd;cidnumber;cname;userid;cdescription"), csv_file("cmd;course;cohort;role;makegroup")],
+        file in prop_oneof![csv_file("cmd;cidnumber;cname;userid;cdescription"), csv_file("cmd;course;cohort;role;makegroup"), csv_file("cmd;course;cohort;role;makegroup;name;status")],
         options in options(),
     ) {
         let site = site();

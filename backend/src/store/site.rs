@@ -352,6 +352,8 @@ pub async fn write_changeset(
                 cohort,
                 role,
                 group,
+                name,
+                status,
                 enrolstart,
                 enrolend,
                 ..
@@ -361,12 +363,14 @@ pub async fn write_changeset(
                     .transpose()?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO bindings (course_id, cohort_id, role_id, group_id, name, status, \
-                     enrolstart, enrolend) VALUES ($1, $2, $3, $4, '', 'active', $5, $6) RETURNING id",
+                     enrolstart, enrolend) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 )
                 .bind(course)
                 .bind(cohort)
                 .bind(role)
                 .bind(group)
+                .bind(name)
+                .bind(status_name(*status))
                 .bind(enrolstart)
                 .bind(enrolend)
                 .fetch_one(&mut *conn)
@@ -376,6 +380,7 @@ pub async fn write_changeset(
             Operation::UpdateBinding {
                 binding,
                 group,
+                name,
                 status,
                 enrolstart,
                 enrolend,
@@ -384,10 +389,11 @@ pub async fn write_changeset(
                     .map(|g| resolve(&applied.groups_created, g))
                     .transpose()?;
                 sqlx::query(
-                    "UPDATE bindings SET group_id = $1, status = $2, enrolstart = $3, enrolend = $4 \
-                     WHERE id = $5",
+                    "UPDATE bindings SET group_id = $1, name = $2, status = $3, enrolstart = $4, \
+                     enrolend = $5 WHERE id = $6",
                 )
                 .bind(group)
+                .bind(name)
                 .bind(status_name(*status))
                 .bind(enrolstart)
                 .bind(enrolend)

@@ -1,7 +1,10 @@
 //! Rules of the course binding file (tool_sync format): `cmd` (add, del = disable,
 //! restore = enable, fulldel = delete), `cohort`, `course`, `role` (empty: student),
 //! `makegroup` (0/empty: none, 1: a group named after the cohort, else an existing group's
-//! name), `enrolstart`, `enrolend`.
+//! name), `enrolstart`, `enrolend`; and two columns of our own, for what Moodle's form has
+//! and tool_sync's file lacks: `name` (the instance's custom name; empty: Moodle's default
+//! name) and `status` (`active` or `disabled`, with `add` only; empty: unchanged, or active
+//! for a new binding).
 
 use crate::HashMap;
 
@@ -28,6 +31,8 @@ enum Command {
 struct Wanted {
     command: Command,
     group: GroupWish,
+    name: Option<String>,
+    status: Option<BindingStatus>,
     enrolstart: Option<i64>,
     enrolend: Option<i64>,
 }
@@ -157,6 +162,20 @@ pub(crate) fn plan(
                     .arg(role_identifier.as_str()),
             );
         }
+        let name = columns
+            .has("name")
+            .then(|| cell(row, columns.get("name")).to_owned());
+        if let Some(name) = &name
+            && name.chars().count() > NAME_MAX
+        {
+            problems.push(
+                Diagnostic::new(Code::InvalidValue, line)
+                    .column("name")
+                    .value(name)
+                    .arg("name_length"),
+            );
+        }
+        let status = status(row, columns, command, &mut problems);
         let enrolstart = date(row, columns, "enrolstart", &mut problems);
         let enrolend = date(row, columns, "enrolend", &mut problems);
         if let (Some(Some(start)), Some(Some(end))) = (enrolstart, enrolend)
@@ -211,6 +230,8 @@ pub(crate) fn plan(
         let wanted = Wanted {
             command,
             group,
+            name,
+            status,
             enrolstart: enrolstart.flatten(),
             enrolend: enrolend.flatten(),
         };
@@ -252,6 +273,7 @@ pub(crate) fn plan(
                     GroupWish::None | GroupWish::Keep => None,
                 };
                 let binding = Ref::New { new: new_bindings };
+                let status = wanted.status.unwrap_or_default();
                 planned.operations.push(Step {
                     line: Some(line),
                     op: Operation::CreateBinding {
@@ -260,11 +282,19 @@ pub(crate) fn plan(
                         cohort: cohort.id,
                         role: role.id,
                         group,
+                        name: wanted.name.clone().unwrap_or_default(),
+                        status,
                         enrolstart: wanted.enrolstart,
                         enrolend: wanted.enrolend,
                     },
                 });
                 new_bindings += 1;
+                // A binding created disabled enrols nobody until it is restored.
+                let members: &[i64] = if status == BindingStatus::Active {
+                    members
+                } else {
+                    &[]
+                };
                 for &user in members {
                     planned.effects.push(Effect::Enrol {
                         user,
@@ -304,7 +334,12 @@ pub(crate) fn plan(
                 } else {
                     wanted.enrolend
                 };
-                if group == binding.group.map(Ref::Existing)
+                let name = wanted.name.as_ref().unwrap_or(&binding.name);
+                let status = wanted.status.unwrap_or(binding.status);
+                let group_changed = group != binding.group.map(Ref::Existing);
+                if !group_changed
+                    && *name == binding.name
+                    && status == binding.status
                     && enrolstart == binding.enrolstart
                     && enrolend == binding.enrolend
                 {
@@ -313,17 +348,41 @@ pub(crate) fn plan(
                 }
                 update(
                     binding,
-                    group,
-                    binding.status,
-                    enrolstart,
-                    enrolend,
+                    Settings {
+                        group,
+                        name,
+                        status,
+                        enrolstart,
+                        enrolend,
+                    },
                     line,
                     &mut planned,
                 );
-                if binding.status == BindingStatus::Active
-                    && group != binding.group.map(Ref::Existing)
-                {
-                    for &user in members {
+                for &user in members {
+                    match (binding.status, status) {
+                        (BindingStatus::Active, BindingStatus::Disabled) => {
+                            planned.removals += 1;
+                            planned.effects.push(Effect::Suspend {
+                                user,
+                                course: course.id,
+                                role: role.id,
+                                binding: Ref::Existing(binding.id),
+                                remove_roles: false,
+                            });
+                        }
+                        (BindingStatus::Disabled, BindingStatus::Active) => {
+                            planned.effects.push(Effect::Enrol {
+                                user,
+                                course: course.id,
+                                role: role.id,
+                                binding: Ref::Existing(binding.id),
+                            });
+                        }
+                        _ => {}
+                    }
+                    // Members follow the group even while the binding is disabled: Moodle
+                    // keeps a suspended member's groups.
+                    if group_changed {
                         if let Some(old) = binding.group {
                             planned.effects.push(Effect::RemoveFromGroup {
                                 user,
@@ -352,10 +411,10 @@ pub(crate) fn plan(
             (Command::Disable, Some(binding)) if binding.status == BindingStatus::Active => {
                 update(
                     binding,
-                    binding.group.map(Ref::Existing),
-                    BindingStatus::Disabled,
-                    binding.enrolstart,
-                    binding.enrolend,
+                    Settings {
+                        status: BindingStatus::Disabled,
+                        ..Settings::of(binding)
+                    },
                     line,
                     &mut planned,
                 );
@@ -373,10 +432,10 @@ pub(crate) fn plan(
             (Command::Restore, Some(binding)) if binding.status == BindingStatus::Disabled => {
                 update(
                     binding,
-                    binding.group.map(Ref::Existing),
-                    BindingStatus::Active,
-                    binding.enrolstart,
-                    binding.enrolend,
+                    Settings {
+                        status: BindingStatus::Active,
+                        ..Settings::of(binding)
+                    },
                     line,
                     &mut planned,
                 );
@@ -387,6 +446,14 @@ pub(crate) fn plan(
                         role: role.id,
                         binding: Ref::Existing(binding.id),
                     });
+                    // Members who joined the cohort while it was disabled join the group now.
+                    if let Some(group) = binding.group {
+                        planned.effects.push(Effect::AddToGroup {
+                            user,
+                            course: course.id,
+                            group: Ref::Existing(group),
+                        });
+                    }
                 }
             }
             (Command::Disable | Command::Restore, Some(_)) => {
@@ -421,25 +488,74 @@ pub(crate) fn plan(
     planned
 }
 
-fn update(
-    binding: &Binding,
+/// The most characters a binding's custom name may have (Moodle's `enrol.name`).
+const NAME_MAX: usize = 255;
+
+/// A binding's settings after a row.
+struct Settings<'a> {
     group: Option<Ref>,
+    name: &'a str,
     status: BindingStatus,
     enrolstart: Option<i64>,
     enrolend: Option<i64>,
-    line: u32,
-    planned: &mut Planned,
-) {
+}
+
+impl<'a> Settings<'a> {
+    /// The settings `binding` has now.
+    fn of(binding: &'a Binding) -> Self {
+        Settings {
+            group: binding.group.map(Ref::Existing),
+            name: &binding.name,
+            status: binding.status,
+            enrolstart: binding.enrolstart,
+            enrolend: binding.enrolend,
+        }
+    }
+}
+
+fn update(binding: &Binding, settings: Settings<'_>, line: u32, planned: &mut Planned) {
     planned.operations.push(Step {
         line: Some(line),
         op: Operation::UpdateBinding {
             binding: binding.id,
-            group,
-            status,
-            enrolstart,
-            enrolend,
+            group: settings.group,
+            name: settings.name.to_owned(),
+            status: settings.status,
+            enrolstart: settings.enrolstart,
+            enrolend: settings.enrolend,
         },
     });
+}
+
+/// Reads the `status` cell: `None` when the column is absent or the cell empty. A status
+/// only goes with `add` (`del` and `restore` are themselves the status).
+fn status(
+    row: &Row<'_>,
+    columns: &Columns,
+    command: Command,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<BindingStatus> {
+    let value = cell(row, columns.get("status"));
+    if value.is_empty() {
+        return None;
+    }
+    let status = match value.to_ascii_lowercase().as_str() {
+        "active" | "enabled" => Some(BindingStatus::Active),
+        "disabled" => Some(BindingStatus::Disabled),
+        _ => None,
+    };
+    let expected = match (status, command) {
+        (None, _) => "binding_status",
+        (Some(_), Command::Add) => return status,
+        (Some(_), _) => "status_with_add",
+    };
+    problems.push(
+        Diagnostic::new(Code::InvalidValue, row.line)
+            .column("status")
+            .value(value)
+            .arg(expected),
+    );
+    None
 }
 
 fn create_group(
