@@ -65,6 +65,11 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "bind.group" => "Group", "Groupe";
         "bind.group.none" => "none", "aucun";
         "bind.group.create" => "create a group named after the cohort", "créer un groupe au nom de la cohorte";
+        "bind.name" => "Custom name", "Nom personnalisé";
+        "bind.name.help" => "Empty: Moodle's default name (Cohort sync, then the cohort).", "Vide : le nom par défaut de Moodle (Synchro des cohortes, puis la cohorte).";
+        "bind.active" => "Active: members are enrolled now", "Active : les membres sont inscrits dès maintenant";
+        "bind.status.active" => "active", "active";
+        "bind.status.disabled" => "disabled", "désactivée";
         "bind.submit" => "Submit for review", "Soumettre pour relecture";
         "nav.logout" => "Sign out", "Se déconnecter";
         "nav.lang" => "Français", "English";

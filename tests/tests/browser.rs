@@ -231,31 +231,7 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         }
     }
     sign_in(&browser, &server, "admin", "admin-password").await?;
-    browser.client.goto(&server.at("/changesets/1")).await?;
-    browser
-        .wait_for("[data-testid=drift][data-changed=false]")
-        .await?;
-    accessible(&browser, "changeset detail").await?;
-    browser
-        .wait_for("[data-testid=approve]")
-        .await?
-        .click()
-        .await?;
-    browser
-        .wait_for("[data-testid=apply]")
-        .await?
-        .click()
-        .await?;
-    let outcome = browser.wait_for("[data-testid=outcome]").await?;
-    assert!(outcome.text().await?.contains("revision"));
-    let status = browser.wait_for("[data-testid=status]").await?;
-    for _ in 0..50 {
-        if status.text().await? == "applied" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(status.text().await?, "applied");
+    approve_and_apply(&browser, &server, 1).await?;
 
     browser.client.goto(&server.at("/changesets")).await?;
     browser
@@ -280,6 +256,13 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
     let members = browser.wait_for("[data-testid=members]").await?;
     assert_eq!(members.text().await?, "Jean Dupont\nMarie Martin");
     accessible(&browser, "cohort detail").await?;
+    // A custom name with the file's delimiter in it, and created disabled.
+    browser
+        .wait_for("#bind-name")
+        .await?
+        .send_keys("Pharmacie; TD du soir")
+        .await?;
+    browser.wait_for("#bind-active").await?.click().await?;
     browser
         .wait_for("[data-testid=bind-submit]")
         .await?
@@ -287,6 +270,23 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         .await?;
     let bound = browser.wait_for("[data-testid=bind-submitted] a").await?;
     assert_eq!(bound.attr("href").await?.as_deref(), Some("/changesets/2"));
+    approve_and_apply(&browser, &server, 2).await?;
+    revision_after(&browser, &after).await?;
+    browser.client.goto(&server.at("/cohorts")).await?;
+    browser
+        .wait_for("[data-testid=cohorts] tr[data-cohort=COH001] a")
+        .await?
+        .click()
+        .await?;
+    let binding = browser
+        .wait_for("[data-testid=bindings] tbody tr")
+        .await?
+        .text()
+        .await?;
+    assert!(
+        binding.contains("Pharmacie; TD du soir") && binding.ends_with("disabled"),
+        "{binding}"
+    );
     browser.client.goto(&server.at("/cohorts")).await?;
     browser
         .wait_for("[data-testid=cohorts] tr[data-cohort=COH001]")
@@ -300,6 +300,39 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
 
     browser.close().await?;
     server.stop().await
+}
+
+/// As an admin: opens changeset `id`, approves it and applies it, and waits for "applied".
+async fn approve_and_apply(browser: &Browser, server: &Server, id: i64) -> anyhow::Result<()> {
+    browser
+        .client
+        .goto(&server.at(&format!("/changesets/{id}")))
+        .await?;
+    browser
+        .wait_for("[data-testid=drift][data-changed=false]")
+        .await?;
+    accessible(browser, "changeset detail").await?;
+    browser
+        .wait_for("[data-testid=approve]")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for("[data-testid=apply]")
+        .await?
+        .click()
+        .await?;
+    let outcome = browser.wait_for("[data-testid=outcome]").await?;
+    assert!(outcome.text().await?.contains("revision"));
+    let status = browser.wait_for("[data-testid=status]").await?;
+    for _ in 0..50 {
+        if status.text().await? == "applied" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status.text().await?, "applied");
+    Ok(())
 }
 
 #[tokio::test]

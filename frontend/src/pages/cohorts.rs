@@ -4,8 +4,9 @@
 
 use std::rc::Rc;
 
+use cohortsync_shared::formats::{BindingRow, GroupChoice, binding_file};
 use cohortsync_shared::options::{CohortIdentifier, Options};
-use cohortsync_shared::snapshot::{Owner, Snapshot};
+use cohortsync_shared::snapshot::{BindingStatus, Owner, Snapshot};
 use serde_json::Value;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -153,6 +154,7 @@ pub fn cohort_detail(props: &CohortDetailProps) -> Html {
                         <th scope="col">{ t(lang, "dry.course") }</th>
                         <th scope="col">{ t(lang, "bind.role") }</th>
                         <th scope="col">{ t(lang, "bind.group") }</th>
+                        <th scope="col">{ t(lang, "bind.name") }</th>
                         <th scope="col">{ t(lang, "list.status") }</th>
                     </tr></thead>
                     <tbody>{ for bindings.iter().map(|b| html! {
@@ -160,7 +162,11 @@ pub fn cohort_detail(props: &CohortDetailProps) -> Html {
                             <th scope="row">{ snapshot.courses.iter().find(|k| k.id == b.course).map(|k| k.shortname.clone()).unwrap_or_default() }</th>
                             <td>{ snapshot.roles.iter().find(|r| r.id == b.role).map(|r| r.shortname.clone()).unwrap_or_default() }</td>
                             <td>{ b.group.and_then(|g| snapshot.groups.iter().find(|x| x.id == g)).map(|g| g.name.clone()).unwrap_or_default() }</td>
-                            <td>{ format!("{:?}", b.status).to_lowercase() }</td>
+                            <td>{ &b.name }</td>
+                            <td>{ match b.status {
+                                BindingStatus::Active => t(lang, "bind.status.active"),
+                                BindingStatus::Disabled => t(lang, "bind.status.disabled"),
+                            } }</td>
                         </tr>
                     }) }</tbody>
                 </table>
@@ -191,6 +197,8 @@ fn bind_form(props: &BindFormProps) -> Html {
     let course = use_state(|| snapshot.courses.first().map(|c| c.id));
     let role = use_state(|| "student".to_owned());
     let group = use_state(|| "0".to_owned());
+    let name = use_state(String::new);
+    let active = use_state(|| true);
     let outcome = use_state(|| None::<Result<Value, api::ApiError>>);
     let groups: Vec<_> = snapshot
         .groups
@@ -221,10 +229,23 @@ fn bind_form(props: &BindFormProps) -> Html {
             group.set(e.target_unchecked_into::<HtmlSelectElement>().value())
         })
     };
+    let on_name = {
+        let name = name.clone();
+        Callback::from(move |e: InputEvent| {
+            name.set(e.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    let on_active = {
+        let active = active.clone();
+        Callback::from(move |e: Event| {
+            active.set(e.target_unchecked_into::<HtmlInputElement>().checked())
+        })
+    };
     let on_submit = {
         let (snapshot, cohort_id) = (snapshot.clone(), props.cohort);
         let (course, role, group, outcome) =
             (course.clone(), role.clone(), group.clone(), outcome.clone());
+        let (name, active) = (name.clone(), active.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let Some(cohort) = snapshot.cohorts.iter().find(|c| c.id == cohort_id) else {
@@ -239,20 +260,26 @@ fn bind_form(props: &BindFormProps) -> Html {
             } else {
                 (cohort.idnumber.clone(), CohortIdentifier::Idnumber)
             };
-            let cell = |v: &str| {
-                if v.contains([';', '"', '\n']) {
-                    format!("\"{}\"", v.replace('"', "\"\""))
-                } else {
-                    v.to_owned()
-                }
+            let group = match group.as_str() {
+                "0" => GroupChoice::None,
+                "1" => GroupChoice::NamedAfterCohort,
+                id => match snapshot.groups.iter().find(|g| g.id.to_string() == id) {
+                    Some(g) => GroupChoice::Existing(g),
+                    None => GroupChoice::None,
+                },
             };
-            let file = format!(
-                "cmd;cohort;course;role;makegroup\nadd;{};{};{};{}\n",
-                cell(&key),
-                cell(&course.shortname),
-                cell(&role),
-                cell(&group)
-            );
+            let file = binding_file(&[BindingRow {
+                cohort: &key,
+                course: &course.shortname,
+                role: &role,
+                group,
+                name: name.trim(),
+                status: if *active {
+                    BindingStatus::Active
+                } else {
+                    BindingStatus::Disabled
+                },
+            }]);
             let options = Options {
                 cohort_identifier: identifier,
                 ..Options::default()
@@ -293,9 +320,19 @@ fn bind_form(props: &BindFormProps) -> Html {
                     <option value="0" selected={*group == "0"}>{ t(lang, "bind.group.none") }</option>
                     <option value="1" selected={*group == "1"}>{ t(lang, "bind.group.create") }</option>
                     { for groups.iter().map(|g| html! {
-                        <option value={g.name.clone()} selected={*group == g.name}>{ &g.name }</option>
+                        <option value={g.id.to_string()} selected={*group == g.id.to_string()}>{ &g.name }</option>
                     }) }
                 </select>
+            </div>
+            <div class="field">
+                <label for="bind-name">{ t(lang, "bind.name") }</label>
+                <input id="bind-name" type="text" maxlength="255" value={(*name).clone()} oninput={on_name}
+                    aria-describedby="bind-name-help" />
+                <small id="bind-name-help">{ t(lang, "bind.name.help") }</small>
+            </div>
+            <div class="field check">
+                <input id="bind-active" type="checkbox" checked={*active} onchange={on_active} />
+                <label for="bind-active">{ t(lang, "bind.active") }</label>
             </div>
             <button type="submit" data-testid="bind-submit">{ t(lang, "bind.submit") }</button>
             { match &*outcome {
