@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use cohortsync_shared::report::Lang;
+use cohortsync_shared::report::{DiagnosticPage, Lang};
 use gloo_worker::Spawnable;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -16,6 +16,7 @@ use crate::pages::changesets::{ChangesetDetail, ChangesetList};
 use crate::pages::check::CheckPage;
 use crate::pages::cohorts::{CohortDetail, CohortList, CourseList};
 use crate::pages::login::LoginPage;
+
 use crate::worker::{
     CheckWorker, Checked, Js, Phase, Request as WorkerRequest, Response as WorkerResponse,
 };
@@ -31,6 +32,8 @@ pub enum CheckAction {
     Annotated(u32, Rc<Vec<u8>>),
     /// The file of check `id` could not be read.
     Failed(u32, String),
+    /// A page of check `id`'s diagnostics.
+    Page(u32, Rc<DiagnosticPage>),
 }
 
 impl Reducible for CheckState {
@@ -49,6 +52,7 @@ impl Reducible for CheckState {
                 next.result = Some((id, result));
             }
             CheckAction::Annotated(id, bytes) => next.annotated = Some((id, bytes)),
+            CheckAction::Page(id, page) => next.page = Some((id, page)),
             CheckAction::Failed(id, reason) => {
                 next.progress = None;
                 next.failed = Some((id, reason));
@@ -152,6 +156,8 @@ pub struct CheckState {
     pub annotated: Option<(u32, Rc<Vec<u8>>)>,
     /// A check whose file could not be read, and why.
     pub failed: Option<(u32, String)>,
+    /// The latest page of diagnostics asked for (the first comes with the check).
+    pub page: Option<(u32, Rc<DiagnosticPage>)>,
 }
 
 /// Results are compared by identity: each answer of the worker is a new `Rc`, and comparing
@@ -169,6 +175,7 @@ impl PartialEq for CheckState {
             && self.failed == other.failed
             && same(&self.result, &other.result)
             && same(&self.annotated, &other.annotated)
+            && same(&self.page, &other.page)
     }
 }
 
@@ -293,6 +300,9 @@ pub fn app() -> Html {
                     }
                     WorkerResponse::Annotated(id, bytes) => {
                         check.dispatch(CheckAction::Annotated(id, Rc::new(bytes)))
+                    }
+                    WorkerResponse::Diagnostics(id, page) => {
+                        check.dispatch(CheckAction::Page(id, Rc::new(*page)))
                     }
                 })
                 .encoding::<Js>()

@@ -122,8 +122,10 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "severity.error" => "error", "erreur";
         "severity.warning" => "warning", "avertissement";
         "severity.info" => "note", "remarque";
-        "check.truncated" => "Showing the first", "Affichage des premiers";
-        "check.truncated.download" => "The annotated file has them all.", "Le fichier annoté les contient tous.";
+        "check.page.previous" => "Previous rows", "Lignes précédentes";
+        "check.page.next" => "Next rows", "Lignes suivantes";
+        "check.page.of" => "of", "sur";
+        "check.page.none" => "No diagnostic passes these filters.", "Aucun diagnostic ne passe ces filtres.";
         "check.download" => "Download the annotated file", "Télécharger le fichier annoté";
         "dry.title" => "Dry run: what would change", "Simulation : ce qui changerait";
         "dry.nothing" => "Nothing would change.", "Rien ne changerait.";

@@ -1,12 +1,18 @@
 //! The check worker: the shared rules run here, in a web worker, so that the page stays
 //! responsive on a file of a million rows. The page sends the snapshot once (and again when
 //! it changes), then files to check; the worker answers each with its phases, then the
-//! report, the plan and the dry run.
+//! summary, the first page of diagnostics and the dry run. The diagnostics and the plan stay
+//! here: the page asks for one page of diagnostics at a time, and the server plans a
+//! submitted file again anyway.
 
-use cohortsync_shared::check::CheckOutput;
+use cohortsync_shared::check::Summary;
+use cohortsync_shared::decode::{Delimiter, Encoding, PhysicalLines};
 use cohortsync_shared::dry_run::{DryRun, dry_run};
 use cohortsync_shared::options::Options;
-use cohortsync_shared::report::Lang;
+use cohortsync_shared::plan::FileKind;
+use cohortsync_shared::report::{
+    Code, DiagnosticFilter, DiagnosticPage, DiagnosticView, Lang, code_counts,
+};
 use cohortsync_shared::snapshot::Snapshot;
 use gloo_worker::{Codec, HandlerId, Worker, WorkerScope};
 use serde::{Deserialize, Serialize};
@@ -40,6 +46,15 @@ pub enum Request {
     Snapshot(String),
     /// Make the annotated copy of the file of check `id` (the latest one).
     Annotate(u32),
+    /// A page of check `id`'s diagnostics (the latest check's).
+    Diagnostics {
+        /// The check.
+        id: u32,
+        /// Which diagnostics.
+        filter: DiagnosticFilter,
+        /// Index of the first row among those that pass the filter.
+        offset: usize,
+    },
     /// Check this file.
     Check {
         /// A number the page uses to match the answer.
@@ -81,37 +96,47 @@ pub enum Response {
     Unreadable(u32, String),
     /// The annotated copy of check `id`'s file.
     Annotated(u32, #[serde(with = "serde_bytes")] Vec<u8>),
+    /// A page of check `id`'s diagnostics.
+    Diagnostics(u32, Box<DiagnosticPage>),
 }
 
-/// Diagnostics sent to the page at most: the table shows them; the summary counts them all,
-/// and the annotated file, made here, has every one.
-pub const DIAGNOSTICS_SENT: usize = 5_000;
-
-/// A finished check.
+/// A finished check: what the page shows at once. A million diagnostics would freeze the
+/// page's thread while it received and laid them out; it gets one page at a time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checked {
-    /// The report, summary and plan, messages in the asked language.
-    pub output: CheckOutput,
+    /// No errors: the file can be submitted.
+    pub ok: bool,
+    /// The kind of file, when recognised.
+    pub kind: Option<FileKind>,
+    /// Encoding read.
+    pub encoding: Option<Encoding>,
+    /// Delimiter used.
+    pub delimiter: Option<Delimiter>,
+    /// Rows, diagnostics by severity, planned changes.
+    pub summary: Summary,
+    /// The safety limits the file exceeds (`limit_exceeded` diagnostics).
+    pub limits: Vec<DiagnosticView>,
+    /// How many diagnostics have each code.
+    pub codes: Vec<(Code, usize)>,
+    /// The first page of all the diagnostics.
+    pub diagnostics: DiagnosticPage,
     /// The plan per cohort and course, when the file has no errors.
     pub dry_run: Option<DryRun>,
     /// The snapshot revision it was checked against.
     pub revision: u64,
     /// Milliseconds the check took in the worker.
     pub millis: f64,
-    /// All the diagnostics the check found (`output.diagnostics` has the first
-    /// [`DIAGNOSTICS_SENT`]).
-    pub diagnostics_total: usize,
-    /// The text of each line those diagnostics are on (at most 200 characters), sorted by
-    /// line (a list, not a map: JavaScript object keys are strings).
-    pub originals: Vec<(u32, String)>,
 }
 
-/// The latest check, kept for its annotated copy.
+/// The latest check, kept for its pages of diagnostics and its annotated copy.
 struct LastCheck {
     id: u32,
     file: Vec<u8>,
     options: Options,
-    diagnostics: Vec<cohortsync_shared::report::DiagnosticView>,
+    /// Every diagnostic, messages in the asked language.
+    diagnostics: Vec<DiagnosticView>,
+    /// The file's lines (empty when there is no diagnostic to show them with).
+    lines: PhysicalLines,
 }
 
 /// The worker's state: the snapshot it checks against.
@@ -166,6 +191,12 @@ impl Worker for CheckWorker {
                     scope.respond(who, Response::Annotated(id, bytes));
                 }
             }
+            Request::Diagnostics { id, filter, offset } => {
+                if let Some(last) = self.last.as_ref().filter(|l| l.id == id) {
+                    let page = DiagnosticPage::of(&last.diagnostics, &filter, offset, &last.lines);
+                    scope.respond(who, Response::Diagnostics(id, Box::new(page)));
+                }
+            }
             Request::Check {
                 id,
                 file,
@@ -215,56 +246,52 @@ impl CheckWorker {
                 )
             });
         scope.respond(who, Response::Progress(id, Phase::Summarising, Some(1.0)));
-        let dry_run = checked.changeset.as_ref().map(|c| dry_run(snapshot, c));
+        let mut checked = checked;
+        // The plan stays here (the page shows the dry run and the totals).
+        let changeset = checked.changeset.take();
+        let dry_run = changeset.as_ref().map(|c| dry_run(snapshot, c));
         let mut output = checked.to_output(lang);
-        let diagnostics_total = output.diagnostics.len();
-        let all = if diagnostics_total > DIAGNOSTICS_SENT {
-            let rest = output.diagnostics.split_off(DIAGNOSTICS_SENT);
-            let mut all = output.diagnostics.clone();
-            all.extend(rest);
-            all
+        if let Some(changeset) = &changeset {
+            output.summary.totals = changeset.totals();
+        }
+        let diagnostics = output.diagnostics;
+        let lines = if diagnostics.is_empty() {
+            PhysicalLines::default()
         } else {
-            output.diagnostics.clone()
+            PhysicalLines::new(&file, options.encoding)
         };
-        // The plan itself stays here: the page shows the dry run and the totals, and
-        // the server plans the file again on submission. A million operations would
-        // only freeze the page while it parsed them.
-        output.changeset = None;
-        let originals = if output.diagnostics.is_empty() {
-            Vec::new()
-        } else {
-            let lines = cohortsync_shared::decode::physical_lines(&file, options.encoding);
-            let mut originals: Vec<(u32, String)> = output
-                .diagnostics
-                .iter()
-                .filter_map(|d| {
-                    let text = lines.get((d.line as usize).checked_sub(1)?)?;
-                    Some((d.line, text.chars().take(200).collect()))
-                })
-                .collect();
-            originals.sort_unstable();
-            originals.dedup();
-            originals
-        };
+        let first_page = DiagnosticPage::of(&diagnostics, &DiagnosticFilter::default(), 0, &lines);
+        let limits = diagnostics
+            .iter()
+            .filter(|d| d.code == Code::LimitExceeded)
+            .cloned()
+            .collect();
+        let codes = code_counts(&diagnostics);
         let millis = now_ms() - start;
         let revision = snapshot.revision;
         self.last = Some(LastCheck {
             id,
             file,
             options,
-            diagnostics: all,
+            diagnostics,
+            lines,
         });
         scope.respond(
             who,
             Response::Checked(
                 id,
                 Box::new(Checked {
-                    output,
+                    ok: output.ok,
+                    kind: output.kind,
+                    encoding: output.encoding,
+                    delimiter: output.delimiter,
+                    summary: output.summary,
+                    limits,
+                    codes,
+                    diagnostics: first_page,
                     dry_run,
                     revision,
                     millis,
-                    diagnostics_total,
-                    originals,
                 }),
             ),
         );

@@ -340,31 +340,73 @@ pub fn trim(value: &str) -> &str {
     }
 }
 
-/// The file's physical lines as text, numbered as diagnostics number them (line `n` is
-/// `lines[n - 1]`): decoded like [`decode`] does, split at `\r\n`, `\n` or a lone `\r`.
+/// A file's physical lines, numbered as diagnostics number them: decoded once like
+/// [`decode`] does and split at `\r\n`, `\n` or a lone `\r`. A line is then looked up
+/// without copying, so a table of diagnostics can show any page of a million-line file.
 ///
 /// ```
-/// use cohortsync_shared::decode::physical_lines;
+/// use cohortsync_shared::decode::PhysicalLines;
 /// use cohortsync_shared::options::EncodingChoice;
-/// assert_eq!(physical_lines(b"a\r\nb\rc\nd", EncodingChoice::Auto), ["a", "b", "c", "d"]);
+/// let lines = PhysicalLines::new(b"a\r\nb\rc\nd", EncodingChoice::Auto);
+/// assert_eq!(lines.len(), 4);
+/// assert_eq!((lines.line(1), lines.line(3), lines.line(5)), (Some("a"), Some("c"), None));
 /// ```
-pub fn physical_lines(bytes: &[u8], encoding: EncodingChoice) -> Vec<String> {
-    let (_, text) = decode_text(bytes, encoding, &mut Vec::new());
-    let mut lines = Vec::new();
-    let mut rest = text.as_ref();
-    while let Some(end) = rest.find(['\r', '\n']) {
-        lines.push(rest[..end].to_owned());
-        let skip = if rest[end..].starts_with("\r\n") {
-            2
-        } else {
-            1
-        };
-        rest = &rest[end + skip..];
+#[derive(Debug, Clone, Default)]
+pub struct PhysicalLines {
+    text: String,
+    /// Where each line starts and ends in `text`.
+    spans: Vec<(usize, usize)>,
+}
+
+impl PhysicalLines {
+    /// Decodes `bytes` and finds its lines.
+    pub fn new(bytes: &[u8], encoding: EncodingChoice) -> Self {
+        let (_, text) = decode_text(bytes, encoding, &mut Vec::new());
+        let text = text.into_owned();
+        let mut spans = Vec::new();
+        let mut start = 0;
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            match bytes[at] {
+                b'\n' => {
+                    spans.push((start, at));
+                    at += 1;
+                    start = at;
+                }
+                b'\r' => {
+                    spans.push((start, at));
+                    at += if bytes.get(at + 1) == Some(&b'\n') {
+                        2
+                    } else {
+                        1
+                    };
+                    start = at;
+                }
+                _ => at += 1,
+            }
+        }
+        if start < bytes.len() {
+            spans.push((start, bytes.len()));
+        }
+        PhysicalLines { text, spans }
     }
-    if !rest.is_empty() {
-        lines.push(rest.to_owned());
+
+    /// Line `number` (from 1), if the file has it.
+    pub fn line(&self, number: u32) -> Option<&str> {
+        let &(start, end) = self.spans.get((number as usize).checked_sub(1)?)?;
+        self.text.get(start..end)
     }
-    lines
+
+    /// How many lines the file has.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether the file has no line at all.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
 }
 
 /// Picks the encoding and returns the text without a byte-order mark.

@@ -302,6 +302,111 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
     server.stop().await
 }
 
+/// The `data-line` of each row of the diagnostics table.
+async fn diagnostic_lines(browser: &Browser) -> anyhow::Result<Vec<u32>> {
+    let mut lines = Vec::new();
+    for row in browser
+        .client
+        .find_all(Locator::Css("[data-testid=diagnostics] tbody tr"))
+        .await?
+    {
+        lines.push(row.attr("data-line").await?.unwrap_or_default().parse()?);
+    }
+    Ok(lines)
+}
+
+/// Waits until the pager says `text`.
+async fn page_status(browser: &Browser, text: &str) -> anyhow::Result<()> {
+    let status = browser.wait_for("[data-testid=page-status]").await?;
+    for _ in 0..100 {
+        if status.text().await? == text {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("the pager says {:?}, not {text:?}", status.text().await?)
+}
+
+#[tokio::test]
+async fn a_file_with_many_problems_shows_them_a_page_at_a_time() -> anyhow::Result<()> {
+    let server = Server::start_sqlite().await?;
+    server.import("users", USERS).await?;
+    server
+        .cli(
+            &["account", "add", "prof", "--role", "teacher"],
+            "teacher-password\n",
+        )
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let browser = Browser::start().await?;
+    sign_in(&browser, &server, "prof", "teacher-password").await?;
+    revision_after(&browser, "").await?;
+    browser.client.goto(&server.at("/")).await?;
+    // 250 unknown users (lines 2 to 251), then 30 unknown commands (lines 252 to 281).
+    let mut file = String::from("cmd;cname;userid;cidnumber\n");
+    for n in 0..250 {
+        file.push_str(&format!("add;L2;NOBODY{n};COH001\n"));
+    }
+    for _ in 0..30 {
+        file.push_str("remove;L2;U0001;COH001\n");
+    }
+    drop_file(&browser, dir.path(), "many.csv", &file).await?;
+    browser
+        .wait_for("[data-testid=summary][data-errors='280']")
+        .await?;
+    page_status(&browser, "1–100 of 280").await?;
+    assert_eq!(
+        diagnostic_lines(&browser).await?,
+        (2..=101).collect::<Vec<_>>()
+    );
+    let original = browser
+        .wait_for("[data-testid=diagnostics] tr[data-line='2'] .original")
+        .await?;
+    assert_eq!(original.text().await?, "add;L2;NOBODY0;COH001");
+    accessible(&browser, "check page with a page of diagnostics").await?;
+
+    browser
+        .wait_for("[data-testid=page-next]")
+        .await?
+        .click()
+        .await?;
+    page_status(&browser, "101–200 of 280").await?;
+    browser
+        .wait_for("[data-testid=page-next]")
+        .await?
+        .click()
+        .await?;
+    page_status(&browser, "201–280 of 280").await?;
+    assert_eq!(
+        diagnostic_lines(&browser).await?,
+        (202..=281).collect::<Vec<_>>()
+    );
+    let next = browser.wait_for("[data-testid=page-next]").await?;
+    assert_eq!(next.attr("disabled").await?.as_deref(), Some("true"));
+
+    // A filter applies to all of them, from its first page.
+    browser
+        .wait_for("[data-testid=filter-code] option[value=invalid_command]")
+        .await?
+        .click()
+        .await?;
+    page_status(&browser, "1–30 of 30").await?;
+    assert_eq!(
+        diagnostic_lines(&browser).await?,
+        (252..=281).collect::<Vec<_>>()
+    );
+    browser
+        .wait_for("[data-testid=filter-severity] option[value=warning]")
+        .await?
+        .click()
+        .await?;
+    page_status(&browser, "No diagnostic passes these filters.").await?;
+    assert_eq!(diagnostic_lines(&browser).await?, Vec::<u32>::new());
+
+    browser.close().await?;
+    server.stop().await
+}
+
 /// As an admin: opens changeset `id`, approves it and applies it, and waits for "applied".
 async fn approve_and_apply(browser: &Browser, server: &Server, id: i64) -> anyhow::Result<()> {
     browser

@@ -5,10 +5,11 @@
 
 use std::rc::Rc;
 
-use cohortsync_shared::check::CheckOutput;
 use cohortsync_shared::dry_run::{DryRun, Person};
 use cohortsync_shared::options::Options;
-use cohortsync_shared::report::{Lang, Severity};
+use cohortsync_shared::report::{
+    Code, DiagnosticFilter, DiagnosticPage, Lang, PAGE_ROWS, Severity,
+};
 use serde_json::Value;
 use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, HtmlInputElement, HtmlSelectElement};
@@ -361,7 +362,7 @@ fn download(name: &str, bytes: &[u8]) {
 fn results(props: &ResultsProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let lang = ctx.lang;
-    let output: &CheckOutput = &props.result.output;
+    let output: &Checked = &props.result;
     let summary = &output.summary;
     let kind = match output.kind {
         Some(cohortsync_shared::plan::FileKind::Cohorts) => t(lang, "check.kind.cohorts"),
@@ -408,11 +409,7 @@ fn results(props: &ResultsProps) -> Html {
             });
         })
     };
-    let limits: Vec<_> = output
-        .diagnostics
-        .iter()
-        .filter(|d| d.code.as_str() == "limit_exceeded")
-        .collect();
+    let limits = &output.limits;
     html! {
         <>
             <section aria-labelledby="summary-title" class="summary" data-testid="summary"
@@ -433,7 +430,7 @@ fn results(props: &ResultsProps) -> Html {
                 </p>
                 <button type="button" onclick={on_download} data-testid="download">{ t(lang, "check.download") }</button>
             </section>
-            <Diagnostics result={props.result.clone()} />
+            <Diagnostics check_id={props.check_id} result={props.result.clone()} />
             if !limits.is_empty() {
                 <section class="limits" role="alert">
                     <h3>{ t(lang, "dry.limits") }</h3>
@@ -468,62 +465,117 @@ fn results(props: &ResultsProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct DiagnosticsProps {
-    /// The check: its first diagnostics, their total, and the text of their lines.
+    /// Which check of this page this is.
+    check_id: u32,
+    /// The check: its codes and the first page of its diagnostics.
     result: Rc<Checked>,
 }
 
+/// The diagnostics, a page at a time: the worker keeps them all and answers each page the
+/// table asks for, through the filters, so a file with a million problems lays out a
+/// hundred rows.
 #[function_component(Diagnostics)]
 fn diagnostics(props: &DiagnosticsProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let lang = ctx.lang;
-    let severity = use_state(String::new);
-    let code = use_state(String::new);
-    let diagnostics = &props.result.output.diagnostics;
-    if diagnostics.is_empty() {
+    let filter = use_state(DiagnosticFilter::default);
+    let offset = use_state(|| 0usize);
+    // The page to show: the latest the worker sent for this check, else the first.
+    let latest = ctx
+        .check
+        .page
+        .as_ref()
+        .filter(|(id, _)| *id == props.check_id)
+        .map(|(_, page)| page.clone());
+    let page: &DiagnosticPage = latest.as_deref().unwrap_or(&props.result.diagnostics);
+    if props.result.diagnostics.matching == 0 {
         return html! { <p data-testid="no-diagnostics">{ t(lang, "check.none") }</p> };
     }
-    let mut codes: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
-    codes.sort_unstable();
-    codes.dedup();
-    let shown: Vec<_> = diagnostics
-        .iter()
-        .filter(|d| severity.is_empty() || severity_class(d.severity) == severity.as_str())
-        .filter(|d| code.is_empty() || d.code.as_str() == code.as_str())
-        .take(5000)
-        .collect();
+    let ask = {
+        let (worker, id) = (ctx.worker.clone(), props.check_id);
+        let (filter, asked_offset) = (filter.clone(), offset.clone());
+        Callback::from(move |(next, offset): (DiagnosticFilter, usize)| {
+            filter.set(next.clone());
+            asked_offset.set(offset);
+            worker.send(Request::Diagnostics {
+                id,
+                filter: next,
+                offset,
+            });
+        })
+    };
     let on_severity = {
-        let severity = severity.clone();
+        let (ask, filter) = (ask.clone(), (*filter).clone());
         Callback::from(move |e: Event| {
-            severity.set(e.target_unchecked_into::<HtmlSelectElement>().value())
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            let severity = [Severity::Error, Severity::Warning, Severity::Info]
+                .into_iter()
+                .find(|s| severity_class(*s) == value);
+            ask.emit((
+                DiagnosticFilter {
+                    severity,
+                    ..filter.clone()
+                },
+                0,
+            ));
         })
     };
     let on_code = {
-        let code = code.clone();
+        let (ask, filter) = (ask.clone(), (*filter).clone());
         Callback::from(move |e: Event| {
-            code.set(e.target_unchecked_into::<HtmlSelectElement>().value())
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            let code = Code::ALL.iter().copied().find(|c| c.as_str() == value);
+            ask.emit((
+                DiagnosticFilter {
+                    code,
+                    ..filter.clone()
+                },
+                0,
+            ));
         })
     };
+    let go = |offset: usize| {
+        let (ask, filter) = (ask.clone(), (*filter).clone());
+        Callback::from(move |_: MouseEvent| ask.emit((filter.clone(), offset)))
+    };
+    // Until the worker answers, the table shows the previous page, marked busy.
+    let waiting = page.filter != *filter || (page.offset != *offset && *offset < page.matching);
+    let (first, last) = (page.offset + 1, page.offset + page.rows.len());
+    let has_previous = page.offset > 0;
+    let has_next = last < page.matching;
+    let selected_severity = filter.severity.map(severity_class).unwrap_or_default();
+    let selected_code = filter.code.map(|c| c.as_str()).unwrap_or_default();
     html! {
         <section aria-labelledby="diagnostics-title">
             <h3 id="diagnostics-title">{ t(lang, "check.diagnostics") }</h3>
             <div class="filters">
                 <label for="filter-severity">{ t(lang, "check.filter.severity") }</label>
                 <select id="filter-severity" onchange={on_severity} data-testid="filter-severity">
-                    <option value="" selected={severity.is_empty()}>{ t(lang, "check.filter.all") }</option>
+                    <option value="" selected={selected_severity.is_empty()}>{ t(lang, "check.filter.all") }</option>
                     { for [Severity::Error, Severity::Warning, Severity::Info].into_iter().map(|s| html! {
-                        <option value={severity_class(s)} selected={*severity == severity_class(s)}>{ severity_word(lang, s) }</option>
+                        <option value={severity_class(s)} selected={selected_severity == severity_class(s)}>{ severity_word(lang, s) }</option>
                     }) }
                 </select>
                 <label for="filter-code">{ t(lang, "check.filter.code") }</label>
                 <select id="filter-code" onchange={on_code} data-testid="filter-code">
-                    <option value="" selected={code.is_empty()}>{ t(lang, "check.filter.all") }</option>
-                    { for codes.iter().map(|c| html! { <option value={c.to_string()} selected={*code == *c}>{ *c }</option> }) }
+                    <option value="" selected={selected_code.is_empty()}>{ t(lang, "check.filter.all") }</option>
+                    { for props.result.codes.iter().map(|(c, n)| html! {
+                        <option value={c.as_str()} selected={selected_code == c.as_str()}>{ format!("{} ({n})", c.as_str()) }</option>
+                    }) }
                 </select>
             </div>
-            if props.result.diagnostics_total > diagnostics.len() {
-                <p role="status">{ format!("{} {} / {}. {}", t(lang, "check.truncated"), diagnostics.len(), props.result.diagnostics_total, t(lang, "check.truncated.download")) }</p>
-            }
-            <table class="diagnostics" data-testid="diagnostics">
+            <div class="pager">
+                <button type="button" onclick={go(page.offset.saturating_sub(PAGE_ROWS))} disabled={!has_previous}
+                    data-testid="page-previous">{ t(lang, "check.page.previous") }</button>
+                <span role="status" data-testid="page-status">{ if page.matching == 0 {
+                    t(lang, "check.page.none").to_owned()
+                } else {
+                    format!("{first}–{last} {} {}", t(lang, "check.page.of"), page.matching)
+                } }</span>
+                <button type="button" onclick={go(page.offset + PAGE_ROWS)} disabled={!has_next}
+                    data-testid="page-next">{ t(lang, "check.page.next") }</button>
+            </div>
+            <table class="diagnostics" data-testid="diagnostics" aria-busy={waiting.to_string()}>
                 <thead><tr>
                     <th scope="col">{ t(lang, "col.line") }</th>
                     <th scope="col">{ t(lang, "col.column") }</th>
@@ -534,12 +586,8 @@ fn diagnostics(props: &DiagnosticsProps) -> Html {
                     <th scope="col">{ t(lang, "col.original") }</th>
                 </tr></thead>
                 <tbody>
-                    { for shown.iter().map(|d| {
-                        let originals = &props.result.originals;
-                        let original = originals
-                            .binary_search_by_key(&d.line, |(line, _)| *line)
-                            .map(|i| originals[i].1.clone())
-                            .unwrap_or_default();
+                    { for page.rows.iter().map(|row| {
+                        let d = &row.diagnostic;
                         html! {
                             <tr class={severity_class(d.severity)} data-line={d.line.to_string()} data-code={d.code.as_str()}>
                                 <td>{ d.line }</td>
@@ -548,7 +596,7 @@ fn diagnostics(props: &DiagnosticsProps) -> Html {
                                 <td><code>{ d.code.as_str() }</code></td>
                                 <td>{ severity_word(lang, d.severity) }</td>
                                 <td>{ &d.message }</td>
-                                <td><code class="original">{ original }</code></td>
+                                <td><code class="original">{ &row.original }</code></td>
                             </tr>
                         }
                     }) }
