@@ -176,6 +176,114 @@ async fn stop_pause_meter(browser: &Browser) -> anyhow::Result<f64> {
     Ok(pause.as_f64().unwrap_or(f64::NAN))
 }
 
+/// The longest run of samples of a DevTools CPU profile that are not idle: its length, and
+/// the functions it spent most time in (self and inclusive), in milliseconds.
+fn longest_busy_stretch(profile: &Value) -> String {
+    use std::collections::HashMap;
+    let empty = Vec::new();
+    let nodes = profile["nodes"].as_array().unwrap_or(&empty);
+    let mut label = HashMap::new();
+    let mut parent = HashMap::new();
+    for node in nodes {
+        let id = node["id"].as_i64().unwrap_or(0);
+        let frame = &node["callFrame"];
+        let name = frame["functionName"].as_str().unwrap_or("");
+        let url = frame["url"].as_str().unwrap_or("");
+        let file = url.rsplit('/').next().unwrap_or("");
+        let name = if name.is_empty() { "(anonymous)" } else { name };
+        label.insert(id, format!("{name} {file}").trim().to_owned());
+        for child in node["children"].as_array().unwrap_or(&empty) {
+            parent.insert(child.as_i64().unwrap_or(0), id);
+        }
+    }
+    let samples: Vec<i64> = profile["samples"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .map(|v| v.as_i64().unwrap_or(0))
+        .collect();
+    let deltas: Vec<f64> = profile["timeDeltas"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .map(|v| v.as_f64().unwrap_or(0.0) / 1000.0)
+        .collect();
+    // Sample i lasts until sample i + 1.
+    let duration = |i: usize| deltas.get(i + 1).copied().unwrap_or(0.0);
+    let idle = |id: i64| label.get(&id).is_some_and(|l| l == "(idle)");
+    let (mut best, mut start, mut length) = ((0, 0, 0.0), 0, 0.0);
+    for (i, &id) in samples.iter().enumerate() {
+        if idle(id) {
+            start = i + 1;
+            length = 0.0;
+        } else {
+            length += duration(i);
+            if length > best.2 {
+                best = (start, i + 1, length);
+            }
+        }
+    }
+    // The stretch in order: runs of samples under the same top-level frame.
+    let root_child = |mut id: i64| {
+        while let Some(&p) = parent.get(&id) {
+            if !parent.contains_key(&p) {
+                break;
+            }
+            id = p;
+        }
+        label.get(&id).map_or("?", String::as_str)
+    };
+    let mut runs: Vec<(&str, f64)> = Vec::new();
+    for (i, &sample) in samples.iter().enumerate().take(best.1).skip(best.0) {
+        let top = root_child(sample);
+        match runs.last_mut() {
+            Some((l, t)) if *l == top => *t += duration(i),
+            _ => runs.push((top, duration(i))),
+        }
+    }
+    let started: f64 = deltas[..best.0.min(deltas.len())].iter().sum();
+    let runs: Vec<String> = runs
+        .iter()
+        .filter(|(_, t)| *t >= 5.0)
+        .map(|(l, t)| format!("{l} {t:.0}"))
+        .collect();
+    let mut self_time: HashMap<&str, f64> = HashMap::new();
+    let mut total_time: HashMap<&str, f64> = HashMap::new();
+    for (i, &sample) in samples.iter().enumerate().take(best.1).skip(best.0) {
+        let mut id = sample;
+        if let Some(l) = label.get(&id) {
+            *self_time.entry(l).or_default() += duration(i);
+        }
+        let mut seen = std::collections::HashSet::new();
+        while let Some(l) = label.get(&id) {
+            if seen.insert(l.as_str()) {
+                *total_time.entry(l).or_default() += duration(i);
+            }
+            match parent.get(&id) {
+                Some(&p) => id = p,
+                None => break,
+            }
+        }
+    }
+    let top = |map: HashMap<&str, f64>, n: usize| {
+        let mut list: Vec<_> = map.into_iter().collect();
+        list.sort_by(|a, b| b.1.total_cmp(&a.1));
+        list.into_iter()
+            .take(n)
+            .map(|(l, t)| format!("    {t:7.1}  {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    format!(
+        "  {:.0} ms over {} samples, {started:.0} ms after the profile started\n  in order (runs of 5 ms or more): {}\n  self:\n{}\n  inclusive:\n{}",
+        best.2,
+        best.1 - best.0,
+        runs.join(", "),
+        top(self_time, 12),
+        top(total_time, 25)
+    )
+}
+
 async fn attr(browser: &Browser, css: &str, name: &str) -> anyhow::Result<String> {
     let element = browser.wait_for(css).await?;
     Ok(element.attr(name).await?.unwrap_or_default())
@@ -305,6 +413,30 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let before = summary(&browser).await?.0;
+    // A CPU profile of the page's thread meanwhile, to tell what its longest pause is made of.
+    browser.cdp("Profiler.enable", json!({})).await?;
+    browser
+        .cdp("Profiler.setSamplingInterval", json!({"interval": 250}))
+        .await?;
+    browser.cdp("Profiler.start", json!({})).await?;
+    // And Chromium's long animation frames: how much of each is scripts, and how much
+    // style and layout.
+    browser
+        .client
+        .execute(
+            "window.__frames = [];
+             window.__frameObserver = new PerformanceObserver(list => {
+               for (const e of list.getEntries()) if (e.duration > 100) window.__frames.push({
+                 duration: e.duration,
+                 styleAndLayout: e.styleAndLayoutStart ? e.startTime + e.duration - e.styleAndLayoutStart : 0,
+                 scripts: e.scripts.map(s => ({ invoker: s.invoker, duration: s.duration,
+                   forcedStyleAndLayout: s.forcedStyleAndLayoutDuration })),
+               });
+             });
+             window.__frameObserver.observe({ type: 'long-animation-frame' });",
+            vec![],
+        )
+        .await?;
     start_pause_meter(&browser).await?;
     let started = std::time::Instant::now();
     browser
@@ -343,6 +475,44 @@ async fn main() -> anyhow::Result<()> {
             vec![],
         )
         .await?;
+    let profile = browser.cdp("Profiler.stop", json!({})).await?;
+    let elements = browser
+        .client
+        .execute("return document.querySelectorAll('*').length;", vec![])
+        .await?;
+    println!("1,000,000 rows: elements in the page with the report shown: {elements}");
+    let frames = browser
+        .client
+        .execute(
+            "window.__frameObserver.disconnect(); return window.__frames;",
+            vec![],
+        )
+        .await?;
+    for frame in frames.as_array().into_iter().flatten() {
+        let scripts: Vec<String> = frame["scripts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                format!(
+                    "{} {:.0} ms (forced style and layout {:.0} ms)",
+                    s["invoker"].as_str().unwrap_or("?"),
+                    s["duration"].as_f64().unwrap_or(0.0),
+                    s["forcedStyleAndLayout"].as_f64().unwrap_or(0.0)
+                )
+            })
+            .collect();
+        println!(
+            "1,000,000 rows: a long frame of {:.0} ms: style and layout {:.0} ms; scripts: {}",
+            frame["duration"].as_f64().unwrap_or(0.0),
+            frame["styleAndLayout"].as_f64().unwrap_or(0.0),
+            scripts.join("; ")
+        );
+    }
+    println!(
+        "1,000,000 rows: the page's longest busy stretch in its CPU profile:\n{}",
+        longest_busy_stretch(&profile["profile"])
+    );
     println!(
         "1,000,000 rows ({:.0} MB): WASM in the worker {} ms; from picking the file to the report {:.1} s; \
          longest pause of the page's thread {:.0} ms; progress values seen: {}",

@@ -288,10 +288,50 @@ impl Browser {
         Ok(serde_json::from_value(result)?)
     }
 
+    /// Runs a Chrome DevTools Protocol command on the page (chromedriver's
+    /// `goog/cdp/execute`), e.g. `Profiler.start`; returns its result.
+    pub async fn cdp(
+        &self,
+        method: &str,
+        params: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let answer = self
+            .client
+            .issue_cmd(Cdp {
+                body: serde_json::json!({ "cmd": method, "params": params }).to_string(),
+            })
+            .await
+            .with_context(|| format!("DevTools command {method}"))?;
+        Ok(answer)
+    }
+
     /// Closes the browser session.
     pub async fn close(self) -> anyhow::Result<()> {
         self.client.close().await?;
         Ok(())
+    }
+}
+
+/// A Chrome DevTools Protocol command, sent through chromedriver.
+#[derive(Debug)]
+struct Cdp {
+    body: String,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.body.clone()))
     }
 }
 
