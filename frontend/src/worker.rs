@@ -11,7 +11,7 @@ use cohortsync_shared::dry_run::{DryRun, dry_run};
 use cohortsync_shared::options::Options;
 use cohortsync_shared::plan::FileKind;
 use cohortsync_shared::report::{
-    Code, DiagnosticFilter, DiagnosticPage, DiagnosticView, Lang, code_counts,
+    Code, Diagnostic, DiagnosticFilter, DiagnosticPage, DiagnosticView, Lang, code_counts,
 };
 use cohortsync_shared::snapshot::Snapshot;
 use gloo_worker::{Codec, HandlerId, Worker, WorkerScope};
@@ -133,8 +133,10 @@ struct LastCheck {
     id: u32,
     file: Vec<u8>,
     options: Options,
-    /// Every diagnostic, messages in the asked language.
-    diagnostics: Vec<DiagnosticView>,
+    /// Every diagnostic (messages are rendered a page at a time).
+    diagnostics: Vec<Diagnostic>,
+    /// The language of the messages.
+    lang: Lang,
     /// The file's lines (empty when there is no diagnostic to show them with).
     lines: PhysicalLines,
 }
@@ -186,6 +188,7 @@ impl Worker for CheckWorker {
                     let bytes = cohortsync_shared::export::annotate(
                         &last.file,
                         &last.diagnostics,
+                        last.lang,
                         &last.options,
                     );
                     scope.respond(who, Response::Annotated(id, bytes));
@@ -193,7 +196,13 @@ impl Worker for CheckWorker {
             }
             Request::Diagnostics { id, filter, offset } => {
                 if let Some(last) = self.last.as_ref().filter(|l| l.id == id) {
-                    let page = DiagnosticPage::of(&last.diagnostics, &filter, offset, &last.lines);
+                    let page = DiagnosticPage::of(
+                        &last.diagnostics,
+                        last.lang,
+                        &filter,
+                        offset,
+                        &last.lines,
+                    );
                     scope.respond(who, Response::Diagnostics(id, Box::new(page)));
                 }
             }
@@ -246,25 +255,30 @@ impl CheckWorker {
                 )
             });
         scope.respond(who, Response::Progress(id, Phase::Summarising, Some(1.0)));
-        let mut checked = checked;
         // The plan stays here (the page shows the dry run and the totals).
-        let changeset = checked.changeset.take();
-        let dry_run = changeset.as_ref().map(|c| dry_run(snapshot, c));
-        let mut output = checked.to_output(lang);
-        if let Some(changeset) = &changeset {
-            output.summary.totals = changeset.totals();
-        }
-        let diagnostics = output.diagnostics;
+        let dry_run = checked.changeset.as_ref().map(|c| dry_run(snapshot, c));
+        let report = checked.report;
+        let summary = Summary {
+            rows: report.rows,
+            counts: report.counts(),
+            totals: checked
+                .changeset
+                .as_ref()
+                .map(|c| c.totals())
+                .unwrap_or_default(),
+        };
+        let diagnostics = report.diagnostics;
         let lines = if diagnostics.is_empty() {
             PhysicalLines::default()
         } else {
             PhysicalLines::new(&file, options.encoding)
         };
-        let first_page = DiagnosticPage::of(&diagnostics, &DiagnosticFilter::default(), 0, &lines);
+        let first_page =
+            DiagnosticPage::of(&diagnostics, lang, &DiagnosticFilter::default(), 0, &lines);
         let limits = diagnostics
             .iter()
             .filter(|d| d.code == Code::LimitExceeded)
-            .cloned()
+            .map(|d| d.to_view(lang))
             .collect();
         let codes = code_counts(&diagnostics);
         let millis = now_ms() - start;
@@ -274,6 +288,7 @@ impl CheckWorker {
             file,
             options,
             diagnostics,
+            lang,
             lines,
         });
         scope.respond(
@@ -281,11 +296,11 @@ impl CheckWorker {
             Response::Checked(
                 id,
                 Box::new(Checked {
-                    ok: output.ok,
-                    kind: output.kind,
-                    encoding: output.encoding,
-                    delimiter: output.delimiter,
-                    summary: output.summary,
+                    ok: summary.counts.errors == 0,
+                    kind: report.kind,
+                    encoding: report.encoding,
+                    delimiter: report.delimiter,
+                    summary,
                     limits,
                     codes,
                     diagnostics: first_page,

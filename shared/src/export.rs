@@ -3,7 +3,7 @@
 
 use crate::decode::decode;
 use crate::options::Options;
-use crate::report::{DiagnosticView, Severity};
+use crate::report::{Diagnostic, Lang, Severity};
 
 /// Makes a cell safe for spreadsheets: a value starting with `=`, `+`, `-`, `@`, a tab or a
 /// carriage return would be run as a formula, so it gets a leading `'`.
@@ -23,7 +23,7 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 
 /// The annotated copy of a checked file: its header and data rows with two more columns,
 /// `status` (`ok`, or the most serious severity on that line) and `messages` (every
-/// diagnostic of the line, in the language they were rendered in), as UTF-8 with a byte-order mark (so that spreadsheets
+/// diagnostic of the line, in `lang`), as UTF-8 with a byte-order mark (so that spreadsheets
 /// read accents right), with the file's delimiter. Every cell is [`neutralise`]d. Comment
 /// and blank lines are left out; problems of the header line (a missing column…) are in a
 /// first row whose first cell is `#header`.
@@ -35,11 +35,16 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 ///
 /// let file = b"cmd;userid\nadd;=1+1\n";
 /// let diagnostic = Diagnostic::new(Code::UserNotFound, 2).column("userid").value("=1+1").arg("idnumber");
-/// let out = annotate(file, &[diagnostic.to_view(Lang::En)], &Options::default());
+/// let out = annotate(file, &[diagnostic], Lang::En, &Options::default());
 /// let out = String::from_utf8(out).unwrap();
 /// assert_eq!(out, "\u{feff}cmd;userid;status;messages\r\nadd;'=1+1;error;No user has idnumber “=1+1”.\r\n");
 /// ```
-pub fn annotate(bytes: &[u8], diagnostics: &[DiagnosticView], options: &Options) -> Vec<u8> {
+pub fn annotate(
+    bytes: &[u8],
+    diagnostics: &[Diagnostic],
+    lang: Lang,
+    options: &Options,
+) -> Vec<u8> {
     let mut ignored = Vec::new();
     let Some(table) = decode(bytes, options.encoding, options.delimiter, &mut ignored) else {
         return Vec::new();
@@ -50,7 +55,7 @@ pub fn annotate(bytes: &[u8], diagnostics: &[DiagnosticView], options: &Options)
         .flexible(true)
         .from_writer(Vec::from("\u{feff}".as_bytes()));
     // Grouped once by line: looking them up per row would be rows × diagnostics.
-    let mut by_line: std::collections::BTreeMap<u32, Vec<&DiagnosticView>> = Default::default();
+    let mut by_line: std::collections::BTreeMap<u32, Vec<&Diagnostic>> = Default::default();
     for d in diagnostics {
         by_line.entry(d.line).or_default().push(d);
     }
@@ -70,7 +75,7 @@ pub fn annotate(bytes: &[u8], diagnostics: &[DiagnosticView], options: &Options)
     let messages = |line: u32| {
         on_line(line)
             .iter()
-            .map(|d| d.message.as_str())
+            .map(|d| d.message(lang))
             .collect::<Vec<_>>()
             .join(" | ")
     };
@@ -103,7 +108,7 @@ pub fn annotate(bytes: &[u8], diagnostics: &[DiagnosticView], options: &Options)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Code, Diagnostic, Lang};
+    use crate::report::Code;
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -111,7 +116,7 @@ mod tests {
     #[test]
     fn a_line_takes_its_most_serious_status_and_every_message() {
         let file = b"cmd;userid\nadd;U1\nadd;U2\n";
-        let views: Vec<_> = [
+        let diagnostics = [
             Diagnostic::new(Code::UserSuspended, 2).column("userid"),
             Diagnostic::new(Code::MissingColumn, 1)
                 .column("cname")
@@ -120,11 +125,9 @@ mod tests {
                 .column("userid")
                 .value("U1")
                 .arg("idnumber"),
-        ]
-        .iter()
-        .map(|d| d.to_view(Lang::En))
-        .collect();
-        let out = String::from_utf8(annotate(file, &views, &Options::default())).unwrap();
+        ];
+        let out =
+            String::from_utf8(annotate(file, &diagnostics, Lang::En, &Options::default())).unwrap();
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 4, "{out}");
         assert!(lines[1].starts_with("#header;;error;"), "{}", lines[1]);

@@ -275,7 +275,7 @@ pub struct DiagnosticFilter {
 
 impl DiagnosticFilter {
     /// Whether `diagnostic` passes.
-    pub fn matches(&self, diagnostic: &DiagnosticView) -> bool {
+    pub fn matches(&self, diagnostic: &Diagnostic) -> bool {
         self.severity.is_none_or(|s| s == diagnostic.severity)
             && self.code.is_none_or(|c| c == diagnostic.code)
     }
@@ -312,9 +312,11 @@ pub struct DiagnosticPage {
 
 impl DiagnosticPage {
     /// The page of `diagnostics` (in report order) that passes `filter`, from `offset`
-    /// (moved back to the last page when beyond it), with each row's line from `lines`.
+    /// (moved back to the last page when beyond it), with each row's line from `lines` and
+    /// its message in `lang`. Only the page's messages are rendered.
     pub fn of(
-        diagnostics: &[DiagnosticView],
+        diagnostics: &[Diagnostic],
+        lang: Lang,
         filter: &DiagnosticFilter,
         offset: usize,
         lines: &crate::decode::PhysicalLines,
@@ -328,7 +330,7 @@ impl DiagnosticPage {
             .skip(offset)
             .take(PAGE_ROWS)
             .map(|d| PageRow {
-                diagnostic: d.clone(),
+                diagnostic: d.to_view(lang),
                 original: lines
                     .line(d.line)
                     .map(|l| l.chars().take(ORIGINAL_CHARS).collect())
@@ -345,7 +347,7 @@ impl DiagnosticPage {
 }
 
 /// How many diagnostics have each code, by code name: what a filter by code offers.
-pub fn code_counts(diagnostics: &[DiagnosticView]) -> Vec<(Code, usize)> {
+pub fn code_counts(diagnostics: &[Diagnostic]) -> Vec<(Code, usize)> {
     let mut counts: std::collections::BTreeMap<&'static str, (Code, usize)> =
         std::collections::BTreeMap::new();
     for d in diagnostics {
@@ -365,39 +367,43 @@ mod tests {
             text.as_bytes(),
             crate::options::EncodingChoice::Auto,
         );
-        let diagnostics: Vec<DiagnosticView> = (1..=1000)
+        let diagnostics: Vec<Diagnostic> = (1..=1000)
             .map(|line| {
                 let code = if line % 3 == 0 {
                     Code::UserSuspended
                 } else {
                     Code::UserNotFound
                 };
-                Diagnostic::new(code, line).to_view(Lang::En)
+                Diagnostic::new(code, line)
             })
             .collect();
         let suspended = DiagnosticFilter {
             code: Some(Code::UserSuspended),
             ..DiagnosticFilter::default()
         };
-        let page = DiagnosticPage::of(&diagnostics, &suspended, 150, &lines);
+        let page = DiagnosticPage::of(&diagnostics, Lang::En, &suspended, 150, &lines);
         assert_eq!(
             (page.matching, page.offset, page.rows.len()),
             (333, 100, 100)
         );
         assert_eq!(page.rows[0].diagnostic.line, 303);
         assert_eq!(page.rows[0].original, "line 303");
+        assert_eq!(
+            page.rows[0].diagnostic.message,
+            Diagnostic::new(Code::UserSuspended, 303).message(Lang::En)
+        );
         // Beyond the end: the last page.
-        let page = DiagnosticPage::of(&diagnostics, &suspended, 10_000, &lines);
+        let page = DiagnosticPage::of(&diagnostics, Lang::En, &suspended, 10_000, &lines);
         assert_eq!((page.offset, page.rows.len()), (300, 33));
         let errors = DiagnosticFilter {
             severity: Some(Severity::Error),
             ..DiagnosticFilter::default()
         };
         assert_eq!(
-            DiagnosticPage::of(&diagnostics, &errors, 0, &lines).matching,
+            DiagnosticPage::of(&diagnostics, Lang::En, &errors, 0, &lines).matching,
             667
         );
-        let none = DiagnosticPage::of(&[], &DiagnosticFilter::default(), 0, &lines);
+        let none = DiagnosticPage::of(&[], Lang::En, &DiagnosticFilter::default(), 0, &lines);
         assert_eq!((none.matching, none.offset, none.rows.len()), (0, 0, 0));
         assert_eq!(
             code_counts(&diagnostics),

@@ -427,7 +427,14 @@ async fn approve_and_apply(browser: &Browser, server: &Server, id: i64) -> anyho
         .await?
         .click()
         .await?;
+    // The approval's outcome shows first; the application's names the new revision.
     let outcome = browser.wait_for("[data-testid=outcome]").await?;
+    for _ in 0..50 {
+        if outcome.text().await?.contains("revision") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(outcome.text().await?.contains("revision"));
     let status = browser.wait_for("[data-testid=status]").await?;
     for _ in 0..50 {
