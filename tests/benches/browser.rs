@@ -176,6 +176,123 @@ async fn stop_pause_meter(browser: &Browser) -> anyhow::Result<f64> {
     Ok(pause.as_f64().unwrap_or(f64::NAN))
 }
 
+/// Checks the file at `big` in the app and prints how long it took, the page's longest
+/// pause, the progress values shown, and what the page's thread was busy with.
+async fn million_rows(browser: &Browser, big: &std::path::Path, label: &str) -> anyhow::Result<()> {
+    let before = summary(browser).await?.0;
+    // A CPU profile of the page's thread meanwhile, to tell what its longest pause is made of.
+    browser.cdp("Profiler.enable", json!({})).await?;
+    browser
+        .cdp("Profiler.setSamplingInterval", json!({"interval": 250}))
+        .await?;
+    browser.cdp("Profiler.start", json!({})).await?;
+    // And Chromium's long animation frames: how much of each is scripts, and how much
+    // style and layout.
+    browser
+        .client
+        .execute(
+            "window.__frames = [];
+             window.__frameObserver = new PerformanceObserver(list => {
+               for (const e of list.getEntries()) if (e.duration > 100) window.__frames.push({
+                 duration: e.duration,
+                 styleAndLayout: e.styleAndLayoutStart ? e.startTime + e.duration - e.styleAndLayoutStart : 0,
+                 scripts: e.scripts.map(s => ({ invoker: s.invoker, duration: s.duration,
+                   forcedStyleAndLayout: s.forcedStyleAndLayoutDuration })),
+               });
+             });
+             window.__frameObserver.observe({ type: 'long-animation-frame' });",
+            vec![],
+        )
+        .await?;
+    start_pause_meter(browser).await?;
+    let started = std::time::Instant::now();
+    browser
+        .wait_for("[data-testid=file-input]")
+        .await?
+        .send_keys(big.to_str().unwrap_or_default())
+        .await?;
+    let mut big_millis = None;
+    let mut progress_seen = Vec::new();
+    for _ in 0..6000 {
+        let value = browser
+            .client
+            .execute(
+                "const p = document.querySelector('[data-testid=progress] progress[value]');
+                 return p ? p.getAttribute('value') : null;",
+                vec![],
+            )
+            .await?;
+        if let Some(value) = value.as_str().map(str::to_owned)
+            && progress_seen.last() != Some(&value)
+        {
+            progress_seen.push(value);
+        }
+        let (id, time) = summary(browser).await?;
+        if id > before {
+            big_millis = time;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let wall = started.elapsed();
+    let pause = browser
+        .client
+        .execute(
+            "clearInterval(window.__ticker); return window.__pause;",
+            vec![],
+        )
+        .await?;
+    let profile = browser.cdp("Profiler.stop", json!({})).await?;
+    let elements = browser
+        .client
+        .execute("return document.querySelectorAll('*').length;", vec![])
+        .await?;
+    println!("{label}: elements in the page with the report shown: {elements}");
+    let frames = browser
+        .client
+        .execute(
+            "window.__frameObserver.disconnect(); return window.__frames;",
+            vec![],
+        )
+        .await?;
+    for frame in frames.as_array().into_iter().flatten() {
+        let scripts: Vec<String> = frame["scripts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                format!(
+                    "{} {:.0} ms (forced style and layout {:.0} ms)",
+                    s["invoker"].as_str().unwrap_or("?"),
+                    s["duration"].as_f64().unwrap_or(0.0),
+                    s["forcedStyleAndLayout"].as_f64().unwrap_or(0.0)
+                )
+            })
+            .collect();
+        println!(
+            "{label}: a long frame of {:.0} ms: style and layout {:.0} ms; scripts: {}",
+            frame["duration"].as_f64().unwrap_or(0.0),
+            frame["styleAndLayout"].as_f64().unwrap_or(0.0),
+            scripts.join("; ")
+        );
+    }
+    println!(
+        "{label}: the page's longest busy stretch in its CPU profile:\n{}",
+        longest_busy_stretch(&profile["profile"])
+    );
+    println!(
+        "{label} ({:.0} MB): WASM in the worker {} ms; from picking the file to the report {:.1} s; \
+         longest pause of the page's thread {:.0} ms; progress values seen: {}",
+        std::fs::metadata(big)?.len() as f64 / 1e6,
+        big_millis.unwrap_or_else(|| "(did not finish)".into()),
+        wall.as_secs_f64(),
+        pause,
+        progress_seen.join(", "),
+    );
+
+    Ok(())
+}
+
 /// The longest run of samples of a DevTools CPU profile that are not idle: its length, and
 /// the functions it spent most time in (self and inclusive), in milliseconds.
 fn longest_busy_stretch(profile: &Value) -> String {
@@ -412,116 +529,11 @@ async fn main() -> anyhow::Result<()> {
         "1,000,000 rows: longest pause of the page's thread when WebDriver uploads the file to a bare input: {upload_pause:.0} ms"
     );
 
-    let before = summary(&browser).await?.0;
-    // A CPU profile of the page's thread meanwhile, to tell what its longest pause is made of.
-    browser.cdp("Profiler.enable", json!({})).await?;
-    browser
-        .cdp("Profiler.setSamplingInterval", json!({"interval": 250}))
-        .await?;
-    browser.cdp("Profiler.start", json!({})).await?;
-    // And Chromium's long animation frames: how much of each is scripts, and how much
-    // style and layout.
-    browser
-        .client
-        .execute(
-            "window.__frames = [];
-             window.__frameObserver = new PerformanceObserver(list => {
-               for (const e of list.getEntries()) if (e.duration > 100) window.__frames.push({
-                 duration: e.duration,
-                 styleAndLayout: e.styleAndLayoutStart ? e.startTime + e.duration - e.styleAndLayoutStart : 0,
-                 scripts: e.scripts.map(s => ({ invoker: s.invoker, duration: s.duration,
-                   forcedStyleAndLayout: s.forcedStyleAndLayoutDuration })),
-               });
-             });
-             window.__frameObserver.observe({ type: 'long-animation-frame' });",
-            vec![],
-        )
-        .await?;
-    start_pause_meter(&browser).await?;
-    let started = std::time::Instant::now();
-    browser
-        .wait_for("[data-testid=file-input]")
-        .await?
-        .send_keys(big.to_str().unwrap_or_default())
-        .await?;
-    let mut big_millis = None;
-    let mut progress_seen = Vec::new();
-    for _ in 0..6000 {
-        let value = browser
-            .client
-            .execute(
-                "const p = document.querySelector('[data-testid=progress] progress[value]');
-                 return p ? p.getAttribute('value') : null;",
-                vec![],
-            )
-            .await?;
-        if let Some(value) = value.as_str().map(str::to_owned)
-            && progress_seen.last() != Some(&value)
-        {
-            progress_seen.push(value);
-        }
-        let (id, time) = summary(&browser).await?;
-        if id > before {
-            big_millis = time;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let wall = started.elapsed();
-    let pause = browser
-        .client
-        .execute(
-            "clearInterval(window.__ticker); return window.__pause;",
-            vec![],
-        )
-        .await?;
-    let profile = browser.cdp("Profiler.stop", json!({})).await?;
-    let elements = browser
-        .client
-        .execute("return document.querySelectorAll('*').length;", vec![])
-        .await?;
-    println!("1,000,000 rows: elements in the page with the report shown: {elements}");
-    let frames = browser
-        .client
-        .execute(
-            "window.__frameObserver.disconnect(); return window.__frames;",
-            vec![],
-        )
-        .await?;
-    for frame in frames.as_array().into_iter().flatten() {
-        let scripts: Vec<String> = frame["scripts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|s| {
-                format!(
-                    "{} {:.0} ms (forced style and layout {:.0} ms)",
-                    s["invoker"].as_str().unwrap_or("?"),
-                    s["duration"].as_f64().unwrap_or(0.0),
-                    s["forcedStyleAndLayout"].as_f64().unwrap_or(0.0)
-                )
-            })
-            .collect();
-        println!(
-            "1,000,000 rows: a long frame of {:.0} ms: style and layout {:.0} ms; scripts: {}",
-            frame["duration"].as_f64().unwrap_or(0.0),
-            frame["styleAndLayout"].as_f64().unwrap_or(0.0),
-            scripts.join("; ")
-        );
-    }
-    println!(
-        "1,000,000 rows: the page's longest busy stretch in its CPU profile:\n{}",
-        longest_busy_stretch(&profile["profile"])
-    );
-    println!(
-        "1,000,000 rows ({:.0} MB): WASM in the worker {} ms; from picking the file to the report {:.1} s; \
-         longest pause of the page's thread {:.0} ms; progress values seen: {}",
-        std::fs::metadata(&big)?.len() as f64 / 1e6,
-        big_millis.unwrap_or_else(|| "(did not finish)".into()),
-        wall.as_secs_f64(),
-        pause,
-        progress_seen.join(", "),
-    );
+    million_rows(&browser, &big, "1,000,000 rows").await?;
+    // The worst case for the page: every row an error (users by a wrong identifier).
+    let errors = dir.path().join("bench-1m-errors.csv");
+    std::fs::write(&errors, cohort_file(1_000_000).replace(";E", ";NOBODY"))?;
+    million_rows(&browser, &errors, "1,000,000 rows, each an error").await?;
 
     // The same file and snapshot in JavaScript.
     let papaparse =
