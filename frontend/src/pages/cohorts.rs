@@ -14,28 +14,8 @@ use yew_router::prelude::*;
 
 use crate::api;
 use crate::app::{Ctx, Route};
-use crate::cache;
 use crate::i18n::t;
-
-/// The cached snapshot, parsed on this page (`None` while loading or when there is none).
-#[hook]
-fn use_snapshot() -> Option<Rc<Snapshot>> {
-    let ctx = use_context::<Ctx>().expect("context");
-    let snapshot = use_state(|| None::<Rc<Snapshot>>);
-    {
-        let snapshot = snapshot.clone();
-        use_effect_with(ctx.snapshot.cached.map(|c| c.0), move |_| {
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Some(cached) = cache::load().await
-                    && let Ok(parsed) = Snapshot::from_json(cached.json.as_bytes())
-                {
-                    snapshot.set(Some(Rc::new(parsed)));
-                }
-            });
-        });
-    }
-    (*snapshot).clone()
-}
+use crate::pages::use_snapshot;
 
 fn owner_word(lang: cohortsync_shared::report::Lang, owner: Owner, component: &str) -> String {
     match owner {

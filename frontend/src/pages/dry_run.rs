@@ -1,0 +1,121 @@
+//! A dry run shown as tables: what a check page shows of a file, and a changeset page of
+//! its stored plan.
+
+use std::rc::Rc;
+
+use cohortsync_shared::dry_run::{DryRun, Person};
+use yew::prelude::*;
+
+use crate::app::Ctx;
+use crate::i18n::t;
+
+/// What a dry run view shows.
+#[derive(Properties, PartialEq)]
+pub struct DryRunProps {
+    /// The plan per cohort and course.
+    pub dry: Rc<DryRun>,
+    /// The plan's totals.
+    pub totals: cohortsync_shared::plan::Totals,
+}
+
+fn people(list: &[Person], count: usize) -> String {
+    let mut names: Vec<String> = list
+        .iter()
+        .take(20)
+        .map(|p| p.name.clone().unwrap_or_else(|| format!("#{}", p.id)))
+        .collect();
+    if count > names.len() {
+        names.push(format!("… (+{})", count - names.len()));
+    }
+    names.join(", ")
+}
+
+/// Rows of each dry-run table shown before "show all".
+const ROWS_SHOWN: usize = 100;
+
+/// The plan per cohort (created, members added and removed, with names) and per course
+/// (enrolled, suspended, unenrolled, groups), with totals.
+#[function_component(DryRunView)]
+pub fn dry_run_view(props: &DryRunProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let lang = ctx.lang;
+    let dry = &props.dry;
+    let totals = &props.totals;
+    // A nightly export can touch thousands of cohorts: the first ones, then all on demand.
+    let show_all = use_state(|| false);
+    let shown = if *show_all { usize::MAX } else { ROWS_SHOWN };
+    let on_show_all = {
+        let show_all = show_all.clone();
+        Callback::from(move |_| show_all.set(true))
+    };
+    if dry.cohorts.is_empty() && dry.courses.is_empty() {
+        return html! { <section data-testid="dry-run"><h3>{ t(lang, "dry.title") }</h3><p>{ t(lang, "dry.nothing") }</p></section> };
+    }
+    html! {
+        <section aria-labelledby="dry-title" data-testid="dry-run">
+            <h3 id="dry-title">{ t(lang, "dry.title") }</h3>
+            <p class="totals" data-testid="totals">{ format!(
+                "{}: {} +{} / −{}; {} {}, {} {}, {} {}",
+                t(lang, "dry.totals"), t(lang, "dry.members"), totals.members_added, totals.members_removed,
+                totals.enrolments, t(lang, "dry.enrolled").to_lowercase(),
+                totals.unenrolments, t(lang, "dry.unenrolled").to_lowercase(),
+                totals.suspensions, t(lang, "dry.suspended").to_lowercase(),
+            ) }</p>
+            if !dry.cohorts.is_empty() {
+                <table class="dry cohorts" data-testid="dry-cohorts">
+                    <caption>{ t(lang, "dry.cohorts") }</caption>
+                    <thead><tr>
+                        <th scope="col">{ t(lang, "dry.cohort") }</th>
+                        <th scope="col">{ t(lang, "dry.members_before") }</th>
+                        <th scope="col">{ t(lang, "dry.added") }</th>
+                        <th scope="col">{ t(lang, "dry.removed") }</th>
+                    </tr></thead>
+                    <tbody>
+                        { for dry.cohorts.iter().take(shown).map(|c| {
+                            let mut flags = Vec::new();
+                            if c.created { flags.push(t(lang, "dry.created")); }
+                            if c.updated { flags.push(t(lang, "dry.updated")); }
+                            if c.deleted { flags.push(t(lang, "dry.deleted")); }
+                            html! {
+                                <tr data-cohort={c.idnumber.clone()}>
+                                    <th scope="row">{ &c.name }{ if c.idnumber.is_empty() { String::new() } else { format!(" ({})", c.idnumber) } }
+                                        { for flags.iter().map(|f| html! { <span class="flag">{ *f }</span> }) }</th>
+                                    <td>{ c.members_before }</td>
+                                    <td>{ format!("+{}", c.added_count) }<span class="people">{ people(&c.added, c.added_count) }</span></td>
+                                    <td>{ format!("−{}", c.removed_count) }<span class="people">{ people(&c.removed, c.removed_count) }</span></td>
+                                </tr>
+                            }
+                        }) }
+                    </tbody>
+                </table>
+            }
+            if !dry.courses.is_empty() {
+                <table class="dry courses" data-testid="dry-courses">
+                    <caption>{ t(lang, "dry.courses") }</caption>
+                    <thead><tr>
+                        <th scope="col">{ t(lang, "dry.course") }</th>
+                        <th scope="col">{ t(lang, "dry.enrolled") }</th>
+                        <th scope="col">{ t(lang, "dry.suspended") }</th>
+                        <th scope="col">{ t(lang, "dry.unenrolled") }</th>
+                        <th scope="col">{ t(lang, "dry.groups") }</th>
+                    </tr></thead>
+                    <tbody>
+                        { for dry.courses.iter().take(shown).map(|c| html! {
+                            <tr data-course={c.shortname.clone()}>
+                                <th scope="row">{ if c.shortname.is_empty() { format!("#{}", c.id) } else { c.shortname.clone() } }</th>
+                                <td>{ c.enrolled }</td>
+                                <td>{ c.suspended }</td>
+                                <td>{ c.unenrolled }</td>
+                                <td>{ format!("+{} / −{}{}", c.added_to_groups, c.removed_from_groups,
+                                    if c.groups_created.is_empty() { String::new() } else { format!(" ({})", c.groups_created.join(", ")) }) }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            }
+            if !*show_all && (dry.cohorts.len() > ROWS_SHOWN || dry.courses.len() > ROWS_SHOWN) {
+                <button type="button" onclick={on_show_all}>{ format!("{} ({} / {})", t(lang, "dry.show_all"), dry.cohorts.len(), dry.courses.len()) }</button>
+            }
+        </section>
+    }
+}
