@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 
-use cohortsync_shared::check::CheckOutput;
+use cohortsync_shared::api::{ApplyOutcome, ApplyReport, ChangesetDetail, ChangesetRecord, Drift};
 use cohortsync_shared::options::Options;
-use cohortsync_shared::plan::{Changeset, Effect, Operation, Ref, Step};
+use cohortsync_shared::plan::{Changeset, Operation, Ref, Step};
 use cohortsync_shared::report::Lang;
 use cohortsync_shared::snapshot::{Binding, Cohort, Snapshot};
 use cohortsync_shared::{Checked, check};
@@ -18,7 +18,7 @@ use sqlx::AnyConnection;
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
-use crate::store::changesets::{self, ChangesetRecord, NewChangeset, Status};
+use crate::store::changesets::{self, NewChangeset, Status};
 use crate::store::{Database, site};
 
 /// Checks `file` against the current state and, when it has no errors, stores it as a
@@ -66,27 +66,6 @@ fn invalid(checked: &Checked) -> ApiError {
     ApiError::InvalidFile(
         serde_json::to_value(checked.to_output(Lang::En)).unwrap_or(serde_json::Value::Null),
     )
-}
-
-/// How the plan of a stored file would differ if it were planned now.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct Drift {
-    /// Whether planning now gives a different plan (or errors).
-    pub changed: bool,
-    /// The revision the file was planned against, and the current one.
-    pub base_revision: u64,
-    /// The current revision.
-    pub current_revision: u64,
-    /// Operations planned now and not in the stored plan.
-    pub operations_added: Vec<Step>,
-    /// Operations of the stored plan that would no longer be planned.
-    pub operations_removed: Vec<Step>,
-    /// Effects planned now and not in the stored plan.
-    pub effects_added: Vec<Effect>,
-    /// Effects of the stored plan that would no longer happen.
-    pub effects_removed: Vec<Effect>,
-    /// The report of checking the file now, when it now has errors.
-    pub errors: Option<CheckOutput>,
 }
 
 /// Plans `file` again on `conn`'s current state and compares with `planned`.
@@ -152,16 +131,6 @@ fn difference<T: Serialize + Clone>(now: &[T], before: &[T]) -> (Vec<T>, Vec<T>)
         .cloned()
         .collect();
     (added, removed)
-}
-
-/// A changeset with its drift, as `GET /api/changesets/{id}` answers it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ChangesetDetail {
-    /// Everything stored.
-    #[serde(flatten)]
-    pub record: ChangesetRecord,
-    /// For a changeset not yet applied: how planning it now would differ.
-    pub drift: Option<Drift>,
 }
 
 /// One changeset as `caller` may see it (teachers: only their own).
@@ -258,19 +227,6 @@ fn wrong_status(id: i64, status: Status, action: &str) -> ApiError {
     }
 }
 
-/// The answer of a successful apply.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ApplyReport {
-    /// The changeset.
-    pub id: i64,
-    /// The revision after the apply.
-    pub revision: u64,
-    /// Ids given to created objects.
-    pub created: site::Applied,
-    /// Counts of what was written.
-    pub totals: cohortsync_shared::plan::Totals,
-}
-
 /// Applies an approved changeset in one transaction. The file is planned again on the
 /// current state under the write lock; if that plan differs from the approved one, nothing
 /// is written and the answer is `409` with the difference.
@@ -313,8 +269,9 @@ pub async fn apply(
         Err(error) => {
             drop(tx); // rolls back: nothing of the apply is written
             let mut tx = db.begin_write().await?;
-            let report =
-                json!({"error": "the apply failed and was rolled back; nothing was written"});
+            let report = ApplyOutcome::Failed {
+                error: "the apply failed and was rolled back; nothing was written".into(),
+            };
             changesets::finish_apply(&mut tx, id, Status::Failed, None, &report).await?;
             changesets::audit(&mut tx, Some(caller.id), "apply_failed", Some(id), "").await?;
             tx.commit().await?;
@@ -394,8 +351,8 @@ async fn write_and_record(
         totals: plan.totals(),
         created: applied,
     };
-    let report_json = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
-    changesets::finish_apply(tx, id, Status::Applied, Some(report.revision), &report_json).await?;
+    let outcome = ApplyOutcome::Applied(report.clone());
+    changesets::finish_apply(tx, id, Status::Applied, Some(report.revision), &outcome).await?;
     let data = serde_json::to_value(&data).map_err(anyhow::Error::from)?;
     changesets::set_revert_data(tx, id, &data).await?;
     Ok(report)

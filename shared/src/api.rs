@@ -4,6 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::{CheckOutput, Report};
+use crate::options::Options;
+use crate::plan::{Changeset, Effect, FileKind, Step, Totals};
+
 /// The kind of database a server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -54,6 +58,187 @@ impl HealthResponse {
     }
 }
 
+/// Where a changeset is in its life: `submitted`, then `approved` or `rejected`; an
+/// approved one is `applied` (or `failed`, nothing written); an applied one may be
+/// `reverted` by a later changeset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangesetStatus {
+    /// Waiting for an admin.
+    Submitted,
+    /// An admin approved it; it can be applied.
+    Approved,
+    /// An admin refused it.
+    Rejected,
+    /// Written to the site.
+    Applied,
+    /// Applying it failed; nothing was written.
+    Failed,
+    /// Undone by a later changeset.
+    Reverted,
+}
+
+impl ChangesetStatus {
+    /// Every status, in the order of a changeset's life.
+    pub const ALL: [ChangesetStatus; 6] = [
+        ChangesetStatus::Submitted,
+        ChangesetStatus::Approved,
+        ChangesetStatus::Rejected,
+        ChangesetStatus::Applied,
+        ChangesetStatus::Failed,
+        ChangesetStatus::Reverted,
+    ];
+
+    /// The name on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangesetStatus::Submitted => "submitted",
+            ChangesetStatus::Approved => "approved",
+            ChangesetStatus::Rejected => "rejected",
+            ChangesetStatus::Applied => "applied",
+            ChangesetStatus::Failed => "failed",
+            ChangesetStatus::Reverted => "reverted",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(text: &str) -> Option<ChangesetStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// One changeset in `GET /api/changesets`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChangesetSummary {
+    /// Id.
+    pub id: i64,
+    /// Author's login name.
+    pub author: String,
+    /// Creation time (Unix seconds).
+    pub created_at: i64,
+    /// File name.
+    pub file_name: String,
+    /// `cohorts` or `bindings`.
+    pub kind: FileKind,
+    /// Status.
+    pub status: ChangesetStatus,
+    /// Revision the plan was made against.
+    pub base_revision: u64,
+    /// Planned changes by type.
+    pub totals: Totals,
+    /// The changeset this one undoes, if any.
+    pub reverts: Option<i64>,
+}
+
+/// Everything stored about one changeset.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChangesetRecord {
+    /// The list fields.
+    #[serde(flatten)]
+    pub summary: ChangesetSummary,
+    /// Author account id.
+    pub author_id: i64,
+    /// SHA-256 of the file.
+    pub file_sha256: String,
+    /// Options the file was checked with.
+    pub options: Options,
+    /// Report of the check at submission.
+    pub report: Report,
+    /// The plan at submission (approved as is).
+    pub plan: Changeset,
+    /// Reviewer's login name.
+    pub reviewer: Option<String>,
+    /// Reviewer's comment.
+    pub review_comment: Option<String>,
+    /// Review time.
+    pub reviewed_at: Option<i64>,
+    /// Apply time.
+    pub applied_at: Option<i64>,
+    /// Revision after the apply.
+    pub applied_revision: Option<u64>,
+    /// What the apply wrote, or why it failed.
+    pub apply_report: Option<ApplyOutcome>,
+}
+
+/// How the plan of a stored file would differ if it were planned now.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Drift {
+    /// Whether planning now gives a different plan (or errors).
+    pub changed: bool,
+    /// The revision the file was planned against.
+    pub base_revision: u64,
+    /// The current revision.
+    pub current_revision: u64,
+    /// Operations planned now and not in the stored plan.
+    pub operations_added: Vec<Step>,
+    /// Operations of the stored plan that would no longer be planned.
+    pub operations_removed: Vec<Step>,
+    /// Effects planned now and not in the stored plan.
+    pub effects_added: Vec<Effect>,
+    /// Effects of the stored plan that would no longer happen.
+    pub effects_removed: Vec<Effect>,
+    /// The report of checking the file now, when it now has errors.
+    pub errors: Option<CheckOutput>,
+}
+
+/// `GET /api/changesets/{id}`, and the answer of submit, approve and reject.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChangesetDetail {
+    /// Everything stored.
+    #[serde(flatten)]
+    pub record: ChangesetRecord,
+    /// For a changeset not yet applied: how planning it now would differ.
+    pub drift: Option<Drift>,
+}
+
+/// Body of `POST /api/changesets/{id}/approve` and `…/reject`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    /// The reviewer's comment, shown to the author.
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// What an apply wrote: the new revision and the ids given to created objects.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Applied {
+    /// The revision after the apply.
+    pub revision: u64,
+    /// Ids of the cohorts created, in creation order.
+    pub cohorts_created: Vec<i64>,
+    /// Ids of the groups created, in creation order.
+    pub groups_created: Vec<i64>,
+    /// Ids of the bindings created, in creation order.
+    pub bindings_created: Vec<i64>,
+}
+
+/// The answer of a successful apply or revert.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ApplyReport {
+    /// The changeset.
+    pub id: i64,
+    /// The revision after the apply.
+    pub revision: u64,
+    /// Ids given to created objects.
+    pub created: Applied,
+    /// Counts of what was written.
+    pub totals: Totals,
+}
+
+/// How an apply ended, as a changeset keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ApplyOutcome {
+    /// Written.
+    Applied(ApplyReport),
+    /// Rolled back: nothing was written.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +259,28 @@ mod tests {
         );
         let back: HealthResponse = serde_json::from_str(&json).unwrap();
         assert_eq!(back, health);
+    }
+
+    #[test]
+    fn an_apply_outcome_reads_back_as_what_it_was() {
+        let applied = ApplyOutcome::Applied(ApplyReport {
+            id: 3,
+            revision: 9,
+            created: Applied::default(),
+            totals: Totals::default(),
+        });
+        let failed = ApplyOutcome::Failed {
+            error: "rolled back".into(),
+        };
+        for outcome in [applied, failed] {
+            let json = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(
+                serde_json::from_str::<ApplyOutcome>(&json).unwrap(),
+                outcome
+            );
+        }
+        for status in ChangesetStatus::ALL {
+            assert_eq!(ChangesetStatus::parse(status.as_str()), Some(status));
+        }
     }
 }

@@ -5,14 +5,14 @@ use axum::Router;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use cohortsync_shared::api::{ApplyReport, ChangesetDetail, ChangesetSummary, ReviewRequest};
 use cohortsync_shared::options::Options;
-use serde::Deserialize;
 
 use crate::AppState;
-use crate::apply::{self, ApplyReport, ChangesetDetail};
+use crate::apply;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use crate::store::changesets::{self, ChangesetSummary, ListFilter};
+use crate::store::changesets::{self, ListFilter};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -103,14 +103,6 @@ async fn get_changeset(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ChangesetDetail>, ApiError> {
     Ok(ApiJson(apply::detail(&state.db, &caller, id).await?))
-}
-
-/// Body of approve and reject.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReviewRequest {
-    #[serde(default)]
-    comment: String,
 }
 
 async fn approve_changeset(

@@ -2,58 +2,16 @@
 //! `submitted` to `applied` (or `rejected`, `failed`, `reverted`).
 
 use cohortsync_shared::Report;
+use cohortsync_shared::api::{ApplyOutcome, ChangesetRecord, ChangesetSummary};
 use cohortsync_shared::options::Options;
-use cohortsync_shared::plan::{Changeset, FileKind, Totals};
+use cohortsync_shared::plan::{Changeset, FileKind};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::now;
 
-/// Where a changeset is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Waiting for an admin.
-    Submitted,
-    /// An admin approved it; it can be applied.
-    Approved,
-    /// An admin refused it.
-    Rejected,
-    /// Written to the site.
-    Applied,
-    /// Applying it failed; nothing was written.
-    Failed,
-    /// Undone by a later changeset.
-    Reverted,
-}
-
-impl Status {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Submitted => "submitted",
-            Status::Approved => "approved",
-            Status::Rejected => "rejected",
-            Status::Applied => "applied",
-            Status::Failed => "failed",
-            Status::Reverted => "reverted",
-        }
-    }
-
-    /// Parses a stored or requested name.
-    pub fn parse(text: &str) -> Option<Status> {
-        [
-            Status::Submitted,
-            Status::Approved,
-            Status::Rejected,
-            Status::Applied,
-            Status::Failed,
-            Status::Reverted,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
-}
+/// Where a changeset is in its life (the wire type, under the name this module uses).
+pub use cohortsync_shared::api::ChangesetStatus as Status;
 
 /// A new changeset, before it has an id.
 #[derive(Debug, Clone)]
@@ -74,59 +32,6 @@ pub struct NewChangeset<'a> {
     pub plan: &'a Changeset,
     /// Set when this changeset undoes another.
     pub reverts: Option<i64>,
-}
-
-/// One changeset in a list.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ChangesetSummary {
-    /// Id.
-    pub id: i64,
-    /// Author's login name.
-    pub author: String,
-    /// Creation time (Unix seconds).
-    pub created_at: i64,
-    /// File name.
-    pub file_name: String,
-    /// `cohorts` or `bindings`.
-    pub kind: FileKind,
-    /// Status.
-    pub status: Status,
-    /// Revision the plan was made against.
-    pub base_revision: u64,
-    /// Planned changes by type.
-    pub totals: Totals,
-    /// The changeset this one undoes, if any.
-    pub reverts: Option<i64>,
-}
-
-/// Everything about one changeset.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ChangesetRecord {
-    /// The list fields.
-    #[serde(flatten)]
-    pub summary: ChangesetSummary,
-    /// Author account id.
-    pub author_id: i64,
-    /// SHA-256 of the file.
-    pub file_sha256: String,
-    /// Options the file was checked with.
-    pub options: Options,
-    /// Report of the check at submission.
-    pub report: Report,
-    /// The plan at submission (approved as is).
-    pub plan: Changeset,
-    /// Reviewer's login name.
-    pub reviewer: Option<String>,
-    /// Reviewer's comment.
-    pub review_comment: Option<String>,
-    /// Review time.
-    pub reviewed_at: Option<i64>,
-    /// Apply time.
-    pub applied_at: Option<i64>,
-    /// Revision after the apply.
-    pub applied_revision: Option<u64>,
-    /// What the apply wrote, or why it failed.
-    pub apply_report: Option<serde_json::Value>,
 }
 
 fn json_error(e: serde_json::Error) -> sqlx::Error {
@@ -296,7 +201,7 @@ pub async fn finish_apply(
     id: i64,
     status: Status,
     revision: Option<u64>,
-    report: &serde_json::Value,
+    report: &ApplyOutcome,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE changesets SET status = $1, applied_at = $2, applied_revision = $3, apply_report = $4 \
@@ -305,7 +210,7 @@ pub async fn finish_apply(
     .bind(status.as_str())
     .bind(now())
     .bind(revision.map(|r| r as i64))
-    .bind(report.to_string())
+    .bind(to_json(report)?)
     .bind(id)
     .execute(&mut *conn)
     .await

@@ -229,18 +229,7 @@ fn binding_of(r: &sqlx::any::AnyRow) -> Binding {
     }
 }
 
-/// What applying wrote: the new revision and the ids given to created objects.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct Applied {
-    /// The revision after the apply.
-    pub revision: u64,
-    /// Ids of the cohorts created, in creation order.
-    pub cohorts_created: Vec<i64>,
-    /// Ids of the groups created, in creation order.
-    pub groups_created: Vec<i64>,
-    /// Ids of the bindings created, in creation order.
-    pub bindings_created: Vec<i64>,
-}
+pub use cohortsync_shared::api::Applied;
 
 /// Writes `changeset`'s operations and effects and bumps the revision, inside the caller's
 /// transaction: the caller commits, or drops the transaction and nothing is written.
