@@ -1,5 +1,8 @@
 //! Calls to the server's API (`docs/api.md`). Same-origin requests carry the session cookie.
 
+use cohortsync_shared::api::{
+    ApplyReport, ChangesetDetail, ChangesetStatus, ChangesetSummary, ReviewRequest,
+};
 use cohortsync_shared::options::Options;
 use gloo_net::http::{Request, Response};
 use serde::{Deserialize, Serialize};
@@ -148,7 +151,7 @@ pub async fn submit(
     name: &str,
     file: &web_sys::Blob,
     options: &Options,
-) -> Result<Value, ApiError> {
+) -> Result<ChangesetDetail, ApiError> {
     let form = web_sys::FormData::new().map_err(|_| ApiError::Network("FormData".into()))?;
     form.append_with_blob_and_filename("file", file, name)
         .map_err(|_| ApiError::Network("form".into()))?;
@@ -162,29 +165,70 @@ pub async fn submit(
 }
 
 /// `GET /api/changesets?status=…`.
-pub async fn changesets(status: Option<&str>) -> Result<Vec<Value>, ApiError> {
+pub async fn changesets(
+    status: Option<ChangesetStatus>,
+) -> Result<Vec<ChangesetSummary>, ApiError> {
     let url = match status {
-        Some(status) => format!("/api/changesets?status={status}"),
+        Some(status) => format!("/api/changesets?status={}", status.as_str()),
         None => "/api/changesets".to_owned(),
     };
     json(check(Request::get(&url).send().await).await?).await
 }
 
 /// `GET /api/changesets/{id}`.
-pub async fn changeset(id: i64) -> Result<Value, ApiError> {
+pub async fn changeset(id: i64) -> Result<ChangesetDetail, ApiError> {
     json(check(Request::get(&format!("/api/changesets/{id}")).send().await).await?).await
 }
 
-/// `POST /api/changesets/{id}/{action}` (approve, reject with a comment; apply, revert).
-pub async fn act(id: i64, action: &str, comment: Option<&str>) -> Result<Value, ApiError> {
-    let url = format!("/api/changesets/{id}/{action}");
-    let request = match comment {
-        Some(comment) => Request::post(&url)
-            .json(&serde_json::json!({"comment": comment}))
-            .map_err(|e| ApiError::Network(e.to_string()))?,
-        None => Request::post(&url)
-            .build()
-            .map_err(|e| ApiError::Network(e.to_string()))?,
+/// What an admin does to a changeset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Approve it, with a comment.
+    Approve,
+    /// Reject it, with a comment.
+    Reject,
+    /// Apply it.
+    Apply,
+    /// Undo it.
+    Revert,
+}
+
+/// The server's answer to an [`Action`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Acted {
+    /// Approved or rejected: the changeset now.
+    Reviewed(Box<ChangesetDetail>),
+    /// Applied or reverted: what was written.
+    Wrote(ApplyReport),
+}
+
+/// `POST /api/changesets/{id}/approve|reject|apply|revert`.
+pub async fn act(id: i64, action: Action, comment: &str) -> Result<Acted, ApiError> {
+    let path = match action {
+        Action::Approve => "approve",
+        Action::Reject => "reject",
+        Action::Apply => "apply",
+        Action::Revert => "revert",
     };
-    json(check(request.send().await).await?).await
+    let url = format!("/api/changesets/{id}/{path}");
+    match action {
+        Action::Approve | Action::Reject => {
+            let review = ReviewRequest {
+                comment: comment.to_owned(),
+            };
+            let request = Request::post(&url)
+                .json(&review)
+                .map_err(|e| ApiError::Network(e.to_string()))?;
+            let detail = json(check(request.send().await).await?).await?;
+            Ok(Acted::Reviewed(Box::new(detail)))
+        }
+        Action::Apply | Action::Revert => {
+            let request = Request::post(&url)
+                .build()
+                .map_err(|e| ApiError::Network(e.to_string()))?;
+            Ok(Acted::Wrote(
+                json(check(request.send().await).await?).await?,
+            ))
+        }
+    }
 }

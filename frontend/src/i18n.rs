@@ -165,6 +165,12 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "list.file" => "File", "Fichier";
         "list.created" => "Created", "Créée le";
         "list.changes" => "Changes", "Changements";
+        "status.submitted" => "submitted", "soumise";
+        "status.approved" => "approved", "approuvée";
+        "status.rejected" => "rejected", "refusée";
+        "status.applied" => "applied", "appliquée";
+        "status.failed" => "failed", "échouée";
+        "status.reverted" => "reverted", "annulée";
         "detail.title" => "Changeset", "Modification";
         "detail.report" => "Report", "Rapport";
         "detail.plan" => "Plan", "Plan";

@@ -231,6 +231,17 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         }
     }
     sign_in(&browser, &server, "admin", "admin-password").await?;
+    // The stored plan, told per cohort against the admin's snapshot.
+    browser.client.goto(&server.at("/changesets/1")).await?;
+    let planned = browser
+        .wait_for("[data-testid=plan] [data-testid=dry-cohorts] tr[data-cohort=COH001]")
+        .await?
+        .text()
+        .await?;
+    assert!(
+        planned.contains("L2 Pharmacie") && planned.contains("+2"),
+        "{planned}"
+    );
     approve_and_apply(&browser, &server, 1).await?;
 
     browser.client.goto(&server.at("/changesets")).await?;

@@ -2,42 +2,50 @@
 //! changeset with its report, plan, effects and drift, where an admin approves, rejects,
 //! applies or reverts it.
 
-use serde_json::Value;
+use std::rc::Rc;
+
+use cohortsync_shared::api::{ChangesetDetail as Detail, ChangesetStatus, ChangesetSummary};
+use cohortsync_shared::dry_run::dry_run;
+use cohortsync_shared::plan::Totals;
+use cohortsync_shared::report::Lang;
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::api;
+use crate::api::{self, Acted, Action};
 use crate::app::{Ctx, Route};
 use crate::i18n::t;
+use crate::pages::dry_run::DryRunView;
+use crate::pages::use_snapshot;
 
-const STATUSES: [&str; 6] = [
-    "submitted",
-    "approved",
-    "rejected",
-    "applied",
-    "failed",
-    "reverted",
-];
-
-fn date(seconds: &Value) -> String {
-    let ms = seconds.as_f64().unwrap_or(0.0) * 1000.0;
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+fn date(seconds: i64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(seconds as f64 * 1000.0));
     d.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED)
         .as_string()
         .unwrap_or_default()
 }
 
-fn totals_line(totals: &Value) -> String {
-    let n = |k: &str| totals[k].as_u64().unwrap_or(0);
+fn totals_line(totals: &Totals) -> String {
     format!(
         "+{} −{} · {} ↑ {} ↓ {} ⏸",
-        n("members_added"),
-        n("members_removed"),
-        n("enrolments"),
-        n("unenrolments"),
-        n("suspensions")
+        totals.members_added,
+        totals.members_removed,
+        totals.enrolments,
+        totals.unenrolments,
+        totals.suspensions
     )
+}
+
+/// A status in the interface's language.
+fn status_word(lang: Lang, status: ChangesetStatus) -> &'static str {
+    match status {
+        ChangesetStatus::Submitted => t(lang, "status.submitted"),
+        ChangesetStatus::Approved => t(lang, "status.approved"),
+        ChangesetStatus::Rejected => t(lang, "status.rejected"),
+        ChangesetStatus::Applied => t(lang, "status.applied"),
+        ChangesetStatus::Failed => t(lang, "status.failed"),
+        ChangesetStatus::Reverted => t(lang, "status.reverted"),
+    }
 }
 
 /// The list of changesets.
@@ -45,22 +53,22 @@ fn totals_line(totals: &Value) -> String {
 pub fn changeset_list() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let lang = ctx.lang;
-    let status = use_state(String::new);
-    let list = use_state(|| None::<Result<Vec<Value>, api::ApiError>>);
+    let status = use_state(|| None::<ChangesetStatus>);
+    let list = use_state(|| None::<Result<Vec<ChangesetSummary>, api::ApiError>>);
     {
         let list = list.clone();
-        use_effect_with((*status).clone(), move |status| {
-            let (list, status) = (list.clone(), status.clone());
+        use_effect_with(*status, move |status| {
+            let (list, status) = (list.clone(), *status);
             wasm_bindgen_futures::spawn_local(async move {
-                let filter = (!status.is_empty()).then_some(status.as_str());
-                list.set(Some(api::changesets(filter).await));
+                list.set(Some(api::changesets(status).await));
             });
         });
     }
     let on_status = {
         let status = status.clone();
         Callback::from(move |e: Event| {
-            status.set(e.target_unchecked_into::<HtmlSelectElement>().value())
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            status.set(ChangesetStatus::parse(&value))
         })
     };
     html! {
@@ -68,8 +76,10 @@ pub fn changeset_list() -> Html {
             <h2 id="list-title">{ t(lang, "list.title") }</h2>
             <label for="status-filter">{ t(lang, "list.status") }</label>
             <select id="status-filter" onchange={on_status}>
-                <option value="" selected={status.is_empty()}>{ t(lang, "list.all") }</option>
-                { for STATUSES.iter().map(|s| html! { <option value={*s} selected={*status == *s}>{ *s }</option> }) }
+                <option value="" selected={status.is_none()}>{ t(lang, "list.all") }</option>
+                { for ChangesetStatus::ALL.iter().map(|s| html! {
+                    <option value={s.as_str()} selected={*status == Some(*s)}>{ status_word(lang, *s) }</option>
+                }) }
             </select>
             { match &*list {
                 None => html! { <p>{ t(lang, "loading") }</p> },
@@ -87,15 +97,15 @@ pub fn changeset_list() -> Html {
                         </tr></thead>
                         <tbody>
                             { for items.iter().map(|c| {
-                                let id = c["id"].as_i64().unwrap_or_default();
+                                let id = c.id;
                                 html! {
-                                    <tr data-id={id.to_string()} data-status={c["status"].as_str().unwrap_or("").to_owned()}>
+                                    <tr data-id={id.to_string()} data-status={c.status.as_str()}>
                                         <td><Link<Route> to={Route::Changeset { id }}>{ format!("#{id}") }</Link<Route>></td>
-                                        <td>{ c["file_name"].as_str().unwrap_or("") }</td>
-                                        <td>{ c["author"].as_str().unwrap_or("") }</td>
-                                        <td>{ date(&c["created_at"]) }</td>
-                                        <td><span class={classes!("status", c["status"].as_str().unwrap_or("").to_owned())}>{ c["status"].as_str().unwrap_or("") }</span></td>
-                                        <td>{ totals_line(&c["totals"]) }</td>
+                                        <td>{ &c.file_name }</td>
+                                        <td>{ &c.author }</td>
+                                        <td>{ date(c.created_at) }</td>
+                                        <td><span class={classes!("status", c.status.as_str())}>{ status_word(lang, c.status) }</span></td>
+                                        <td>{ totals_line(&c.totals) }</td>
                                     </tr>
                                 }
                             }) }
@@ -120,15 +130,16 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let lang = ctx.lang;
     let id = props.id;
-    let detail = use_state(|| None::<Result<Value, api::ApiError>>);
-    let outcome = use_state(|| None::<Result<Value, api::ApiError>>);
+    let detail = use_state(|| None::<Result<Rc<Detail>, api::ApiError>>);
+    let outcome = use_state(|| None::<Result<Acted, api::ApiError>>);
     let comment = use_node_ref();
+    let snapshot = use_snapshot();
     let reload = {
         let detail = detail.clone();
         Callback::from(move |()| {
             let detail = detail.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                detail.set(Some(api::changeset(id).await));
+                detail.set(Some(api::changeset(id).await.map(Rc::new)));
             });
         })
     };
@@ -136,7 +147,18 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
         let reload = reload.clone();
         use_effect_with(id, move |_| reload.emit(()));
     }
-    let act = |action: &'static str, with_comment: bool| {
+    // The stored plan, told per cohort and course against the cached snapshot.
+    let told = use_memo(
+        (
+            detail.as_ref().and_then(|d| d.as_ref().ok()).cloned(),
+            snapshot.clone(),
+        ),
+        |(detail, snapshot)| match (detail, snapshot) {
+            (Some(detail), Some(snapshot)) => Some(Rc::new(dry_run(snapshot, &detail.record.plan))),
+            _ => None,
+        },
+    );
+    let act = |action: Action| {
         let (reload, outcome, comment, refresh) = (
             reload.clone(),
             outcome.clone(),
@@ -150,11 +172,11 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
                 .unwrap_or_default();
             let (reload, outcome, refresh) = (reload.clone(), outcome.clone(), refresh.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let result = api::act(id, action, with_comment.then_some(text.as_str())).await;
-                let changed = result.is_ok() && matches!(action, "apply" | "revert");
+                let result = api::act(id, action, &text).await;
+                let wrote = matches!(result, Ok(Acted::Wrote(_)));
                 outcome.set(Some(result));
                 reload.emit(());
-                if changed {
+                if wrote {
                     refresh.emit(());
                 }
             });
@@ -165,70 +187,69 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
         None => html! { <p>{ t(lang, "loading") }</p> },
         Some(Err(e)) => html! { <p role="alert" class="error">{ e.describe() }</p> },
         Some(Ok(c)) => {
-            let status = c["status"].as_str().unwrap_or("").to_owned();
-            let diagnostics = c["report"]["diagnostics"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let operations = c["plan"]["operations"].as_array().map_or(0, Vec::len);
-            let effects = c["plan"]["effects"].as_array().map_or(0, Vec::len);
-            let drift = &c["drift"];
+            let record = &c.record;
+            let summary = &record.summary;
+            let status = summary.status;
+            let diagnostics = &record.report.diagnostics;
+            let plan = &record.plan;
             html! {
                 <>
                     <dl class="meta">
-                        <dt>{ t(lang, "list.file") }</dt><dd>{ c["file_name"].as_str().unwrap_or("") }</dd>
-                        <dt>{ t(lang, "list.author") }</dt><dd>{ c["author"].as_str().unwrap_or("") }</dd>
-                        <dt>{ t(lang, "list.created") }</dt><dd>{ date(&c["created_at"]) }</dd>
-                        <dt>{ t(lang, "list.status") }</dt><dd data-testid="status">{ status.clone() }</dd>
-                        <dt>{ t(lang, "list.changes") }</dt><dd>{ totals_line(&c["totals"]) }</dd>
-                        if let Some(rev) = c["applied_revision"].as_u64() {
+                        <dt>{ t(lang, "list.file") }</dt><dd>{ &summary.file_name }</dd>
+                        <dt>{ t(lang, "list.author") }</dt><dd>{ &summary.author }</dd>
+                        <dt>{ t(lang, "list.created") }</dt><dd>{ date(summary.created_at) }</dd>
+                        <dt>{ t(lang, "list.status") }</dt><dd data-testid="status" data-status={status.as_str()}>{ status_word(lang, status) }</dd>
+                        <dt>{ t(lang, "list.changes") }</dt><dd>{ totals_line(&summary.totals) }</dd>
+                        if let Some(rev) = record.applied_revision {
                             <dt>{ t(lang, "detail.applied") }</dt><dd>{ rev }</dd>
                         }
-                        if let Some(comment) = c["review_comment"].as_str() {
-                            <dt>{ t(lang, "detail.review") }</dt><dd>{ format!("{}: {comment}", c["reviewer"].as_str().unwrap_or("")) }</dd>
+                        if let Some(comment) = &record.review_comment {
+                            <dt>{ t(lang, "detail.review") }</dt><dd>{ format!("{}: {comment}", record.reviewer.clone().unwrap_or_default()) }</dd>
                         }
                     </dl>
-                    if !drift.is_null() {
-                        <section aria-labelledby="drift-title" data-testid="drift" data-changed={drift["changed"].as_bool().unwrap_or(false).to_string()}>
+                    if let Some(drift) = &c.drift {
+                        <section aria-labelledby="drift-title" data-testid="drift" data-changed={drift.changed.to_string()}>
                             <h3 id="drift-title">{ t(lang, "detail.drift") }</h3>
-                            if drift["changed"].as_bool().unwrap_or(false) {
+                            if drift.changed {
                                 <p class="warning" role="status">{ t(lang, "detail.drift.changed") }
-                                    { format!(" (+{} / −{})",
-                                        drift["operations_added"].as_array().map_or(0, Vec::len),
-                                        drift["operations_removed"].as_array().map_or(0, Vec::len)) }</p>
+                                    { format!(" (+{} / −{})", drift.operations_added.len(), drift.operations_removed.len()) }</p>
                             } else {
                                 <p>{ t(lang, "detail.drift.none") }</p>
                             }
                         </section>
                     }
-                    <section aria-labelledby="plan-title">
+                    <section aria-labelledby="plan-title" data-testid="plan">
                         <h3 id="plan-title">{ t(lang, "detail.plan") }</h3>
-                        <p>{ format!("{}: {operations} · {}: {effects}", t(lang, "detail.operations"), t(lang, "detail.effects")) }</p>
+                        <p>{ format!("{}: {} · {}: {}", t(lang, "detail.operations"), plan.operations.len(), t(lang, "detail.effects"), plan.effects.len()) }</p>
+                        if let Some(told) = &*told {
+                            <DryRunView dry={told.clone()} totals={summary.totals} />
+                        }
                     </section>
                     <section aria-labelledby="report-title">
                         <h3 id="report-title">{ t(lang, "detail.report") }</h3>
                         if diagnostics.is_empty() {
                             <p>{ t(lang, "check.none") }</p>
                         } else {
-                            <ul>{ for diagnostics.iter().take(200).map(|d| html! {
-                                <li>{ format!("{} {}: {}", t(lang, "col.line"), d["line"], d["code"].as_str().unwrap_or("")) }</li>
+                            <ul data-testid="report">{ for diagnostics.iter().take(200).map(|d| html! {
+                                <li data-line={d.line.to_string()} data-code={d.code.as_str()}>
+                                    { format!("{} {}: {}", t(lang, "col.line"), d.line, d.message(lang)) }</li>
                             }) }</ul>
                         }
                     </section>
                     if admin {
                         <section aria-labelledby="actions-title" class="actions">
                             <h3 id="actions-title">{ t(lang, "detail.review") }</h3>
-                            if matches!(status.as_str(), "submitted" | "approved" | "failed") {
+                            if matches!(status, ChangesetStatus::Submitted | ChangesetStatus::Approved | ChangesetStatus::Failed) {
                                 <label for="comment">{ t(lang, "detail.comment") }</label>
                                 <textarea id="comment" ref={comment.clone()}></textarea>
-                                <button type="button" onclick={act("approve", true)} data-testid="approve">{ t(lang, "detail.approve") }</button>
-                                <button type="button" onclick={act("reject", true)} data-testid="reject">{ t(lang, "detail.reject") }</button>
+                                <button type="button" onclick={act(Action::Approve)} data-testid="approve">{ t(lang, "detail.approve") }</button>
+                                <button type="button" onclick={act(Action::Reject)} data-testid="reject">{ t(lang, "detail.reject") }</button>
                             }
-                            if status == "approved" {
-                                <button type="button" onclick={act("apply", false)} data-testid="apply">{ t(lang, "detail.apply") }</button>
+                            if status == ChangesetStatus::Approved {
+                                <button type="button" onclick={act(Action::Apply)} data-testid="apply">{ t(lang, "detail.apply") }</button>
                             }
-                            if status == "applied" {
-                                <button type="button" onclick={act("revert", false)} data-testid="revert">{ t(lang, "detail.revert") }</button>
+                            if status == ChangesetStatus::Applied {
+                                <button type="button" onclick={act(Action::Revert)} data-testid="revert">{ t(lang, "detail.revert") }</button>
                             }
                         </section>
                     }
@@ -241,9 +262,10 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
             <h2 id="detail-title">{ format!("{} #{id}", t(lang, "detail.title")) }</h2>
             { body }
             { match &*outcome {
-                Some(Ok(answer)) => html! { <p role="status" data-testid="outcome">{
-                    answer["revision"].as_u64().map(|r| format!("{} {r}", t(lang, "detail.applied"))).unwrap_or_else(|| "OK".into())
-                }</p> },
+                Some(Ok(Acted::Wrote(report))) => html! { <p role="status" data-testid="outcome">
+                    { format!("{} {}", t(lang, "detail.applied"), report.revision) }</p> },
+                Some(Ok(Acted::Reviewed(detail))) => html! { <p role="status" data-testid="outcome">
+                    { status_word(lang, detail.record.summary.status) }</p> },
                 Some(Err(e)) => html! { <p role="alert" class="error" data-testid="outcome-error">{ e.describe() }</p> },
                 None => html! {},
             } }

@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use cohortsync_shared::api::ChangesetDetail;
 use cohortsync_shared::options::Options;
 use cohortsync_shared::report::{
     Code, DiagnosticFilter, DiagnosticPage, Lang, PAGE_ROWS, Severity,
@@ -65,7 +66,7 @@ pub fn check_page() -> Html {
     let options = use_state(Options::default);
     let next_id = use_mut_ref(|| 0u32);
     let asked = use_state(|| None::<u32>);
-    let submitted = use_state(|| None::<Result<Value, api::ApiError>>);
+    let submitted = use_state(|| None::<Result<ChangesetDetail, api::ApiError>>);
 
     // Check again when the file, the options, the language or the snapshot change.
     {
@@ -332,8 +333,8 @@ struct ResultsProps {
     /// The picked file (compared by identity, not by its megabytes, on every re-render).
     file: PickedFile,
     options: Options,
-    submitted: Option<Result<Value, api::ApiError>>,
-    on_submitted: Callback<Result<Value, api::ApiError>>,
+    submitted: Option<Result<ChangesetDetail, api::ApiError>>,
+    on_submitted: Callback<Result<ChangesetDetail, api::ApiError>>,
 }
 
 /// Offers `bytes` as a download named `name`.
@@ -449,7 +450,7 @@ fn results(props: &ResultsProps) -> Html {
                     }
                     { match &props.submitted {
                         Some(Ok(created)) => {
-                            let id = created["id"].as_i64().unwrap_or_default();
+                            let id = created.record.summary.id;
                             html! { <p role="status" data-testid="submitted">{ t(lang, "submit.done") }{" "}
                                 <Link<Route> to={Route::Changeset { id }}>{ format!("#{id}") }</Link<Route>></p> }
                         }

@@ -4,10 +4,10 @@
 
 use std::rc::Rc;
 
+use cohortsync_shared::api::ChangesetDetail;
 use cohortsync_shared::formats::{BindingRow, GroupChoice, binding_file};
 use cohortsync_shared::options::{CohortIdentifier, Options};
 use cohortsync_shared::snapshot::{BindingStatus, Owner, Snapshot};
-use serde_json::Value;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -179,7 +179,7 @@ fn bind_form(props: &BindFormProps) -> Html {
     let group = use_state(|| "0".to_owned());
     let name = use_state(String::new);
     let active = use_state(|| true);
-    let outcome = use_state(|| None::<Result<Value, api::ApiError>>);
+    let outcome = use_state(|| None::<Result<ChangesetDetail, api::ApiError>>);
     let groups: Vec<_> = snapshot
         .groups
         .iter()
@@ -317,7 +317,7 @@ fn bind_form(props: &BindFormProps) -> Html {
             <button type="submit" data-testid="bind-submit">{ t(lang, "bind.submit") }</button>
             { match &*outcome {
                 Some(Ok(created)) => {
-                    let id = created["id"].as_i64().unwrap_or_default();
+                    let id = created.record.summary.id;
                     html! { <p role="status" data-testid="bind-submitted">{ t(lang, "submit.done") }{" "}
                         <Link<Route> to={Route::Changeset { id }}>{ format!("#{id}") }</Link<Route>></p> }
                 }
