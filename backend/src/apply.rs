@@ -30,14 +30,16 @@ pub async fn submit(
     file: &[u8],
     options: &Options,
 ) -> Result<i64, ApiError> {
-    if options.override_limits && caller.role != Role::Admin {
-        return Err(ApiError::Forbidden(
-            "only an admin may override the safety limits",
-        ));
-    }
     let mut conn = db.pool().acquire().await?;
     let snapshot = site::load_snapshot(&mut conn).await?;
     drop(conn);
+    // The unenrol action is the site's; a teacher may tighten the limits, not loosen them.
+    if caller.role != Role::Admin {
+        let beyond = options.exceeds_site(&snapshot.defaults);
+        if !beyond.is_empty() {
+            return Err(ApiError::BeyondSiteSettings(beyond));
+        }
+    }
     let checked = check(file, &snapshot, options);
     let (Some(plan), Some(kind)) = (&checked.changeset, checked.report.kind) else {
         return Err(invalid(&checked));

@@ -28,6 +28,9 @@ pub enum ApiError {
     /// Signed in, but not allowed.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// A teacher chose options beyond the site's settings (their names).
+    #[error("a teacher cannot choose these options beyond the site's settings: {}", .0.join(", "))]
+    BeyondSiteSettings(Vec<&'static str>),
     /// A malformed request: `code` says which kind, the message what to fix.
     #[error("{message}")]
     BadRequest {
@@ -79,6 +82,7 @@ impl ApiError {
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
             ApiError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::BeyondSiteSettings(_) => (StatusCode::FORBIDDEN, "beyond_site_settings"),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::InvalidFile(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_file"),
@@ -109,6 +113,7 @@ impl IntoResponse for ApiError {
         let details = match &self {
             ApiError::InvalidFile(report) => report.clone(),
             ApiError::Conflict { details, .. } => details.clone(),
+            ApiError::BeyondSiteSettings(options) => json!({ "options": options }),
             _ => Value::Null,
         };
         let body =

@@ -283,6 +283,11 @@ async fn every_endpoint_answers_each_role_as_the_matrix_says() {
             (Method::DELETE, "/api/tokens/999", None, Who::Anonymous, S::UNAUTHORIZED),
             (Method::DELETE, "/api/tokens/999", None, Who::Teacher, S::NOT_FOUND),
             (Method::DELETE, "/api/tokens/999", None, Who::Admin, S::NOT_FOUND),
+            (Method::GET, "/api/settings", None, Who::Anonymous, S::UNAUTHORIZED),
+            (Method::GET, "/api/settings", None, Who::Teacher, S::OK),
+            (Method::PUT, "/api/settings", Some(json!({"options": {}})), Who::Anonymous, S::UNAUTHORIZED),
+            (Method::PUT, "/api/settings", Some(json!({"options": {}})), Who::Teacher, S::FORBIDDEN),
+            (Method::PUT, "/api/settings", Some(json!({"options": {}})), Who::Admin, S::OK),
             (Method::POST, "/api/logout", None, Who::Anonymous, S::OK),
             (Method::GET, "/api/nope", None, Who::Admin, S::NOT_FOUND),
             // Approving and rejecting by an admin last: they change the changeset's status.
@@ -514,8 +519,83 @@ async fn bad_requests_get_a_4xx_with_a_reason() {
             .await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
-            (StatusCode::FORBIDDEN, Some("forbidden"))
+            (StatusCode::FORBIDDEN, Some("beyond_site_settings")),
+            "{body}"
         );
+        assert_eq!(
+            body["error"]["details"]["options"],
+            json!(["override_limits"])
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_site_defaults_travel_in_the_snapshot_and_bound_what_teachers_choose() {
+    on_every_database(|site| async move {
+        let (_, before) = site
+            .call(Method::GET, "/api/snapshot", Some(&site.teacher), None)
+            .await;
+        let site_options =
+            json!({"unenrol_action": "suspend", "max_removals": 10, "user_identifier": "username"});
+        let (status, body) = site
+            .call(
+                Method::PUT,
+                "/api/settings",
+                Some(&site.admin),
+                Some(json!({ "options": site_options })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, after) = site
+            .call(Method::GET, "/api/snapshot", Some(&site.teacher), None)
+            .await;
+        assert_eq!(
+            after["revision"].as_u64(),
+            before["revision"].as_u64().map(|r| r + 1)
+        );
+        assert_eq!(after["defaults"]["unenrol_action"], "suspend");
+        assert_eq!(after["defaults"]["max_removals"], 10);
+        let (_, got) = site
+            .call(Method::GET, "/api/settings", Some(&site.teacher), None)
+            .await;
+        assert_eq!(got["options"]["user_identifier"], "username");
+
+        // The built-in options now go beyond the site's: another unenrol action, no limit.
+        let (status, body) = site.submit(&site.teacher, GOOD, json!({})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(
+            body["error"]["details"]["options"],
+            json!(["unenrol_action", "max_removals"])
+        );
+        // Tighter than the site is fine; so is anything for an admin.
+        let tighter = json!({"unenrol_action": "suspend", "max_removals": 5});
+        let (status, body) = site.submit(&site.teacher, GOOD, tighter).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = site.submit(&site.admin, GOOD, json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+
+        // Nonsense is refused with a reason, and changes nothing.
+        for bad in [
+            json!({"options": {"max_removals_percent": 250}}),
+            json!({"options": {"override_limits": true}}),
+            json!({"options": {"mdoe": "full"}}),
+            json!({"opts": {}}),
+        ] {
+            let (status, body) = site
+                .call(
+                    Method::PUT,
+                    "/api/settings",
+                    Some(&site.admin),
+                    Some(bad.clone()),
+                )
+                .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        }
+        let (_, still) = site
+            .call(Method::GET, "/api/settings", Some(&site.admin), None)
+            .await;
+        assert_eq!(still["options"]["max_removals"], 10);
     })
     .await;
 }

@@ -239,6 +239,15 @@ pub enum ApplyOutcome {
     },
 }
 
+/// `GET /api/settings` and the body of `PUT /api/settings` (admins).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSettings {
+    /// The default options: where every check starts; a teacher may not choose another
+    /// unenrol action, nor looser safety limits ([`Options::exceeds_site`]).
+    pub options: Options,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -182,6 +182,58 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// The options a teacher chose beyond what the site allows, by name: the unenrol action
+    /// is the site's to decide, and a teacher may tighten the safety limits, never loosen
+    /// them (overriding them is an admin's decision). Empty: the teacher may submit these.
+    ///
+    /// ```
+    /// use cohortsync_shared::options::{Options, UnenrolAction};
+    ///
+    /// let site = Options { max_removals: Some(100), ..Options::default() };
+    /// let tighter = Options { max_removals: Some(10), ..site.clone() };
+    /// assert!(tighter.exceeds_site(&site).is_empty());
+    /// let looser = Options {
+    ///     max_removals: None,
+    ///     unenrol_action: UnenrolAction::Suspend,
+    ///     ..site.clone()
+    /// };
+    /// assert_eq!(looser.exceeds_site(&site), ["unenrol_action", "max_removals"]);
+    /// ```
+    pub fn exceeds_site(&self, site: &Options) -> Vec<&'static str> {
+        // A limit `None` is no limit; a looser maximum is a larger one.
+        fn looser_max<T: PartialOrd + Copy>(mine: Option<T>, site: Option<T>) -> bool {
+            match (mine, site) {
+                (_, None) => false,
+                (None, Some(_)) => true,
+                (Some(mine), Some(site)) => mine > site,
+            }
+        }
+        let mut beyond = Vec::new();
+        if self.unenrol_action != site.unenrol_action {
+            beyond.push("unenrol_action");
+        }
+        if looser_max(self.max_removals, site.max_removals) {
+            beyond.push("max_removals");
+        }
+        if looser_max(self.max_removals_percent, site.max_removals_percent) {
+            beyond.push("max_removals_percent");
+        }
+        let looser_min = match (self.min_rows, site.min_rows) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(mine), Some(site)) => mine < site,
+        };
+        if looser_min {
+            beyond.push("min_rows");
+        }
+        if self.override_limits {
+            beyond.push("override_limits");
+        }
+        beyond
+    }
+}
+
 impl UserIdentifier {
     /// The option's value as written in files, flags and JSON.
     pub fn as_str(self) -> &'static str {

@@ -29,7 +29,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::options::UserIdentifier;
+use crate::options::{Options, UserIdentifier};
 
 /// A copy of the site at one revision.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -52,6 +52,9 @@ pub struct Snapshot {
     pub groups: Vec<Group>,
     /// Cohort bindings (Moodle's cohort sync enrolment instances).
     pub bindings: Vec<Binding>,
+    /// The site's default options: where a check starts, and the bounds of what a teacher
+    /// may choose ([`Options::exceeds_site`]).
+    pub defaults: Options,
 }
 
 /// A user. In a teacher's snapshot the identifying fields are empty and `hashes` is set.

@@ -8,6 +8,7 @@ use crate::error::ApiError;
 mod auth;
 mod changesets;
 mod health;
+mod settings;
 mod snapshot;
 mod tokens;
 
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(snapshot::router())
         .merge(changesets::router())
+        .merge(settings::router())
         .merge(tokens::router())
         .fallback(|| async { ApiError::NotFound })
 }

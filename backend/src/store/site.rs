@@ -8,6 +8,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::bulk::{self, Value};
 
+use cohortsync_shared::options::Options;
 use cohortsync_shared::snapshot::{
     Binding, BindingStatus, Cohort, Course, Group, Role, Snapshot, User,
 };
@@ -122,7 +123,37 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> Result<Snapshot, sqlx::E
         roles,
         groups,
         bindings,
+        defaults: default_options(conn).await?,
     })
+}
+
+/// The site's default options. Stored JSON that no longer reads (an option renamed by an
+/// upgrade) falls back to the built-in defaults, with a warning in the log.
+pub async fn default_options(conn: &mut AnyConnection) -> Result<Options, sqlx::Error> {
+    let text: String = sqlx::query_scalar("SELECT default_options FROM site_state WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(serde_json::from_str(&text).unwrap_or_else(|error| {
+        tracing::warn!(%error, "the stored default options do not read; using the built-in ones");
+        Options::default()
+    }))
+}
+
+/// Sets the site's default options and bumps the revision (snapshots carry them); returns
+/// the new revision. Runs in the caller's transaction.
+pub async fn set_default_options(
+    conn: &mut AnyConnection,
+    options: &Options,
+) -> Result<u64, sqlx::Error> {
+    let text = serde_json::to_string(options).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let revision: i64 = sqlx::query_scalar(
+        "UPDATE site_state SET default_options = $1, revision = revision + 1 WHERE id = 1 \
+         RETURNING revision",
+    )
+    .bind(text)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(revision as u64)
 }
 
 fn placeholders(count: usize) -> String {

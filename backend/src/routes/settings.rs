@@ -1,0 +1,57 @@
+//! `GET /api/settings` (anyone signed in) and `PUT /api/settings` (admins): the site's default
+//! options, which snapshots carry.
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use cohortsync_shared::api::SiteSettings;
+
+use crate::AppState;
+use crate::auth::{Caller, Role};
+use crate::error::{ApiError, ApiJson};
+use crate::store::{changesets, site};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/settings", get(get_settings).put(put_settings))
+}
+
+async fn get_settings(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<ApiJson<SiteSettings>, ApiError> {
+    let mut conn = state.db.pool().acquire().await?;
+    let options = site::default_options(&mut conn).await?;
+    Ok(ApiJson(SiteSettings { options }))
+}
+
+async fn put_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(settings): ApiJson<SiteSettings>,
+) -> Result<ApiJson<SiteSettings>, ApiError> {
+    if caller.role != Role::Admin {
+        return Err(ApiError::Forbidden(
+            "only an admin may change the site's settings",
+        ));
+    }
+    if let Some(percent) = settings.options.max_removals_percent
+        && !(0.0..=100.0).contains(&percent)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_settings",
+            format!("max_removals_percent is a percentage (0 to 100), not {percent}"),
+        ));
+    }
+    if settings.options.override_limits {
+        return Err(ApiError::bad_request(
+            "invalid_settings",
+            "override_limits is an admin's decision for one file, not a site default",
+        ));
+    }
+    let mut tx = state.db.begin_write().await?;
+    site::set_default_options(&mut tx, &settings.options).await?;
+    let text = serde_json::to_string(&settings.options).map_err(anyhow::Error::from)?;
+    changesets::audit(&mut tx, Some(caller.id), "settings", None, &text).await?;
+    tx.commit().await?;
+    Ok(ApiJson(settings))
+}
