@@ -1,7 +1,7 @@
 //! Calls to the server's API (`docs/api.md`). Same-origin requests carry the session cookie.
 
 use cohortsync_shared::api::{
-    ApplyReport, ChangesetDetail, ChangesetStatus, ChangesetSummary, ReviewRequest,
+    ApplyReport, ChangesetDetail, ChangesetStatus, ChangesetSummary, ReviewRequest, SiteSettings,
 };
 use cohortsync_shared::options::Options;
 use gloo_net::http::{Request, Response};
@@ -231,4 +231,17 @@ pub async fn act(id: i64, action: Action, comment: &str) -> Result<Acted, ApiErr
             ))
         }
     }
+}
+
+/// `GET /api/settings`.
+pub async fn settings() -> Result<SiteSettings, ApiError> {
+    json(check(Request::get("/api/settings").send().await).await?).await
+}
+
+/// `PUT /api/settings` (admins).
+pub async fn save_settings(settings: &SiteSettings) -> Result<SiteSettings, ApiError> {
+    let request = Request::put("/api/settings")
+        .json(settings)
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    json(check(request.send().await).await?).await
 }

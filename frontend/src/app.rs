@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use cohortsync_shared::options::Options;
 use cohortsync_shared::report::{DiagnosticPage, Lang};
 use gloo_worker::Spawnable;
 use yew::prelude::*;
@@ -16,6 +17,7 @@ use crate::pages::changesets::{ChangesetDetail, ChangesetList};
 use crate::pages::check::CheckPage;
 use crate::pages::cohorts::{CohortDetail, CohortList, CourseList};
 use crate::pages::login::LoginPage;
+use crate::pages::settings::SettingsPage;
 
 use crate::worker::{
     CheckWorker, Checked, Js, Phase, Request as WorkerRequest, Response as WorkerResponse,
@@ -86,6 +88,9 @@ pub enum Route {
     /// The courses.
     #[at("/courses")]
     Courses,
+    /// The site's settings (admins).
+    #[at("/settings")]
+    Settings,
     /// One changeset.
     #[at("/changesets/:id")]
     Changeset {
@@ -109,6 +114,8 @@ pub struct SnapshotState {
     pub fetching: bool,
     /// The worker has loaded this revision, decoding it in this many milliseconds.
     pub in_worker: Option<(u64, f64)>,
+    /// The site's default options, from the snapshot (the built-in ones until there is one).
+    pub defaults: Rc<Options>,
 }
 
 /// Changes to the snapshot's state.
@@ -125,6 +132,8 @@ pub enum SnapshotAction {
     Cached(u64, f64),
     /// The worker loaded this revision, in this many milliseconds.
     InWorker(u64, f64),
+    /// The snapshot's default options.
+    Defaults(Options),
 }
 
 impl Reducible for SnapshotState {
@@ -140,6 +149,11 @@ impl Reducible for SnapshotState {
             }
             SnapshotAction::Cached(revision, at) => next.cached = Some((revision, at)),
             SnapshotAction::InWorker(revision, millis) => next.in_worker = Some((revision, millis)),
+            SnapshotAction::Defaults(options) => {
+                if *next.defaults != options {
+                    next.defaults = Rc::new(options);
+                }
+            }
         }
         Rc::new(next)
     }
@@ -209,12 +223,15 @@ impl PartialEq for Ctx {
     }
 }
 
-fn revision_of(json: &str) -> u64 {
+/// A snapshot's revision and default options, read without keeping the rest.
+fn head_of(json: &str) -> (u64, Options) {
     #[derive(serde::Deserialize)]
-    struct Revision {
+    struct Head {
         revision: u64,
+        #[serde(default)]
+        defaults: Options,
     }
-    serde_json::from_str::<Revision>(json).map_or(0, |r| r.revision)
+    serde_json::from_str::<Head>(json).map_or((0, Options::default()), |h| (h.revision, h.defaults))
 }
 
 /// Fetches the snapshot (conditionally on the cached one), caches it, and hands it to the
@@ -236,6 +253,7 @@ async fn refresh_snapshot(
     if let Some(c) = &cached {
         hand_over(c);
         state.dispatch(SnapshotAction::Cached(c.revision, c.fetched_at));
+        state.dispatch(SnapshotAction::Defaults(c.defaults.clone()));
     }
     let etag = cached.as_ref().map(|c| c.etag.clone());
     let online = match api::snapshot(etag.as_deref()).await {
@@ -248,14 +266,17 @@ async fn refresh_snapshot(
             true
         }
         Ok(SnapshotFetch::Fresh { json, etag }) => {
+            let (revision, defaults) = head_of(&json);
             let fresh = CachedSnapshot {
-                revision: revision_of(&json),
+                revision,
                 json,
                 etag,
                 fetched_at: js_sys::Date::now(),
+                defaults,
             };
             hand_over(&fresh);
             state.dispatch(SnapshotAction::Cached(fresh.revision, fresh.fetched_at));
+            state.dispatch(SnapshotAction::Defaults(fresh.defaults.clone()));
             let _ = cache::save(&fresh).await;
             true
         }
@@ -275,6 +296,7 @@ pub fn app() -> Html {
         online: true,
         fetching: false,
         in_worker: None,
+        defaults: Rc::default(),
     });
     let check = use_reducer(CheckState::default);
     let worker = {
@@ -451,6 +473,9 @@ fn shell() -> Html {
                     if ctx.me.is_some() {
                         <Link<Route> to={Route::Changesets}>{ t(lang, "nav.changesets") }</Link<Route>>
                     }
+                    if ctx.me.as_ref().is_some_and(|m| m.is_admin()) {
+                        <Link<Route> to={Route::Settings}>{ t(lang, "nav.settings") }</Link<Route>>
+                    }
                     { account }
                     <button type="button" onclick={switch_lang} lang={if lang == Lang::Fr { "en" } else { "fr" }}
                         title={t(lang, "nav.lang.label")}>{ t(lang, "nav.lang") }</button>
@@ -473,5 +498,6 @@ fn switch(route: Route) -> Html {
         Route::Cohorts => html! { <CohortList /> },
         Route::Cohort { id } => html! { <CohortDetail id={id} /> },
         Route::Courses => html! { <CourseList /> },
+        Route::Settings => html! { <SettingsPage /> },
     }
 }

@@ -19,6 +19,10 @@ pub struct CachedSnapshot {
     pub revision: u64,
     /// When it was fetched or confirmed current (milliseconds since the epoch).
     pub fetched_at: f64,
+    /// The site's default options it carries (kept apart: reading them from `json` would
+    /// parse megabytes).
+    #[serde(default)]
+    pub defaults: cohortsync_shared::options::Options,
 }
 
 async fn open() -> Result<Rexie, rexie::Error> {

@@ -149,6 +149,13 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "dry.limits" => "Safety limits", "Limites de sécurité";
         "submit" => "Submit for review", "Soumettre pour relecture";
         "submit.login" => "Sign in to submit this file.", "Connectez-vous pour soumettre ce fichier.";
+        "submit.beyond_site" => "A teacher cannot submit these options beyond the site's settings:", "Un enseignant ne peut soumettre ces options au-delà des réglages du site :";
+        "nav.settings" => "Settings", "Réglages";
+        "settings.title" => "Site settings", "Réglages du site";
+        "settings.intro" => "Every check starts from these options. A teacher cannot choose another unenrol action, nor looser safety limits.", "Chaque vérification part de ces options. Un enseignant ne peut pas choisir une autre action de désinscription, ni des limites de sécurité plus lâches.";
+        "settings.admins" => "Only an admin can change the site's settings.", "Seul un administrateur peut modifier les réglages du site.";
+        "settings.save" => "Save the settings", "Enregistrer les réglages";
+        "settings.saved" => "Saved: the next snapshot carries them.", "Enregistrés : le prochain instantané les porte.";
         "submit.done" => "Submitted as changeset", "Soumis comme modification";
         "submit.refused" => "The server refused the file", "Le serveur a refusé le fichier";
         "login.title" => "Sign in", "Connexion";

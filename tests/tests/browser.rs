@@ -418,6 +418,103 @@ async fn a_file_with_many_problems_shows_them_a_page_at_a_time() -> anyhow::Resu
     server.stop().await
 }
 
+/// Waits until the element at `css` has `value` as its value.
+async fn value_becomes(browser: &Browser, css: &str, value: &str) -> anyhow::Result<()> {
+    let element = browser.wait_for(css).await?;
+    for _ in 0..100 {
+        if element.prop("value").await?.as_deref() == Some(value) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("{css} is {:?}, not {value:?}", element.prop("value").await?)
+}
+
+#[tokio::test]
+async fn the_site_settings_are_where_checks_start_and_bound_what_a_teacher_submits()
+-> anyhow::Result<()> {
+    let server = Server::start_sqlite().await?;
+    server.import("users", USERS).await?;
+    for (name, role) in [("admin", "admin"), ("prof", "teacher")] {
+        server
+            .cli(
+                &["account", "add", name, "--role", role],
+                &format!("{name}-password\n"),
+            )
+            .await?;
+    }
+    let dir = tempfile::tempdir()?;
+    let browser = Browser::start().await?;
+
+    // The admin sets the defaults: users by username, members who leave are suspended,
+    // at most 100 removals.
+    sign_in(&browser, &server, "admin", "admin-password").await?;
+    let first = revision_after(&browser, "").await?;
+    browser.client.goto(&server.at("/settings")).await?;
+    browser
+        .wait_for("#opt-user_identifier option[value=username]")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for("#opt-unenrol_action option[value=suspend]")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for("#opt-max_removals")
+        .await?
+        .send_keys("100")
+        .await?;
+    accessible(&browser, "settings").await?;
+    browser
+        .wait_for("[data-testid=settings-save]")
+        .await?
+        .click()
+        .await?;
+    browser.wait_for("[data-testid=settings-saved]").await?;
+    revision_after(&browser, &first).await?;
+
+    // A teacher's check starts from them; the unenrol action is the site's.
+    browser.wait_for("header nav button").await?;
+    for button in browser
+        .client
+        .find_all(Locator::Css("header nav button"))
+        .await?
+    {
+        if button.text().await? == "Sign out" {
+            button.click().await?;
+            break;
+        }
+    }
+    sign_in(&browser, &server, "prof", "prof-password").await?;
+    browser.client.goto(&server.at("/")).await?;
+    value_becomes(&browser, "#opt-user_identifier", "username").await?;
+    value_becomes(&browser, "#opt-unenrol_action", "suspend").await?;
+    value_becomes(&browser, "#opt-max_removals", "100").await?;
+    let unenrol = browser.wait_for("#opt-unenrol_action").await?;
+    assert_eq!(unenrol.attr("disabled").await?.as_deref(), Some("true"));
+
+    // Back to idnumbers (the teacher's choice), and no limit at all (not theirs).
+    browser
+        .wait_for("#opt-user_identifier option[value=idnumber]")
+        .await?
+        .click()
+        .await?;
+    browser.wait_for("#opt-max_removals").await?.clear().await?;
+    drop_file(&browser, dir.path(), "good.csv", GOOD).await?;
+    browser
+        .wait_for("[data-testid=summary][data-ok=true]")
+        .await?;
+    let beyond = browser.wait_for("[data-testid=beyond-site]").await?;
+    assert!(beyond.text().await?.ends_with("max_removals"));
+    let submit = browser.wait_for("[data-testid=submit]").await?;
+    assert_eq!(submit.attr("disabled").await?.as_deref(), Some("true"));
+
+    browser.close().await?;
+    server.stop().await
+}
+
 /// As an admin: opens changeset `id`, approves it and applies it, and waits for "applied".
 async fn approve_and_apply(browser: &Browser, server: &Server, id: i64) -> anyhow::Result<()> {
     browser

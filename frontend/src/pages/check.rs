@@ -63,7 +63,18 @@ pub fn check_page() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let lang = ctx.lang;
     let file = use_state(|| None::<PickedFile>);
-    let options = use_state(Options::default);
+    // The options start from the site's defaults (the snapshot's), and follow them until
+    // the person changes one.
+    let options = use_state(|| (*ctx.snapshot.defaults).clone());
+    let edited = use_state(|| false);
+    {
+        let (options, edited) = (options.clone(), *edited);
+        use_effect_with(ctx.snapshot.defaults.clone(), move |defaults| {
+            if !edited && *options != **defaults {
+                options.set((**defaults).clone());
+            }
+        });
+    }
     let next_id = use_mut_ref(|| 0u32);
     let asked = use_state(|| None::<u32>);
     let submitted = use_state(|| None::<Result<ChangesetDetail, api::ApiError>>);
@@ -174,8 +185,11 @@ pub fn check_page() -> Html {
                 }
             </div>
             <OptionsForm options={(*options).clone()} on_change={Callback::from({
-                let options = options.clone();
-                move |o: Options| options.set(o)
+                let (options, edited) = (options.clone(), edited.clone());
+                move |o: Options| {
+                    edited.set(true);
+                    options.set(o)
+                }
             })} admin={ctx.me.as_ref().is_some_and(|m| m.is_admin())} />
             if running {
                 <div class="progress" role="status" aria-live="polite" data-testid="progress">
@@ -207,11 +221,18 @@ pub fn check_page() -> Html {
     }
 }
 
+/// What the options form shows and changes.
 #[derive(Properties, PartialEq)]
-struct OptionsFormProps {
-    options: Options,
-    on_change: Callback<Options>,
-    admin: bool,
+pub(crate) struct OptionsFormProps {
+    /// The options shown.
+    pub options: Options,
+    /// Called with the options after each change.
+    pub on_change: Callback<Options>,
+    /// An admin chooses the unenrol action and may override the limits.
+    pub admin: bool,
+    /// The site's defaults are edited (no override of the limits: that is per file).
+    #[prop_or_default]
+    pub site: bool,
 }
 
 /// One select of an option, by its JSON key and values.
@@ -222,6 +243,7 @@ fn select(
     label: &'static str,
     values: &[(&'static str, &'static str)],
     on_set: &Callback<(&'static str, Value)>,
+    locked: bool,
 ) -> Html {
     let current = json[key].as_str().unwrap_or("").to_owned();
     let onchange = {
@@ -235,7 +257,7 @@ fn select(
     html! {
         <div class="field">
             <label for={id.clone()}>{ t(lang, label) }</label>
-            <select id={id} onchange={onchange}>
+            <select id={id} onchange={onchange} disabled={locked}>
                 { for values.iter().map(|(value, text)| html! {
                     <option value={*value} selected={current == *value}>{ if text.contains('.') { t(lang, text) } else { text } }</option>
                 }) }
@@ -244,8 +266,9 @@ fn select(
     }
 }
 
+/// Every option of a check, starting from `options`.
 #[function_component(OptionsForm)]
-fn options_form(props: &OptionsFormProps) -> Html {
+pub(crate) fn options_form(props: &OptionsFormProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let lang = ctx.lang;
     let json = serde_json::to_value(&props.options).unwrap_or(Value::Null);
@@ -304,20 +327,20 @@ fn options_form(props: &OptionsFormProps) -> Html {
         <details class="options" open=true>
             <summary>{ t(lang, "check.options") }</summary>
             <div class="grid">
-                { select(lang, &json, "user_identifier", "opt.user", &[("idnumber", "idnumber"), ("username", "username"), ("email", "email"), ("id", "id")], &on_set) }
-                { select(lang, &json, "cohort_identifier", "opt.cohort", &[("idnumber", "idnumber"), ("name", "name"), ("id", "id")], &on_set) }
-                { select(lang, &json, "course_identifier", "opt.course", &[("shortname", "shortname"), ("idnumber", "idnumber"), ("id", "id")], &on_set) }
-                { select(lang, &json, "role_identifier", "opt.role", &[("shortname", "shortname"), ("id", "id")], &on_set) }
-                { select(lang, &json, "mode", "opt.mode", &[("incremental", "opt.mode.incremental"), ("full", "opt.mode.full")], &on_set) }
-                { select(lang, &json, "unenrol_action", "opt.unenrol", &[("unenrol", "opt.unenrol.unenrol"), ("suspend", "opt.unenrol.suspend"), ("suspend_and_remove_roles", "opt.unenrol.suspend_and_remove_roles")], &on_set) }
-                { select(lang, &json, "encoding", "opt.encoding", &[("auto", "opt.auto"), ("utf8", "UTF-8"), ("utf16le", "UTF-16 LE"), ("utf16be", "UTF-16 BE"), ("windows1252", "Windows-1252")], &on_set) }
-                { select(lang, &json, "delimiter", "opt.delimiter", &[("auto", "opt.auto"), ("semicolon", ";"), ("comma", ","), ("tab", "tab")], &on_set) }
+                { select(lang, &json, "user_identifier", "opt.user", &[("idnumber", "idnumber"), ("username", "username"), ("email", "email"), ("id", "id")], &on_set, false) }
+                { select(lang, &json, "cohort_identifier", "opt.cohort", &[("idnumber", "idnumber"), ("name", "name"), ("id", "id")], &on_set, false) }
+                { select(lang, &json, "course_identifier", "opt.course", &[("shortname", "shortname"), ("idnumber", "idnumber"), ("id", "id")], &on_set, false) }
+                { select(lang, &json, "role_identifier", "opt.role", &[("shortname", "shortname"), ("id", "id")], &on_set, false) }
+                { select(lang, &json, "mode", "opt.mode", &[("incremental", "opt.mode.incremental"), ("full", "opt.mode.full")], &on_set, false) }
+                { select(lang, &json, "unenrol_action", "opt.unenrol", &[("unenrol", "opt.unenrol.unenrol"), ("suspend", "opt.unenrol.suspend"), ("suspend_and_remove_roles", "opt.unenrol.suspend_and_remove_roles")], &on_set, !props.admin) }
+                { select(lang, &json, "encoding", "opt.encoding", &[("auto", "opt.auto"), ("utf8", "UTF-8"), ("utf16le", "UTF-16 LE"), ("utf16be", "UTF-16 BE"), ("windows1252", "Windows-1252")], &on_set, false) }
+                { select(lang, &json, "delimiter", "opt.delimiter", &[("auto", "opt.auto"), ("semicolon", ";"), ("comma", ","), ("tab", "tab")], &on_set, false) }
                 { checkbox("create_missing", "opt.create_missing") }
                 { checkbox("cleanup_empty", "opt.cleanup_empty") }
                 { number("max_removals", "opt.max_removals") }
                 { number("max_removals_percent", "opt.max_removals_percent") }
                 { number("min_rows", "opt.min_rows") }
-                if props.admin {
+                if props.admin && !props.site {
                     { checkbox("override_limits", "opt.override_limits") }
                 }
             </div>
@@ -411,6 +434,12 @@ fn results(props: &ResultsProps) -> Html {
         })
     };
     let limits = &output.limits;
+    // What the server would refuse from a teacher, told before submitting (the same rule).
+    let beyond = if ctx.me.as_ref().is_some_and(|m| m.is_admin()) {
+        Vec::new()
+    } else {
+        props.options.exceeds_site(&ctx.snapshot.defaults)
+    };
     html! {
         <>
             <section aria-labelledby="summary-title" class="summary" data-testid="summary"
@@ -443,8 +472,13 @@ fn results(props: &ResultsProps) -> Html {
             }
             if output.ok {
                 <section class="submit">
+                    if !beyond.is_empty() {
+                        <p role="alert" class="error" data-testid="beyond-site">
+                            { format!("{} {}", t(lang, "submit.beyond_site"), beyond.join(", ")) }</p>
+                    }
                     if ctx.me.is_some() {
-                        <button type="button" onclick={on_submit} data-testid="submit">{ t(lang, "submit") }</button>
+                        <button type="button" onclick={on_submit} data-testid="submit"
+                            disabled={!beyond.is_empty()}>{ t(lang, "submit") }</button>
                     } else {
                         <p><Link<Route> to={Route::Login}>{ t(lang, "submit.login") }</Link<Route>></p>
                     }

@@ -13,6 +13,7 @@ pub mod check;
 pub mod cohorts;
 pub mod dry_run;
 pub mod login;
+pub mod settings;
 
 /// The cached snapshot, parsed on this page (`None` while loading or when there is none).
 #[hook]
