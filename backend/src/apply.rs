@@ -6,7 +6,8 @@
 
 use std::collections::HashMap;
 
-use cohortsync_shared::api::{ApplyOutcome, ApplyReport, ChangesetDetail, ChangesetRecord, Drift};
+use cohortsync_shared::api::{ApplyOutcome, ApplyReport, ChangesetDetail, Drift};
+use cohortsync_shared::dry_run::dry_run;
 use cohortsync_shared::options::Options;
 use cohortsync_shared::plan::{Changeset, Operation, Ref, Step};
 use cohortsync_shared::report::Lang;
@@ -18,7 +19,7 @@ use sqlx::AnyConnection;
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
-use crate::store::changesets::{self, NewChangeset, Status};
+use crate::store::changesets::{self, NewChangeset, Status, Stored};
 use crate::store::{Database, site};
 
 /// Checks `file` against the current state and, when it has no errors, stores it as a
@@ -70,13 +71,14 @@ fn invalid(checked: &Checked) -> ApiError {
     )
 }
 
-/// Plans `file` again on `conn`'s current state and compares with `planned`.
+/// Plans `file` again on `conn`'s current state and compares with `planned`; also returns
+/// the check and the state it planned against.
 async fn plan_now(
     conn: &mut AnyConnection,
     file: &[u8],
     options: &Options,
     planned: &Changeset,
-) -> Result<(Drift, Checked), ApiError> {
+) -> Result<(Drift, Checked, Snapshot), ApiError> {
     let snapshot = site::load_snapshot(conn).await?;
     let checked = check(file, &snapshot, options);
     let mut drift = Drift {
@@ -100,7 +102,7 @@ async fn plan_now(
                 && drift.effects_removed.is_empty());
         }
     }
-    Ok((drift, checked))
+    Ok((drift, checked, snapshot))
 }
 
 /// What `now` has more than `before`, and what it lacks (as multisets, in their order).
@@ -136,28 +138,34 @@ fn difference<T: Serialize + Clone>(now: &[T], before: &[T]) -> (Vec<T>, Vec<T>)
 }
 
 /// One changeset as `caller` may see it (teachers: only their own).
-pub async fn detail(db: &Database, caller: &Caller, id: i64) -> Result<ChangesetDetail, ApiError> {
-    let mut conn = db.pool().acquire().await?;
-    let (record, file) = visible(&mut conn, caller, id).await?;
-    let drift = match record.summary.status {
-        Status::Submitted | Status::Approved => Some(
-            plan_now(&mut conn, &file, &record.options, &record.plan)
-                .await?
-                .0,
-        ),
-        _ => None,
-    };
-    Ok(ChangesetDetail { record, drift })
-}
-
-async fn visible(
-    conn: &mut AnyConnection,
+/// With the plan when `with_plan`; with the drift and the dry run when not yet applied.
+pub async fn detail(
+    db: &Database,
     caller: &Caller,
     id: i64,
-) -> Result<(ChangesetRecord, Vec<u8>), ApiError> {
+    with_plan: bool,
+) -> Result<ChangesetDetail, ApiError> {
+    let mut conn = db.pool().acquire().await?;
+    let Stored { record, plan, file } = visible(&mut conn, caller, id).await?;
+    let (drift, dry_run) = match record.summary.status {
+        Status::Submitted | Status::Approved => {
+            let (drift, _, snapshot) = plan_now(&mut conn, &file, &record.options, &plan).await?;
+            (Some(drift), Some(dry_run(&snapshot, &plan)))
+        }
+        _ => (None, None),
+    };
+    Ok(ChangesetDetail {
+        record,
+        plan: with_plan.then_some(plan),
+        drift,
+        dry_run,
+    })
+}
+
+async fn visible(conn: &mut AnyConnection, caller: &Caller, id: i64) -> Result<Stored, ApiError> {
     match changesets::get(conn, id).await? {
-        Some((record, file)) if caller.role == Role::Admin || record.author_id == caller.id => {
-            Ok((record, file))
+        Some(stored) if caller.role == Role::Admin || stored.record.author_id == caller.id => {
+            Ok(stored)
         }
         // Another teacher's changeset does not exist, as far as this caller knows.
         _ => Err(ApiError::NotFound),
@@ -174,12 +182,12 @@ pub async fn approve(
 ) -> Result<ChangesetDetail, ApiError> {
     caller.require_admin()?;
     let mut tx = db.begin_write().await?;
-    let (record, file) = visible(&mut tx, caller, id).await?;
+    let Stored { record, plan, file } = visible(&mut tx, caller, id).await?;
     let from = record.summary.status;
     if !matches!(from, Status::Submitted | Status::Approved | Status::Failed) {
         return Err(wrong_status(id, from, "approve"));
     }
-    let (drift, checked) = plan_now(&mut tx, &file, &record.options, &record.plan).await?;
+    let (drift, checked, _) = plan_now(&mut tx, &file, &record.options, &plan).await?;
     let Some(plan) = checked.changeset else {
         return Err(ApiError::Conflict {
             code: "file_no_longer_valid",
@@ -194,7 +202,7 @@ pub async fn approve(
     changesets::replace_plan(&mut tx, id, &plan).await?;
     changesets::audit(&mut tx, Some(caller.id), "approve", Some(id), comment).await?;
     tx.commit().await?;
-    detail(db, caller, id).await
+    detail(db, caller, id, false).await
 }
 
 /// Rejects a submitted or approved changeset.
@@ -206,7 +214,7 @@ pub async fn reject(
 ) -> Result<ChangesetDetail, ApiError> {
     caller.require_admin()?;
     let mut tx = db.begin_write().await?;
-    let (record, _) = visible(&mut tx, caller, id).await?;
+    let Stored { record, .. } = visible(&mut tx, caller, id).await?;
     let from = record.summary.status;
     if !matches!(from, Status::Submitted | Status::Approved)
         || !changesets::review(&mut tx, id, from, Status::Rejected, caller.id, comment).await?
@@ -215,7 +223,7 @@ pub async fn reject(
     }
     changesets::audit(&mut tx, Some(caller.id), "reject", Some(id), comment).await?;
     tx.commit().await?;
-    detail(db, caller, id).await
+    detail(db, caller, id, false).await
 }
 
 fn wrong_status(id: i64, status: Status, action: &str) -> ApiError {
@@ -243,7 +251,7 @@ pub async fn apply(
     caller.require_admin()?;
     let mut tx = db.begin_write().await?;
     site::lock_for_apply(&mut tx, db.kind()).await?;
-    let (record, file) = visible(&mut tx, caller, id).await?;
+    let Stored { record, plan, file } = visible(&mut tx, caller, id).await?;
     match record.summary.status {
         Status::Approved => {}
         Status::Applied => {
@@ -255,7 +263,7 @@ pub async fn apply(
         }
         other => return Err(wrong_status(id, other, "applie")),
     }
-    let (drift, _) = plan_now(&mut tx, &file, &record.options, &record.plan).await?;
+    let (drift, ..) = plan_now(&mut tx, &file, &record.options, &plan).await?;
     if drift.changed {
         return Err(ApiError::Conflict {
             code: "drift",
@@ -266,7 +274,7 @@ pub async fn apply(
             details: serde_json::to_value(&drift).unwrap_or_default(),
         });
     }
-    let report = match write_and_record(&mut tx, id, &record.plan, fail_after).await {
+    let report = match write_and_record(&mut tx, id, &plan, fail_after).await {
         Ok(report) => report,
         Err(error) => {
             drop(tx); // rolls back: nothing of the apply is written
@@ -367,11 +375,11 @@ pub async fn revert(db: &Database, caller: &Caller, id: i64) -> Result<ApplyRepo
     caller.require_admin()?;
     let mut tx = db.begin_write().await?;
     site::lock_for_apply(&mut tx, db.kind()).await?;
-    let (record, _) = visible(&mut tx, caller, id).await?;
+    let Stored { record, plan, .. } = visible(&mut tx, caller, id).await?;
     if record.summary.status != Status::Applied {
         return Err(wrong_status(id, record.summary.status, "revert"));
     }
-    let binds = record.plan.operations.iter().any(|step| {
+    let binds = plan.operations.iter().any(|step| {
         matches!(
             step.op,
             Operation::CreateBinding { .. }

@@ -335,6 +335,28 @@ async fn a_file_goes_from_submit_to_applied_and_the_snapshot_follows() {
         assert_eq!(body["totals"]["members_added"], 2);
         assert_eq!(body["drift"]["changed"], false);
         let id = body["id"].as_i64().unwrap();
+        // The plan told per cohort, without the plan itself unless asked for.
+        assert_eq!(body["dry_run"]["cohorts"][0]["added_count"], 2, "{body}");
+        assert!(body.get("plan").is_none(), "{body}");
+        let (status, full) = site
+            .call(
+                Method::GET,
+                &format!("/api/changesets/{id}?plan=true"),
+                Some(&site.teacher),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{full}");
+        assert_eq!(full["plan"]["operations"].as_array().map(Vec::len), Some(3));
+        let (status, _) = site
+            .call(
+                Method::GET,
+                &format!("/api/changesets/{id}?plan=maybe"),
+                Some(&site.teacher),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
 
         // The teacher sees it in their list; the other teacher does not.
         let (_, mine) = site

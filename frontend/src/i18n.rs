@@ -180,9 +180,7 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "status.reverted" => "reverted", "annulée";
         "detail.title" => "Changeset", "Modification";
         "detail.report" => "Report", "Rapport";
-        "detail.plan" => "Plan", "Plan";
-        "detail.operations" => "Operations", "Opérations";
-        "detail.effects" => "Effects on enrolments", "Effets sur les inscriptions";
+        "detail.plan" => "Plan: what applying it would change now", "Plan : ce que l’appliquer changerait maintenant";
         "detail.drift" => "Drift", "Dérive";
         "detail.drift.none" => "Planning this file now gives the same plan.", "Planifier ce fichier maintenant donne le même plan.";
         "detail.drift.changed" => "The site changed: planning this file now gives a different plan.", "Le site a changé : planifier ce fichier maintenant donne un autre plan.";

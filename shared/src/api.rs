@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::check::{CheckOutput, Report};
+use crate::dry_run::DryRun;
 use crate::options::Options;
 use crate::plan::{Changeset, Effect, FileKind, Step, Totals};
 
@@ -144,8 +145,6 @@ pub struct ChangesetRecord {
     pub options: Options,
     /// Report of the check at submission.
     pub report: Report,
-    /// The plan at submission (approved as is).
-    pub plan: Changeset,
     /// Reviewer's login name.
     pub reviewer: Option<String>,
     /// Reviewer's comment.
@@ -184,11 +183,18 @@ pub struct Drift {
 /// `GET /api/changesets/{id}`, and the answer of submit, approve and reject.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ChangesetDetail {
-    /// Everything stored.
+    /// Everything stored but the plan.
     #[serde(flatten)]
     pub record: ChangesetRecord,
+    /// The plan (approved as is), with `?plan=true` only: a nightly export's plan is
+    /// tens of megabytes, which a page has no use for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Changeset>,
     /// For a changeset not yet applied: how planning it now would differ.
     pub drift: Option<Drift>,
+    /// For a changeset not yet applied: its plan told per cohort and course against the
+    /// current state.
+    pub dry_run: Option<DryRun>,
 }
 
 /// Body of `POST /api/changesets/{id}/approve` and `…/reject`.

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use cohortsync_shared::api::{ApplyReport, ChangesetDetail, ChangesetSummary, ReviewRequest};
 use cohortsync_shared::options::Options;
+use serde::Deserialize;
 
 use crate::AppState;
 use crate::apply;
@@ -71,7 +72,7 @@ async fn submit_changeset(
     })?;
     let (name, bytes, options) = read_submission(multipart).await?;
     let id = apply::submit(&state.db, &caller, &name, &bytes, &options).await?;
-    let detail = apply::detail(&state.db, &caller, id).await?;
+    let detail = apply::detail(&state.db, &caller, id, false).await?;
     Ok((StatusCode::CREATED, ApiJson(detail)))
 }
 
@@ -97,12 +98,24 @@ async fn list_changesets(
     ))
 }
 
+/// Query of `GET /api/changesets/{id}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetailQuery {
+    /// Include the plan (tens of megabytes for a nightly export).
+    #[serde(default)]
+    plan: bool,
+}
+
 async fn get_changeset(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<DetailQuery>,
 ) -> Result<ApiJson<ChangesetDetail>, ApiError> {
-    Ok(ApiJson(apply::detail(&state.db, &caller, id).await?))
+    Ok(ApiJson(
+        apply::detail(&state.db, &caller, id, query.plan).await?,
+    ))
 }
 
 async fn approve_changeset(

@@ -129,11 +129,19 @@ pub async fn list(
     rows.iter().map(summary).collect()
 }
 
-/// One changeset with everything, and its file.
-pub async fn get(
-    conn: &mut AnyConnection,
-    id: i64,
-) -> Result<Option<(ChangesetRecord, Vec<u8>)>, sqlx::Error> {
+/// A stored changeset: its record, its plan and its file.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// Everything but the plan and the file.
+    pub record: ChangesetRecord,
+    /// The plan (approved as is).
+    pub plan: Changeset,
+    /// The file as uploaded.
+    pub file: Vec<u8>,
+}
+
+/// One changeset with everything.
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Stored>, sqlx::Error> {
     let row = sqlx::query(&format!(
         "SELECT {SUMMARY_COLUMNS}, c.author_id, c.file_sha256, c.options, c.report, r.username, \
          c.review_comment, c.reviewed_at, c.applied_at, c.applied_revision, c.apply_report, \
@@ -155,7 +163,6 @@ pub async fn get(
         file_sha256: row.get(10),
         options: serde_json::from_value(parse(11)?).map_err(json_error)?,
         report: serde_json::from_value(parse(12)?).map_err(json_error)?,
-        plan: serde_json::from_str(&row.get::<String, _>(20)).map_err(json_error)?,
         reviewer: row.get(13),
         review_comment: row.get(14),
         reviewed_at: row.get(15),
@@ -167,7 +174,11 @@ pub async fn get(
             .transpose()
             .map_err(json_error)?,
     };
-    Ok(Some((record, row.get(19))))
+    Ok(Some(Stored {
+        record,
+        plan: serde_json::from_str(&row.get::<String, _>(20)).map_err(json_error)?,
+        file: row.get(19),
+    }))
 }
 
 /// Moves changeset `id` from `from` to `to` with a review; false when it was not in `from`

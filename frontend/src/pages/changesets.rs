@@ -5,7 +5,6 @@
 use std::rc::Rc;
 
 use cohortsync_shared::api::{ChangesetDetail as Detail, ChangesetStatus, ChangesetSummary};
-use cohortsync_shared::dry_run::dry_run;
 use cohortsync_shared::plan::Totals;
 use cohortsync_shared::report::Lang;
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
@@ -16,7 +15,6 @@ use crate::api::{self, Acted, Action};
 use crate::app::{Ctx, Route};
 use crate::i18n::t;
 use crate::pages::dry_run::DryRunView;
-use crate::pages::use_snapshot;
 
 fn date(seconds: i64) -> String {
     let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(seconds as f64 * 1000.0));
@@ -133,7 +131,6 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
     let detail = use_state(|| None::<Result<Rc<Detail>, api::ApiError>>);
     let outcome = use_state(|| None::<Result<Acted, api::ApiError>>);
     let comment = use_node_ref();
-    let snapshot = use_snapshot();
     let reload = {
         let detail = detail.clone();
         Callback::from(move |()| {
@@ -147,16 +144,10 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
         let reload = reload.clone();
         use_effect_with(id, move |_| reload.emit(()));
     }
-    // The stored plan, told per cohort and course against the cached snapshot.
+    // The stored plan as the server told it per cohort and course (not yet applied).
     let told = use_memo(
-        (
-            detail.as_ref().and_then(|d| d.as_ref().ok()).cloned(),
-            snapshot.clone(),
-        ),
-        |(detail, snapshot)| match (detail, snapshot) {
-            (Some(detail), Some(snapshot)) => Some(Rc::new(dry_run(snapshot, &detail.record.plan))),
-            _ => None,
-        },
+        detail.as_ref().and_then(|d| d.as_ref().ok()).cloned(),
+        |detail| detail.as_ref().and_then(|d| d.dry_run.clone()).map(Rc::new),
     );
     let act = |action: Action| {
         let (reload, outcome, comment, refresh) = (
@@ -191,7 +182,6 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
             let summary = &record.summary;
             let status = summary.status;
             let diagnostics = &record.report.diagnostics;
-            let plan = &record.plan;
             html! {
                 <>
                     <dl class="meta">
@@ -218,13 +208,12 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
                             }
                         </section>
                     }
-                    <section aria-labelledby="plan-title" data-testid="plan">
-                        <h3 id="plan-title">{ t(lang, "detail.plan") }</h3>
-                        <p>{ format!("{}: {} · {}: {}", t(lang, "detail.operations"), plan.operations.len(), t(lang, "detail.effects"), plan.effects.len()) }</p>
-                        if let Some(told) = &*told {
+                    if let Some(told) = &*told {
+                        <section aria-labelledby="plan-title" data-testid="plan">
+                            <h3 id="plan-title">{ t(lang, "detail.plan") }</h3>
                             <DryRunView dry={told.clone()} totals={summary.totals} />
-                        }
-                    </section>
+                        </section>
+                    }
                     <section aria-labelledby="report-title">
                         <h3 id="report-title">{ t(lang, "detail.report") }</h3>
                         if diagnostics.is_empty() {
