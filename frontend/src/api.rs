@@ -164,15 +164,20 @@ pub async fn submit(
     json(check(request.send().await).await?).await
 }
 
-/// `GET /api/changesets?status=…`.
+/// `GET /api/changesets?status=…&author=…`.
 pub async fn changesets(
     status: Option<ChangesetStatus>,
+    author: Option<&str>,
 ) -> Result<Vec<ChangesetSummary>, ApiError> {
-    let url = match status {
-        Some(status) => format!("/api/changesets?status={}", status.as_str()),
-        None => "/api/changesets".to_owned(),
-    };
-    json(check(Request::get(&url).send().await).await?).await
+    let mut query = Vec::new();
+    if let Some(status) = status {
+        query.push(("status", status.as_str()));
+    }
+    if let Some(author) = author {
+        query.push(("author", author));
+    }
+    let request = Request::get("/api/changesets").query(query);
+    json(check(request.send().await).await?).await
 }
 
 /// `GET /api/changesets/{id}`.

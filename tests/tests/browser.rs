@@ -249,6 +249,15 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         .wait_for("[data-testid=changesets] tr[data-status=applied]")
         .await?;
     accessible(&browser, "changesets list").await?;
+    // An admin filters by author: nobody has none; the teacher has this one.
+    let author = browser.wait_for("[data-testid=author-filter]").await?;
+    author.send_keys("nobody\u{E007}").await?;
+    browser.wait_for("[data-testid=changesets-empty]").await?;
+    author.clear().await?;
+    author.send_keys("prof\u{E007}").await?;
+    browser
+        .wait_for("[data-testid=changesets] tr[data-id='1']")
+        .await?;
 
     // The snapshot the app holds moves to the new revision.
     let after = revision_after(&browser, &first).await?;

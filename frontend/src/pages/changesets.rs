@@ -52,16 +52,28 @@ pub fn changeset_list() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let lang = ctx.lang;
     let status = use_state(|| None::<ChangesetStatus>);
+    let author = use_state(String::new);
     let list = use_state(|| None::<Result<Vec<ChangesetSummary>, api::ApiError>>);
     {
         let list = list.clone();
-        use_effect_with(*status, move |status| {
-            let (list, status) = (list.clone(), *status);
+        use_effect_with((*status, (*author).clone()), move |(status, author)| {
+            let (list, status, author) = (list.clone(), *status, author.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                list.set(Some(api::changesets(status).await));
+                let author = Some(author.trim()).filter(|a| !a.is_empty());
+                list.set(Some(api::changesets(status, author).await));
             });
         });
     }
+    let admin = ctx.me.as_ref().is_some_and(|m| m.is_admin());
+    let on_author = {
+        let author = author.clone();
+        Callback::from(move |e: Event| {
+            author.set(
+                e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                    .value(),
+            )
+        })
+    };
     let on_status = {
         let status = status.clone();
         Callback::from(move |e: Event| {
@@ -72,17 +84,24 @@ pub fn changeset_list() -> Html {
     html! {
         <section aria-labelledby="list-title">
             <h2 id="list-title">{ t(lang, "list.title") }</h2>
-            <label for="status-filter">{ t(lang, "list.status") }</label>
-            <select id="status-filter" onchange={on_status}>
-                <option value="" selected={status.is_none()}>{ t(lang, "list.all") }</option>
-                { for ChangesetStatus::ALL.iter().map(|s| html! {
-                    <option value={s.as_str()} selected={*status == Some(*s)}>{ status_word(lang, *s) }</option>
-                }) }
-            </select>
+            <div class="filters">
+                <label for="status-filter">{ t(lang, "list.status") }</label>
+                <select id="status-filter" onchange={on_status}>
+                    <option value="" selected={status.is_none()}>{ t(lang, "list.all") }</option>
+                    { for ChangesetStatus::ALL.iter().map(|s| html! {
+                        <option value={s.as_str()} selected={*status == Some(*s)}>{ status_word(lang, *s) }</option>
+                    }) }
+                </select>
+                if admin {
+                    <label for="author-filter">{ t(lang, "list.author") }</label>
+                    <input id="author-filter" type="search" value={(*author).clone()} onchange={on_author}
+                        data-testid="author-filter" />
+                }
+            </div>
             { match &*list {
                 None => html! { <p>{ t(lang, "loading") }</p> },
                 Some(Err(e)) => html! { <p role="alert" class="error">{ e.describe() }</p> },
-                Some(Ok(items)) if items.is_empty() => html! { <p>{ t(lang, "list.empty") }</p> },
+                Some(Ok(items)) if items.is_empty() => html! { <p data-testid="changesets-empty">{ t(lang, "list.empty") }</p> },
                 Some(Ok(items)) => html! {
                     <table data-testid="changesets">
                         <thead><tr>
