@@ -30,6 +30,7 @@ pub async fn submit(
     file_name: &str,
     file: &[u8],
     options: &Options,
+    lang: Lang,
 ) -> Result<i64, ApiError> {
     let mut conn = db.pool().acquire().await?;
     let snapshot = site::load_snapshot(&mut conn).await?;
@@ -43,7 +44,7 @@ pub async fn submit(
     }
     let checked = check(file, &snapshot, options);
     let (Some(plan), Some(kind)) = (&checked.changeset, checked.report.kind) else {
-        return Err(invalid(&checked));
+        return Err(invalid(&checked, lang));
     };
     let mut tx = db.begin_write().await?;
     let id = changesets::insert(
@@ -65,9 +66,9 @@ pub async fn submit(
     Ok(id)
 }
 
-fn invalid(checked: &Checked) -> ApiError {
+fn invalid(checked: &Checked, lang: Lang) -> ApiError {
     ApiError::InvalidFile(
-        serde_json::to_value(checked.to_output(Lang::En)).unwrap_or(serde_json::Value::Null),
+        serde_json::to_value(checked.to_output(lang)).unwrap_or(serde_json::Value::Null),
     )
 }
 

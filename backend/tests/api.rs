@@ -459,6 +459,19 @@ async fn a_file_with_errors_is_refused_with_its_report_and_nothing_is_stored() {
         let (status, body) = site.submit(&site.teacher, file, json!({"user_identifier": "email"})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(codes(&body).contains(&(4, "user_ambiguous".to_owned())), "{body}");
+        // The report speaks the language the caller asks for.
+        let mut request = multipart(&site.teacher, file.as_bytes(), "{}");
+        request.headers_mut().insert(
+            header::ACCEPT_LANGUAGE,
+            "fr-FR,fr;q=0.9,en;q=0.5".parse().unwrap(),
+        );
+        let (status, body, _) = site.send(request).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            body["error"]["details"]["diagnostics"][0]["message"],
+            "Aucun utilisateur n’a idnumber « U0404 ».",
+            "{body}"
+        );
         let (_, list) = site.call(Method::GET, "/api/changesets", Some(&site.admin), None).await;
         assert_eq!(list, json!([]));
     })

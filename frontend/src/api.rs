@@ -4,6 +4,7 @@ use cohortsync_shared::api::{
     ApplyReport, ChangesetDetail, ChangesetStatus, ChangesetSummary, ReviewRequest, SiteSettings,
 };
 use cohortsync_shared::options::Options;
+use cohortsync_shared::report::Lang;
 use gloo_net::http::{Request, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -146,11 +147,12 @@ pub fn blob(bytes: &[u8]) -> Result<web_sys::Blob, ApiError> {
 }
 
 /// `POST /api/changesets` with the file (a `Blob`, sent as it is) and its options; the
-/// created changeset.
+/// created changeset. A refusal's report comes in `lang`.
 pub async fn submit(
     name: &str,
     file: &web_sys::Blob,
     options: &Options,
+    lang: Lang,
 ) -> Result<ChangesetDetail, ApiError> {
     let form = web_sys::FormData::new().map_err(|_| ApiError::Network("FormData".into()))?;
     form.append_with_blob_and_filename("file", file, name)
@@ -159,6 +161,7 @@ pub async fn submit(
     form.append_with_str("options", &options)
         .map_err(|_| ApiError::Network("form".into()))?;
     let request = Request::post("/api/changesets")
+        .header("Accept-Language", crate::i18n::code(lang))
         .body(form)
         .map_err(|e| ApiError::Network(e.to_string()))?;
     json(check(request.send().await).await?).await

@@ -156,6 +156,7 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "settings.admins" => "Only an admin can change the site's settings.", "Seul un administrateur peut modifier les réglages du site.";
         "settings.save" => "Save the settings", "Enregistrer les réglages";
         "settings.saved" => "Saved: the next snapshot carries them.", "Enregistrés : le prochain instantané les porte.";
+        "submit.refused.report" => "The server checked the file against the site as it is now and refused it. Errors:", "Le serveur a vérifié le fichier avec le site tel qu’il est maintenant et l’a refusé. Erreurs :";
         "submit.done" => "Submitted as changeset", "Soumis comme modification";
         "submit.refused" => "The server refused the file", "Le serveur a refusé le fichier";
         "login.title" => "Sign in", "Connexion";

@@ -17,6 +17,40 @@ pub enum Lang {
     Fr,
 }
 
+impl Lang {
+    /// The language an HTTP `Accept-Language` header asks for first, among those messages
+    /// exist in (English when none fits).
+    ///
+    /// ```
+    /// use cohortsync_shared::report::Lang;
+    /// assert_eq!(Lang::from_accept_language("fr-FR,fr;q=0.9,en;q=0.8"), Lang::Fr);
+    /// assert_eq!(Lang::from_accept_language("de, fr;q=0.5"), Lang::Fr);
+    /// assert_eq!(Lang::from_accept_language("en-GB, fr;q=0.2"), Lang::En);
+    /// assert_eq!(Lang::from_accept_language(""), Lang::En);
+    /// ```
+    pub fn from_accept_language(header: &str) -> Lang {
+        let mut wanted: Vec<(f32, Lang)> = header
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.split(';');
+                let tag = pieces.next()?.trim().to_ascii_lowercase();
+                let quality = pieces
+                    .find_map(|p| p.trim().strip_prefix("q=")?.parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                let lang = match tag.split('-').next()? {
+                    "fr" => Lang::Fr,
+                    "en" => Lang::En,
+                    _ => return None,
+                };
+                Some((quality, lang))
+            })
+            .collect();
+        // Stable: among equal qualities, the first listed wins.
+        wanted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        wanted.first().map_or(Lang::En, |w| w.1)
+    }
+}
+
 /// How serious a diagnostic is. Any error blocks submission; warnings and infos do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

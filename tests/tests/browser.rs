@@ -524,6 +524,50 @@ async fn the_site_settings_are_where_checks_start_and_bound_what_a_teacher_submi
     server.stop().await
 }
 
+#[tokio::test]
+async fn a_file_the_site_no_longer_accepts_is_refused_with_the_servers_report() -> anyhow::Result<()>
+{
+    let server = Server::start_sqlite().await?;
+    server.import("users", USERS).await?;
+    server
+        .cli(
+            &["account", "add", "prof", "--role", "teacher"],
+            "prof-password\n",
+        )
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let browser = Browser::start().await?;
+    sign_in(&browser, &server, "prof", "prof-password").await?;
+    browser.client.goto(&server.at("/")).await?;
+    revision_after(&browser, "").await?;
+    // The app has its snapshot and is done fetching…
+    browser
+        .wait_for("[data-testid=snapshot-badge][data-online=true] button:not([disabled])")
+        .await?;
+    // …when the directory changes: Marie Martin's idnumber is no longer U0002.
+    server
+        .import("users", &USERS.replace("mmartin;U0002;", "mmartin;U0099;"))
+        .await?;
+    // The browser's snapshot is older: the file passes there…
+    drop_file(&browser, dir.path(), "good.csv", GOOD).await?;
+    browser
+        .wait_for("[data-testid=summary][data-ok=true]")
+        .await?;
+    browser
+        .wait_for("[data-testid=submit]")
+        .await?
+        .click()
+        .await?;
+    // …and the server, which checks it against the site as it is, refuses it and says why.
+    let refused = browser
+        .wait_for("[data-testid=submit-report] li[data-line='3'][data-code=user_not_found]")
+        .await?;
+    assert!(refused.text().await?.contains("U0002"));
+    accessible(&browser, "check page with the server's refusal").await?;
+    browser.close().await?;
+    server.stop().await
+}
+
 /// As an admin: opens changeset `id`, approves it and applies it, and waits for "applied".
 async fn approve_and_apply(browser: &Browser, server: &Server, id: i64) -> anyhow::Result<()> {
     browser

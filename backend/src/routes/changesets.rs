@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use cohortsync_shared::api::{ApplyReport, ChangesetDetail, ChangesetSummary, ReviewRequest};
 use cohortsync_shared::options::Options;
+use cohortsync_shared::report::Lang;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -62,6 +63,7 @@ async fn read_submission(mut multipart: Multipart) -> Result<(String, Vec<u8>, O
 async fn submit_changeset(
     State(state): State<AppState>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(StatusCode, ApiJson<ChangesetDetail>), ApiError> {
     let multipart = multipart.map_err(|e| {
@@ -71,7 +73,12 @@ async fn submit_changeset(
         )
     })?;
     let (name, bytes, options) = read_submission(multipart).await?;
-    let id = apply::submit(&state.db, &caller, &name, &bytes, &options).await?;
+    // A refusal's report speaks the caller's language.
+    let lang = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Lang::En, Lang::from_accept_language);
+    let id = apply::submit(&state.db, &caller, &name, &bytes, &options, lang).await?;
     let detail = apply::detail(&state.db, &caller, id, false).await?;
     Ok((StatusCode::CREATED, ApiJson(detail)))
 }

@@ -20,6 +20,7 @@ use crate::api;
 use crate::app::{Ctx, Route};
 use crate::i18n::t;
 use crate::pages::dry_run::DryRunView;
+use crate::pages::refusal;
 use crate::worker::{Checked, Phase, Request};
 
 /// A file the person picked: a handle only. The worker reads it, and a submission sends it
@@ -429,7 +430,7 @@ fn results(props: &ResultsProps) -> Html {
                 on_submitted.clone(),
             );
             wasm_bindgen_futures::spawn_local(async move {
-                on_submitted.emit(api::submit(&name, &file, &options).await);
+                on_submitted.emit(api::submit(&name, &file, &options, lang).await);
             });
         })
     };
@@ -488,8 +489,7 @@ fn results(props: &ResultsProps) -> Html {
                             html! { <p role="status" data-testid="submitted">{ t(lang, "submit.done") }{" "}
                                 <Link<Route> to={Route::Changeset { id }}>{ format!("#{id}") }</Link<Route>></p> }
                         }
-                        Some(Err(error)) => html! { <p role="alert" class="error" data-testid="submit-error">
-                            { format!("{}: {}", t(lang, "submit.refused"), error.describe()) }</p> },
+                        Some(Err(error)) => refusal(lang, error),
                         None => html! {},
                     } }
                 </section>

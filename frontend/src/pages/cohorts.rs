@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use cohortsync_shared::api::ChangesetDetail;
 use cohortsync_shared::formats::{BindingRow, GroupChoice, binding_file};
-use cohortsync_shared::options::{CohortIdentifier, Options};
+use cohortsync_shared::options::{CohortIdentifier, CourseIdentifier, Options, RoleIdentifier};
 use cohortsync_shared::snapshot::{BindingStatus, Owner, Snapshot};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -15,7 +15,7 @@ use yew_router::prelude::*;
 use crate::api;
 use crate::app::{Ctx, Route};
 use crate::i18n::t;
-use crate::pages::use_snapshot;
+use crate::pages::{refusal, use_snapshot};
 
 fn owner_word(lang: cohortsync_shared::report::Lang, owner: Owner, component: &str) -> String {
     match owner {
@@ -226,6 +226,7 @@ fn bind_form(props: &BindFormProps) -> Html {
         let (course, role, group, outcome) =
             (course.clone(), role.clone(), group.clone(), outcome.clone());
         let (name, active) = (name.clone(), active.clone());
+        let defaults = ctx.snapshot.defaults.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let Some(cohort) = snapshot.cohorts.iter().find(|c| c.id == cohort_id) else {
@@ -260,15 +261,19 @@ fn bind_form(props: &BindFormProps) -> Html {
                     BindingStatus::Disabled
                 },
             }]);
+            // The site's options (its unenrol action and limits), with the identifiers
+            // this file uses.
             let options = Options {
                 cohort_identifier: identifier,
-                ..Options::default()
+                course_identifier: CourseIdentifier::Shortname,
+                role_identifier: RoleIdentifier::Shortname,
+                ..(*defaults).clone()
             };
             let outcome = outcome.clone();
             let name = format!("binding-{}-{}.csv", key, course.shortname);
             wasm_bindgen_futures::spawn_local(async move {
                 let result = match api::blob(file.as_bytes()) {
-                    Ok(blob) => api::submit(&name, &blob, &options).await,
+                    Ok(blob) => api::submit(&name, &blob, &options, lang).await,
                     Err(e) => Err(e),
                 };
                 outcome.set(Some(result));
@@ -321,7 +326,7 @@ fn bind_form(props: &BindFormProps) -> Html {
                     html! { <p role="status" data-testid="bind-submitted">{ t(lang, "submit.done") }{" "}
                         <Link<Route> to={Route::Changeset { id }}>{ format!("#{id}") }</Link<Route>></p> }
                 }
-                Some(Err(error)) => html! { <p role="alert" class="error">{ format!("{}: {}", t(lang, "submit.refused"), error.describe()) }</p> },
+                Some(Err(error)) => refusal(lang, error),
                 None => html! {},
             } }
         </form>
