@@ -23,48 +23,51 @@ pub struct ValidateArgs {
     /// The site snapshot (JSON, as `GET /api/snapshot` returns it).
     #[arg(long)]
     pub snapshot: PathBuf,
-    /// How users are found.
-    #[arg(long, value_enum, default_value = "idnumber")]
-    pub user_id: UserIdArg,
-    /// How cohorts are found.
-    #[arg(long, value_enum, default_value = "idnumber")]
-    pub cohort_id: CohortIdArg,
-    /// How courses are found.
-    #[arg(long, value_enum, default_value = "shortname")]
-    pub course_id: CourseIdArg,
-    /// How roles are found.
-    #[arg(long, value_enum, default_value = "shortname")]
-    pub role_id: RoleIdArg,
-    /// incremental: only what the file says; full: members absent from the file are removed.
-    #[arg(long, value_enum, default_value = "incremental")]
-    pub mode: ModeArg,
+    // Every option below starts from the snapshot's site defaults (`defaults`), which
+    // start from the built-in ones (given in brackets); a flag overrides.
+    /// How users are found [idnumber].
+    #[arg(long, value_enum)]
+    pub user_id: Option<UserIdArg>,
+    /// How cohorts are found [idnumber].
+    #[arg(long, value_enum)]
+    pub cohort_id: Option<CohortIdArg>,
+    /// How courses are found [shortname].
+    #[arg(long, value_enum)]
+    pub course_id: Option<CourseIdArg>,
+    /// How roles are found [shortname].
+    #[arg(long, value_enum)]
+    pub role_id: Option<RoleIdArg>,
+    /// incremental: only what the file says; full: members absent from the file are
+    /// removed [incremental].
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
     /// Do not create the cohorts the file adds members to.
     #[arg(long)]
     pub no_create_missing: bool,
     /// Delete cohorts managed by cohortsync that end up empty and unbound.
     #[arg(long)]
     pub cleanup_empty: bool,
-    /// What happens to the enrolments of members who leave a cohort.
-    #[arg(long, value_enum, default_value = "unenrol")]
-    pub unenrol_action: UnenrolArg,
-    /// At most this many removals.
+    /// What happens to the enrolments of members who leave a cohort [unenrol].
+    #[arg(long, value_enum)]
+    pub unenrol_action: Option<UnenrolArg>,
+    /// At most this many removals [none].
     #[arg(long, value_name = "N")]
     pub max_removals: Option<u64>,
-    /// In full mode, at most this percentage of the members removed (default 25).
+    /// In full mode, at most this percentage of the members removed [25].
     #[arg(long, value_name = "P")]
     pub max_removals_percent: Option<f64>,
-    /// At least this many data rows.
+    /// At least this many data rows [none].
     #[arg(long, value_name = "N")]
     pub min_rows: Option<u64>,
     /// Go beyond the limits (they become warnings).
     #[arg(long)]
     pub override_limits: bool,
-    /// Text encoding of the file.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub encoding: EncodingArg,
-    /// Cell delimiter.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub delimiter: DelimiterArg,
+    /// Text encoding of the file [auto].
+    #[arg(long, value_enum)]
+    pub encoding: Option<EncodingArg>,
+    /// Cell delimiter [auto].
+    #[arg(long, value_enum)]
+    pub delimiter: Option<DelimiterArg>,
     /// Language of the messages.
     #[arg(long, value_enum, default_value = "en")]
     pub lang: LangArg,
@@ -107,24 +110,26 @@ pub enum FormatArg {
 }
 
 impl ValidateArgs {
-    /// The run's options from the flags.
-    pub fn options(&self) -> Options {
-        let defaults = Options::default();
+    /// The run's options: the site's `defaults` (a snapshot's), overridden by the flags.
+    pub fn options(&self, defaults: &Options) -> Options {
+        fn or<A: Into<T>, T: Clone>(flag: Option<A>, default: &T) -> T {
+            flag.map_or_else(|| default.clone(), Into::into)
+        }
         Options {
-            user_identifier: self.user_id.into(),
-            cohort_identifier: self.cohort_id.into(),
-            course_identifier: self.course_id.into(),
-            role_identifier: self.role_id.into(),
-            mode: self.mode.into(),
-            create_missing: !self.no_create_missing,
-            cleanup_empty: self.cleanup_empty,
-            unenrol_action: self.unenrol_action.into(),
-            max_removals: self.max_removals,
+            user_identifier: or(self.user_id, &defaults.user_identifier),
+            cohort_identifier: or(self.cohort_id, &defaults.cohort_identifier),
+            course_identifier: or(self.course_id, &defaults.course_identifier),
+            role_identifier: or(self.role_id, &defaults.role_identifier),
+            mode: or(self.mode, &defaults.mode),
+            create_missing: defaults.create_missing && !self.no_create_missing,
+            cleanup_empty: defaults.cleanup_empty || self.cleanup_empty,
+            unenrol_action: or(self.unenrol_action, &defaults.unenrol_action),
+            max_removals: self.max_removals.or(defaults.max_removals),
             max_removals_percent: self.max_removals_percent.or(defaults.max_removals_percent),
-            min_rows: self.min_rows,
+            min_rows: self.min_rows.or(defaults.min_rows),
             override_limits: self.override_limits,
-            encoding: self.encoding.into(),
-            delimiter: self.delimiter.into(),
+            encoding: or(self.encoding, &defaults.encoding),
+            delimiter: or(self.delimiter, &defaults.delimiter),
         }
     }
 }
@@ -137,7 +142,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read {}", args.snapshot.display()))?;
     let snapshot = Snapshot::from_json(&snapshot_bytes)
         .with_context(|| format!("{} is not a snapshot", args.snapshot.display()))?;
-    let checked = cohortsync_shared::check(&bytes, &snapshot, &args.options());
+    let checked = cohortsync_shared::check(&bytes, &snapshot, &args.options(&snapshot.defaults));
     let lang = args.lang.into();
     match args.format {
         FormatArg::Json => println!(

@@ -99,3 +99,31 @@ fn a_wrong_flag_is_a_usage_error_exit_2() -> anyhow::Result<()> {
     assert!(String::from_utf8_lossy(&output.stderr).contains("mirror"));
     Ok(())
 }
+
+#[test]
+fn the_snapshots_site_defaults_are_where_options_start_and_flags_override_them()
+-> anyhow::Result<()> {
+    let root = repo_root().join("shared/tests");
+    let mut snapshot: Value =
+        serde_json::from_slice(&std::fs::read(root.join("golden/snapshot.json"))?)?;
+    snapshot["defaults"] = serde_json::json!({"cohort_identifier": "name"});
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("snapshot.json");
+    std::fs::write(&path, serde_json::to_vec(&snapshot)?)?;
+    let run = |flags: &[&str]| -> anyhow::Result<Option<i32>> {
+        let output = std::process::Command::new(binary_path()?)
+            .arg("validate")
+            .arg("samples/toolsync_cohort_create_sample_by_name.csv")
+            .args(flags)
+            .arg("--snapshot")
+            .arg(&path)
+            .current_dir(&root)
+            .output()?;
+        Ok(output.status.code())
+    };
+    // Cohorts by name, as the site says: the file is clean.
+    assert_eq!(run(&[])?, Some(0));
+    // A flag overrides the site: by id number, the file's cohort keys are not found.
+    assert_eq!(run(&["--cohort-id", "idnumber"])?, Some(1));
+    Ok(())
+}
