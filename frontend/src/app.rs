@@ -31,7 +31,7 @@ pub enum CheckAction {
     /// Check `id` is done.
     Done(u32, Rc<Checked>),
     /// The annotated copy of check `id`'s file.
-    Annotated(u32, Rc<Vec<u8>>),
+    Annotated(u32, Rc<web_sys::Blob>),
     /// The file of check `id` could not be read.
     Failed(u32, String),
     /// A page of check `id`'s diagnostics.
@@ -53,7 +53,7 @@ impl Reducible for CheckState {
                 }
                 next.result = Some((id, result));
             }
-            CheckAction::Annotated(id, bytes) => next.annotated = Some((id, bytes)),
+            CheckAction::Annotated(id, blob) => next.annotated = Some((id, blob)),
             CheckAction::Page(id, page) => next.page = Some((id, page)),
             CheckAction::Failed(id, reason) => {
                 next.progress = None;
@@ -167,7 +167,7 @@ pub struct CheckState {
     /// The latest finished check.
     pub result: Option<(u32, Rc<Checked>)>,
     /// The latest annotated copy made.
-    pub annotated: Option<(u32, Rc<Vec<u8>>)>,
+    pub annotated: Option<(u32, Rc<web_sys::Blob>)>,
     /// A check whose file could not be read, and why.
     pub failed: Option<(u32, String)>,
     /// The latest page of diagnostics asked for (the first comes with the check).
@@ -320,8 +320,8 @@ pub fn app() -> Html {
                     WorkerResponse::Unreadable(id, reason) => {
                         check.dispatch(CheckAction::Failed(id, reason))
                     }
-                    WorkerResponse::Annotated(id, bytes) => {
-                        check.dispatch(CheckAction::Annotated(id, Rc::new(bytes)))
+                    WorkerResponse::Annotated(id, blob) => {
+                        check.dispatch(CheckAction::Annotated(id, Rc::new(blob)))
                     }
                     WorkerResponse::Diagnostics(id, page) => {
                         check.dispatch(CheckAction::Page(id, Rc::new(*page)))

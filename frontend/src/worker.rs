@@ -94,8 +94,12 @@ pub enum Response {
     Checked(u32, Box<Checked>),
     /// The file of check `id` could not be read.
     Unreadable(u32, String),
-    /// The annotated copy of check `id`'s file.
-    Annotated(u32, #[serde(with = "serde_bytes")] Vec<u8>),
+    /// The annotated copy of check `id`'s file, as a `Blob` made here: only its handle
+    /// crosses, so the page's thread never copies the megabytes.
+    Annotated(
+        u32,
+        #[serde(with = "serde_wasm_bindgen::preserve")] web_sys::Blob,
+    ),
     /// A page of check `id`'s diagnostics.
     Diagnostics(u32, Box<DiagnosticPage>),
 }
@@ -191,7 +195,14 @@ impl Worker for CheckWorker {
                         last.lang,
                         &last.options,
                     );
-                    scope.respond(who, Response::Annotated(id, bytes));
+                    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(&bytes[..]));
+                    let options = web_sys::BlobPropertyBag::new();
+                    options.set_type("text/csv;charset=utf-8");
+                    if let Ok(blob) =
+                        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+                    {
+                        scope.respond(who, Response::Annotated(id, blob));
+                    }
                 }
             }
             Request::Diagnostics { id, filter, offset } => {

@@ -361,15 +361,9 @@ struct ResultsProps {
     on_submitted: Callback<Result<ChangesetDetail, api::ApiError>>,
 }
 
-/// Offers `bytes` as a download named `name`.
-fn download(name: &str, bytes: &[u8]) {
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv;charset=utf-8");
-    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else {
-        return;
-    };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+/// Offers `blob` as a download named `name`.
+fn download(name: &str, blob: &web_sys::Blob) {
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(blob) else {
         return;
     };
     if let Some(document) = web_sys::window().and_then(|w| w.document())
@@ -406,12 +400,12 @@ fn results(props: &ResultsProps) -> Html {
     {
         let (wanted, name) = (wanted.clone(), props.file.name.clone());
         use_effect_with(ctx.check.annotated.clone(), move |annotated| {
-            if let Some((id, bytes)) = annotated
+            if let Some((id, blob)) = annotated
                 && *wanted.borrow() == Some(*id)
             {
                 *wanted.borrow_mut() = None;
                 let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
-                download(&format!("{stem}-checked.csv"), bytes);
+                download(&format!("{stem}-checked.csv"), blob);
             }
         });
     }
