@@ -8,7 +8,8 @@ use std::collections::HashMap;
 
 use cohortsync_shared::api::{ApplyOutcome, ApplyReport, ChangesetDetail, Drift};
 use cohortsync_shared::dry_run::dry_run;
-use cohortsync_shared::options::Options;
+use cohortsync_shared::formats::{BindingRow, GroupChoice, RowCommand, binding_file};
+use cohortsync_shared::options::{CohortIdentifier, CourseIdentifier, Options, RoleIdentifier};
 use cohortsync_shared::plan::{Changeset, Operation, Ref, Step};
 use cohortsync_shared::report::Lang;
 use cohortsync_shared::snapshot::{Binding, Cohort, Snapshot};
@@ -386,19 +387,8 @@ pub async fn revert(db: &Database, caller: &Caller, id: i64) -> Result<ApplyRepo
             Operation::CreateBinding { .. }
                 | Operation::UpdateBinding { .. }
                 | Operation::DeleteBinding { .. }
-                | Operation::CreateGroup { .. }
         )
     });
-    if binds {
-        return Err(ApiError::Conflict {
-            code: "revert_unsupported",
-            message: format!(
-                "changeset {id} changed course bindings; reverting those is not supported yet: \
-                 submit a binding file that restores them"
-            ),
-            details: serde_json::Value::Null,
-        });
-    }
     let data: RevertData = match changesets::revert_data(&mut tx, id).await? {
         Some(value) => serde_json::from_value(value).map_err(anyhow::Error::from)?,
         None => RevertData::default(),
@@ -415,33 +405,61 @@ pub async fn revert(db: &Database, caller: &Caller, id: i64) -> Result<ApplyRepo
             details: json!({ "changed": changed }),
         });
     }
-    let operations = inverse(&data);
-    let effects = cohortsync_shared::plan::membership_effects(
-        &snapshot,
-        &operations,
-        record.options.unenrol_action,
-    );
-    let plan = Changeset {
-        base_revision: snapshot.revision,
-        operations,
-        effects,
-    };
-    let report = cohortsync_shared::Report {
-        kind: Some(record.summary.kind),
-        encoding: None,
-        delimiter: None,
-        rows: 0,
-        diagnostics: Vec::new(),
-    };
     let name = format!("revert of changeset {id} ({})", record.summary.file_name);
+    let (plan, report, file, options) = if binds {
+        // Bindings go back through the binding rules themselves: the revert is the binding
+        // file that asks for the settings from before, planned against the site as it is.
+        let file = inverse_bindings(&snapshot, &data);
+        let options = Options {
+            cohort_identifier: CohortIdentifier::Id,
+            course_identifier: CourseIdentifier::Id,
+            role_identifier: RoleIdentifier::Id,
+            unenrol_action: record.options.unenrol_action,
+            // Undoing an applied changeset is the admin's explicit decision.
+            override_limits: true,
+            ..Options::default()
+        };
+        let checked = check(file.as_bytes(), &snapshot, &options);
+        let Some(plan) = checked.changeset.clone() else {
+            return Err(ApiError::Conflict {
+                code: "changed_since",
+                message: format!(
+                    "the site changed since changeset {id} was applied; its bindings cannot be \
+                     put back automatically"
+                ),
+                details: serde_json::to_value(checked.to_output(Lang::En)).unwrap_or_default(),
+            });
+        };
+        (plan, checked.report, file.into_bytes(), options)
+    } else {
+        let operations = inverse(&data);
+        let effects = cohortsync_shared::plan::membership_effects(
+            &snapshot,
+            &operations,
+            record.options.unenrol_action,
+        );
+        let plan = Changeset {
+            base_revision: snapshot.revision,
+            operations,
+            effects,
+        };
+        let report = cohortsync_shared::Report {
+            kind: Some(record.summary.kind),
+            encoding: None,
+            delimiter: None,
+            rows: 0,
+            diagnostics: Vec::new(),
+        };
+        (plan, report, Vec::new(), record.options.clone())
+    };
     let revert_id = changesets::insert(
         &mut tx,
         &NewChangeset {
             author: caller.id,
             file_name: &name,
-            file: b"",
+            file: &file,
             kind: record.summary.kind,
-            options: &record.options,
+            options: &options,
             report: &report,
             plan: &plan,
             reverts: Some(id),
@@ -471,9 +489,27 @@ pub async fn revert(db: &Database, caller: &Caller, id: i64) -> Result<ApplyRepo
     Ok(applied)
 }
 
-/// What differs between the site now and what an apply left, for the touched cohorts.
+/// What differs between the site now and what an apply left, for the touched cohorts and
+/// bindings.
 fn changes_since(now: &Snapshot, data: &RevertData) -> Vec<serde_json::Value> {
     let mut changed = Vec::new();
+    for after in &data.bindings_after {
+        let settings = |b: &Binding| (b.group, b.name.clone(), b.status, b.enrolstart, b.enrolend);
+        match now.bindings.iter().find(|b| b.id == after.id) {
+            None => changed.push(json!({"binding": after.id, "change": "deleted"})),
+            Some(current) if settings(current) != settings(after) => {
+                changed.push(json!({"binding": after.id, "change": "settings"}))
+            }
+            Some(_) => {}
+        }
+    }
+    for before in &data.bindings_before {
+        let deleted = !data.bindings_after.iter().any(|a| a.id == before.id);
+        let key = |b: &Binding| (b.course, b.cohort, b.role);
+        if deleted && now.bindings.iter().any(|b| key(b) == key(before)) {
+            changed.push(json!({"binding": before.id, "change": "bound again"}));
+        }
+    }
     let find = |id: i64| now.cohorts.iter().find(|c| c.id == id);
     for after in &data.cohorts_after {
         match find(after.id) {
@@ -511,6 +547,56 @@ fn changes_since(now: &Snapshot, data: &RevertData) -> Vec<serde_json::Value> {
         }
     }
     changed
+}
+
+/// The binding file that takes the touched bindings back to how they were (by ids):
+/// created ones deleted, deleted ones created again, changed ones set back.
+fn inverse_bindings(now: &Snapshot, data: &RevertData) -> String {
+    let ids: Vec<[String; 3]> = data
+        .bindings_after
+        .iter()
+        .chain(&data.bindings_before)
+        .map(|b| {
+            [
+                b.cohort.to_string(),
+                b.course.to_string(),
+                b.role.to_string(),
+            ]
+        })
+        .collect();
+    let (after_ids, before_ids) = ids.split_at(data.bindings_after.len());
+    let mut rows = Vec::new();
+    for (after, [cohort, course, role]) in data.bindings_after.iter().zip(after_ids) {
+        if !data.bindings_before.iter().any(|b| b.id == after.id) {
+            rows.push(BindingRow {
+                command: RowCommand::Delete,
+                cohort,
+                course,
+                role,
+                group: GroupChoice::None,
+                name: "",
+                status: after.status,
+                dates: None,
+            });
+        }
+    }
+    for (before, [cohort, course, role]) in data.bindings_before.iter().zip(before_ids) {
+        let group = before
+            .group
+            .and_then(|g| now.groups.iter().find(|x| x.id == g))
+            .map_or(GroupChoice::None, GroupChoice::Existing);
+        rows.push(BindingRow {
+            command: RowCommand::Add,
+            cohort,
+            course,
+            role,
+            group,
+            name: &before.name,
+            status: before.status,
+            dates: Some((before.enrolstart, before.enrolend)),
+        });
+    }
+    binding_file(&rows)
 }
 
 /// The operations that take the touched cohorts back to how they were.

@@ -1041,6 +1041,116 @@ async fn a_binding_created_disabled_with_a_name_enrols_nobody_until_enabled() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn binding_changesets_are_reverted_through_the_binding_rules() {
+    on_every_database(|site| async move {
+        apply_file(&site, GOOD, json!({})).await;
+        let header = "cmd;cohort;course;role;makegroup;name;status\n";
+        let revert = |id: i64| {
+            let site = &site;
+            async move { site.act(&site.admin, id, "revert").await }
+        };
+        let active = |status: &str| -> Vec<(i64, String, i64)> {
+            [1, 2].iter().map(|&u| (u, status.to_owned(), 0)).collect()
+        };
+
+        // A binding created, then reverted: deleted, enrolments and group places gone.
+        let created = apply_file(
+            &site,
+            &format!("{header}add;COH001;PHARMA-L2;student;TD1;L2 en TD;\n"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(enrolments(&site).await, active("active"));
+        assert_eq!(group_members(&site).await, [1, 2]);
+        let (status, body) = revert(created["id"].as_i64().unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["totals"]["bindings_deleted"], 1, "{body}");
+        assert_eq!(bindings(&site).await, []);
+        assert_eq!(enrolments(&site).await, []);
+        assert_eq!(group_members(&site).await, Vec::<i64>::new());
+        // The revert is a changeset like any other, with the binding file it amounts to.
+        let (_, list) = site
+            .call(
+                Method::GET,
+                "/api/changesets?limit=1",
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(list[0]["reverts"], created["id"]);
+        assert_eq!(list[0]["kind"], "bindings");
+
+        // Bound again, then disabled and renamed, then that reverted: active, named back.
+        apply_file(
+            &site,
+            &format!("{header}add;COH001;PHARMA-L2;student;TD1;L2 en TD;\n"),
+            json!({}),
+        )
+        .await;
+        let disabled = apply_file(
+            &site,
+            &format!("{header}add;COH001;PHARMA-L2;student;TD1;Fermé;disabled\n"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            bindings(&site).await,
+            [("Fermé".to_owned(), "disabled".to_owned())]
+        );
+        assert_eq!(enrolments(&site).await, active("suspended"));
+        let (status, body) = revert(disabled["id"].as_i64().unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            bindings(&site).await,
+            [("L2 en TD".to_owned(), "active".to_owned())]
+        );
+        assert_eq!(enrolments(&site).await, active("active"));
+
+        // Deleted, then that reverted: bound again as it was.
+        let deleted = apply_file(
+            &site,
+            "cmd;cohort;course;role\nfulldel;COH001;PHARMA-L2;student\n",
+            json!({}),
+        )
+        .await;
+        assert_eq!(bindings(&site).await, []);
+        let (status, body) = revert(deleted["id"].as_i64().unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            bindings(&site).await,
+            [("L2 en TD".to_owned(), "active".to_owned())]
+        );
+        assert_eq!(enrolments(&site).await, active("active"));
+        assert_eq!(group_members(&site).await, [1, 2]);
+
+        // Changed again since: not reverted automatically.
+        let first = apply_file(
+            &site,
+            &format!("{header}add;COH001;PHARMA-L2;student;TD1;Un;\n"),
+            json!({}),
+        )
+        .await;
+        apply_file(
+            &site,
+            &format!("{header}add;COH001;PHARMA-L2;student;TD1;Deux;\n"),
+            json!({}),
+        )
+        .await;
+        let (status, body) = revert(first["id"].as_i64().unwrap()).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("changed_since")),
+            "{body}"
+        );
+        assert_eq!(
+            bindings(&site).await,
+            [("Deux".to_owned(), "active".to_owned())]
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_demo_site_loads_once_and_its_example_files_check_as_their_readme_says() {
     let dir = tempfile::tempdir().unwrap();
     let mut urls = vec![format!("sqlite://{}", dir.path().join("demo.db").display())];

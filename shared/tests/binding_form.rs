@@ -3,7 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use cohortsync_shared::check;
-use cohortsync_shared::formats::{BindingRow, GroupChoice, binding_file};
+use cohortsync_shared::formats::{BindingRow, GroupChoice, RowCommand, binding_file};
 use cohortsync_shared::options::Options;
 use cohortsync_shared::plan::{Operation, Ref};
 use cohortsync_shared::snapshot::{BindingStatus, Group, Snapshot};
@@ -17,6 +17,8 @@ fn a_name_with_delimiters_quotes_and_a_line_break_comes_back_whole() {
     let site = site();
     let name = "L2 \"Pharma\"; groupe A,\nsemestre 1";
     let file = binding_file(&[BindingRow {
+        command: RowCommand::Add,
+        dates: None,
         cohort: "COH003",
         course: "TESTCOURSE3",
         role: "teacher",
@@ -66,6 +68,8 @@ fn an_existing_group_named_like_a_keyword_is_named_by_its_id_number() {
     });
     let group = site.groups.last().unwrap().clone();
     let file = binding_file(&[BindingRow {
+        command: RowCommand::Add,
+        dates: None,
         cohort: "COH003",
         course: "TESTCOURSE3",
         role: "student",

@@ -307,6 +307,16 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         binding.contains("Pharmacie; TD du soir") && binding.ends_with("disabled"),
         "{binding}"
     );
+    // The admin changes their mind: the binding changeset is reverted.
+    browser.client.goto(&server.at("/changesets/2")).await?;
+    browser
+        .wait_for("[data-testid=revert]")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for("[data-testid=status][data-status=reverted]")
+        .await?;
     browser.client.goto(&server.at("/cohorts")).await?;
     browser
         .wait_for("[data-testid=cohorts] tr[data-cohort=COH001]")

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use cohortsync_shared::api::ChangesetDetail;
-use cohortsync_shared::formats::{BindingRow, GroupChoice, binding_file};
+use cohortsync_shared::formats::{BindingRow, GroupChoice, RowCommand, binding_file};
 use cohortsync_shared::options::{CohortIdentifier, CourseIdentifier, Options, RoleIdentifier};
 use cohortsync_shared::snapshot::{BindingStatus, Owner, Snapshot};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -250,6 +250,8 @@ fn bind_form(props: &BindFormProps) -> Html {
                 },
             };
             let file = binding_file(&[BindingRow {
+                command: RowCommand::Add,
+                dates: None,
                 cohort: &key,
                 course: &course.shortname,
                 role: &role,
