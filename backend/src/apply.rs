@@ -21,7 +21,7 @@ use sqlx::AnyConnection;
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 use crate::store::changesets::{self, NewChangeset, Status, Stored};
-use crate::store::{Database, site};
+use crate::store::{Database, audit, site};
 
 /// Checks `file` against the current state and, when it has no errors, stores it as a
 /// submitted changeset. Returns the new id, or `InvalidFile` with the full report.
@@ -62,7 +62,7 @@ pub async fn submit(
         },
     )
     .await?;
-    changesets::audit(&mut tx, Some(caller.id), "submit", Some(id), file_name).await?;
+    audit::append(&mut tx, Some(caller.id), "submit", Some(id), file_name).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -202,7 +202,7 @@ pub async fn approve(
     }
     changesets::review(&mut tx, id, from, Status::Approved, caller.id, comment).await?;
     changesets::replace_plan(&mut tx, id, &plan).await?;
-    changesets::audit(&mut tx, Some(caller.id), "approve", Some(id), comment).await?;
+    audit::append(&mut tx, Some(caller.id), "approve", Some(id), comment).await?;
     tx.commit().await?;
     detail(db, caller, id, false).await
 }
@@ -223,7 +223,7 @@ pub async fn reject(
     {
         return Err(wrong_status(id, from, "reject"));
     }
-    changesets::audit(&mut tx, Some(caller.id), "reject", Some(id), comment).await?;
+    audit::append(&mut tx, Some(caller.id), "reject", Some(id), comment).await?;
     tx.commit().await?;
     detail(db, caller, id, false).await
 }
@@ -285,12 +285,12 @@ pub async fn apply(
                 error: "the apply failed and was rolled back; nothing was written".into(),
             };
             changesets::finish_apply(&mut tx, id, Status::Failed, None, &report).await?;
-            changesets::audit(&mut tx, Some(caller.id), "apply_failed", Some(id), "").await?;
+            audit::append(&mut tx, Some(caller.id), "apply_failed", Some(id), "").await?;
             tx.commit().await?;
             return Err(error);
         }
     };
-    changesets::audit(&mut tx, Some(caller.id), "apply", Some(id), "").await?;
+    audit::append(&mut tx, Some(caller.id), "apply", Some(id), "").await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -477,7 +477,7 @@ pub async fn revert(db: &Database, caller: &Caller, id: i64) -> Result<ApplyRepo
     .await?;
     let applied = write_and_record(&mut tx, revert_id, &plan, None).await?;
     changesets::set_status(&mut tx, id, Status::Reverted).await?;
-    changesets::audit(
+    audit::append(
         &mut tx,
         Some(caller.id),
         "revert",

@@ -283,6 +283,9 @@ async fn every_endpoint_answers_each_role_as_the_matrix_says() {
             (Method::DELETE, "/api/tokens/999", None, Who::Anonymous, S::UNAUTHORIZED),
             (Method::DELETE, "/api/tokens/999", None, Who::Teacher, S::NOT_FOUND),
             (Method::DELETE, "/api/tokens/999", None, Who::Admin, S::NOT_FOUND),
+            (Method::GET, "/api/audit", None, Who::Anonymous, S::UNAUTHORIZED),
+            (Method::GET, "/api/audit", None, Who::Teacher, S::FORBIDDEN),
+            (Method::GET, "/api/audit", None, Who::Admin, S::OK),
             (Method::GET, "/api/settings", None, Who::Anonymous, S::UNAUTHORIZED),
             (Method::GET, "/api/settings", None, Who::Teacher, S::OK),
             (Method::PUT, "/api/settings", Some(json!({"options": {}})), Who::Anonymous, S::UNAUTHORIZED),
@@ -444,6 +447,33 @@ async fn a_file_goes_from_submit_to_applied_and_the_snapshot_follows() {
         let (status, again) = site.submit(&site.teacher, GOOD, json!({})).await;
         assert_eq!(status, StatusCode::CREATED, "{again}");
         assert_eq!(again["totals"]["members_added"], 0);
+
+        // The audit log tells who did what to it, newest first.
+        let (status, log) = site
+            .call(
+                Method::GET,
+                &format!("/api/audit?changeset={id}"),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{log}");
+        let told: Vec<(&str, &str)> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap(),
+                    e["account"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            told,
+            [("apply", "admin"), ("approve", "admin"), ("submit", "prof")]
+        );
+        assert_eq!(log[1]["details"], "vu");
     })
     .await;
 }

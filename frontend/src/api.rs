@@ -1,7 +1,8 @@
 //! Calls to the server's API (`docs/api.md`). Same-origin requests carry the session cookie.
 
 use cohortsync_shared::api::{
-    ApplyReport, ChangesetDetail, ChangesetStatus, ChangesetSummary, ReviewRequest, SiteSettings,
+    ApplyReport, AuditEntry, ChangesetDetail, ChangesetStatus, ChangesetSummary, ReviewRequest,
+    SiteSettings,
 };
 use cohortsync_shared::options::Options;
 use cohortsync_shared::report::Lang;
@@ -251,5 +252,11 @@ pub async fn save_settings(settings: &SiteSettings) -> Result<SiteSettings, ApiE
     let request = Request::put("/api/settings")
         .json(settings)
         .map_err(|e| ApiError::Network(e.to_string()))?;
+    json(check(request.send().await).await?).await
+}
+
+/// `GET /api/audit?changeset=…` (admins): what was done to changeset `id`, newest first.
+pub async fn audit(id: i64) -> Result<Vec<AuditEntry>, ApiError> {
+    let request = Request::get("/api/audit").query([("changeset", id.to_string())]);
     json(check(request.send().await).await?).await
 }

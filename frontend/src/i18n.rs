@@ -179,6 +179,7 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "status.applied" => "applied", "appliquée";
         "status.failed" => "failed", "échouée";
         "status.reverted" => "reverted", "annulée";
+        "detail.history" => "History", "Historique";
         "detail.title" => "Changeset", "Modification";
         "detail.report" => "Report", "Rapport";
         "detail.plan" => "Plan: what applying it would change now", "Plan : ce que l’appliquer changerait maintenant";

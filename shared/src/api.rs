@@ -254,6 +254,23 @@ pub struct SiteSettings {
     pub options: Options,
 }
 
+/// One entry of `GET /api/audit` (admins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Order of writing.
+    pub id: i64,
+    /// When (Unix seconds).
+    pub at: i64,
+    /// Who (login name); none for the command line.
+    pub account: Option<String>,
+    /// What: `submit`, `approve`, `reject`, `apply`, `apply_failed`, `revert`, `settings`…
+    pub action: String,
+    /// The changeset it is about, if any.
+    pub changeset: Option<i64>,
+    /// The comment, file name or settings it recorded.
+    pub details: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

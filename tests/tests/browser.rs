@@ -615,6 +615,13 @@ async fn approve_and_apply(browser: &Browser, server: &Server, id: i64) -> anyho
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(status.text().await?, "applied");
+    // The history says who did what.
+    browser
+        .wait_for("[data-testid=history] li[data-action=apply]")
+        .await?;
+    browser
+        .wait_for("[data-testid=history] li[data-action=submit]")
+        .await?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@ use axum::Router;
 use crate::AppState;
 use crate::error::ApiError;
 
+mod audit;
 mod auth;
 mod changesets;
 mod health;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(snapshot::router())
         .merge(changesets::router())
         .merge(settings::router())
+        .merge(audit::router())
         .merge(tokens::router())
         .fallback(|| async { ApiError::NotFound })
 }

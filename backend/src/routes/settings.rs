@@ -9,7 +9,7 @@ use cohortsync_shared::api::SiteSettings;
 use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiJson};
-use crate::store::{changesets, site};
+use crate::store::{audit, site};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/settings", get(get_settings).put(put_settings))
@@ -51,7 +51,7 @@ async fn put_settings(
     let mut tx = state.db.begin_write().await?;
     site::set_default_options(&mut tx, &settings.options).await?;
     let text = serde_json::to_string(&settings.options).map_err(anyhow::Error::from)?;
-    changesets::audit(&mut tx, Some(caller.id), "settings", None, &text).await?;
+    audit::append(&mut tx, Some(caller.id), "settings", None, &text).await?;
     tx.commit().await?;
     Ok(ApiJson(settings))
 }

@@ -242,27 +242,6 @@ pub async fn set_status(
         .map(drop)
 }
 
-/// Appends to the audit log.
-pub async fn audit(
-    conn: &mut AnyConnection,
-    account: Option<i64>,
-    action: &str,
-    changeset: Option<i64>,
-    details: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, account_id, action, changeset_id, details) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(now())
-    .bind(account)
-    .bind(action)
-    .bind(changeset)
-    .bind(details)
-    .execute(&mut *conn)
-    .await
-    .map(drop)
-}
-
 /// Replaces the plan of changeset `id` (a re-approval after drift).
 pub async fn replace_plan(
     conn: &mut AnyConnection,

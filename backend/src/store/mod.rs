@@ -12,6 +12,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub mod accounts;
+pub mod audit;
 pub mod bulk;
 pub mod changesets;
 pub mod site;

@@ -4,7 +4,9 @@
 
 use std::rc::Rc;
 
-use cohortsync_shared::api::{ChangesetDetail as Detail, ChangesetStatus, ChangesetSummary};
+use cohortsync_shared::api::{
+    AuditEntry, ChangesetDetail as Detail, ChangesetStatus, ChangesetSummary,
+};
 use cohortsync_shared::plan::Totals;
 use cohortsync_shared::report::Lang;
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
@@ -193,6 +195,21 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
         })
     };
     let admin = ctx.me.as_ref().is_some_and(|m| m.is_admin());
+    // What was done to it, for admins: fetched again with the changeset.
+    let history = use_state(Vec::<AuditEntry>::new);
+    {
+        let history = history.clone();
+        let loaded = detail.as_ref().and_then(|d| d.as_ref().ok()).cloned();
+        use_effect_with((loaded, admin), move |(loaded, admin)| {
+            if *admin && loaded.is_some() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Ok(entries) = api::audit(id).await {
+                        history.set(entries);
+                    }
+                });
+            }
+        });
+    }
     let body = match &*detail {
         None => html! { <p>{ t(lang, "loading") }</p> },
         Some(Err(e)) => html! { <p role="alert" class="error">{ e.describe() }</p> },
@@ -244,6 +261,16 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
                             }) }</ul>
                         }
                     </section>
+                    if !history.is_empty() {
+                        <section aria-labelledby="history-title">
+                            <h3 id="history-title">{ t(lang, "detail.history") }</h3>
+                            <ul data-testid="history">{ for history.iter().map(|e| html! {
+                                <li data-action={e.action.clone()}>{ format!("{} · {} · {}{}",
+                                    date(e.at), e.account.clone().unwrap_or_default(), e.action,
+                                    if e.details.is_empty() { String::new() } else { format!(" · {}", e.details) }) }</li>
+                            }) }</ul>
+                        </section>
+                    }
                     if admin {
                         <section aria-labelledby="actions-title" class="actions">
                             <h3 id="actions-title">{ t(lang, "detail.review") }</h3>
