@@ -172,6 +172,22 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<()> {
     })?;
     let totals = plan.totals();
     assert_eq!(totals.members_added as i64, ADDS);
+    // The drift check of an apply compares the plan made now with the stored one.
+    let again = plan.clone();
+    let start = Instant::now();
+    let (added, removed) =
+        cohortsync_backend::apply::difference(&again.operations, &plan.operations);
+    let (effects_added, effects_removed) =
+        cohortsync_backend::apply::difference(&again.effects, &plan.effects);
+    let compared = start.elapsed();
+    assert!(added.is_empty() && removed.is_empty());
+    assert!(effects_added.is_empty() && effects_removed.is_empty());
+    println!(
+        "{name}: drift comparison of that plan with itself ({} operations, {} effects): {:.0} ms",
+        plan.operations.len(),
+        plan.effects.len(),
+        compared.as_secs_f64() * 1e3,
+    );
     let start = Instant::now();
     let mut tx = db.begin_write().await?;
     site::write_changeset(&mut tx, &plan, None).await?;

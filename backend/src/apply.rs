@@ -5,6 +5,7 @@
 //! trusts a plan it did not make, and never applies a plan the current state contradicts.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use cohortsync_shared::api::{ApplyOutcome, ApplyReport, ChangesetDetail, Drift};
 use cohortsync_shared::dry_run::dry_run;
@@ -107,32 +108,28 @@ async fn plan_now(
     Ok((drift, checked, snapshot))
 }
 
-/// What `now` has more than `before`, and what it lacks (as multisets, in their order).
-fn difference<T: Serialize + Clone>(now: &[T], before: &[T]) -> (Vec<T>, Vec<T>) {
-    let key = |item: &T| serde_json::to_string(item).unwrap_or_default();
-    let mut counts: HashMap<String, i64> = HashMap::new();
+/// What `now` has more than `before`, and what it lacks (as multisets, in their order):
+/// how a drift compares a plan made now with the stored one.
+pub fn difference<T: Hash + Eq + Clone>(now: &[T], before: &[T]) -> (Vec<T>, Vec<T>) {
+    let mut counts: HashMap<&T, i64> = HashMap::with_capacity(before.len());
     for item in before {
-        *counts.entry(key(item)).or_default() += 1;
+        *counts.entry(item).or_default() += 1;
     }
     let mut added = Vec::new();
     for item in now {
-        let count = counts.entry(key(item)).or_default();
-        if *count > 0 {
-            *count -= 1;
-        } else {
-            added.push(item.clone());
+        match counts.get_mut(item) {
+            Some(count) if *count > 0 => *count -= 1,
+            _ => added.push(item.clone()),
         }
     }
     let removed = before
         .iter()
-        .filter(|item| {
-            let count = counts.entry(key(item)).or_default();
-            if *count > 0 {
+        .filter(|item| match counts.get_mut(*item) {
+            Some(count) if *count > 0 => {
                 *count -= 1;
                 true
-            } else {
-                false
             }
+            _ => false,
         })
         .cloned()
         .collect();
@@ -665,4 +662,18 @@ fn inverse(data: &RevertData) -> Vec<Step> {
         .into_iter()
         .map(|op| Step { line: None, op })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::difference;
+
+    #[test]
+    fn difference_counts_repeats_and_keeps_order() {
+        let (added, removed) = difference(&["a", "b", "a", "d"], &["c", "a", "e"]);
+        assert_eq!(added, ["b", "a", "d"]);
+        assert_eq!(removed, ["c", "e"]);
+        let (added, removed) = difference::<&str>(&[], &[]);
+        assert!(added.is_empty() && removed.is_empty());
+    }
 }

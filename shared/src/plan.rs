@@ -28,7 +28,7 @@ pub enum Ref {
 }
 
 /// What a changeset does, one step at a time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Operation {
     /// Create a cohort; later steps refer to it as `{"new": cohort}`.
@@ -135,7 +135,7 @@ pub enum Operation {
 }
 
 /// One operation and the file line that asked for it (none for implied ones, e.g. full mode).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Step {
     /// The line of the file, if a row asked for it.
     pub line: Option<u32>,
@@ -145,7 +145,7 @@ pub struct Step {
 }
 
 /// A consequence on course enrolments.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
     /// The user is enrolled (or reactivated) in the course with the role.

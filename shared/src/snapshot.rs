@@ -195,7 +195,7 @@ pub struct Group {
 }
 
 /// Whether a binding enrols its cohort's members.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BindingStatus {
     /// Members are enrolled and can access the course.
