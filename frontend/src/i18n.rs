@@ -179,6 +179,8 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "status.applied" => "applied", "appliquée";
         "status.failed" => "failed", "échouée";
         "status.reverted" => "reverted", "annulée";
+        "detail.written" => "Written", "Écrit";
+        "detail.failed" => "The apply failed", "L’application a échoué";
         "detail.history" => "History", "Historique";
         "detail.title" => "Changeset", "Modification";
         "detail.report" => "Report", "Rapport";

@@ -615,7 +615,8 @@ async fn approve_and_apply(browser: &Browser, server: &Server, id: i64) -> anyho
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(status.text().await?, "applied");
-    // The history says who did what.
+    // What was written, and the history of who did what.
+    browser.wait_for("[data-testid=written]").await?;
     browser
         .wait_for("[data-testid=history] li[data-action=apply]")
         .await?;

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use cohortsync_shared::api::{
-    AuditEntry, ChangesetDetail as Detail, ChangesetStatus, ChangesetSummary,
+    ApplyOutcome, AuditEntry, ChangesetDetail as Detail, ChangesetStatus, ChangesetSummary,
 };
 use cohortsync_shared::plan::Totals;
 use cohortsync_shared::report::Lang;
@@ -229,6 +229,16 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
                         if let Some(rev) = record.applied_revision {
                             <dt>{ t(lang, "detail.applied") }</dt><dd>{ rev }</dd>
                         }
+                        { match &record.apply_report {
+                            Some(ApplyOutcome::Applied(report)) => html! { <>
+                                <dt>{ t(lang, "detail.written") }</dt>
+                                <dd data-testid="written">{ totals_line(&report.totals) }</dd>
+                            </> },
+                            Some(ApplyOutcome::Failed { error }) => html! { <>
+                                <dt>{ t(lang, "detail.failed") }</dt><dd>{ error }</dd>
+                            </> },
+                            None => html! {},
+                        } }
                         if let Some(comment) = &record.review_comment {
                             <dt>{ t(lang, "detail.review") }</dt><dd>{ format!("{}: {comment}", record.reviewer.clone().unwrap_or_default()) }</dd>
                         }
@@ -298,7 +308,8 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
             { body }
             { match &*outcome {
                 Some(Ok(Acted::Wrote(report))) => html! { <p role="status" data-testid="outcome">
-                    { format!("{} {}", t(lang, "detail.applied"), report.revision) }</p> },
+                    { format!("{} {} · {}: {}", t(lang, "detail.applied"), report.revision,
+                        t(lang, "detail.written"), totals_line(&report.totals)) }</p> },
                 Some(Ok(Acted::Reviewed(detail))) => html! { <p role="status" data-testid="outcome">
                     { status_word(lang, detail.record.summary.status) }</p> },
                 Some(Err(e)) => html! { <p role="alert" class="error" data-testid="outcome-error">{ e.describe() }</p> },
