@@ -18,9 +18,11 @@
 //!
 //! **Teacher variant.** A teacher's snapshot ([`Snapshot::for_teacher`]) carries no names,
 //! emails, usernames or idnumbers of users: each user has `hashes`, keyed hashes
-//! (HMAC-SHA-256, truncated to 128 bits, hex) of their normalised identifiers, and the
-//! snapshot carries the key in `user_hash_key`. A file's identifiers are hashed the same way
-//! and looked up, so the same validation runs on both variants. An offline copy on a shared
+//! (HMAC-SHA-256, truncated to 64 bits, hex: [`USER_HASH_HEX`]) of their normalised
+//! identifiers, and the snapshot carries the key in `user_hash_key`. A file's identifiers
+//! are hashed the same way, to the length the snapshot's hashes have (snapshots cached before
+//! hashes were shortened have 128 bits), and looked up, so the same validation runs on both
+//! variants. An offline copy on a shared
 //! computer is then not a directory dump: reading it needs a candidate identifier to test.
 
 use std::borrow::Cow;
@@ -58,22 +60,30 @@ pub struct Snapshot {
 }
 
 /// A user. In a teacher's snapshot the identifying fields are empty and `hashes` is set.
+/// Empty fields are left out of the JSON (they read back empty): a teacher's snapshot
+/// would otherwise repeat five empty fields for every user.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct User {
     /// Moodle user id.
     pub id: i64,
     /// Login name.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub username: String,
     /// Institution id number.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub idnumber: String,
     /// Email address.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub email: String,
     /// First name.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub firstname: String,
     /// Last name.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub lastname: String,
     /// Whether the account is suspended.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub suspended: bool,
     /// Keyed hashes of the identifiers (teacher variant only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -247,15 +257,32 @@ pub fn normalise_user_key(kind: UserIdentifier, value: &str) -> Cow<'_, str> {
     }
 }
 
+/// Hex digits of the hashes in a teacher's snapshot: 64 bits. Among 50,000 users the chance
+/// that two identifiers share one is below one in a billion, and each is 16 bytes of JSON
+/// that does not compress: the bulk of a teacher's snapshot.
+pub const USER_HASH_HEX: usize = 16;
+
 /// The keyed hash of a normalised identifier, as stored in a teacher's snapshot.
 pub fn hash_user_key(key: &[u8], kind: UserIdentifier, normalised: &str) -> String {
+    keyed_hash_hex(key, kind, normalised, USER_HASH_HEX)
+}
+
+/// HMAC-SHA-256 of the identifier's kind and value, its first `digits` hex digits (at most
+/// 64).
+fn keyed_hash_hex(key: &[u8], kind: UserIdentifier, normalised: &str, digits: usize) -> String {
+    use std::fmt::Write;
     // Any key length is valid for HMAC.
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
     mac.update(kind.as_str().as_bytes());
     mac.update(b"\0");
     mac.update(normalised.as_bytes());
     let digest = mac.finalize().into_bytes();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(digits + 1);
+    for b in &digest[..digits.div_ceil(2).min(digest.len())] {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex.truncate(digits);
+    hex
 }
 
 /// The bytes of a hash key written in hex (as in `user_hash_key`); `None` if it is not hex.
@@ -328,6 +355,8 @@ impl Snapshot {
 pub(crate) struct UserLookup {
     kind: UserIdentifier,
     key: Option<Vec<u8>>,
+    /// Hex digits of the snapshot's hashes (they were longer in older snapshots).
+    hash_digits: usize,
     /// All keys, one after the other.
     keys: String,
     table: hashbrown::HashTable<Slot>,
@@ -359,6 +388,7 @@ impl UserLookup {
             .and_then(hash_key_from_hex);
         let mut keys = String::new();
         let mut spans = Vec::with_capacity(snapshot.users.len());
+        let mut hash_digits = USER_HASH_HEX;
         for (index, user) in snapshot.users.iter().enumerate() {
             let start = keys.len();
             match (kind, &user.hashes) {
@@ -377,6 +407,9 @@ impl UserLookup {
                 }
             }
             if keys.len() > start {
+                if user.hashes.is_some() && spans.is_empty() {
+                    hash_digits = keys.len() - start;
+                }
                 spans.push((start, keys.len(), index));
             }
         }
@@ -411,6 +444,7 @@ impl UserLookup {
         UserLookup {
             kind,
             key,
+            hash_digits,
             keys,
             table,
             shared,
@@ -424,7 +458,12 @@ impl UserLookup {
             (
                 Some(key),
                 UserIdentifier::Username | UserIdentifier::Idnumber | UserIdentifier::Email,
-            ) => Cow::Owned(hash_user_key(key, self.kind, &normalised)),
+            ) => Cow::Owned(keyed_hash_hex(
+                key,
+                self.kind,
+                &normalised,
+                self.hash_digits,
+            )),
             _ => normalised,
         };
         let probe = probe.as_ref();
@@ -483,5 +522,35 @@ mod tests {
         let by_idnumber = UserLookup::new(&teacher, UserIdentifier::Idnumber);
         assert_eq!(by_idnumber.find("U0001"), [0]);
         assert!(by_idnumber.find("u0001").is_empty());
+        let hashes = teacher.users[0].hashes.as_ref().unwrap();
+        assert_eq!(hashes.idnumber.len(), USER_HASH_HEX);
+    }
+
+    #[test]
+    fn a_teacher_snapshot_cached_with_longer_hashes_still_finds_users() {
+        // Snapshots made before hashes were shortened carry 128-bit (32 hex digit) hashes.
+        let snapshot = Snapshot::from_json(EXAMPLE.as_bytes()).unwrap();
+        let mut teacher = snapshot.for_teacher(b"site secret");
+        let long = |kind, value| {
+            keyed_hash_hex(b"site secret", kind, &normalise_user_key(kind, value), 32)
+        };
+        teacher.users[0].hashes = Some(UserHashes {
+            username: long(UserIdentifier::Username, "jdupont"),
+            idnumber: long(UserIdentifier::Idnumber, "U0001"),
+            email: long(UserIdentifier::Email, "jean.dupont@univ.example"),
+        });
+        let by_idnumber = UserLookup::new(&teacher, UserIdentifier::Idnumber);
+        assert_eq!(by_idnumber.find("U0001"), [0]);
+        assert!(by_idnumber.find("U0002").is_empty());
+        let by_email = UserLookup::new(&teacher, UserIdentifier::Email);
+        assert_eq!(by_email.find("JEAN.dupont@univ.example"), [0]);
+        // The short hash is the long one's beginning.
+        assert!(
+            long(UserIdentifier::Idnumber, "U0001").starts_with(&hash_user_key(
+                b"site secret",
+                UserIdentifier::Idnumber,
+                "U0001"
+            ))
+        );
     }
 }
