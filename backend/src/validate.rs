@@ -41,12 +41,18 @@ pub struct ValidateArgs {
     /// removed [incremental].
     #[arg(long, value_enum)]
     pub mode: Option<ModeArg>,
-    /// Do not create the cohorts the file adds members to.
-    #[arg(long)]
+    /// Do not create the cohorts the file adds members to [they are created].
+    #[arg(long, conflicts_with = "create_missing")]
     pub no_create_missing: bool,
-    /// Delete cohorts managed by cohortsync that end up empty and unbound.
+    /// Create the cohorts the file adds members to (when the site's defaults do not).
     #[arg(long)]
+    pub create_missing: bool,
+    /// Delete cohorts managed by cohortsync that end up empty and unbound [they are kept].
+    #[arg(long, conflicts_with = "no_cleanup_empty")]
     pub cleanup_empty: bool,
+    /// Keep cohorts that end up empty (when the site's defaults delete them).
+    #[arg(long)]
+    pub no_cleanup_empty: bool,
     /// What happens to the enrolments of members who leave a cohort [unenrol].
     #[arg(long, value_enum)]
     pub unenrol_action: Option<UnenrolArg>,
@@ -121,8 +127,9 @@ impl ValidateArgs {
             course_identifier: or(self.course_id, &defaults.course_identifier),
             role_identifier: or(self.role_id, &defaults.role_identifier),
             mode: or(self.mode, &defaults.mode),
-            create_missing: defaults.create_missing && !self.no_create_missing,
-            cleanup_empty: defaults.cleanup_empty || self.cleanup_empty,
+            create_missing: (defaults.create_missing || self.create_missing)
+                && !self.no_create_missing,
+            cleanup_empty: (defaults.cleanup_empty || self.cleanup_empty) && !self.no_cleanup_empty,
             unenrol_action: or(self.unenrol_action, &defaults.unenrol_action),
             max_removals: self.max_removals.or(defaults.max_removals),
             max_removals_percent: self.max_removals_percent.or(defaults.max_removals_percent),

@@ -125,5 +125,7 @@ fn the_snapshots_site_defaults_are_where_options_start_and_flags_override_them()
     assert_eq!(run(&[])?, Some(0));
     // A flag overrides the site: by id number, the file's cohort keys are not found.
     assert_eq!(run(&["--cohort-id", "idnumber"])?, Some(1));
+    // Contradicting flags are a usage error.
+    assert_eq!(run(&["--create-missing", "--no-create-missing"])?, Some(2));
     Ok(())
 }
