@@ -334,70 +334,23 @@ pub(crate) fn plan(
                 } else {
                     wanted.enrolend
                 };
-                let name = wanted.name.as_ref().unwrap_or(&binding.name);
-                let status = wanted.status.unwrap_or(binding.status);
-                let group_changed = group != binding.group.map(Ref::Existing);
-                if !group_changed
-                    && *name == binding.name
-                    && status == binding.status
-                    && enrolstart == binding.enrolstart
-                    && enrolend == binding.enrolend
-                {
-                    diagnostics.push(Diagnostic::new(Code::NoChange, line));
-                    continue;
-                }
-                update(
+                let target = Settings {
+                    group,
+                    name: wanted.name.as_deref().unwrap_or(&binding.name),
+                    status: wanted.status.unwrap_or(binding.status),
+                    enrolstart,
+                    enrolend,
+                };
+                if !change(
                     binding,
-                    Settings {
-                        group,
-                        name,
-                        status,
-                        enrolstart,
-                        enrolend,
-                    },
+                    target,
+                    members,
+                    course.id,
+                    role.id,
                     line,
                     &mut planned,
-                );
-                for &user in members {
-                    match (binding.status, status) {
-                        (BindingStatus::Active, BindingStatus::Disabled) => {
-                            planned.removals += 1;
-                            planned.effects.push(Effect::Suspend {
-                                user,
-                                course: course.id,
-                                role: role.id,
-                                binding: Ref::Existing(binding.id),
-                                remove_roles: false,
-                            });
-                        }
-                        (BindingStatus::Disabled, BindingStatus::Active) => {
-                            planned.effects.push(Effect::Enrol {
-                                user,
-                                course: course.id,
-                                role: role.id,
-                                binding: Ref::Existing(binding.id),
-                            });
-                        }
-                        _ => {}
-                    }
-                    // Members follow the group even while the binding is disabled: Moodle
-                    // keeps a suspended member's groups.
-                    if group_changed {
-                        if let Some(old) = binding.group {
-                            planned.effects.push(Effect::RemoveFromGroup {
-                                user,
-                                course: course.id,
-                                group: old,
-                            });
-                        }
-                        if let Some(group) = group {
-                            planned.effects.push(Effect::AddToGroup {
-                                user,
-                                course: course.id,
-                                group,
-                            });
-                        }
-                    }
+                ) {
+                    diagnostics.push(Diagnostic::new(Code::NoChange, line));
                 }
             }
             (Command::Disable | Command::Restore | Command::Delete, None) => {
@@ -408,56 +361,28 @@ pub(crate) fn plan(
                         .arg(&role.shortname),
                 );
             }
-            (Command::Disable, Some(binding)) if binding.status == BindingStatus::Active => {
-                update(
+            // tool_sync's way to disable and enable: the status alone changes.
+            (Command::Disable | Command::Restore, Some(binding)) => {
+                let status = if command == Command::Disable {
+                    BindingStatus::Disabled
+                } else {
+                    BindingStatus::Active
+                };
+                let target = Settings {
+                    status,
+                    ..Settings::of(binding)
+                };
+                if !change(
                     binding,
-                    Settings {
-                        status: BindingStatus::Disabled,
-                        ..Settings::of(binding)
-                    },
+                    target,
+                    members,
+                    course.id,
+                    role.id,
                     line,
                     &mut planned,
-                );
-                for &user in members {
-                    planned.removals += 1;
-                    planned.effects.push(Effect::Suspend {
-                        user,
-                        course: course.id,
-                        role: role.id,
-                        binding: Ref::Existing(binding.id),
-                        remove_roles: false,
-                    });
+                ) {
+                    diagnostics.push(Diagnostic::new(Code::NoChange, line));
                 }
-            }
-            (Command::Restore, Some(binding)) if binding.status == BindingStatus::Disabled => {
-                update(
-                    binding,
-                    Settings {
-                        status: BindingStatus::Active,
-                        ..Settings::of(binding)
-                    },
-                    line,
-                    &mut planned,
-                );
-                for &user in members {
-                    planned.effects.push(Effect::Enrol {
-                        user,
-                        course: course.id,
-                        role: role.id,
-                        binding: Ref::Existing(binding.id),
-                    });
-                    // Members who joined the cohort while it was disabled join the group now.
-                    if let Some(group) = binding.group {
-                        planned.effects.push(Effect::AddToGroup {
-                            user,
-                            course: course.id,
-                            group: Ref::Existing(group),
-                        });
-                    }
-                }
-            }
-            (Command::Disable | Command::Restore, Some(_)) => {
-                diagnostics.push(Diagnostic::new(Code::NoChange, line))
             }
             (Command::Delete, Some(binding)) => {
                 planned.operations.push(Step {
@@ -513,18 +438,84 @@ impl<'a> Settings<'a> {
     }
 }
 
-fn update(binding: &Binding, settings: Settings<'_>, line: u32, planned: &mut Planned) {
+/// Plans moving an existing binding to `target`, with the effects on its cohort's
+/// `members`: disabling suspends them; enabling enrols them again; a new group takes them
+/// from the old one. Returns false when `target` is what the binding already has.
+fn change(
+    binding: &Binding,
+    target: Settings<'_>,
+    members: &[i64],
+    course: i64,
+    role: i64,
+    line: u32,
+    planned: &mut Planned,
+) -> bool {
+    let group_changed = target.group != binding.group.map(Ref::Existing);
+    if !group_changed
+        && target.name == binding.name
+        && target.status == binding.status
+        && (target.enrolstart, target.enrolend) == (binding.enrolstart, binding.enrolend)
+    {
+        return false;
+    }
+    let transition = (binding.status, target.status);
+    let enabled = transition == (BindingStatus::Disabled, BindingStatus::Active);
+    let group = target.group;
     planned.operations.push(Step {
         line: Some(line),
         op: Operation::UpdateBinding {
             binding: binding.id,
-            group: settings.group,
-            name: settings.name.to_owned(),
-            status: settings.status,
-            enrolstart: settings.enrolstart,
-            enrolend: settings.enrolend,
+            group,
+            name: target.name.to_owned(),
+            status: target.status,
+            enrolstart: target.enrolstart,
+            enrolend: target.enrolend,
         },
     });
+    let this = Ref::Existing(binding.id);
+    for &user in members {
+        match transition {
+            (BindingStatus::Active, BindingStatus::Disabled) => {
+                planned.removals += 1;
+                planned.effects.push(Effect::Suspend {
+                    user,
+                    course,
+                    role,
+                    binding: this,
+                    remove_roles: false,
+                });
+            }
+            (BindingStatus::Disabled, BindingStatus::Active) => {
+                planned.effects.push(Effect::Enrol {
+                    user,
+                    course,
+                    role,
+                    binding: this,
+                });
+            }
+            _ => {}
+        }
+        if group_changed && let Some(old) = binding.group {
+            planned.effects.push(Effect::RemoveFromGroup {
+                user,
+                course,
+                group: old,
+            });
+        }
+        // Members follow the group even while the binding is disabled (Moodle keeps a
+        // suspended member's groups); enabling it puts those who joined the cohort
+        // meanwhile in its group.
+        if (group_changed || enabled)
+            && let Some(group) = group
+        {
+            planned.effects.push(Effect::AddToGroup {
+                user,
+                course,
+                group,
+            });
+        }
+    }
+    true
 }
 
 /// Reads the `status` cell: `None` when the column is absent or the cell empty. A status
