@@ -45,7 +45,6 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         };
     }
     pick! {
-        "tagline" => "Check, review and apply Moodle cohort files.", "Vérifier, relire et appliquer des fichiers de cohortes Moodle.";
         "nav.check" => "Check a file", "Vérifier un fichier";
         "nav.changesets" => "Changesets", "Modifications";
         "nav.login" => "Sign in", "Se connecter";
@@ -101,7 +100,6 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "check.rows" => "Rows", "Lignes";
         "check.errors" => "Errors", "Erreurs";
         "check.warnings" => "Warnings", "Avertissements";
-        "check.infos" => "Notes", "Remarques";
         "check.encoding" => "Encoding", "Encodage";
         "check.delimiter" => "Delimiter", "Séparateur";
         "check.checked_in" => "Checked in", "Vérifié en";
@@ -195,9 +193,7 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "detail.revert" => "Revert", "Annuler";
         "detail.applied" => "Applied: revision", "Appliquée : révision";
         "detail.review" => "Review", "Relecture";
-        "error.network" => "The server cannot be reached.", "Le serveur est injoignable.";
         "loading" => "Loading…", "Chargement…";
-        "server.up" => "Server", "Serveur";
         "opt.user" => "Users are found by", "Les utilisateurs sont trouvés par";
         "opt.cohort" => "Cohorts are found by", "Les cohortes sont trouvées par";
         "opt.course" => "Courses are found by", "Les cours sont trouvés par";

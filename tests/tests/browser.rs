@@ -50,6 +50,22 @@ async fn sign_in(
     Ok(())
 }
 
+/// Clicks "Sign out" in the header.
+async fn sign_out(browser: &Browser) -> anyhow::Result<()> {
+    browser.wait_for("header nav button").await?;
+    for button in browser
+        .client
+        .find_all(Locator::Css("header nav button"))
+        .await?
+    {
+        if button.text().await? == "Sign out" {
+            button.click().await?;
+            return Ok(());
+        }
+    }
+    anyhow::bail!("no Sign out button in the header")
+}
+
 async fn drop_file(
     browser: &Browser,
     dir: &std::path::Path,
@@ -219,17 +235,7 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
     assert_eq!(link, "/changesets/1");
 
     // The admin approves and applies it.
-    browser.wait_for("header nav button").await?;
-    for button in browser
-        .client
-        .find_all(Locator::Css("header nav button"))
-        .await?
-    {
-        if button.text().await? == "Sign out" {
-            button.click().await?;
-            break;
-        }
-    }
+    sign_out(&browser).await?;
     sign_in(&browser, &server, "admin", "admin-password").await?;
     // The stored plan, told per cohort against the admin's snapshot.
     browser.client.goto(&server.at("/changesets/1")).await?;
@@ -495,17 +501,7 @@ async fn the_site_settings_are_where_checks_start_and_bound_what_a_teacher_submi
     revision_after(&browser, &first).await?;
 
     // A teacher's check starts from them; the unenrol action is the site's.
-    browser.wait_for("header nav button").await?;
-    for button in browser
-        .client
-        .find_all(Locator::Css("header nav button"))
-        .await?
-    {
-        if button.text().await? == "Sign out" {
-            button.click().await?;
-            break;
-        }
-    }
+    sign_out(&browser).await?;
     sign_in(&browser, &server, "prof", "prof-password").await?;
     browser.client.goto(&server.at("/")).await?;
     value_becomes(&browser, "#opt-user_identifier", "username").await?;
@@ -599,21 +595,13 @@ async fn approve_and_apply(browser: &Browser, server: &Server, id: i64) -> anyho
         .click()
         .await?;
     // The approval's outcome shows first; the application's names the new revision.
-    let outcome = browser.wait_for("[data-testid=outcome]").await?;
-    for _ in 0..50 {
-        if outcome.text().await?.contains("revision") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let outcome = browser
+        .wait_for("[data-testid=outcome][data-revision]")
+        .await?;
     assert!(outcome.text().await?.contains("revision"));
-    let status = browser.wait_for("[data-testid=status]").await?;
-    for _ in 0..50 {
-        if status.text().await? == "applied" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let status = browser
+        .wait_for("[data-testid=status][data-status=applied]")
+        .await?;
     assert_eq!(status.text().await?, "applied");
     // What was written, and the history of who did what.
     browser.wait_for("[data-testid=written]").await?;

@@ -307,7 +307,8 @@ pub fn changeset_detail(props: &ChangesetDetailProps) -> Html {
             <h2 id="detail-title">{ format!("{} #{id}", t(lang, "detail.title")) }</h2>
             { body }
             { match &*outcome {
-                Some(Ok(Acted::Wrote(report))) => html! { <p role="status" data-testid="outcome">
+                Some(Ok(Acted::Wrote(report))) => html! { <p role="status" data-testid="outcome"
+                    data-revision={report.revision.to_string()}>
                     { format!("{} {} · {}: {}", t(lang, "detail.applied"), report.revision,
                         t(lang, "detail.written"), totals_line(&report.totals)) }</p> },
                 Some(Ok(Acted::Reviewed(detail))) => html! { <p role="status" data-testid="outcome">
