@@ -183,6 +183,28 @@ impl Default for Options {
 }
 
 impl Options {
+    /// Why these options cannot be a site's defaults, if they cannot: a percentage outside
+    /// 0–100, or `override_limits` (an admin's decision for one file, not a default).
+    ///
+    /// ```
+    /// use cohortsync_shared::options::Options;
+    /// assert_eq!(Options::default().problem_as_site_defaults(), None);
+    /// let odd = Options { max_removals_percent: Some(250.0), ..Options::default() };
+    /// assert!(odd.problem_as_site_defaults().unwrap().contains("250"));
+    /// ```
+    pub fn problem_as_site_defaults(&self) -> Option<String> {
+        if let Some(percent) = self.max_removals_percent
+            && !(0.0..=100.0).contains(&percent)
+        {
+            return Some(format!(
+                "max_removals_percent is a percentage (0 to 100), not {percent}"
+            ));
+        }
+        self.override_limits.then(|| {
+            "override_limits is an admin's decision for one file, not a site default".to_owned()
+        })
+    }
+
     /// The options a teacher chose beyond what the site allows, by name: the unenrol action
     /// is the site's to decide, and a teacher may tighten the safety limits, never loosen
     /// them (overriding them is an admin's decision). Empty: the teacher may submit these.

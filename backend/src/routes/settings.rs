@@ -34,19 +34,8 @@ async fn put_settings(
             "only an admin may change the site's settings",
         ));
     }
-    if let Some(percent) = settings.options.max_removals_percent
-        && !(0.0..=100.0).contains(&percent)
-    {
-        return Err(ApiError::bad_request(
-            "invalid_settings",
-            format!("max_removals_percent is a percentage (0 to 100), not {percent}"),
-        ));
-    }
-    if settings.options.override_limits {
-        return Err(ApiError::bad_request(
-            "invalid_settings",
-            "override_limits is an admin's decision for one file, not a site default",
-        ));
+    if let Some(problem) = settings.options.problem_as_site_defaults() {
+        return Err(ApiError::bad_request("invalid_settings", problem));
     }
     let mut tx = state.db.begin_write().await?;
     site::set_default_options(&mut tx, &settings.options).await?;

@@ -63,7 +63,12 @@ pub fn settings_page() -> Html {
                 Some(Ok(current)) => html! {
                     <form onsubmit={on_submit} data-testid="settings-form">
                         <OptionsForm options={current.clone()} on_change={on_change} admin=true site=true />
-                        <button type="submit" data-testid="settings-save">{ t(lang, "settings.save") }</button>
+                        // The server's own rule, told before saving.
+                        if let Some(problem) = current.problem_as_site_defaults() {
+                            <p role="alert" class="error" data-testid="settings-problem">{ problem }</p>
+                        }
+                        <button type="submit" data-testid="settings-save"
+                            disabled={current.problem_as_site_defaults().is_some()}>{ t(lang, "settings.save") }</button>
                         { match &*saved {
                             Some(Ok(())) => html! { <p role="status" data-testid="settings-saved">{ t(lang, "settings.saved") }</p> },
                             Some(Err(e)) => html! { <p role="alert" class="error">{ e.describe() }</p> },
