@@ -12,7 +12,7 @@ use cohortsync_shared::dry_run::dry_run;
 use cohortsync_shared::formats::{BindingRow, GroupChoice, RowCommand, binding_file};
 use cohortsync_shared::options::{CohortIdentifier, CourseIdentifier, Options, RoleIdentifier};
 use cohortsync_shared::plan::{Changeset, Operation, Ref, Step};
-use cohortsync_shared::report::Lang;
+use cohortsync_shared::report::{Lang, PAGE_ROWS};
 use cohortsync_shared::snapshot::{Binding, Cohort, Snapshot};
 use cohortsync_shared::{Checked, check};
 use serde::{Deserialize, Serialize};
@@ -30,7 +30,7 @@ pub async fn submit(
     db: &Database,
     caller: &Caller,
     file_name: &str,
-    file: &[u8],
+    file: Vec<u8>,
     options: &Options,
     lang: Lang,
 ) -> Result<i64, ApiError> {
@@ -44,7 +44,10 @@ pub async fn submit(
             return Err(ApiError::BeyondSiteSettings(beyond));
         }
     }
-    let checked = check(file, &snapshot, options);
+    let (checked, file) = {
+        let options = options.clone();
+        crate::checks::off_executor(move || (check(&file, &snapshot, &options), file)).await?
+    };
     let (Some(plan), Some(kind)) = (&checked.changeset, checked.report.kind) else {
         return Err(invalid(&checked, lang));
     };
@@ -54,7 +57,7 @@ pub async fn submit(
         &NewChangeset {
             author: caller.id,
             file_name,
-            file,
+            file: &file,
             kind,
             options,
             report: &checked.report,
@@ -68,9 +71,12 @@ pub async fn submit(
     Ok(id)
 }
 
+/// A refused file: its first page of errors and the counts of all (a file of a million
+/// bad lines answers a page, not a million).
 fn invalid(checked: &Checked, lang: Lang) -> ApiError {
     ApiError::InvalidFile(
-        serde_json::to_value(checked.to_output(lang)).unwrap_or(serde_json::Value::Null),
+        serde_json::to_value(checked.to_refusal(lang, PAGE_ROWS))
+            .unwrap_or(serde_json::Value::Null),
     )
 }
 
@@ -78,12 +84,17 @@ fn invalid(checked: &Checked, lang: Lang) -> ApiError {
 /// the check and the state it planned against.
 async fn plan_now(
     conn: &mut AnyConnection,
-    file: &[u8],
+    file: Vec<u8>,
     options: &Options,
     planned: &Changeset,
 ) -> Result<(Drift, Checked, Snapshot), ApiError> {
     let snapshot = site::load_snapshot(conn).await?;
-    let checked = check(file, &snapshot, options);
+    let options = options.clone();
+    let (checked, snapshot) = crate::checks::off_executor(move || {
+        let checked = check(&file, &snapshot, &options);
+        (checked, snapshot)
+    })
+    .await?;
     let mut drift = Drift {
         base_revision: planned.base_revision,
         current_revision: snapshot.revision,
@@ -92,7 +103,7 @@ async fn plan_now(
     match &checked.changeset {
         None => {
             drift.changed = true;
-            drift.errors = Some(checked.to_output(Lang::En));
+            drift.errors = Some(checked.to_refusal(Lang::En, PAGE_ROWS));
         }
         Some(now) => {
             (drift.operations_added, drift.operations_removed) =
@@ -148,7 +159,7 @@ pub async fn detail(
     let Stored { record, plan, file } = visible(&mut conn, caller, id).await?;
     let (drift, dry_run) = match record.summary.status {
         Status::Submitted | Status::Approved => {
-            let (drift, _, snapshot) = plan_now(&mut conn, &file, &record.options, &plan).await?;
+            let (drift, _, snapshot) = plan_now(&mut conn, file, &record.options, &plan).await?;
             (Some(drift), Some(dry_run(&snapshot, &plan)))
         }
         _ => (None, None),
@@ -186,7 +197,7 @@ pub async fn approve(
     if !matches!(from, Status::Submitted | Status::Approved | Status::Failed) {
         return Err(wrong_status(id, from, "approve"));
     }
-    let (drift, checked, _) = plan_now(&mut tx, &file, &record.options, &plan).await?;
+    let (drift, checked, _) = plan_now(&mut tx, file, &record.options, &plan).await?;
     let Some(plan) = checked.changeset else {
         return Err(ApiError::Conflict {
             code: "file_no_longer_valid",
@@ -262,7 +273,7 @@ pub async fn apply(
         }
         other => return Err(wrong_status(id, other, "applie")),
     }
-    let (drift, ..) = plan_now(&mut tx, &file, &record.options, &plan).await?;
+    let (drift, ..) = plan_now(&mut tx, file, &record.options, &plan).await?;
     if drift.changed {
         return Err(ApiError::Conflict {
             code: "drift",
@@ -424,7 +435,8 @@ pub async fn revert(db: &Database, caller: &Caller, id: i64) -> Result<ApplyRepo
                     "the site changed since changeset {id} was applied; its bindings cannot be \
                      put back automatically"
                 ),
-                details: serde_json::to_value(checked.to_output(Lang::En)).unwrap_or_default(),
+                details: serde_json::to_value(checked.to_refusal(Lang::En, PAGE_ROWS))
+                    .unwrap_or_default(),
             });
         };
         (plan, checked.report, file.into_bytes(), options)
@@ -446,6 +458,7 @@ pub async fn revert(db: &Database, caller: &Caller, id: i64) -> Result<ApplyRepo
             delimiter: None,
             rows: 0,
             diagnostics: Vec::new(),
+            omitted: Default::default(),
         };
         (plan, report, Vec::new(), record.options.clone())
     };

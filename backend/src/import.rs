@@ -117,12 +117,15 @@ fn severity_name(severity: Severity) -> &'static str {
 /// changed, so that cached snapshots refresh.
 pub async fn import(db: &Database, kind: ImportKind, bytes: &[u8]) -> anyhow::Result<ImportReport> {
     let mut report = ImportReport::default();
-    let Some(table) = decode(
+    let mut decoding = cohortsync_shared::report::Diagnostics::new();
+    let table = decode(
         bytes,
         EncodingChoice::Auto,
         DelimiterChoice::Auto,
-        &mut report.diagnostics,
-    ) else {
+        &mut decoding,
+    );
+    report.diagnostics = decoding.finish().0;
+    let Some(table) = table else {
         return Ok(report);
     };
     let (required, optional) = kind.columns();

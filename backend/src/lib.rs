@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 pub mod account;
 pub mod apply;
 pub mod auth;
+pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -211,6 +211,22 @@ pub fn render_text(name: &str, checked: &Checked, lang: Lang) -> String {
         counts.infos,
         if fr { "remarque(s)" } else { "note(s)" },
     );
+    let omitted = report.omitted_count();
+    if omitted > 0 {
+        let listed = report.diagnostics.len();
+        let _ = writeln!(
+            out,
+            "{}",
+            if fr {
+                format!(
+                    "(les {listed} premiers sont listés ; {omitted} autres sont comptés sans être listés)"
+                )
+            } else {
+                format!("(the first {listed} are listed; {omitted} more are counted, not listed)")
+            }
+        );
+    }
+    let by_code = report.code_counts();
     let mut groups: BTreeMap<(Severity, &str), Vec<_>> = BTreeMap::new();
     for d in &report.diagnostics {
         groups
@@ -224,7 +240,12 @@ pub fn render_text(name: &str, checked: &Checked, lang: Lang) -> String {
             Severity::Warning => "warning",
             Severity::Info => "info",
         };
-        let _ = writeln!(out, "\n{severity}[{code}] × {}", items.len());
+        let found = items
+            .first()
+            .and_then(|d| by_code.get(&d.code))
+            .copied()
+            .unwrap_or(items.len());
+        let _ = writeln!(out, "\n{severity}[{code}] × {found}");
         for d in items {
             let place = match (&d.column, &d.value) {
                 (Some(c), Some(v)) => format!(", {c} = {v:?}"),

@@ -100,6 +100,7 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "check.rows" => "Rows", "Lignes";
         "check.errors" => "Errors", "Erreurs";
         "check.warnings" => "Warnings", "Avertissements";
+        "check.omitted" => "The first {listed} problems are listed; {omitted} more are counted above but not listed. Fix these and check again.", "Les {listed} premiers problèmes sont listés ; {omitted} autres sont comptés ci-dessus sans être listés. Corrigez ceux-ci et vérifiez à nouveau.";
         "check.encoding" => "Encoding", "Encodage";
         "check.delimiter" => "Delimiter", "Séparateur";
         "check.checked_in" => "Checked in", "Vérifié en";

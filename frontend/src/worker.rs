@@ -120,8 +120,12 @@ pub struct Checked {
     pub summary: Summary,
     /// The safety limits the file exceeds (`limit_exceeded` diagnostics).
     pub limits: Vec<DiagnosticView>,
-    /// How many diagnostics have each code.
+    /// How many of the listed diagnostics have each code.
     pub codes: Vec<(Code, usize)>,
+    /// Diagnostics found beyond the first `DIAGNOSTICS_KEPT`: counted in `summary`, not
+    /// listed.
+    #[serde(default)]
+    pub omitted: usize,
     /// The first page of all the diagnostics.
     pub diagnostics: DiagnosticPage,
     /// The plan per cohort and course, when the file has no errors.
@@ -278,6 +282,7 @@ impl CheckWorker {
                 .map(|c| c.totals())
                 .unwrap_or_default(),
         };
+        let omitted = report.omitted_count();
         let diagnostics = report.diagnostics;
         let lines = if diagnostics.is_empty() {
             PhysicalLines::default()
@@ -314,6 +319,7 @@ impl CheckWorker {
                     summary,
                     limits,
                     codes,
+                    omitted,
                     diagnostics: first_page,
                     dry_run,
                     revision,

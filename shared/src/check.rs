@@ -5,7 +5,11 @@ use serde::{Deserialize, Serialize};
 use crate::decode::{Delimiter, Encoding};
 use crate::options::Options;
 use crate::plan::{Changeset, FileKind, Totals};
-use crate::report::{Counts, Diagnostic, DiagnosticView, Lang, Severity};
+use std::collections::BTreeMap;
+
+use crate::report::{
+    Code, Counts, Diagnostic, DiagnosticView, Diagnostics, Lang, Omitted, Severity,
+};
 use crate::rules::{self, Site};
 use crate::snapshot::Snapshot;
 
@@ -20,21 +24,40 @@ pub struct Report {
     pub delimiter: Option<Delimiter>,
     /// Data rows (comments and blank lines excluded).
     pub rows: usize,
-    /// Problems and notes, by line.
+    /// Problems and notes, by line: the first [`crate::report::DIAGNOSTICS_KEPT`] of them.
     pub diagnostics: Vec<Diagnostic>,
+    /// What `diagnostics` left out (nothing for most files): counted, not kept.
+    #[serde(default, skip_serializing_if = "Omitted::is_empty")]
+    pub omitted: Omitted,
 }
 
 impl Report {
     /// Whether any diagnostic is an error (the file cannot be submitted).
     pub fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error)
+        self.omitted.counts.errors > 0
+            || self
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == Severity::Error)
     }
 
-    /// Counts by severity.
+    /// Counts by severity, of every diagnostic found (kept or left out).
     pub fn counts(&self) -> Counts {
-        Counts::of(&self.diagnostics)
+        Counts::of(&self.diagnostics) + self.omitted.counts
+    }
+
+    /// How many diagnostics were left out of `diagnostics`.
+    pub fn omitted_count(&self) -> usize {
+        self.omitted.counts.total()
+    }
+
+    /// How many diagnostics of each code were found (kept or left out).
+    pub fn code_counts(&self) -> BTreeMap<Code, usize> {
+        let mut counts = self.omitted.codes.clone();
+        for d in &self.diagnostics {
+            *counts.entry(d.code).or_default() += 1;
+        }
+        counts
     }
 }
 
@@ -108,13 +131,14 @@ pub fn check_with_progress(
     options: &Options,
     progress: &mut dyn FnMut(Progress),
 ) -> Checked {
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = Diagnostics::new();
     let mut report = Report {
         kind: None,
         encoding: None,
         delimiter: None,
         rows: 0,
         diagnostics: Vec::new(),
+        omitted: Omitted::default(),
     };
     let Some(table) = crate::decode::decode_reporting(
         bytes,
@@ -123,7 +147,7 @@ pub fn check_with_progress(
         &mut diagnostics,
         &mut |done, total| progress(Progress::Reading { done, total }),
     ) else {
-        report.diagnostics = diagnostics;
+        (report.diagnostics, report.omitted) = diagnostics.finish();
         return Checked {
             report,
             changeset: None,
@@ -133,7 +157,7 @@ pub fn check_with_progress(
     report.delimiter = Some(table.delimiter);
     report.rows = table.row_count();
     let Some((kind, columns)) = crate::formats::recognise(&table, &mut diagnostics) else {
-        report.diagnostics = sorted(diagnostics);
+        (report.diagnostics, report.omitted) = diagnostics.finish();
         return Checked {
             report,
             changeset: None,
@@ -169,19 +193,13 @@ pub fn check_with_progress(
         table.header_line,
         &mut diagnostics,
     );
-    report.diagnostics = sorted(diagnostics);
+    (report.diagnostics, report.omitted) = diagnostics.finish();
     let changeset = (!report.has_errors()).then_some(Changeset {
         base_revision: snapshot.revision,
         operations: planned.operations,
         effects: planned.effects,
     });
     Checked { report, changeset }
-}
-
-/// By line; within a line, in the order the rules found them.
-fn sorted(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    diagnostics.sort_by_key(|d| d.line);
-    diagnostics
 }
 
 /// The JSON answer of a check, for scripts and the API: `{"ok", "kind", "encoding",
@@ -196,10 +214,19 @@ pub struct CheckOutput {
     pub encoding: Option<Encoding>,
     /// Delimiter used.
     pub delimiter: Option<Delimiter>,
-    /// Diagnostics with messages in the chosen language.
+    /// Diagnostics with messages in the chosen language (at most [`crate::report::DIAGNOSTICS_KEPT`]).
     pub diagnostics: Vec<DiagnosticView>,
+    /// Whether diagnostics were found that `diagnostics` does not list.
+    #[serde(default)]
+    pub truncated: bool,
+    /// How many: `summary` and `codes` count them all.
+    #[serde(default)]
+    pub omitted: usize,
     /// Counts.
     pub summary: Summary,
+    /// Every diagnostic found, counted by code.
+    #[serde(default)]
+    pub codes: BTreeMap<Code, usize>,
     /// The plan, when the file has no errors.
     pub changeset: Option<Changeset>,
 }
@@ -220,20 +247,41 @@ pub struct Summary {
 impl Checked {
     /// The JSON answer, with messages in `lang`.
     pub fn to_output(&self, lang: Lang) -> CheckOutput {
+        self.output_of(lang, self.report.diagnostics.iter())
+    }
+
+    /// The JSON answer of a refused file: its first `at_most` errors (the page a person
+    /// fixes first), and the counts of everything.
+    pub fn to_refusal(&self, lang: Lang, at_most: usize) -> CheckOutput {
+        let errors = self
+            .report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .take(at_most);
+        self.output_of(lang, errors)
+    }
+
+    fn output_of<'a>(
+        &self,
+        lang: Lang,
+        listed: impl Iterator<Item = &'a Diagnostic>,
+    ) -> CheckOutput {
+        let diagnostics: Vec<DiagnosticView> = listed.map(|d| d.to_view(lang)).collect();
+        let counts = self.report.counts();
+        let omitted = counts.total() - diagnostics.len();
         CheckOutput {
             ok: !self.report.has_errors(),
             kind: self.report.kind,
             encoding: self.report.encoding,
             delimiter: self.report.delimiter,
-            diagnostics: self
-                .report
-                .diagnostics
-                .iter()
-                .map(|d| d.to_view(lang))
-                .collect(),
+            diagnostics,
+            truncated: omitted > 0,
+            omitted,
+            codes: self.report.code_counts(),
             summary: Summary {
                 rows: self.report.rows,
-                counts: self.report.counts(),
+                counts,
                 totals: self
                     .changeset
                     .as_ref()
@@ -251,6 +299,42 @@ mod tests {
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_file_of_countless_errors_keeps_the_first_and_counts_them_all() {
+        use crate::report::DIAGNOSTICS_KEPT;
+        let mut file = String::from("cidnumber\n");
+        for _ in 0..25_000 {
+            file.push_str("x\n");
+        }
+        let checked = check(file.as_bytes(), &Snapshot::default(), &Options::default());
+        let report = &checked.report;
+        assert_eq!(report.diagnostics.len(), DIAGNOSTICS_KEPT);
+        assert_eq!(
+            report.counts().total(),
+            report.diagnostics.len() + report.omitted_count()
+        );
+        assert!(report.omitted_count() > 0 && report.has_errors());
+        // The first by line are kept, in line order.
+        assert_eq!(report.diagnostics[0].line, 2);
+        assert!(
+            report
+                .diagnostics
+                .windows(2)
+                .all(|w| w[0].line <= w[1].line)
+        );
+        let output = checked.to_output(Lang::En);
+        assert!(output.truncated);
+        assert_eq!(output.omitted, report.omitted_count());
+        assert_eq!(
+            output.codes.values().sum::<usize>(),
+            report.counts().total()
+        );
+        let refusal = checked.to_refusal(Lang::En, 100);
+        assert_eq!(refusal.diagnostics.len(), 100);
+        assert_eq!(refusal.omitted, report.counts().total() - 100);
+        assert_eq!(refusal.summary.counts, report.counts());
+    }
 
     #[test]
     fn a_long_check_reports_reading_then_checking_in_order() {

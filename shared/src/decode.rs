@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::options::{DelimiterChoice, EncodingChoice};
-use crate::report::{Code, Diagnostic};
+use crate::report::{Code, Diagnostic, Diagnostics};
 
 /// The text encoding a file was read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,9 +83,9 @@ pub struct Row<'t> {
     pub line: u32,
     text: &'t str,
     /// Where the row's first cell starts in `text`.
-    start: usize,
+    start: u32,
     /// Where each cell ends in `text`.
-    ends: &'t [usize],
+    ends: &'t [u32],
 }
 
 impl<'t> Row<'t> {
@@ -98,7 +98,7 @@ impl<'t> Row<'t> {
             0 => self.start,
             _ => self.ends[index - 1],
         };
-        &self.text[start..end]
+        &self.text[start as usize..end as usize]
     }
 
     /// Number of cells.
@@ -117,13 +117,15 @@ impl<'t> Row<'t> {
     }
 }
 
-/// Where one row lives in a table's buffers.
+/// Where one row lives in a table's buffers. 32-bit offsets (the text is at most 4 GiB):
+/// a table of a 45 MB file of one-letter lines holds 23 million rows, and every byte per row
+/// counts.
 #[derive(Debug, Clone, PartialEq)]
 struct RowSpan {
     line: u32,
     /// Index of the row's first cell in `Table::ends`.
-    first: usize,
-    cells: usize,
+    first: u32,
+    cells: u32,
 }
 
 /// A decoded file: header and rows, before any format is applied.
@@ -141,7 +143,7 @@ pub struct Table {
     /// The line of the header.
     pub header_line: u32,
     text: String,
-    ends: Vec<usize>,
+    ends: Vec<u32>,
     spans: Vec<RowSpan>,
 }
 
@@ -162,7 +164,8 @@ impl Table {
     }
 
     fn view(&self, span: &RowSpan) -> Row<'_> {
-        let start = match span.first {
+        let first = span.first as usize;
+        let start = match first {
             0 => 0,
             first => self.ends[first - 1],
         };
@@ -170,30 +173,32 @@ impl Table {
             line: span.line,
             text: &self.text,
             start,
-            ends: &self.ends[span.first..span.first + span.cells],
+            ends: &self.ends[first..first + span.cells as usize],
         }
     }
 
+    /// Adds a record; the caller has checked that the whole text fits 32-bit offsets.
     fn push_row(&mut self, line: u32, record: &csv::StringRecord) {
         let offset = self.text.len();
         self.text.push_str(record.as_slice());
-        let first = self.ends.len();
+        let first = self.ends.len() as u32;
         self.ends.extend(
             (0..record.len())
                 .filter_map(|i| record.range(i))
-                .map(|r| offset + r.end),
+                .map(|r| (offset + r.end) as u32),
         );
         self.spans.push(RowSpan {
             line,
             first,
-            cells: record.len(),
+            cells: record.len() as u32,
         });
     }
 
     fn pop_row(&mut self) {
         if let Some(span) = self.spans.pop() {
-            self.ends.truncate(span.first);
-            let start = span.first.checked_sub(1).map_or(0, |i| self.ends[i]);
+            let first = span.first as usize;
+            self.ends.truncate(first);
+            let start = first.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
             self.text.truncate(start);
         }
     }
@@ -207,7 +212,7 @@ impl Table {
 /// use cohortsync_shared::decode::{decode, Delimiter, Encoding};
 /// use cohortsync_shared::options::{DelimiterChoice, EncodingChoice};
 ///
-/// let mut diagnostics = Vec::new();
+/// let mut diagnostics = cohortsync_shared::report::Diagnostics::new();
 /// let bytes = b"# exported nightly\r\nCmd;cName;userid\r\n\r\nadd;\"L2; Pharma\";U1\r\n";
 /// let table = decode(bytes, EncodingChoice::Auto, DelimiterChoice::Auto, &mut diagnostics).unwrap();
 /// assert_eq!(table.delimiter, Delimiter::Semicolon);
@@ -222,7 +227,7 @@ pub fn decode(
     bytes: &[u8],
     encoding: EncodingChoice,
     delimiter: DelimiterChoice,
-    diagnostics: &mut Vec<Diagnostic>,
+    diagnostics: &mut Diagnostics,
 ) -> Option<Table> {
     decode_reporting(bytes, encoding, delimiter, diagnostics, &mut |_, _| {})
 }
@@ -236,11 +241,15 @@ pub(crate) fn decode_reporting(
     bytes: &[u8],
     encoding: EncodingChoice,
     delimiter: DelimiterChoice,
-    diagnostics: &mut Vec<Diagnostic>,
+    diagnostics: &mut Diagnostics,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Option<Table> {
     let (encoding, text) = decode_text(bytes, encoding, diagnostics);
     let text = normalise_classic_mac_line_ends(text);
+    if u32::try_from(text.len()).is_err() {
+        diagnostics.push(Diagnostic::new(Code::FileTooLarge, 1).arg(text.len()));
+        return None;
+    }
     let delimiter = match delimiter {
         DelimiterChoice::Auto => detect_delimiter(&text),
         DelimiterChoice::Comma => Delimiter::Comma,
@@ -361,7 +370,7 @@ pub struct PhysicalLines {
 impl PhysicalLines {
     /// Decodes `bytes` and finds its lines.
     pub fn new(bytes: &[u8], encoding: EncodingChoice) -> Self {
-        let (_, text) = decode_text(bytes, encoding, &mut Vec::new());
+        let (_, text) = decode_text(bytes, encoding, &mut Diagnostics::keeping(0));
         let text = text.into_owned();
         let mut spans = Vec::new();
         let mut start = 0;
@@ -413,7 +422,7 @@ impl PhysicalLines {
 fn decode_text<'a>(
     bytes: &'a [u8],
     choice: EncodingChoice,
-    diagnostics: &mut Vec<Diagnostic>,
+    diagnostics: &mut Diagnostics,
 ) -> (Encoding, Cow<'a, str>) {
     let choice = match choice {
         EncodingChoice::Auto => {
@@ -585,14 +594,14 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn read(bytes: &[u8]) -> (Option<Table>, Vec<Diagnostic>) {
-        let mut diagnostics = Vec::new();
+        let mut diagnostics = Diagnostics::new();
         let table = decode(
             bytes,
             EncodingChoice::Auto,
             DelimiterChoice::Auto,
             &mut diagnostics,
         );
-        (table, diagnostics)
+        (table, diagnostics.finish().0)
     }
 
     fn lines_and_cells(table: &Table) -> Vec<(u32, Vec<&str>)> {
@@ -644,7 +653,7 @@ mod tests {
 
     #[test]
     fn delimiter_override_wins() {
-        let mut diagnostics = Vec::new();
+        let mut diagnostics = Diagnostics::new();
         let table = decode(
             b"a;b,c\n1;2,3\n",
             EncodingChoice::Auto,

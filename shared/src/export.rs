@@ -45,7 +45,7 @@ pub fn annotate(
     lang: Lang,
     options: &Options,
 ) -> Vec<u8> {
-    let mut ignored = Vec::new();
+    let mut ignored = crate::report::Diagnostics::keeping(0);
     let Some(table) = decode(bytes, options.encoding, options.delimiter, &mut ignored) else {
         return Vec::new();
     };

@@ -4,7 +4,7 @@ use crate::HashMap;
 
 use crate::decode::Table;
 use crate::plan::FileKind;
-use crate::report::{Code, Diagnostic};
+use crate::report::{Code, Diagnostic, Diagnostics};
 
 /// Columns of the cohort file (tool_sync format).
 pub const COHORT_COLUMNS: &[&str] = &[
@@ -152,7 +152,7 @@ impl Columns {
 /// `None` when the file is not of a supported kind (the reason is in `diagnostics`).
 pub(crate) fn recognise(
     table: &Table,
-    diagnostics: &mut Vec<Diagnostic>,
+    diagnostics: &mut Diagnostics,
 ) -> Option<(FileKind, Columns)> {
     let header = &table.header;
     let line = table.header_line;
@@ -214,32 +214,64 @@ fn is_numbered_cohort_column(name: &str) -> bool {
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// The rows of a table that fit its header, looked up in the table itself: a row is
+/// 16 bytes of the table and nothing more here, whatever the file's size.
+#[derive(Debug, Clone)]
+pub(crate) struct Rows<'t> {
+    table: &'t Table,
+    /// Indexes of the rows that fit, when some do not (all of them otherwise).
+    fitting: Option<Vec<u32>>,
+}
+
+impl<'t> Rows<'t> {
+    /// How many rows fit.
+    pub(crate) fn len(&self) -> usize {
+        self.fitting
+            .as_ref()
+            .map_or(self.table.row_count(), Vec::len)
+    }
+
+    /// The `index`-th row that fits.
+    pub(crate) fn get(&self, index: usize) -> crate::decode::Row<'t> {
+        let index = self.fitting.as_ref().map_or(index, |f| f[index] as usize);
+        self.table
+            .row(index)
+            .expect("the index of a row that fits is a row of the table")
+    }
+
+    /// The rows that fit, in file order.
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = crate::decode::Row<'t>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
 /// Reports rows whose number of cells differs from the header's and returns the others.
 /// Extra cells that are empty (a trailing delimiter) are fine.
-pub(crate) fn well_formed_rows<'t>(
-    table: &'t Table,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<crate::decode::Row<'t>> {
+pub(crate) fn well_formed_rows<'t>(table: &'t Table, diagnostics: &mut Diagnostics) -> Rows<'t> {
     let width = table.header.len();
     let named = table
         .header
         .iter()
         .rposition(|h| !h.is_empty())
         .map_or(0, |i| i + 1);
-    table
-        .rows()
-        .filter(|row| {
-            let fits = row.len() >= named
-                && (row.len() <= width
-                    || (width..row.len()).all(|i| crate::decode::trim(row.cell(i)).is_empty()));
-            if !fits {
-                diagnostics.push(
-                    Diagnostic::new(Code::RaggedRow, row.line)
-                        .arg(row.len())
-                        .arg(width),
-                );
+    let mut fitting: Option<Vec<u32>> = None;
+    for (index, row) in table.rows().enumerate() {
+        let fits = row.len() >= named
+            && (row.len() <= width
+                || (width..row.len()).all(|i| crate::decode::trim(row.cell(i)).is_empty()));
+        if fits {
+            if let Some(fitting) = &mut fitting {
+                fitting.push(index as u32);
             }
-            fits
-        })
-        .collect()
+        } else {
+            diagnostics.push(
+                Diagnostic::new(Code::RaggedRow, row.line)
+                    .arg(row.len())
+                    .arg(width),
+            );
+            // The first misfit: every row before it fitted.
+            fitting.get_or_insert_with(|| (0..index as u32).collect());
+        }
+    }
+    Rows { table, fitting }
 }

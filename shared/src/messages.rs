@@ -17,6 +17,12 @@ pub(crate) fn render(d: &Diagnostic, lang: Lang) -> String {
         } else {
             "The file is empty: it needs at least a header line.".into()
         },
+        // args: [bytes]
+        Code::FileTooLarge => if fr {
+            format!("Le fichier est trop grand ({} octets) : coupez-le en plusieurs fichiers de moins de 4 Gio.", arg(0))
+        } else {
+            format!("The file is too large ({} bytes): split it into files under 4 GiB.", arg(0))
+        },
         // args: []
         Code::MissingColumn => if fr {
             format!("La colonne « {column} » est nécessaire mais absente de l’en-tête.{}", reason(arg(0), lang))

@@ -92,6 +92,8 @@ macro_rules! codes {
 codes! {
     /// The file has no header line.
     EmptyFile = "empty_file", Error;
+    /// The file's text is larger than a table can hold (4 GiB).
+    FileTooLarge = "file_too_large", Error;
     /// A column the file needs is not in the header.
     MissingColumn = "missing_column", Error;
     /// A header column this format does not know; it is ignored.
@@ -288,13 +290,190 @@ impl Counts {
     pub fn of(diagnostics: &[Diagnostic]) -> Self {
         let mut counts = Counts::default();
         for diagnostic in diagnostics {
-            match diagnostic.severity {
-                Severity::Error => counts.errors += 1,
-                Severity::Warning => counts.warnings += 1,
-                Severity::Info => counts.infos += 1,
-            }
+            counts.count(diagnostic.severity);
         }
         counts
+    }
+}
+
+impl std::ops::Add for Counts {
+    type Output = Counts;
+
+    fn add(self, other: Counts) -> Counts {
+        Counts {
+            errors: self.errors + other.errors,
+            warnings: self.warnings + other.warnings,
+            infos: self.infos + other.infos,
+        }
+    }
+}
+
+impl Counts {
+    fn count(&mut self, severity: Severity) {
+        match severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+            Severity::Info => self.infos += 1,
+        }
+    }
+
+    /// All diagnostics counted.
+    pub fn total(&self) -> usize {
+        self.errors + self.warnings + self.infos
+    }
+}
+
+/// Diagnostics a report keeps, at most: the first ones by line. The others are only
+/// counted ([`Omitted`]), so a file of a million bad lines costs a bounded amount of
+/// memory on the server, in the browser and in every answer, and still says how many
+/// problems it has of each kind.
+pub const DIAGNOSTICS_KEPT: usize = 10_000;
+
+/// What a report left out of its list of diagnostics: counts by severity and by code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Omitted {
+    /// Left out, by severity.
+    pub counts: Counts,
+    /// Left out, by code.
+    pub codes: std::collections::BTreeMap<Code, usize>,
+}
+
+impl Omitted {
+    /// Whether nothing was left out.
+    pub fn is_empty(&self) -> bool {
+        self.counts.total() == 0
+    }
+}
+
+/// One diagnostic with its place in the order of finding: the report lists diagnostics by
+/// line and, within a line, in the order the rules found them.
+#[derive(Debug)]
+struct Found {
+    line: u32,
+    seq: u64,
+    diagnostic: Diagnostic,
+}
+
+impl PartialEq for Found {
+    fn eq(&self, other: &Self) -> bool {
+        (self.line, self.seq) == (other.line, other.seq)
+    }
+}
+impl Eq for Found {}
+impl PartialOrd for Found {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Found {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.line, self.seq).cmp(&(other.line, other.seq))
+    }
+}
+
+/// Where the rules put what they find: keeps the first [`DIAGNOSTICS_KEPT`] diagnostics
+/// by line (whatever order they are found in) and counts the rest.
+///
+/// ```
+/// use cohortsync_shared::report::{Code, Diagnostic, Diagnostics};
+///
+/// let mut found = Diagnostics::keeping(2);
+/// for line in [9, 3, 7, 5] {
+///     found.push(Diagnostic::new(Code::UserNotFound, line));
+/// }
+/// let (kept, omitted) = found.finish();
+/// assert_eq!(kept.iter().map(|d| d.line).collect::<Vec<_>>(), [3, 5]);
+/// assert_eq!(omitted.counts.errors, 2);
+/// assert_eq!(omitted.codes[&Code::UserNotFound], 2);
+/// ```
+#[derive(Debug)]
+pub struct Diagnostics {
+    kept: std::collections::BinaryHeap<Found>,
+    limit: usize,
+    seq: u64,
+    omitted: Omitted,
+}
+
+impl Default for Diagnostics {
+    fn default() -> Self {
+        Diagnostics::keeping(DIAGNOSTICS_KEPT)
+    }
+}
+
+impl Diagnostics {
+    /// Keeps at most [`DIAGNOSTICS_KEPT`].
+    pub fn new() -> Self {
+        Diagnostics::default()
+    }
+
+    /// Keeps at most `limit` (the first by line).
+    pub fn keeping(limit: usize) -> Self {
+        Diagnostics {
+            kept: std::collections::BinaryHeap::new(),
+            limit,
+            seq: 0,
+            omitted: Omitted::default(),
+        }
+    }
+
+    /// Records one diagnostic.
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        let found = Found {
+            line: diagnostic.line,
+            seq: self.seq,
+            diagnostic,
+        };
+        self.seq += 1;
+        if self.kept.len() < self.limit {
+            self.kept.push(found);
+            return;
+        }
+        // Full: the new one replaces the last kept when it comes before it.
+        let left_out = match self.kept.peek() {
+            Some(last) if found < *last => {
+                let last = self.kept.pop().map(|f| f.diagnostic);
+                self.kept.push(found);
+                last
+            }
+            _ => Some(found.diagnostic),
+        };
+        if let Some(d) = left_out {
+            self.omitted.counts.count(d.severity);
+            *self.omitted.codes.entry(d.code).or_default() += 1;
+        }
+    }
+
+    /// Records each of `diagnostics`.
+    pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        for d in diagnostics {
+            self.push(d);
+        }
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// Whether an error was recorded (kept or left out).
+    pub fn has_errors(&self) -> bool {
+        self.omitted.counts.errors > 0
+            || self
+                .kept
+                .iter()
+                .any(|f| f.diagnostic.severity == Severity::Error)
+    }
+
+    /// The kept diagnostics by line (within a line, in the order found), and what was
+    /// left out.
+    pub fn finish(self) -> (Vec<Diagnostic>, Omitted) {
+        let kept = self
+            .kept
+            .into_sorted_vec()
+            .into_iter()
+            .map(|f| f.diagnostic)
+            .collect();
+        (kept, self.omitted)
     }
 }
 

@@ -79,9 +79,10 @@ fn every_case_gives_its_expected_report_and_plan() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    // A file over 4 GiB is no golden case (decode refuses it with one comparison).
     let missing: Vec<_> = Code::ALL
         .iter()
-        .filter(|c| !codes_seen.contains(c))
+        .filter(|c| !codes_seen.contains(c) && **c != Code::FileTooLarge)
         .collect();
     assert!(
         missing.is_empty(),

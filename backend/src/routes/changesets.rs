@@ -34,7 +34,7 @@ async fn read_submission(mut multipart: Multipart) -> Result<(String, Vec<u8>, O
         match field.name() {
             Some("file") => {
                 let name = field.file_name().unwrap_or("upload.csv").to_owned();
-                file = Some((name, field.bytes().await?.to_vec()));
+                file = Some((name, Vec::from(field.bytes().await?)));
             }
             Some("options") => {
                 let text = field.text().await?;
@@ -78,7 +78,7 @@ async fn submit_changeset(
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map_or(Lang::En, Lang::from_accept_language);
-    let id = apply::submit(&state.db, &caller, &name, &bytes, &options, lang).await?;
+    let id = apply::submit(&state.db, &caller, &name, bytes, &options, lang).await?;
     let detail = apply::detail(&state.db, &caller, id, false).await?;
     Ok((StatusCode::CREATED, ApiJson(detail)))
 }

@@ -450,6 +450,11 @@ fn results(props: &ResultsProps) -> Html {
                     <dt>{ t(lang, "check.delimiter") }</dt><dd>{ output.delimiter.map(|d| d.name()).unwrap_or_default() }</dd>
                     <dt>{ t(lang, "check.checked_in") }</dt><dd>{ format!("{:.0} ms", props.result.millis) }</dd>
                 </dl>
+                if props.result.omitted > 0 {
+                    <p class="omitted" data-testid="omitted">
+                        { t(lang, "check.omitted").replace("{listed}", &(summary.counts.total() - props.result.omitted).to_string()).replace("{omitted}", &props.result.omitted.to_string()) }
+                    </p>
+                }
                 <p class={if output.ok { "ok" } else { "error" }} role="status">
                     { if output.ok { t(lang, "check.ok") } else { t(lang, "check.has_errors") } }
                 </p>

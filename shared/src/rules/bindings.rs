@@ -10,10 +10,10 @@ use crate::HashMap;
 
 use super::{Site, cell};
 use crate::decode::Row;
-use crate::formats::Columns;
+use crate::formats::{Columns, Rows};
 use crate::options::{CourseIdentifier, Options, RoleIdentifier};
 use crate::plan::{Effect, Operation, Ref, Step};
-use crate::report::{Code, Diagnostic};
+use crate::report::{Code, Diagnostic, Diagnostics};
 use crate::snapshot::{Binding, BindingStatus, Course, Role};
 
 use super::cohorts::Planned;
@@ -46,11 +46,11 @@ enum GroupWish {
 }
 
 pub(crate) fn plan(
-    rows: &[Row<'_>],
+    rows: &Rows<'_>,
     columns: &Columns,
     site: &Site<'_>,
     options: &Options,
-    diagnostics: &mut Vec<Diagnostic>,
+    diagnostics: &mut Diagnostics,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Planned {
     let snapshot = site.snapshot;
@@ -60,6 +60,7 @@ pub(crate) fn plan(
     let mut new_bindings = 0u32;
 
     for (index, row) in rows.iter().enumerate() {
+        let row = &row;
         if index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
             progress(index, rows.len());
         }

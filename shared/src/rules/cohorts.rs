@@ -7,11 +7,10 @@ use std::collections::hash_map::Entry;
 use crate::{HashMap, HashSet};
 
 use super::{Site, UserMatch, Users, cell};
-use crate::decode::Row;
-use crate::formats::Columns;
+use crate::formats::{Columns, Rows};
 use crate::options::{CohortIdentifier, Mode, Options, UnenrolAction};
 use crate::plan::{Effect, Operation, Ref, Step};
-use crate::report::{Code, Diagnostic};
+use crate::report::{Code, Diagnostic, Diagnostics};
 use crate::snapshot::{BindingStatus, COHORTSYNC_COMPONENT, Owner};
 
 /// What the cohort rules planned, with the figures the limits need.
@@ -76,12 +75,12 @@ const META_FIELDS: [(&str, &str); 3] = [
 ];
 
 pub(crate) fn plan(
-    rows: &[Row<'_>],
+    rows: &Rows<'_>,
     columns: &Columns,
     header_line: u32,
     site: &Site<'_>,
     options: &Options,
-    diagnostics: &mut Vec<Diagnostic>,
+    diagnostics: &mut Diagnostics,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Planned {
     let identifier = options.cohort_identifier;
@@ -117,6 +116,7 @@ pub(crate) fn plan(
         HashMap::with_capacity_and_hasher(rows.len(), Default::default());
 
     for (row_index, row) in rows.iter().enumerate() {
+        let row = &row;
         if row_index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
             progress(row_index, rows.len());
         }
@@ -385,7 +385,7 @@ pub(crate) fn plan(
                     );
                     continue;
                 }
-                let named = |member: &Member| cell(&rows[member.row], user_column);
+                let named = |member: &Member| cell(&rows.get(member.row), user_column);
                 let ends_empty = plan_existing(
                     index,
                     request,
@@ -448,7 +448,7 @@ fn plan_existing<'r>(
     named: &dyn Fn(&Member) -> &'r str,
     site: &Site<'_>,
     options: &Options,
-    diagnostics: &mut Vec<Diagnostic>,
+    diagnostics: &mut Diagnostics,
     planned: &mut Planned,
 ) -> bool {
     let cohort = site.cohort(index);

@@ -2,7 +2,7 @@
 //! admin overrides the limits explicitly (then the same diagnostics are warnings).
 
 use crate::options::{Mode, Options};
-use crate::report::{Code, Diagnostic, Severity};
+use crate::report::{Code, Diagnostic, Diagnostics, Severity};
 
 /// Checks the limits for a file of `rows` data rows that ends `removals` memberships (or
 /// enrolments) out of `members_before` in the cohorts it names.
@@ -12,7 +12,7 @@ pub(crate) fn check(
     members_before: u64,
     options: &Options,
     line: u32,
-    diagnostics: &mut Vec<Diagnostic>,
+    diagnostics: &mut Diagnostics,
 ) {
     let mut exceeded = Vec::new();
     if let Some(min) = options.min_rows
