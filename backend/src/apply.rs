@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use cohortsync_shared::api::{ApplyOutcome, ApplyReport, ChangesetDetail, Drift};
-use cohortsync_shared::dry_run::dry_run;
+use cohortsync_shared::dry_run::{dry_run, file_identifiers};
 use cohortsync_shared::formats::{BindingRow, GroupChoice, RowCommand, binding_file};
 use cohortsync_shared::options::{CohortIdentifier, CourseIdentifier, Options, RoleIdentifier};
 use cohortsync_shared::plan::{Changeset, Operation, Ref, Step};
@@ -80,19 +80,28 @@ fn invalid(checked: &Checked, lang: Lang) -> ApiError {
     )
 }
 
-/// Plans `file` again on `conn`'s current state and compares with `planned`; also returns
-/// the check and the state it planned against.
+/// What planning a stored file again found.
+struct PlannedNow {
+    drift: Drift,
+    checked: Checked,
+    /// The state it was planned against.
+    snapshot: Snapshot,
+    /// The file, handed back.
+    file: Vec<u8>,
+}
+
+/// Plans `file` again on `conn`'s current state and compares with `planned`.
 async fn plan_now(
     conn: &mut AnyConnection,
     file: Vec<u8>,
     options: &Options,
     planned: &Changeset,
-) -> Result<(Drift, Checked, Snapshot), ApiError> {
+) -> Result<PlannedNow, ApiError> {
     let snapshot = site::load_snapshot(conn).await?;
     let options = options.clone();
-    let (checked, snapshot) = crate::checks::off_executor(move || {
+    let (checked, snapshot, file) = crate::checks::off_executor(move || {
         let checked = check(&file, &snapshot, &options);
-        (checked, snapshot)
+        (checked, snapshot, file)
     })
     .await?;
     let mut drift = Drift {
@@ -116,7 +125,12 @@ async fn plan_now(
                 && drift.effects_removed.is_empty());
         }
     }
-    Ok((drift, checked, snapshot))
+    Ok(PlannedNow {
+        drift,
+        checked,
+        snapshot,
+        file,
+    })
 }
 
 /// What `now` has more than `before`, and what it lacks (as multisets, in their order):
@@ -159,8 +173,16 @@ pub async fn detail(
     let Stored { record, plan, file } = visible(&mut conn, caller, id).await?;
     let (drift, dry_run) = match record.summary.status {
         Status::Submitted | Status::Approved => {
-            let (drift, _, snapshot) = plan_now(&mut conn, file, &record.options, &plan).await?;
-            (Some(drift), Some(dry_run(&snapshot, &plan)))
+            let now = plan_now(&mut conn, file, &record.options, &plan).await?;
+            let told = dry_run(&now.snapshot, &plan);
+            // A teacher reads no name: only ids and the file's own identifiers.
+            let told = match caller.role {
+                Role::Admin => told,
+                Role::Teacher => {
+                    told.for_teacher(&file_identifiers(&now.file, &now.snapshot, &record.options))
+                }
+            };
+            (Some(now.drift), Some(told))
         }
         _ => (None, None),
     };
@@ -197,7 +219,7 @@ pub async fn approve(
     if !matches!(from, Status::Submitted | Status::Approved | Status::Failed) {
         return Err(wrong_status(id, from, "approve"));
     }
-    let (drift, checked, _) = plan_now(&mut tx, file, &record.options, &plan).await?;
+    let PlannedNow { drift, checked, .. } = plan_now(&mut tx, file, &record.options, &plan).await?;
     let Some(plan) = checked.changeset else {
         return Err(ApiError::Conflict {
             code: "file_no_longer_valid",
@@ -273,7 +295,7 @@ pub async fn apply(
         }
         other => return Err(wrong_status(id, other, "applie")),
     }
-    let (drift, ..) = plan_now(&mut tx, file, &record.options, &plan).await?;
+    let PlannedNow { drift, .. } = plan_now(&mut tx, file, &record.options, &plan).await?;
     if drift.changed {
         return Err(ApiError::Conflict {
             code: "drift",

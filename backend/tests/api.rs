@@ -209,6 +209,9 @@ where
                 .unwrap();
             scenario(Site::new(&url, tempfile::tempdir().unwrap()).await).await;
         }
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but COHORTSYNC_TEST_POSTGRES_URL is not set: PostgreSQL must be tested")
+        }
         _ => eprintln!("SKIPPED on PostgreSQL: COHORTSYNC_TEST_POSTGRES_URL is not set"),
     }
 }
@@ -474,6 +477,112 @@ async fn a_file_goes_from_submit_to_applied_and_the_snapshot_follows() {
             [("apply", "admin"), ("approve", "admin"), ("submit", "prof")]
         );
         assert_eq!(log[1]["details"], "vu");
+    })
+    .await;
+}
+
+/// Every name and email of the test site: none may reach a teacher.
+const PERSONAL: [&str; 13] = [
+    "Jean",
+    "Dupont",
+    "Marie",
+    "Martin",
+    "Luc",
+    "Bernard",
+    "Chloé",
+    "Petit",
+    "Sam",
+    "Pendu",
+    "jean.dupont@",
+    "marie.martin@",
+    "s@univ",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_teacher_never_reads_a_name_or_an_email_in_any_answer() {
+    on_every_database(|site| async move {
+        let (status, setup) = site
+            .submit(
+                &site.admin,
+                "cmd;cname;userid;cidnumber\nadd;L3;1;COH3\nadd;L3;3;COH3\n",
+                json!({"user_identifier": "id"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{setup}");
+        let setup = setup["id"].as_i64().unwrap();
+        assert_eq!(site.act(&site.admin, setup, "approve").await.0, StatusCode::OK);
+        assert_eq!(site.act(&site.admin, setup, "apply").await.0, StatusCode::OK);
+
+        // Keyed by id: ids are in clear in the teacher's snapshot.
+        let file = "cmd;cname;userid;cidnumber\nadd;L2 Pharmacie;1;COH001\n\
+                    add;L2 Pharmacie;2;COH001\nadd;L2 Pharmacie;4;COH001\nadd;L3;2;COH3\n\
+                    del;L3;3;COH3\n";
+        let options = json!({"user_identifier": "id"});
+        let mut answers = Vec::new();
+        let (status, submitted) = site.submit(&site.teacher, file, options).await;
+        assert_eq!(status, StatusCode::CREATED, "{submitted}");
+        let id = submitted["id"].as_i64().unwrap();
+        // The dry run names people by what the file calls them.
+        let cohorts = submitted["dry_run"]["cohorts"].as_array().unwrap();
+        let l3 = cohorts.iter().find(|c| c["idnumber"] == "COH3").unwrap();
+        assert_eq!(
+            l3["added"],
+            json!([{"id": 2, "name": null, "identifier": "2"}])
+        );
+        assert_eq!(
+            l3["removed"],
+            json!([{"id": 3, "name": null, "identifier": "3"}])
+        );
+        answers.push(submitted);
+        for path in [
+            format!("/api/changesets/{id}"),
+            format!("/api/changesets/{id}?plan=true"),
+            "/api/changesets".to_owned(),
+            "/api/snapshot".to_owned(),
+            "/api/me".to_owned(),
+            "/api/settings".to_owned(),
+            format!("/api/audit?changeset={id}"),
+            "/api/tokens".to_owned(),
+            "/api/no-such-path".to_owned(),
+        ] {
+            let (_, body) = site.call(Method::GET, &path, Some(&site.teacher), None).await;
+            answers.push(body);
+        }
+        // Refusals: users found and not found, suspended, ambiguous, by id and by email.
+        for (file, by) in [
+            (
+                "cmd;cname;userid;cidnumber\nadd;L2 Pharmacie;1;COH001\nadd;L2 Pharmacie;99;COH001\n",
+                "id",
+            ),
+            (
+                "cmd;cname;userid;cidnumber\nadd;L2 Pharmacie;5;COH001\ndel;L2 Pharmacie;4;COH404\n",
+                "id",
+            ),
+            (
+                "cmd;cname;userid;cidnumber\nadd;L2 Pharmacie;shared@univ.example;COH001\nadd;L2 Pharmacie;U0404;COH001\n",
+                "email",
+            ),
+        ] {
+            let (status, body) = site
+                .submit(&site.teacher, file, json!({"user_identifier": by}))
+                .await;
+            assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+            answers.push(body);
+        }
+        for action in ["approve", "apply", "revert", "reject"] {
+            answers.push(site.act(&site.teacher, id, action).await.1);
+        }
+        for answer in &answers {
+            let text = answer.to_string();
+            for secret in PERSONAL {
+                assert!(!text.contains(secret), "{secret} reached the teacher in {text}");
+            }
+        }
+        // The admin's dry run of the same changeset has the names.
+        let (_, detail) = site
+            .call(Method::GET, &format!("/api/changesets/{id}"), Some(&site.admin), None)
+            .await;
+        assert!(detail["dry_run"].to_string().contains("Marie Martin"), "{detail}");
     })
     .await;
 }

@@ -7,7 +7,7 @@
 
 use cohortsync_shared::check::Summary;
 use cohortsync_shared::decode::{Delimiter, Encoding, PhysicalLines};
-use cohortsync_shared::dry_run::{DryRun, dry_run};
+use cohortsync_shared::dry_run::{DryRun, dry_run, file_identifiers};
 use cohortsync_shared::options::Options;
 use cohortsync_shared::plan::FileKind;
 use cohortsync_shared::report::{
@@ -271,7 +271,15 @@ impl CheckWorker {
             });
         scope.respond(who, Response::Progress(id, Phase::Summarising, Some(1.0)));
         // The plan stays here (the page shows the dry run and the totals).
-        let dry_run = checked.changeset.as_ref().map(|c| dry_run(snapshot, c));
+        // A teacher's snapshot has no names: people are told by the file's own identifiers.
+        let dry_run = checked.changeset.as_ref().map(|c| {
+            let told = dry_run(snapshot, c);
+            if snapshot.is_hashed() {
+                told.for_teacher(&file_identifiers(&file, snapshot, &options))
+            } else {
+                told
+            }
+        });
         let report = checked.report;
         let summary = Summary {
             rows: report.rows,

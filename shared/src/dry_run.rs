@@ -10,13 +10,89 @@ use crate::plan::{Changeset, Effect, Operation, Ref};
 use crate::snapshot::Snapshot;
 
 /// A person named in a dry run: the user id, and a name when the snapshot has one (an
-/// admin's snapshot does; a teacher's carries no names).
+/// admin's snapshot does; a teacher's carries no names), or for a teacher the identifier
+/// the file itself gives them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     /// User id.
     pub id: i64,
-    /// `Firstname Lastname`, when known.
+    /// `Firstname Lastname`, when known (never for a teacher).
     pub name: Option<String>,
+    /// The file's own identifier of the person (its `userid` cell), for a teacher's dry
+    /// run: someone removed because the file leaves them out has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+}
+
+impl Person {
+    /// How a page names the person: the name, else the file's identifier, else `#id`.
+    pub fn label(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.identifier.clone())
+            .unwrap_or_else(|| format!("#{}", self.id))
+    }
+}
+
+/// The identifiers a file gives its users, by user id: the trimmed `userid` cell of each
+/// row whose user `snapshot` finds with `options.user_identifier` (hashed snapshots too).
+/// What a teacher's dry run names people with: nothing the file did not already say.
+///
+/// ```
+/// use cohortsync_shared::{dry_run::file_identifiers, options::Options, snapshot::{Snapshot, User}};
+///
+/// let snapshot = Snapshot {
+///     users: vec![User { id: 5, idnumber: "E20260005".into(), firstname: "Jean".into(), ..User::default() }],
+///     ..Snapshot::default()
+/// };
+/// let teacher = snapshot.for_teacher(b"site key");
+/// let file = b"cmd;cname;userid;cidnumber\nadd;L2;E20260005;C1\nadd;L2;E404;C1\n";
+/// let found = file_identifiers(file, &teacher, &Options::default());
+/// assert_eq!(found.len(), 1);
+/// assert_eq!(found[&5], "E20260005");
+/// ```
+pub fn file_identifiers(
+    bytes: &[u8],
+    snapshot: &Snapshot,
+    options: &crate::options::Options,
+) -> std::collections::HashMap<i64, String> {
+    let mut found = std::collections::HashMap::new();
+    let mut ignored = crate::report::Diagnostics::keeping(0);
+    let Some(table) =
+        crate::decode::decode(bytes, options.encoding, options.delimiter, &mut ignored)
+    else {
+        return found;
+    };
+    let Some(column) = table.header.iter().position(|h| h == "userid") else {
+        return found;
+    };
+    let lookup = crate::snapshot::UserLookup::new(snapshot, options.user_identifier);
+    for row in table.rows() {
+        let value = crate::decode::trim(row.cell(column));
+        if value.is_empty() {
+            continue;
+        }
+        if let [index] = lookup.find(value) {
+            found
+                .entry(snapshot.users[*index].id)
+                .or_insert_with(|| value.to_owned());
+        }
+    }
+    found
+}
+
+impl DryRun {
+    /// The dry run a teacher may read: no names, and each person the file names carries
+    /// the file's own identifier for them (from [`file_identifiers`]).
+    pub fn for_teacher(mut self, identifiers: &std::collections::HashMap<i64, String>) -> DryRun {
+        for cohort in &mut self.cohorts {
+            for person in cohort.added.iter_mut().chain(cohort.removed.iter_mut()) {
+                person.name = None;
+                person.identifier = identifiers.get(&person.id).cloned();
+            }
+        }
+        self
+    }
 }
 
 /// What a changeset does to one cohort.
@@ -112,6 +188,7 @@ pub fn dry_run(snapshot: &Snapshot, changeset: &Changeset) -> DryRun {
         snapshot.users.iter().map(|u| (u.id, u)).collect();
     let person = |id: i64| Person {
         id,
+        identifier: None,
         name: users
             .get(&id)
             .map(|u| format!("{} {}", u.firstname, u.lastname).trim().to_owned())

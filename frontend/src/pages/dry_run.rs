@@ -19,11 +19,7 @@ pub struct DryRunProps {
 }
 
 fn people(list: &[Person], count: usize) -> String {
-    let mut names: Vec<String> = list
-        .iter()
-        .take(20)
-        .map(|p| p.name.clone().unwrap_or_else(|| format!("#{}", p.id)))
-        .collect();
+    let mut names: Vec<String> = list.iter().take(20).map(|p| p.label()).collect();
     if count > names.len() {
         names.push(format!("… (+{})", count - names.len()));
     }
