@@ -134,6 +134,8 @@ pub enum SnapshotAction {
     InWorker(u64, f64),
     /// The snapshot's default options.
     Defaults(Options),
+    /// There is no snapshot any more (its account signed out).
+    Forgotten,
 }
 
 impl Reducible for SnapshotState {
@@ -149,6 +151,10 @@ impl Reducible for SnapshotState {
             }
             SnapshotAction::Cached(revision, at) => next.cached = Some((revision, at)),
             SnapshotAction::InWorker(revision, millis) => next.in_worker = Some((revision, millis)),
+            SnapshotAction::Forgotten => {
+                next.cached = None;
+                next.in_worker = None;
+            }
             SnapshotAction::Defaults(options) => {
                 if *next.defaults != options {
                     next.defaults = Rc::new(options);
@@ -249,7 +255,26 @@ async fn refresh_snapshot(
         }
     };
     state.dispatch(SnapshotAction::Fetching);
-    let cached = cache::load().await;
+    let mut cached = cache::load().await;
+    // Whose session this is decides whose snapshot may stay: offline, the last one cached.
+    let owner = match api::me().await {
+        Ok(Some(me)) => Some(me.id),
+        Ok(None) => {
+            // Signed out or the session ended: the snapshot leaves with its account.
+            let _ = cache::clear().await;
+            forget(&worker, &state, &in_worker);
+            state.dispatch(SnapshotAction::Fetched { online: true });
+            return;
+        }
+        Err(_) => None,
+    };
+    if let (Some(owner), Some(c)) = (owner, &cached)
+        && c.owner != Some(owner)
+    {
+        let _ = cache::clear().await;
+        forget(&worker, &state, &in_worker);
+        cached = None;
+    }
     if let Some(c) = &cached {
         hand_over(c);
         state.dispatch(SnapshotAction::Cached(c.revision, c.fetched_at));
@@ -273,17 +298,37 @@ async fn refresh_snapshot(
                 etag,
                 fetched_at: js_sys::Date::now(),
                 defaults,
+                owner,
             };
             hand_over(&fresh);
             state.dispatch(SnapshotAction::Cached(fresh.revision, fresh.fetched_at));
             state.dispatch(SnapshotAction::Defaults(fresh.defaults.clone()));
-            let _ = cache::save(&fresh).await;
+            if owner.is_some() {
+                let _ = cache::save(&fresh).await;
+            }
             true
         }
         Err(api::ApiError::Network(_)) => false,
-        Err(_) => true, // signed out: the cached snapshot stays
+        Err(api::ApiError::Status { status: 401, .. }) => {
+            let _ = cache::clear().await;
+            forget(&worker, &state, &in_worker);
+            true
+        }
+        Err(_) => true,
     };
     state.dispatch(SnapshotAction::Fetched { online });
+}
+
+/// Drops the snapshot from the worker and the page's state (the cache is cleared apart).
+fn forget(
+    worker: &gloo_worker::WorkerBridge<CheckWorker>,
+    state: &UseReducerHandle<SnapshotState>,
+    in_worker: &RefCell<Option<String>>,
+) {
+    if in_worker.borrow_mut().take().is_some() {
+        worker.send(WorkerRequest::Forget);
+    }
+    state.dispatch(SnapshotAction::Forgotten);
 }
 
 /// The root component.
@@ -364,11 +409,9 @@ pub fn app() -> Html {
         let me = me.clone();
         let refresh = refresh.clone();
         Callback::from(move |m: Option<Me>| {
-            let signed_in = m.is_some();
             me.set(m);
-            if signed_in {
-                refresh.emit(());
-            }
+            // Signed in: this account's snapshot; signed out: none (refresh clears it).
+            refresh.emit(());
         })
     };
     let ctx = Ctx {
@@ -449,6 +492,8 @@ fn shell() -> Html {
             let set_me = set_me.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let _ = api::logout().await;
+                // The snapshot leaves with its account.
+                let _ = cache::clear().await;
                 set_me.emit(None);
             });
         })

@@ -1,5 +1,9 @@
 //! The snapshot, kept in IndexedDB (it can be megabytes: too big for local storage) with
 //! its ETag and the time it was fetched, so that files can be checked offline.
+//!
+//! An admin's snapshot is a copy of the directory: the cache holds one account's snapshot
+//! at most, marked with its owner, and is emptied when that account signs out, when the
+//! server says the session has ended, and before another account's snapshot is kept.
 
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{Deserialize, Serialize};
@@ -23,6 +27,9 @@ pub struct CachedSnapshot {
     /// parse megabytes).
     #[serde(default)]
     pub defaults: cohortsync_shared::options::Options,
+    /// The account it was fetched for (`None`: cached by a version that did not say).
+    #[serde(default)]
+    pub owner: Option<i64>,
 }
 
 async fn open() -> Result<Rexie, rexie::Error> {
@@ -54,6 +61,18 @@ pub async fn save(snapshot: &CachedSnapshot) -> Result<(), String> {
         .put(&value, Some(&KEY.into()))
         .await
         .map_err(|e| e.to_string())?;
+    tx.done().await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Forgets every cached snapshot (signing out, a session ended, another account).
+pub async fn clear() -> Result<(), String> {
+    let db = open().await.map_err(|e| e.to_string())?;
+    let tx = db
+        .transaction(&[STORE], TransactionMode::ReadWrite)
+        .map_err(|e| e.to_string())?;
+    let store = tx.store(STORE).map_err(|e| e.to_string())?;
+    store.clear().await.map_err(|e| e.to_string())?;
     tx.done().await.map_err(|e| e.to_string())?;
     Ok(())
 }

@@ -44,6 +44,8 @@ impl Codec for Js {
 pub enum Request {
     /// Use this snapshot (its JSON) for the next checks.
     Snapshot(String),
+    /// Forget the snapshot and the last check (their account signed out).
+    Forget,
     /// Make the annotated copy of the file of check `id` (the latest one).
     Annotate(u32),
     /// A page of check `id`'s diagnostics (the latest check's).
@@ -190,6 +192,10 @@ impl Worker for CheckWorker {
                     }
                     Err(error) => scope.respond(who, Response::SnapshotFailed(error.to_string())),
                 }
+            }
+            Request::Forget => {
+                self.snapshot = None;
+                self.last = None;
             }
             Request::Annotate(id) => {
                 if let Some(last) = self.last.as_ref().filter(|l| l.id == id) {

@@ -675,3 +675,88 @@ async fn after_one_online_visit_the_app_opens_and_checks_files_with_the_server_s
         .await?;
     browser.close().await
 }
+
+/// Everything the page's IndexedDB holds, as JSON text.
+async fn indexed_db_contents(browser: &Browser) -> anyhow::Result<String> {
+    let answer = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const open = indexedDB.open('cohortsync');
+             open.onerror = () => done('open failed');
+             open.onsuccess = () => {
+               const db = open.result;
+               if (!db.objectStoreNames.contains('snapshot')) { done('[]'); return; }
+               const all = db.transaction('snapshot').objectStore('snapshot').getAll();
+               all.onsuccess = () => done(JSON.stringify(all.result));
+               all.onerror = () => done('read failed');
+             };",
+            vec![],
+        )
+        .await?;
+    Ok(answer.as_str().unwrap_or_default().to_owned())
+}
+
+/// Waits until the page's IndexedDB satisfies `test`.
+async fn indexed_db_becomes(
+    browser: &Browser,
+    what: &str,
+    test: impl Fn(&str) -> bool,
+) -> anyhow::Result<String> {
+    let mut last = String::new();
+    for _ in 0..100 {
+        last = indexed_db_contents(browser).await?;
+        if test(&last) {
+            return Ok(last);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("IndexedDB never {what}: {}", &last[..last.len().min(500)])
+}
+
+#[tokio::test]
+async fn the_cached_snapshot_leaves_with_the_account_that_signed_out() -> anyhow::Result<()> {
+    let server = Server::start_sqlite().await?;
+    for (name, role) in [("admin", "admin"), ("prof", "teacher")] {
+        server
+            .cli(&["account", "add", name, "--role", role], "password-1234\n")
+            .await?;
+    }
+    server.import("users", USERS).await?;
+    let browser = Browser::start().await?;
+    sign_in(&browser, &server, "admin", "password-1234").await?;
+    revision_after(&browser, "").await?;
+    let cached = indexed_db_becomes(&browser, "held the admin's snapshot", |c| {
+        c.contains("jean.dupont@univ.example")
+    })
+    .await?;
+    assert!(cached.contains("Dupont"), "the admin's snapshot has names");
+
+    sign_out(&browser).await?;
+    browser.wait_for("header a[href='/login']").await?;
+    let after = indexed_db_becomes(&browser, "emptied", |c| c == "[]").await?;
+    for personal in [
+        "Jean",
+        "Dupont",
+        "Marie",
+        "Martin",
+        "jean.dupont",
+        "marie.martin",
+    ] {
+        assert!(!after.contains(personal), "{personal} left in IndexedDB");
+    }
+
+    // Another account's snapshot replaces it, and carries no name either.
+    sign_in(&browser, &server, "prof", "password-1234").await?;
+    let teacher = indexed_db_becomes(&browser, "held the teacher's snapshot", |c| {
+        c.contains("user_hash_key")
+    })
+    .await?;
+    for personal in ["Jean", "Dupont", "jean.dupont", "U0001"] {
+        assert!(
+            !teacher.contains(personal),
+            "{personal} in the teacher's cache"
+        );
+    }
+    browser.close().await
+}
