@@ -57,9 +57,15 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
 
-    /// Mark the session cookie `Secure` (set this when the server is reached over https).
+    /// Mark the session cookie `Secure` (on by itself when --public-url is https).
     #[arg(long, env = "COHORTSYNC_SECURE_COOKIES")]
     pub secure_cookies: bool,
+
+    /// The address people reach the server at, e.g. `https://cohorts.univ.example`: unsafe
+    /// requests with the session cookie must come from its pages. Default: the host each
+    /// request was sent to.
+    #[arg(long, env = "COHORTSYNC_PUBLIC_URL")]
+    pub public_url: Option<String>,
 
     /// Directory holding the built web app (`index.html` and the WASM bundle).
     /// Default: `frontend/dist` of the source tree this binary was built from.
@@ -80,6 +86,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Whether the session cookie is `Secure`.
     pub secure_cookies: bool,
+    /// The site's own origin, from `--public-url`.
+    pub public_origin: Option<String>,
     /// With `--demo`: where to write the example files.
     pub demo_examples: Option<PathBuf>,
 }
@@ -95,12 +103,21 @@ impl ServeArgs {
         let assets_dir = self.assets_dir.unwrap_or_else(default_assets_dir);
         check_assets(&assets_dir)?;
         let database_url = self.database.url()?;
+        let public_origin = self
+            .public_url
+            .as_deref()
+            .map(crate::security::origin_of)
+            .transpose()?;
+        let https = public_origin
+            .as_deref()
+            .is_some_and(|o| o.starts_with("https://"));
         Ok(Config {
             bind: self.bind,
             database_url,
             assets_dir,
             max_body_bytes: self.max_body_bytes,
-            secure_cookies: self.secure_cookies,
+            secure_cookies: self.secure_cookies || https,
+            public_origin,
             demo_examples: self.demo.then(|| self.database.data_dir.join("examples")),
         })
     }
@@ -133,6 +150,7 @@ mod tests {
             max_body_bytes: 1024,
             demo: false,
             secure_cookies: false,
+            public_url: None,
             assets_dir: Some(assets.to_path_buf()),
         }
     }

@@ -28,6 +28,11 @@ pub enum ApiError {
     /// Signed in, but not allowed.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// An unsafe request that this site's own pages did not send.
+    #[error(
+        "this request did not come from cohortsync's own pages (Sec-Fetch-Site or Origin); scripts authenticate with an API token"
+    )]
+    CrossSite,
     /// A teacher chose options beyond the site's settings (their names).
     #[error("a teacher cannot choose these options beyond the site's settings: {}", .0.join(", "))]
     BeyondSiteSettings(Vec<&'static str>),
@@ -82,6 +87,7 @@ impl ApiError {
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
             ApiError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::CrossSite => (StatusCode::FORBIDDEN, "cross_site"),
             ApiError::BeyondSiteSettings(_) => (StatusCode::FORBIDDEN, "beyond_site_settings"),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),

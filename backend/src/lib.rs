@@ -26,6 +26,7 @@ pub mod demo;
 pub mod error;
 pub mod import;
 pub mod routes;
+pub mod security;
 pub mod store;
 pub mod validate;
 
@@ -39,6 +40,9 @@ pub struct AppState {
     pub db: Database,
     /// Whether the session cookie is marked `Secure`.
     pub secure_cookies: bool,
+    /// The site's own origin (`https://host[:port]`, from `--public-url`): unsafe requests
+    /// with the session cookie must come from it. `None`: from the host they were sent to.
+    pub public_origin: Option<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
 }
@@ -46,6 +50,9 @@ pub struct AppState {
 /// The whole HTTP application: `/api/…` and the web app with client-side routes.
 pub fn app(state: AppState, assets_dir: &Path) -> Router {
     // Any path that is not a file of the built app is a client-side route: answer index.html.
+    let index = std::fs::read_to_string(assets_dir.join("index.html")).unwrap_or_default();
+    let policy = axum::http::HeaderValue::from_str(&security::content_security_policy(&index))
+        .unwrap_or_else(|_| axum::http::HeaderValue::from_static("default-src 'self'"));
     let web_app = ServeDir::new(assets_dir).fallback(ServeFile::new(assets_dir.join("index.html")));
     let api = routes::router()
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
@@ -57,6 +64,14 @@ pub fn app(state: AppState, assets_dir: &Path) -> Router {
     Router::new()
         .nest("/api", api)
         .fallback_service(web_app)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::refuse_cross_site,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            policy,
+            security::add_security_headers,
+        ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -83,6 +98,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState {
         db,
         secure_cookies: config.secure_cookies,
+        public_origin: config.public_origin.clone(),
         max_body_bytes: config.max_body_bytes,
     };
     let app = app(state, &config.assets_dir);

@@ -51,6 +51,7 @@ impl Site {
         let state = AppState {
             db: db.clone(),
             secure_cookies: false,
+            public_origin: None,
             max_body_bytes: 64 * 1024,
         };
         let router = app(state, &assets);
@@ -94,7 +95,22 @@ impl Site {
             .unwrap()
     }
 
-    async fn send(&self, request: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+    /// Sends `request` as the web app's own pages do (`Sec-Fetch-Site: same-origin`, unless
+    /// the request says otherwise).
+    async fn send(&self, mut request: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+        if !request.headers().contains_key("sec-fetch-site") {
+            request
+                .headers_mut()
+                .insert("sec-fetch-site", "same-origin".parse().unwrap());
+        }
+        self.send_as_is(request).await
+    }
+
+    /// Sends `request` with exactly its headers.
+    async fn send_as_is(
+        &self,
+        request: Request<Body>,
+    ) -> (StatusCode, Value, axum::http::HeaderMap) {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -588,6 +604,148 @@ async fn a_teacher_never_reads_a_name_or_an_email_in_any_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unsafe_requests_from_other_sites_are_refused_and_every_answer_has_security_headers() {
+    on_every_database(|site| async move {
+        let (status, body) = site.submit(&site.teacher, GOOD, json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = body["id"].as_i64().unwrap();
+        let (status, token) = site
+            .call(
+                Method::POST,
+                "/api/tokens",
+                Some(&site.admin),
+                Some(json!({"name": "cron"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{token}");
+        let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
+        let unsafe_requests = [
+            (
+                Method::POST,
+                format!("/api/changesets/{id}/approve"),
+                Some(json!({})),
+            ),
+            (
+                Method::POST,
+                format!("/api/changesets/{id}/reject"),
+                Some(json!({})),
+            ),
+            (Method::POST, format!("/api/changesets/{id}/apply"), None),
+            (Method::POST, format!("/api/changesets/{id}/revert"), None),
+            (
+                Method::POST,
+                "/api/tokens".to_owned(),
+                Some(json!({"name": "x"})),
+            ),
+            (Method::DELETE, "/api/tokens/1".to_owned(), None),
+            (
+                Method::PUT,
+                "/api/settings".to_owned(),
+                Some(json!({"options": {}})),
+            ),
+            (Method::POST, "/api/logout".to_owned(), None),
+            (
+                Method::POST,
+                "/api/login".to_owned(),
+                Some(json!({"username": "admin", "password": "password123"})),
+            ),
+        ];
+        let cross_site: [&[(&str, &str)]; 4] = [
+            &[("sec-fetch-site", "cross-site")],
+            &[
+                ("sec-fetch-site", "same-site"),
+                ("origin", "https://evil.univ.example"),
+            ],
+            &[("origin", "https://evil.univ.example")],
+            &[],
+        ];
+        for (method, path, body) in &unsafe_requests {
+            for headers in cross_site {
+                let mut request = Request::builder()
+                    .method(method.clone())
+                    .uri(path.as_str())
+                    .header(header::COOKIE, &site.admin)
+                    .header(header::HOST, "cohorts.univ.example");
+                for (name, value) in headers {
+                    request = request.header(*name, *value);
+                }
+                let request = match body {
+                    Some(body) => request
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Body::from(body.to_string())),
+                    None => request.body(Body::empty()),
+                }
+                .unwrap();
+                let (status, answer, _) = site.send_as_is(request).await;
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{method} {path} {headers:?}: {answer}"
+                );
+                assert_eq!(answer["error"]["code"], "cross_site", "{method} {path}");
+            }
+        }
+        // The multipart submission too, which a plain HTML form can send.
+        let mut request = multipart(&site.teacher, GOOD.as_bytes(), "{}");
+        request
+            .headers_mut()
+            .insert("sec-fetch-site", "cross-site".parse().unwrap());
+        let (status, answer, _) = site.send_as_is(request).await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("cross_site"))
+        );
+        // Nothing of it happened: the changeset is still submitted.
+        let (_, detail) = site
+            .call(
+                Method::GET,
+                &format!("/api/changesets/{id}"),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(detail["status"], "submitted", "{detail}");
+        // The site's own origin passes without Sec-Fetch-Site (older browsers).
+        let request = Request::post(format!("/api/changesets/{id}/reject"))
+            .header(header::COOKIE, &site.admin)
+            .header(header::HOST, "cohorts.univ.example")
+            .header(header::ORIGIN, "https://cohorts.univ.example")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let (status, answer, headers) = site.send_as_is(request).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        // A token carries no ambient credential: it passes from anywhere.
+        let request =
+            Request::post("/api/changesets/{id}/approve".replace("{id}", &id.to_string()))
+                .header(header::AUTHORIZATION, &bearer)
+                .header("sec-fetch-site", "cross-site")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
+                .unwrap();
+        let (status, answer, _) = site.send_as_is(request).await;
+        assert_ne!(answer["error"]["code"], "cross_site", "{status} {answer}");
+        // Security headers, on the API and on the app's files alike.
+        for headers in [
+            headers,
+            site.send(Request::get("/").body(Body::empty()).unwrap())
+                .await
+                .2,
+        ] {
+            let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+            assert!(
+                policy.contains("script-src 'self' 'wasm-unsafe-eval'"),
+                "{policy}"
+            );
+            assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+            assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+            assert_eq!(headers[header::REFERRER_POLICY], "same-origin");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_file_with_errors_is_refused_with_its_report_and_nothing_is_stored() {
     on_every_database(|site| async move {
         let file = "cmd;cname;userid;cidnumber\nadd;L2;U0001;COH001\ndel;L2;U0404;COH001\nadd;L2;shared@univ.example;COH001\n";
@@ -885,6 +1043,7 @@ async fn parallel_applies_of_one_changeset_apply_it_exactly_once() {
             tasks.spawn(async move {
                 let request = Request::post(format!("/api/changesets/{id}/apply"))
                     .header(header::COOKIE, cookie)
+                    .header("sec-fetch-site", "same-origin")
                     .body(Body::empty())
                     .unwrap();
                 router.oneshot(request).await.unwrap().status()

@@ -57,6 +57,21 @@ pub fn assets_dir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// An HTTP client that talks as the web app's own pages do: browsers send
+/// `Sec-Fetch-Site: same-origin` with them, and the server refuses unsafe requests made with
+/// the session cookie from anywhere else.
+pub fn client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("an HTTP client")
+}
+
 /// A running `cohortsync serve`, killed when dropped.
 pub struct Server {
     child: Child,

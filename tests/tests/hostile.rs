@@ -14,7 +14,7 @@ async fn teacher(server: &Server) -> anyhow::Result<String> {
         )
         .await?;
     assert_eq!(code, 0, "{out}");
-    let response = reqwest::Client::new()
+    let response = cohortsync_e2e::client()
         .post(server.at("/api/login"))
         .json(&json!({"username": "prof", "password": "prof-password"}))
         .send()
@@ -33,10 +33,9 @@ async fn submit(
         "file",
         reqwest::multipart::Part::bytes(file).file_name("hostile.csv"),
     );
-    let response = reqwest::Client::new()
+    let response = cohortsync_e2e::client()
         .post(server.at("/api/changesets"))
         .header(COOKIE, cookie)
-        .header("Sec-Fetch-Site", "same-origin")
         .multipart(form)
         .send()
         .await?;

@@ -14,7 +14,7 @@ const FILE: &str =
     "cmd;cname;userid;cidnumber\nadd;L2 Pharmacie;U0001;COH001\nadd;L2 Pharmacie;U0002;COH001\n";
 
 async fn login(server: &Server, name: &str, password: &str) -> anyhow::Result<String> {
-    let response = reqwest::Client::new()
+    let response = cohortsync_e2e::client()
         .post(server.at("/api/login"))
         .json(&json!({"username": name, "password": password}))
         .send()
@@ -54,7 +54,7 @@ async fn workflow(server: Server) -> anyhow::Result<()> {
     let (_, out) = server.cli(&["import", "users", users], "").await?;
     assert!(out.contains("0 created, 0 updated, 2 unchanged"), "{out}");
 
-    let client = reqwest::Client::new();
+    let client = cohortsync_e2e::client();
     let teacher = login(&server, "prof", "teacher-password").await?;
     let admin = login(&server, "admin", "admin-password").await?;
 
