@@ -1148,6 +1148,77 @@ async fn login_sets_a_strict_cookie_and_repeated_failures_are_slowed_down() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn wrong_passwords_from_one_address_lock_out_no_one_elsewhere_and_are_all_counted() {
+    on_every_database(|site| async move {
+        let from = |address: &str, password: &str| {
+            let mut request = Request::post("/api/login")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("sec-fetch-site", "same-origin")
+                .body(Body::from(
+                    json!({"username": "admin", "password": password}).to_string(),
+                ))
+                .unwrap();
+            let address: std::net::SocketAddr = format!("{address}:40000").parse().unwrap();
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(address));
+            request
+        };
+        // A burst of guesses from one address: after five it must wait.
+        let mut statuses = Vec::new();
+        for _ in 0..8 {
+            statuses.push(site.send_as_is(from("203.0.113.9", "guess")).await.0);
+        }
+        assert_eq!(&statuses[..5], [StatusCode::UNAUTHORIZED; 5]);
+        assert!(
+            statuses[5..]
+                .iter()
+                .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+            "{statuses:?}"
+        );
+        let (status, body, _) = site.send_as_is(from("203.0.113.9", "password123")).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        // The admin, from elsewhere, signs in at once.
+        let (status, body, _) = site.send_as_is(from("198.51.100.7", "password123")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        // Twenty guesses at once from a third address: every one is counted, and at most
+        // the five free ones had their password checked.
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let router = site.router.clone();
+            let request = from("192.0.2.44", "guess");
+            tasks.spawn(async move { router.oneshot(request).await.unwrap().status() });
+        }
+        let statuses = tasks.join_all().await;
+        let checked = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::UNAUTHORIZED)
+            .count();
+        assert!(checked <= 5, "{statuses:?}");
+        let counted: i64 =
+            sqlx::query_scalar("SELECT failures FROM login_throttle WHERE key = 'addr:192.0.2.44'")
+                .fetch_one(site.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(counted, 20);
+        // Old rows expire.
+        sqlx::query("UPDATE login_throttle SET updated_at = 0")
+            .execute(site.db.pool())
+            .await
+            .unwrap();
+        let (status, _, _) = site.send_as_is(from("192.0.2.44", "password123")).await;
+        assert_eq!(status, StatusCode::OK);
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_throttle")
+            .fetch_one(site.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(left, 1, "only the new attempt's address row is left");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn api_tokens_work_as_bearer_until_revoked() {
     on_every_database(|site| async move {
         let (status, created) = site

@@ -1,9 +1,10 @@
 //! `POST /api/login`, `POST /api/logout`, `GET /api/me`.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::response::{AppendHeaders, IntoResponse};
@@ -34,30 +35,46 @@ struct LoginRequest {
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| auth::hash_password(&auth::random_hex(16)).unwrap_or_default());
 
-/// Failed logins allowed in a row before each new attempt must wait.
-const FREE_FAILURES: i64 = 5;
+/// Failed logins allowed in a row for one username from one address before each new
+/// attempt must wait.
+const FREE_FAILURES_PER_PERSON: i64 = 5;
 
-/// Seconds to wait after `failures` failed logins in a row: doubling, at most 5 minutes.
-fn wait_after(failures: i64) -> i64 {
-    if failures < FREE_FAILURES {
-        0
-    } else {
-        (1i64 << (failures - FREE_FAILURES).min(8)).min(300)
-    }
+/// Failed logins allowed in a row from one address, whatever the usernames (guessing
+/// across accounts). Generous: people behind one NAT share an address.
+const FREE_FAILURES_PER_ADDRESS: i64 = 30;
+
+/// The address a request came from (none for requests made in-process, as in tests).
+fn client_address(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "local".to_owned(), |ConnectInfo(a)| a.ip().to_string())
 }
 
 async fn login(
     State(state): State<AppState>,
+    parts: Parts,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let pool = state.db.pool();
     let username = request.username.trim().to_lowercase();
-    let (failures, last) = accounts::login_failures(pool, &username).await?;
-    // Times are whole seconds: one more second makes sure the full wait has passed.
-    let wait = last + wait_after(failures) + 1 - now();
-    if wait_after(failures) > 0 && wait > 0 {
+    let address = client_address(&parts);
+    // Limited per address and per (address, username): a stranger's wrong passwords from
+    // elsewhere never lock a person out.
+    let by_address = accounts::ThrottleKey {
+        key: format!("addr:{address}"),
+        free: FREE_FAILURES_PER_ADDRESS,
+    };
+    let by_person = accounts::ThrottleKey {
+        key: format!("user:{address}|{username}"),
+        free: FREE_FAILURES_PER_PERSON,
+    };
+    let keys = [by_address, by_person];
+    // Counted before the password is checked, so parallel guesses cannot slip past.
+    if let Some(wait) = accounts::count_login_attempt(&state.db, &keys, now()).await? {
         return Err(ApiError::TooManyAttempts(wait as u64));
     }
+    let [by_address, by_person] = keys;
     let account = accounts::find_account(pool, &username).await?;
     // Unknown names cost one hash too, so that timing does not tell which names exist.
     let hash = match &account {
@@ -69,12 +86,11 @@ async fn login(
         .await
         .map_err(anyhow::Error::from)?;
     let Some(account) = account.filter(|_| matches) else {
-        accounts::record_login_failure(pool, &username).await?;
         // A small fixed delay on every failure slows guessing further.
         tokio::time::sleep(Duration::from_millis(200)).await;
         return Err(ApiError::BadCredentials);
     };
-    accounts::clear_login_failures(pool, &username).await?;
+    accounts::login_succeeded(&state.db, &by_person, &by_address).await?;
     let token = auth::random_hex(32);
     accounts::create_session(
         pool,
@@ -118,11 +134,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn waits_grow_after_five_failures_and_stay_bounded() {
-        assert_eq!(wait_after(0), 0);
-        assert_eq!(wait_after(4), 0);
-        assert_eq!(wait_after(5), 1);
-        assert_eq!(wait_after(7), 4);
-        assert_eq!(wait_after(100), 256);
+    fn waits_grow_after_the_free_failures_up_to_five_minutes() {
+        let wait = |n| accounts::wait_after(n, FREE_FAILURES_PER_PERSON);
+        assert_eq!(wait(0), 0);
+        assert_eq!(wait(4), 0);
+        assert_eq!(wait(5), 1);
+        assert_eq!(wait(7), 4);
+        assert_eq!(wait(13), 256);
+        assert_eq!(wait(14), 300);
+        assert_eq!(wait(100), 300);
     }
 }

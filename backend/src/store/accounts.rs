@@ -210,35 +210,99 @@ pub async fn revoke_token(pool: &AnyPool, account: i64, id: i64) -> Result<bool,
     Ok(result.rows_affected() == 1)
 }
 
-/// Failed logins in a row for `username`, and when the last one was.
-pub async fn login_failures(pool: &AnyPool, username: &str) -> Result<(i64, i64), sqlx::Error> {
-    let row =
-        sqlx::query("SELECT failures, last_failure_at FROM login_failures WHERE username = $1")
-            .bind(username)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map_or((0, 0), |r| (r.get(0), r.get(1))))
+/// Counted failures per throttle key expire this long after the key's last attempt.
+pub const LOGIN_FAILURES_EXPIRE_SECONDS: i64 = 3600;
+
+/// Seconds a key must wait after `failures` failed logins in a row, when `free` are
+/// allowed without waiting: 1 s after the last free one, doubling, at most 5 minutes.
+pub fn wait_after(failures: i64, free: i64) -> i64 {
+    if failures < free {
+        0
+    } else {
+        (1i64 << (failures - free).min(9)).min(300)
+    }
 }
 
-/// Counts one more failed login for `username`.
-pub async fn record_login_failure(pool: &AnyPool, username: &str) -> Result<(), sqlx::Error> {
+/// One throttle key of a login attempt (`addr:…` or `user:…`) and how many failures in a
+/// row it is allowed before it must wait.
+#[derive(Debug, Clone)]
+pub struct ThrottleKey {
+    /// The key.
+    pub key: String,
+    /// Failures allowed in a row without waiting.
+    pub free: i64,
+}
+
+/// Counts a login attempt against every key, as a failure until [`login_succeeded`] says
+/// otherwise, in one write transaction: parallel attempts are counted one after the other
+/// and each sees the wait the previous ones set. `Ok(Some(seconds))` when a key must still
+/// wait (the attempt is counted and its password must not be checked).
+pub async fn count_login_attempt(
+    db: &super::Database,
+    keys: &[ThrottleKey],
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM login_throttle WHERE updated_at < $1")
+        .bind(now - LOGIN_FAILURES_EXPIRE_SECONDS)
+        .execute(&mut *tx)
+        .await?;
+    let mut wait = 0;
+    let mut counted = Vec::with_capacity(keys.len());
+    for key in keys {
+        // The update keeps `blocked_until`: it answers the wait set before this attempt.
+        let row = sqlx::query(
+            "INSERT INTO login_throttle (key, failures, blocked_until, updated_at) \
+             VALUES ($1, 1, 0, $2) ON CONFLICT (key) DO UPDATE SET \
+             failures = login_throttle.failures + 1, updated_at = excluded.updated_at \
+             RETURNING failures, blocked_until",
+        )
+        .bind(&key.key)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (failures, blocked_until): (i64, i64) = (row.get(0), row.get(1));
+        wait = wait.max(blocked_until - now);
+        counted.push((key, failures));
+    }
+    if wait <= 0 {
+        for (key, failures) in counted {
+            // Times are whole seconds: one more makes sure the full wait passes.
+            let blocked_until = match wait_after(failures, key.free) {
+                0 => 0,
+                wait => now + wait + 1,
+            };
+            sqlx::query("UPDATE login_throttle SET blocked_until = $2 WHERE key = $1")
+                .bind(&key.key)
+                .bind(blocked_until)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok((wait > 0).then_some(wait))
+}
+
+/// After a correct password: the (address, username) key starts again from zero, and the
+/// attempt no longer counts as a failure of the address.
+pub async fn login_succeeded(
+    db: &super::Database,
+    person: &ThrottleKey,
+    address: &ThrottleKey,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+        .bind(&person.key)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
-        "INSERT INTO login_failures (username, failures, last_failure_at) VALUES ($1, 1, $2) \
-         ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, \
-         last_failure_at = excluded.last_failure_at",
+        "UPDATE login_throttle SET failures = failures - 1, \
+         blocked_until = CASE WHEN failures - 1 < $2 THEN 0 ELSE blocked_until END \
+         WHERE key = $1 AND failures > 0",
     )
-    .bind(username)
-    .bind(now())
-    .execute(pool)
-    .await
-    .map(drop)
-}
-
-/// Forgets failed logins after a successful one.
-pub async fn clear_login_failures(pool: &AnyPool, username: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE username = $1")
-        .bind(username)
-        .execute(pool)
-        .await
-        .map(drop)
+    .bind(&address.key)
+    .bind(address.free)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
 }
