@@ -65,7 +65,7 @@ pub enum ApiError {
     DatabaseUnavailable(#[source] sqlx::Error),
     /// The database failed; logged, never shown.
     #[error("internal error")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     /// Something else failed; logged, never shown.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -125,6 +125,36 @@ impl IntoResponse for ApiError {
         let body =
             json!({"error": {"code": code, "message": self.to_string(), "details": details}});
         (status, Json(body)).into_response()
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    /// An error of the database itself is a 500; not reaching it is a 503 that ends when it
+    /// answers again.
+    fn from(error: sqlx::Error) -> Self {
+        if is_outage(&error) {
+            ApiError::DatabaseUnavailable(error)
+        } else {
+            ApiError::Database(error)
+        }
+    }
+}
+
+/// Whether `error` says the database cannot be reached now (rather than that a query
+/// failed): no connection in time, a broken connection, a server shutting down.
+pub fn is_outage(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL's class 08 (connection exception) and 57P0x (shutting down, cannot
+        // connect now); SQLite's SQLITE_BUSY beyond the busy timeout (5) and SQLITE_CANTOPEN (14).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P0") || code == "5" || code == "14"
+        }),
+        _ => false,
     }
 }
 

@@ -377,6 +377,9 @@ pub async fn postgres_url(test: &str) -> Option<String> {
                 .await
                 .expect("a scratch database on the test PostgreSQL server"),
         ),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but {POSTGRES_URL_VAR} is not set: {test} must run on PostgreSQL")
+        }
         _ => {
             eprintln!("SKIPPED {test}: set {POSTGRES_URL_VAR} to run it against PostgreSQL");
             None

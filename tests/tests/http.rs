@@ -62,3 +62,95 @@ async fn missing_web_app_stops_the_server_with_how_to_build_it() -> anyhow::Resu
     assert!(stderr.contains("trunk build --release"), "{stderr}");
     Ok(())
 }
+
+/// A TCP relay to a server that a test can cut (every connection dropped, new ones
+/// refused) and restore: a database going away and coming back.
+struct Relay {
+    port: u16,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl Relay {
+    async fn to(upstream: std::net::SocketAddr) -> anyhow::Result<Relay> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        let (cut, watch) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut watch = watch.clone();
+                if *watch.borrow() {
+                    continue; // dropped at once: the database is gone
+                }
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = watch.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Ok(Relay { port, cut })
+    }
+}
+
+#[tokio::test]
+async fn a_database_outage_answers_503_quickly_and_the_server_recovers_by_itself()
+-> anyhow::Result<()> {
+    let Some(url) = postgres_url("a_database_outage_answers_503").await else {
+        return Ok(());
+    };
+    // postgres://user@127.0.0.1:5432/db → the same through the relay.
+    let (before, after) = url.split_once('@').expect("a user in the URL");
+    let (host_port, database) = after.split_once('/').expect("a database in the URL");
+    let upstream: std::net::SocketAddr = tokio::net::lookup_host(host_port)
+        .await?
+        .next()
+        .expect("the PostgreSQL address");
+    let relay = Relay::to(upstream).await?;
+    let relayed = format!("{before}@127.0.0.1:{}/{database}", relay.port);
+    let server = Server::start(Some(&relayed)).await?;
+    let client = cohortsync_e2e::client();
+    let me = server.at("/api/me");
+    let login = server.at("/api/login");
+    assert_eq!(health(&server).await?["status"], "ok");
+
+    relay.cut.send(true)?;
+    for _ in 0..3 {
+        let response = reqwest::get(server.at("/api/health")).await?;
+        assert_eq!(response.status(), 503);
+        let body: Value = response.json().await?;
+        assert_eq!(body["error"]["code"], "database_unavailable");
+        let response = client
+            .get(&me)
+            .header("cookie", "cohortsync_session=abc")
+            .send()
+            .await?;
+        assert_eq!(response.status(), 503, "{}", response.text().await?);
+        let response = client
+            .post(&login)
+            .json(&serde_json::json!({"username": "admin", "password": "x"}))
+            .send()
+            .await?;
+        assert_eq!(response.status(), 503, "{}", response.text().await?);
+    }
+
+    relay.cut.send(false)?;
+    let mut recovered = false;
+    for _ in 0..50 {
+        if reqwest::get(server.at("/api/health")).await?.status() == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(
+        recovered,
+        "the server did not recover when the database came back"
+    );
+    let response = client.get(&me).send().await?;
+    assert_eq!(response.status(), 401);
+    server.stop().await
+}

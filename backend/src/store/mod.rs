@@ -69,7 +69,8 @@ impl Database {
             .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1));
         let pool = AnyPoolOptions::new()
             .max_connections(max)
-            .acquire_timeout(Duration::from_secs(10))
+            // An unreachable database answers 503 within seconds, not after a long hang.
+            .acquire_timeout(Duration::from_secs(3))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if kind == DatabaseKind::Sqlite {
