@@ -4,7 +4,7 @@
 //! Every step re-runs the rules of `cohortsync_shared` on the stored file: the server never
 //! trusts a plan it did not make, and never applies a plan the current state contradicts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
 use cohortsync_shared::api::{ApplyOutcome, ApplyReport, ChangesetDetail, Drift};
@@ -524,10 +524,20 @@ pub async fn revert(db: &Database, caller: &Caller, id: i64) -> Result<ApplyRepo
 /// What differs between the site now and what an apply left, for the touched cohorts and
 /// bindings.
 fn changes_since(now: &Snapshot, data: &RevertData) -> Vec<serde_json::Value> {
+    // Indexes, not scans: a changeset may touch thousands of cohorts on a large site.
+    let bindings: HashMap<i64, &Binding> = now.bindings.iter().map(|b| (b.id, b)).collect();
+    let key = |b: &Binding| (b.course, b.cohort, b.role);
+    let bound: HashSet<(i64, i64, i64)> = now.bindings.iter().map(key).collect();
+    let bound_cohorts: HashSet<i64> = now.bindings.iter().map(|b| b.cohort).collect();
+    let cohorts: HashMap<i64, &Cohort> = now.cohorts.iter().map(|c| (c.id, c)).collect();
+    let idnumbers: HashSet<&str> = now.cohorts.iter().map(|c| c.idnumber.as_str()).collect();
+    let bindings_after: HashSet<i64> = data.bindings_after.iter().map(|b| b.id).collect();
+    let cohorts_before: HashSet<i64> = data.cohorts_before.iter().map(|c| c.id).collect();
+    let cohorts_after: HashSet<i64> = data.cohorts_after.iter().map(|c| c.id).collect();
     let mut changed = Vec::new();
     for after in &data.bindings_after {
         let settings = |b: &Binding| (b.group, b.name.clone(), b.status, b.enrolstart, b.enrolend);
-        match now.bindings.iter().find(|b| b.id == after.id) {
+        match bindings.get(&after.id) {
             None => changed.push(json!({"binding": after.id, "change": "deleted"})),
             Some(current) if settings(current) != settings(after) => {
                 changed.push(json!({"binding": after.id, "change": "settings"}))
@@ -536,42 +546,43 @@ fn changes_since(now: &Snapshot, data: &RevertData) -> Vec<serde_json::Value> {
         }
     }
     for before in &data.bindings_before {
-        let deleted = !data.bindings_after.iter().any(|a| a.id == before.id);
-        let key = |b: &Binding| (b.course, b.cohort, b.role);
-        if deleted && now.bindings.iter().any(|b| key(b) == key(before)) {
+        if !bindings_after.contains(&before.id) && bound.contains(&key(before)) {
             changed.push(json!({"binding": before.id, "change": "bound again"}));
         }
     }
-    let find = |id: i64| now.cohorts.iter().find(|c| c.id == id);
+    // Every field a revert would put back, and the owner: a cohort taken over since by
+    // another component is no longer this changeset's to undo.
+    let fields = |c: &Cohort| {
+        (
+            c.name.clone(),
+            c.idnumber.clone(),
+            c.description.clone(),
+            c.visible,
+            c.category.clone(),
+            c.component.clone(),
+        )
+    };
     for after in &data.cohorts_after {
-        match find(after.id) {
-            None => {
-                changed.push(json!({"cohort": after.id, "name": after.name, "change": "deleted"}))
-            }
+        let change = |what: &str| json!({"cohort": after.id, "name": after.name, "change": what});
+        match cohorts.get(&after.id) {
+            None => changed.push(change("deleted")),
             Some(current) => {
                 if current.members != after.members {
-                    changed
-                        .push(json!({"cohort": after.id, "name": after.name, "change": "members"}));
+                    changed.push(change("members"));
                 }
-                if (&current.name, &current.idnumber, &current.description)
-                    != (&after.name, &after.idnumber, &after.description)
-                {
-                    changed
-                        .push(json!({"cohort": after.id, "name": after.name, "change": "fields"}));
+                if fields(current) != fields(after) {
+                    changed.push(change("fields"));
                 }
-                if now.bindings.iter().any(|b| b.cohort == after.id)
-                    && !data.cohorts_before.iter().any(|b| b.id == after.id)
-                {
-                    changed.push(json!({"cohort": after.id, "name": after.name, "change": "bound to a course"}));
+                if bound_cohorts.contains(&after.id) && !cohorts_before.contains(&after.id) {
+                    changed.push(change("bound to a course"));
                 }
             }
         }
     }
     for before in &data.cohorts_before {
-        let deleted = !data.cohorts_after.iter().any(|a| a.id == before.id);
-        if deleted
+        if !cohorts_after.contains(&before.id)
             && !before.idnumber.is_empty()
-            && now.cohorts.iter().any(|c| c.idnumber == before.idnumber)
+            && idnumbers.contains(before.idnumber.as_str())
         {
             changed.push(
                 json!({"cohort": before.id, "name": before.name, "change": "idnumber taken again"}),
@@ -653,13 +664,18 @@ fn inverse(data: &RevertData) -> Vec<Step> {
                         description,
                     });
                 }
-                for user in after.members.iter().filter(|u| !before.members.contains(u)) {
+                // Sets: a nightly export's cohort has tens of thousands of members.
+                let (was, is): (HashSet<i64>, HashSet<i64>) = (
+                    before.members.iter().copied().collect(),
+                    after.members.iter().copied().collect(),
+                );
+                for user in after.members.iter().filter(|u| !was.contains(u)) {
                     updates.push(Operation::RemoveMember {
                         cohort: before.id,
                         user: *user,
                     });
                 }
-                for user in before.members.iter().filter(|u| !after.members.contains(u)) {
+                for user in before.members.iter().filter(|u| !is.contains(u)) {
                     updates.push(Operation::AddMember {
                         cohort: Ref::Existing(before.id),
                         user: *user,

@@ -1674,6 +1674,51 @@ async fn an_applied_changeset_is_reverted_unless_what_it_touched_changed_since()
         );
         assert_eq!(body["error"]["details"]["changed"][0]["change"], "members");
         assert_eq!(site.revision().await, revision);
+
+        // A cohort hidden, moved or taken over by another component since: no revert either.
+        for change in [
+            "visible = 0",
+            "category = 'Archives'",
+            "component = 'auth_ldap'",
+        ] {
+            let added = apply_file(
+                &site,
+                "cmd;cname;userid;cidnumber\nadd;L2 Pharmacie;U0004;COH001\n",
+                json!({}),
+            )
+            .await;
+            sqlx::query(&format!(
+                "UPDATE cohorts SET {change} WHERE idnumber = 'COH001'"
+            ))
+            .execute(site.db.pool())
+            .await
+            .unwrap();
+            let (status, body) = site
+                .act(&site.admin, added["id"].as_i64().unwrap(), "revert")
+                .await;
+            assert_eq!(
+                (
+                    status,
+                    body["error"]["details"]["changed"][0]["change"].as_str()
+                ),
+                (StatusCode::CONFLICT, Some("fields")),
+                "{change}: {body}"
+            );
+            sqlx::query(
+                "UPDATE cohorts SET visible = 1, category = '', component = 'cohortsync' \
+                 WHERE idnumber = 'COH001'",
+            )
+            .execute(site.db.pool())
+            .await
+            .unwrap();
+            // Take the member out again for the next round.
+            apply_file(
+                &site,
+                "cmd;cname;userid;cidnumber\ndel;L2 Pharmacie;U0004;COH001\n",
+                json!({}),
+            )
+            .await;
+        }
     })
     .await;
 }

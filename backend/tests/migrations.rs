@@ -54,9 +54,9 @@ async fn opens_after_the_released_migrations(kind: &str, url: &str) {
     .await
     .unwrap();
     pool.close().await;
-    let db = Database::connect(url)
-        .await
-        .unwrap_or_else(|e| panic!("{kind}: the current server refuses a released database: {e:#}"));
+    let db = Database::connect(url).await.unwrap_or_else(|e| {
+        panic!("{kind}: the current server refuses a released database: {e:#}")
+    });
     let account = accounts::find_account(db.pool(), "veteran").await.unwrap();
     assert_eq!(account.map(|a| a.username).as_deref(), Some("veteran"));
 }

@@ -5,19 +5,34 @@ use crate::decode::decode;
 use crate::options::Options;
 use crate::report::{Diagnostic, Lang, Severity};
 
-/// Makes a cell safe for spreadsheets: a value starting with `=`, `+`, `-`, `@`, a tab or a
-/// carriage return would be run as a formula, so it gets a leading `'`.
+/// Makes a cell safe for spreadsheets: a value starting with `=`, `+`, `-`, `@` (or their
+/// full-width forms `＝ ＋ － ＠`, which some spreadsheets read the same), after any spaces
+/// or tabs, or with a tab or a carriage return, would be run as a formula, so it gets a
+/// leading `'`.
 ///
 /// ```
 /// use cohortsync_shared::export::neutralise;
 /// assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
 /// assert_eq!(neutralise("-1"), "'-1");
+/// assert_eq!(neutralise("  =1+1"), "'  =1+1");
+/// assert_eq!(neutralise("\t@SUM(A1)"), "'\t@SUM(A1)");
+/// assert_eq!(neutralise("＝1+1"), "'＝1+1");
 /// assert_eq!(neutralise("L2 Pharmacie"), "L2 Pharmacie");
+/// assert_eq!(neutralise("  L2"), "  L2");
 /// ```
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
-        _ => cell.into(),
+    let first = cell
+        .trim_start_matches([' ', '\t', '\u{3000}'])
+        .chars()
+        .next();
+    let runs = matches!(
+        first,
+        Some('=' | '+' | '-' | '@' | '\r' | '\u{ff1d}' | '\u{ff0b}' | '\u{ff0d}' | '\u{ff20}')
+    ) || cell.starts_with(['\t', '\r']);
+    if runs {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
     }
 }
 

@@ -633,7 +633,13 @@ pub(crate) fn parse_date(value: &str) -> Option<i64> {
         parts.next()?.parse::<u32>().ok()?,
         parts.next()?.parse::<u32>().ok()?,
     );
-    if parts.next().is_some() || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+    // Four-digit years: `300000000000-03-01` is a typo, not a date (and would overflow).
+    if parts.next().is_some()
+        || !(1..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || d == 0
+        || d > days_in_month(y, m)
+    {
         return None;
     }
     let seconds = match time {
@@ -650,7 +656,9 @@ pub(crate) fn parse_date(value: &str) -> Option<i64> {
             h * 3600 + min * 60
         }
     };
-    Some(days_from_civil(y, m, d) * 86_400 + seconds)
+    days_from_civil(y, m, d)
+        .checked_mul(86_400)?
+        .checked_add(seconds)
 }
 
 fn days_in_month(y: i64, m: u32) -> u32 {
@@ -679,6 +687,16 @@ mod tests {
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn years_beyond_four_digits_are_not_dates() {
+        assert_eq!(parse_date("300000000000-03-01"), None);
+        assert_eq!(parse_date("9223372036854775807-01-01"), None);
+        assert_eq!(parse_date("10000-01-01"), None);
+        assert_eq!(parse_date("0-01-01"), None);
+        assert!(parse_date("9999-12-31 23:59").is_some());
+        assert_eq!(parse_date("99999999999999999999"), None);
+    }
 
     #[test]
     fn dates_in_every_accepted_form() {
