@@ -126,11 +126,39 @@ pub async fn delete_pairs(
     (a, b): (&str, &str),
     pairs: &[(i64, i64)],
 ) -> Result<u64, sqlx::Error> {
+    change_pairs(conn, &format!("DELETE FROM {table}"), (a, b), pairs).await
+}
+
+/// Runs `UPDATE table SET assignments` (constants only, no parameters) on the rows whose
+/// `(a, b)` pair is in `pairs`.
+pub async fn update_pairs(
+    conn: &mut AnyConnection,
+    table: &str,
+    assignments: &str,
+    (a, b): (&str, &str),
+    pairs: &[(i64, i64)],
+) -> Result<u64, sqlx::Error> {
+    change_pairs(
+        conn,
+        &format!("UPDATE {table} SET {assignments}"),
+        (a, b),
+        pairs,
+    )
+    .await
+}
+
+/// `statement WHERE (a, b) IN (VALUES …)`, in chunks.
+async fn change_pairs(
+    conn: &mut AnyConnection,
+    statement: &str,
+    (a, b): (&str, &str),
+    pairs: &[(i64, i64)],
+) -> Result<u64, sqlx::Error> {
     let mut written = 0;
     let mark = Placeholders::for_connection(conn);
     for chunk in pairs.chunks(PARAMETERS_PER_STATEMENT / 2) {
         // A row-value list, not a chain of ORs: SQLite caps expression depth at 1000.
-        let mut sql = format!("DELETE FROM {table} WHERE ({a}, {b}) IN (VALUES ");
+        let mut sql = format!("{statement} WHERE ({a}, {b}) IN (VALUES ");
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push_str(", ");

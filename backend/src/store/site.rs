@@ -430,49 +430,23 @@ pub async fn write_changeset(
         }
     }
     flush_members(conn, &mut adds, &mut removes).await?;
-    // Enrolments are upserted and group memberships inserted in chunks, each pair once (a
-    // multi-row upsert may not touch one row twice).
-    let mut enrolled: Vec<Vec<Value>> = Vec::new();
-    let mut enrolled_seen = std::collections::HashSet::new();
-    let mut grouped: Vec<Vec<Value>> = Vec::new();
-    let mut grouped_seen = std::collections::HashSet::new();
+    // Effects are written in chunks, a run of one kind at a time so that their order holds:
+    // enrolments upserted and group memberships inserted (each pair once: a multi-row
+    // upsert may not touch one row twice), unenrolments, suspensions and removals from
+    // groups by lists of pairs.
+    let mut pending = Effects::default();
     for effect in &changeset.effects {
-        if !matches!(effect, Effect::Enrol { .. } | Effect::AddToGroup { .. }) {
-            flush_effects(conn, &mut enrolled, &mut grouped).await?;
-            enrolled_seen.clear();
-            grouped_seen.clear();
+        let kind = EffectKind::of(effect);
+        if pending.kind.is_some_and(|k| k != kind) {
+            pending.flush(conn).await?;
         }
+        pending.kind = Some(kind);
         match effect {
             Effect::Enrol { user, binding, .. } => {
                 let binding = resolve_binding(&applied, *binding)?;
-                if enrolled_seen.insert((binding, *user)) {
-                    enrolled.push(vec![binding.into(), (*user).into()]);
+                if pending.enrolled_seen.insert((binding, *user)) {
+                    pending.enrolled.push(vec![binding.into(), (*user).into()]);
                 }
-            }
-            Effect::Unenrol { user, binding, .. } => {
-                let binding = resolve_binding(&applied, *binding)?;
-                sqlx::query("DELETE FROM enrolments WHERE binding_id = $1 AND user_id = $2")
-                    .bind(binding)
-                    .bind(user)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Effect::Suspend {
-                user,
-                binding,
-                remove_roles,
-                ..
-            } => {
-                let binding = resolve_binding(&applied, *binding)?;
-                sqlx::query(
-                    "UPDATE enrolments SET status = 'suspended', role_removed = $1 \
-                     WHERE binding_id = $2 AND user_id = $3",
-                )
-                .bind(i64::from(*remove_roles))
-                .bind(binding)
-                .bind(user)
-                .execute(&mut *conn)
-                .await?;
             }
             Effect::AddToGroup { user, group, .. } => {
                 let group = match group {
@@ -483,20 +457,18 @@ pub async fn write_changeset(
                         .copied()
                         .ok_or_else(|| sqlx::Error::Protocol("uncreated group".into()))?,
                 };
-                if grouped_seen.insert((group, *user)) {
-                    grouped.push(vec![group.into(), (*user).into()]);
+                if pending.grouped_seen.insert((group, *user)) {
+                    pending.grouped.push(vec![group.into(), (*user).into()]);
                 }
             }
-            Effect::RemoveFromGroup { user, group, .. } => {
-                sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
-                    .bind(group)
-                    .bind(user)
-                    .execute(&mut *conn)
-                    .await?;
+            Effect::Unenrol { user, binding, .. } | Effect::Suspend { user, binding, .. } => {
+                let binding = resolve_binding(&applied, *binding)?;
+                pending.pairs.push((binding, *user));
             }
+            Effect::RemoveFromGroup { user, group, .. } => pending.pairs.push((*group, *user)),
         }
     }
-    flush_effects(conn, &mut enrolled, &mut grouped).await?;
+    pending.flush(conn).await?;
     // An empty changeset changes nothing, so the revision (and every cached snapshot) stays.
     let bump = if changeset.is_empty() { 0i64 } else { 1 };
     let revision: i64 = sqlx::query_scalar(
@@ -525,38 +497,95 @@ async fn flush_members(
     Ok(())
 }
 
-async fn flush_effects(
-    conn: &mut AnyConnection,
-    enrolled: &mut Vec<Vec<Value>>,
-    grouped: &mut Vec<Vec<Value>>,
-) -> Result<(), sqlx::Error> {
-    if !enrolled.is_empty() {
-        for row in enrolled.iter_mut() {
-            row.push(Value::Text("active".into()));
-            row.push(Value::Int(0));
+/// Which statement writes an effect; a run of one kind is written together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EffectKind {
+    /// Enrolments and group memberships (they commute: one run).
+    Add,
+    Unenrol,
+    Suspend {
+        remove_roles: bool,
+    },
+    RemoveFromGroup,
+}
+
+impl EffectKind {
+    fn of(effect: &Effect) -> Self {
+        match effect {
+            Effect::Enrol { .. } | Effect::AddToGroup { .. } => EffectKind::Add,
+            Effect::Unenrol { .. } => EffectKind::Unenrol,
+            Effect::Suspend { remove_roles, .. } => EffectKind::Suspend {
+                remove_roles: *remove_roles,
+            },
+            Effect::RemoveFromGroup { .. } => EffectKind::RemoveFromGroup,
         }
-        bulk::insert(
-            conn,
-            "enrolments",
-            &["binding_id", "user_id", "status", "role_removed"],
-            enrolled,
-            "ON CONFLICT (binding_id, user_id) DO UPDATE SET status = 'active', role_removed = 0",
-        )
-        .await?;
-        enrolled.clear();
     }
-    if !grouped.is_empty() {
-        bulk::insert(
-            conn,
-            "group_members",
-            &["group_id", "user_id"],
-            grouped,
-            "ON CONFLICT (group_id, user_id) DO NOTHING",
-        )
-        .await?;
-        grouped.clear();
+}
+
+/// Effects of one kind waiting to be written.
+#[derive(Default)]
+struct Effects {
+    kind: Option<EffectKind>,
+    enrolled: Vec<Vec<Value>>,
+    enrolled_seen: std::collections::HashSet<(i64, i64)>,
+    grouped: Vec<Vec<Value>>,
+    grouped_seen: std::collections::HashSet<(i64, i64)>,
+    /// (binding, user) to unenrol or suspend, or (group, user) to take out of a group.
+    pairs: Vec<(i64, i64)>,
+}
+
+impl Effects {
+    async fn flush(&mut self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        match self.kind.take() {
+            None => {}
+            Some(EffectKind::Add) => {
+                if !self.enrolled.is_empty() {
+                    for row in self.enrolled.iter_mut() {
+                        row.push(Value::Text("active".into()));
+                        row.push(Value::Int(0));
+                    }
+                    bulk::insert(
+                        conn,
+                        "enrolments",
+                        &["binding_id", "user_id", "status", "role_removed"],
+                        &self.enrolled,
+                        "ON CONFLICT (binding_id, user_id) DO UPDATE SET status = 'active', \
+                         role_removed = 0",
+                    )
+                    .await?;
+                }
+                if !self.grouped.is_empty() {
+                    bulk::insert(
+                        conn,
+                        "group_members",
+                        &["group_id", "user_id"],
+                        &self.grouped,
+                        "ON CONFLICT (group_id, user_id) DO NOTHING",
+                    )
+                    .await?;
+                }
+            }
+            Some(EffectKind::Unenrol) => {
+                let pairs = ("binding_id", "user_id");
+                bulk::delete_pairs(conn, "enrolments", pairs, &self.pairs).await?;
+            }
+            Some(EffectKind::Suspend { remove_roles }) => {
+                let set = if remove_roles {
+                    "status = 'suspended', role_removed = 1"
+                } else {
+                    "status = 'suspended', role_removed = 0"
+                };
+                let pairs = ("binding_id", "user_id");
+                bulk::update_pairs(conn, "enrolments", set, pairs, &self.pairs).await?;
+            }
+            Some(EffectKind::RemoveFromGroup) => {
+                let pairs = ("group_id", "user_id");
+                bulk::delete_pairs(conn, "group_members", pairs, &self.pairs).await?;
+            }
+        }
+        *self = Effects::default();
+        Ok(())
     }
-    Ok(())
 }
 
 fn resolve_binding(applied: &Applied, binding: Ref) -> Result<i64, sqlx::Error> {
