@@ -190,7 +190,7 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<()> {
     );
     let start = Instant::now();
     let mut tx = db.begin_write().await?;
-    site::write_changeset(&mut tx, &plan, None).await?;
+    site::write_changeset(&mut tx, &plan).await?;
     tx.commit().await?;
     let elapsed = start.elapsed();
     println!(

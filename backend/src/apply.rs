@@ -272,9 +272,22 @@ fn wrong_status(id: i64, status: Status, action: &str) -> ApiError {
 /// Applies an approved changeset in one transaction. The file is planned again on the
 /// current state under the write lock; if that plan differs from the approved one, nothing
 /// is written and the answer is `409` with the difference.
-///
-/// `fail_after` injects a failure after that many operations (tests of atomicity).
-pub async fn apply(
+pub async fn apply(db: &Database, caller: &Caller, id: i64) -> Result<ApplyReport, ApiError> {
+    apply_failing_after(db, caller, id, None).await
+}
+
+/// [`apply`] with a failure injected after `fail_after` operations (tests of atomicity).
+#[cfg(feature = "test-support")]
+pub async fn apply_with_failure_after(
+    db: &Database,
+    caller: &Caller,
+    id: i64,
+    fail_after: usize,
+) -> Result<ApplyReport, ApiError> {
+    apply_failing_after(db, caller, id, Some(fail_after)).await
+}
+
+async fn apply_failing_after(
     db: &Database,
     caller: &Caller,
     id: i64,
@@ -376,7 +389,7 @@ async fn write_and_record(
     let (cohort_ids, binding_ids) = touched(plan);
     let cohorts_before = site::load_cohorts(tx, &cohort_ids).await?;
     let bindings_before = site::load_bindings(tx, &binding_ids).await?;
-    let applied = site::write_changeset(tx, plan, fail_after).await?;
+    let applied = site::write_changeset_failing_after(tx, plan, fail_after).await?;
     let mut cohort_ids = cohort_ids;
     cohort_ids.extend(&applied.cohorts_created);
     let mut binding_ids = binding_ids;

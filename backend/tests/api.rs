@@ -999,7 +999,7 @@ async fn a_failure_in_the_middle_of_an_apply_leaves_nothing_written() {
         let before = site.snapshot_json().await;
         let admin = site.caller(&site.admin).await;
         // The cohort is created and one member added, then the apply fails.
-        let result = apply::apply(&site.db, &admin, id, Some(2)).await;
+        let result = apply::apply_with_failure_after(&site.db, &admin, id, 2).await;
         assert!(result.is_err());
         assert_eq!(site.snapshot_json().await, before);
         let (_, detail) = site

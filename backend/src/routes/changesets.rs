@@ -152,7 +152,7 @@ async fn apply_changeset(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ApplyReport>, ApiError> {
-    Ok(ApiJson(apply::apply(&state.db, &caller, id, None).await?))
+    Ok(ApiJson(apply::apply(&state.db, &caller, id).await?))
 }
 
 async fn revert_changeset(

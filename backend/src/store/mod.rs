@@ -168,7 +168,8 @@ impl Database {
 
 /// Creates an empty PostgreSQL database beside the one `base_url` names and returns its
 /// URL: each test and benchmark gets its own. Databases left by earlier processes (another
-/// process id in their name) are dropped first, unless still in use.
+/// process id in their name) are dropped first, unless still in use. Tests only.
+#[cfg(feature = "test-support")]
 pub async fn create_scratch_database(base_url: &str) -> anyhow::Result<String> {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();

@@ -264,10 +264,16 @@ pub use cohortsync_shared::api::Applied;
 
 /// Writes `changeset`'s operations and effects and bumps the revision, inside the caller's
 /// transaction: the caller commits, or drops the transaction and nothing is written.
-///
-/// `fail_after` stops with an error after that many operations: the hook the atomicity
-/// tests use to show that a failure half-way leaves nothing behind.
 pub async fn write_changeset(
+    conn: &mut AnyConnection,
+    changeset: &Changeset,
+) -> Result<Applied, sqlx::Error> {
+    write_changeset_failing_after(conn, changeset, None).await
+}
+
+/// [`write_changeset`], stopping with an error after `fail_after` operations: the hook the
+/// atomicity tests use to show that a failure half-way leaves nothing behind.
+pub(crate) async fn write_changeset_failing_after(
     conn: &mut AnyConnection,
     changeset: &Changeset,
     fail_after: Option<usize>,
