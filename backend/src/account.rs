@@ -1,5 +1,6 @@
 //! `cohortsync account add NAME --role admin|teacher`: creates an account, or resets the
-//! password and role of an existing one.
+//! password and role of an existing one (ending its sessions and tokens); `account list`,
+//! `account disable NAME`, `account enable NAME`.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -56,6 +57,68 @@ pub async fn add(args: AccountAddArgs) -> anyhow::Result<ExitCode> {
     let db = Database::connect(&args.database.url()?).await?;
     let hash = auth::hash_password(&password)?;
     let id = accounts::upsert_account(db.pool(), &name, &hash, role).await?;
+    // A new password is a reset: whoever held the old one loses their way in.
+    let (sessions, tokens) = accounts::end_sessions_and_tokens(db.pool(), id).await?;
     println!("account {name} ({}) saved, id {id}", role.as_str());
+    if sessions + tokens > 0 {
+        println!("ended {sessions} session(s) and revoked {tokens} token(s) of {name}");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Flags of `cohortsync account list`.
+#[derive(Debug, Clone, Args)]
+pub struct AccountListArgs {
+    /// Where the database is.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Flags of `cohortsync account disable|enable`.
+#[derive(Debug, Clone, Args)]
+pub struct AccountNameArgs {
+    /// Login name.
+    pub name: String,
+    /// Where the database is.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Prints every account, one per line.
+pub async fn list(args: AccountListArgs) -> anyhow::Result<ExitCode> {
+    let db = Database::connect(&args.database.url()?).await?;
+    for account in accounts::list_accounts(db.pool()).await? {
+        println!(
+            "{}\t{}\t{}\t{} session(s)\t{} token(s)",
+            account.username,
+            account.role.as_str(),
+            if account.disabled_at.is_some() {
+                "disabled"
+            } else {
+                "active"
+            },
+            account.sessions,
+            account.tokens,
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Disables or enables the account; exit 1 when there is no such account.
+pub async fn set_disabled(args: AccountNameArgs, disabled: bool) -> anyhow::Result<ExitCode> {
+    let name = args.name.trim().to_lowercase();
+    let db = Database::connect(&args.database.url()?).await?;
+    match accounts::set_disabled(db.pool(), &name, disabled).await? {
+        Some(_) => {
+            println!(
+                "account {name} {}",
+                if disabled { "disabled" } else { "enabled" }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            eprintln!("error: there is no account {name}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }

@@ -48,6 +48,37 @@ impl Role {
     }
 }
 
+/// What an API token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// Submit files and read one's own changesets, as a teacher would: what a nightly
+    /// export needs, and all a stolen token gives.
+    #[default]
+    Submit,
+    /// Everything the account may do (except making tokens: only people do that).
+    Admin,
+}
+
+impl TokenScope {
+    /// `submit` or `admin`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Submit => "submit",
+            TokenScope::Admin => "admin",
+        }
+    }
+
+    /// Parses a stored scope.
+    pub fn parse(text: &str) -> Option<TokenScope> {
+        match text {
+            "submit" => Some(TokenScope::Submit),
+            "admin" => Some(TokenScope::Admin),
+            _ => None,
+        }
+    }
+}
+
 /// A signed-in account, by session cookie or by `Authorization: Bearer` token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Caller {
@@ -55,8 +86,12 @@ pub struct Caller {
     pub id: i64,
     /// Login name.
     pub username: String,
-    /// What the account may do.
+    /// What the caller may do now: the account's role, or `teacher` through a `submit`
+    /// token whatever the account.
     pub role: Role,
+    /// The scope of the token the caller came with (`None`: a session).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_scope: Option<TokenScope>,
 }
 
 impl Caller {
@@ -80,9 +115,15 @@ impl FromRequestParts<AppState> for Caller {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim)
                 .ok_or(ApiError::Unauthenticated)?;
-            return accounts::caller_by_token(state.db.pool(), &sha256_hex(token.as_bytes()))
+            let caller = accounts::caller_by_token(state.db.pool(), &sha256_hex(token.as_bytes()))
                 .await?
-                .ok_or(ApiError::Unauthenticated);
+                .ok_or(ApiError::Unauthenticated)?;
+            if caller.token_scope == Some(TokenScope::Submit) && !submit_scope_allows(parts) {
+                return Err(ApiError::Forbidden(
+                    "this token may only submit files and read its account's changesets",
+                ));
+            }
+            return Ok(caller);
         }
         let Some(session) = cookie(parts, SESSION_COOKIE) else {
             return Err(ApiError::Unauthenticated);
@@ -90,6 +131,23 @@ impl FromRequestParts<AppState> for Caller {
         accounts::caller_by_session(state.db.pool(), &sha256_hex(session.as_bytes()))
             .await?
             .ok_or(ApiError::Unauthenticated)
+    }
+}
+
+/// What a `submit` token may call: submit, list and read changesets, and `/api/me`.
+fn submit_scope_allows(parts: &Parts) -> bool {
+    let path = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(parts.uri.path(), |uri| uri.0.path());
+    let path = path.strip_prefix("/api").unwrap_or(path);
+    let method = &parts.method;
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["me"] => method == axum::http::Method::GET,
+        ["changesets"] => matches!(*method, axum::http::Method::GET | axum::http::Method::POST),
+        ["changesets", id] => method == axum::http::Method::GET && id.parse::<i64>().is_ok(),
+        _ => false,
     }
 }
 

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::account::AccountAddArgs;
+use crate::account::{AccountAddArgs, AccountListArgs, AccountNameArgs};
 use crate::config::ServeArgs;
 use crate::demo::DemoArgs;
 use crate::import::ImportArgs;
@@ -39,9 +39,16 @@ pub enum Command {
 /// `cohortsync account …`.
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
-    /// Create an account, or reset the password and role of an existing one. The password
-    /// is asked at a prompt, or read from the first line of standard input.
+    /// Create an account, or reset the password and role of an existing one (which ends
+    /// its sessions and revokes its tokens). The password is asked at a prompt, or read
+    /// from the first line of standard input.
     Add(AccountAddArgs),
+    /// List the accounts: role, disabled or not, live sessions and tokens.
+    List(AccountListArgs),
+    /// Disable an account: it can no longer sign in, its sessions end, its tokens are revoked.
+    Disable(AccountNameArgs),
+    /// Enable a disabled account again (sessions and tokens stay ended).
+    Enable(AccountNameArgs),
 }
 
 /// Logs go to standard error; `RUST_LOG` chooses what is shown (default: `info`).
@@ -63,6 +70,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Validate(args) => crate::validate::run(args),
         Command::Account(AccountCommand::Add(args)) => crate::account::add(args).await,
+        Command::Account(AccountCommand::List(args)) => crate::account::list(args).await,
+        Command::Account(AccountCommand::Disable(args)) => {
+            crate::account::set_disabled(args, true).await
+        }
+        Command::Account(AccountCommand::Enable(args)) => {
+            crate::account::set_disabled(args, false).await
+        }
         Command::Import(args) => crate::import::run(args).await,
         Command::Demo(args) => crate::demo::run(args).await,
     }

@@ -1272,6 +1272,143 @@ async fn api_tokens_work_as_bearer_until_revoked() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tokens_are_scoped_expire_and_cannot_make_tokens() {
+    on_every_database(|site| async move {
+        let make = |cookie: &str, body: Value| {
+            let cookie = cookie.to_owned();
+            let site = &site;
+            async move {
+                site.call(Method::POST, "/api/tokens", Some(&cookie), Some(body))
+                    .await
+            }
+        };
+        let as_token = |token: &str, method: Method, path: &str, body: Option<Value>| {
+            let mut request = Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"));
+            if body.is_some() {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+            }
+            request
+                .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+                .unwrap()
+        };
+        // The default: a submit token for 90 days.
+        let (status, submit) = make(&site.admin, json!({"name": "nightly"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{submit}");
+        assert_eq!(submit["scope"], "submit");
+        let days =
+            (submit["expires_at"].as_i64().unwrap() - cohortsync_backend::store::now()) / 86_400;
+        assert!((89..=90).contains(&days), "{submit}");
+        let submit = submit["token"].as_str().unwrap().to_owned();
+        let (status, body) = site.submit(&site.teacher, GOOD, json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let theirs = body["id"].as_i64().unwrap();
+        let mut request = multipart("", GOOD.as_bytes(), "{}");
+        request.headers_mut().remove(header::COOKIE);
+        request.headers_mut().insert(
+            header::AUTHORIZATION,
+            format!("Bearer {submit}").parse().unwrap(),
+        );
+        let (status, mine, _) = site.send_as_is(request).await;
+        assert_eq!(status, StatusCode::CREATED, "{mine}");
+        let mine = mine["id"].as_i64().unwrap();
+        let (status, list, _) = site
+            .send_as_is(as_token(&submit, Method::GET, "/api/changesets", None))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let ids: Vec<i64> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, [mine], "a submit token reads its own changesets only");
+        let (status, _, _) = site
+            .send_as_is(as_token(
+                &submit,
+                Method::GET,
+                &format!("/api/changesets/{theirs}"),
+                None,
+            ))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        for (method, path, body) in [
+            (Method::GET, "/api/snapshot".to_owned(), None),
+            (Method::GET, "/api/audit".to_owned(), None),
+            (
+                Method::POST,
+                format!("/api/changesets/{mine}/approve"),
+                Some(json!({})),
+            ),
+            (
+                Method::POST,
+                "/api/tokens".to_owned(),
+                Some(json!({"name": "more"})),
+            ),
+            (
+                Method::PUT,
+                "/api/settings".to_owned(),
+                Some(json!({"options": {}})),
+            ),
+        ] {
+            let (status, answer, _) = site
+                .send_as_is(as_token(&submit, method.clone(), &path, body))
+                .await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {answer}");
+        }
+        // An admin token does what its admin does, except make tokens.
+        let (status, admin) = make(
+            &site.admin,
+            json!({"name": "ops", "scope": "admin", "expires_in_days": 7}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{admin}");
+        let admin = admin["token"].as_str().unwrap().to_owned();
+        let (status, answer, _) = site
+            .send_as_is(as_token(
+                &admin,
+                Method::POST,
+                &format!("/api/changesets/{mine}/approve"),
+                Some(json!({})),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let (status, _, _) = site
+            .send_as_is(as_token(
+                &admin,
+                Method::POST,
+                "/api/tokens",
+                Some(json!({"name": "child"})),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // A teacher cannot make an admin token; lifetimes are bounded.
+        let (status, _) = make(&site.teacher, json!({"name": "x", "scope": "admin"})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        for days in [0, 366, -1] {
+            let (status, body) =
+                make(&site.admin, json!({"name": "x", "expires_in_days": days})).await;
+            assert_eq!(
+                (status, body["error"]["code"].as_str()),
+                (StatusCode::BAD_REQUEST, Some("invalid_expiry"))
+            );
+        }
+        // Past its expiry a token no longer works.
+        sqlx::query("UPDATE api_tokens SET expires_at = 1")
+            .execute(site.db.pool())
+            .await
+            .unwrap();
+        let (status, _, _) = site
+            .send_as_is(as_token(&admin, Method::GET, "/api/me", None))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}
+
 /// Submits `file` as admin with `options`, approves and applies it; returns the report.
 async fn apply_file(site: &Site, file: &str, options: Value) -> Value {
     let (status, body) = site.submit(&site.admin, file, options).await;

@@ -107,6 +107,7 @@ async fn login(
         id: account.id,
         username: account.username,
         role: account.role,
+        token_scope: None,
     };
     Ok((AppendHeaders([(SET_COOKIE, cookie)]), ApiJson(caller)))
 }

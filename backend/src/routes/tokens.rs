@@ -7,9 +7,10 @@ use axum::routing::{delete, get};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::{self, Caller};
+use crate::auth::{self, Caller, Role, TokenScope};
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::store::accounts::{self, TokenInfo};
+use crate::store::now;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -22,6 +23,19 @@ pub(super) fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 struct CreateTokenRequest {
     name: String,
+    /// `submit` (the default) or `admin`.
+    #[serde(default)]
+    scope: TokenScope,
+    /// Days it works, 1 to 365.
+    #[serde(default = "default_days")]
+    expires_in_days: i64,
+}
+
+/// Days a token works when its maker does not say.
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+
+fn default_days() -> i64 {
+    DEFAULT_TOKEN_DAYS
 }
 
 /// Answer of `POST /api/tokens`: the token is shown this once, only its hash is kept.
@@ -30,6 +44,8 @@ struct CreateTokenResponse {
     id: i64,
     name: String,
     token: String,
+    scope: TokenScope,
+    expires_at: i64,
 }
 
 async fn create_token(
@@ -37,6 +53,12 @@ async fn create_token(
     caller: Caller,
     ApiJson(request): ApiJson<CreateTokenRequest>,
 ) -> Result<(StatusCode, ApiJson<CreateTokenResponse>), ApiError> {
+    // A stolen token must not breed tokens that outlive its revocation.
+    if caller.token_scope.is_some() {
+        return Err(ApiError::Forbidden(
+            "tokens are made by a signed-in person, not by another token",
+        ));
+    }
     let name = request.name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(ApiError::bad_request(
@@ -44,12 +66,24 @@ async fn create_token(
             "a token needs a name of 1 to 100 characters",
         ));
     }
+    if !(1..=365).contains(&request.expires_in_days) {
+        return Err(ApiError::bad_request(
+            "invalid_expiry",
+            "a token works for 1 to 365 days (expires_in_days)",
+        ));
+    }
+    if request.scope == TokenScope::Admin && caller.role != Role::Admin {
+        return Err(ApiError::Forbidden("only an admin may make an admin token"));
+    }
     let token = format!("cs_{}", auth::random_hex(32));
+    let expires_at = now() + request.expires_in_days * 86_400;
     let id = accounts::create_token(
         state.db.pool(),
         caller.id,
         name,
         &auth::sha256_hex(token.as_bytes()),
+        request.scope,
+        expires_at,
     )
     .await?;
     Ok((
@@ -58,6 +92,8 @@ async fn create_token(
             id,
             name: name.to_owned(),
             token,
+            scope: request.scope,
+            expires_at,
         }),
     ))
 }

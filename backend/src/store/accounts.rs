@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::{AnyPool, Row};
 
 use super::now;
-use crate::auth::{Caller, Role};
+use crate::auth::{Caller, Role, TokenScope};
 
 /// An account as stored, with its password hash.
 #[derive(Debug, Clone)]
@@ -40,13 +40,15 @@ pub async fn upsert_account(
     .await
 }
 
-/// The account named `username`, if any.
+/// The account named `username`, if any and not disabled.
 pub async fn find_account(pool: &AnyPool, username: &str) -> Result<Option<Account>, sqlx::Error> {
-    let row =
-        sqlx::query("SELECT id, username, password_hash, role FROM accounts WHERE username = $1")
-            .bind(username)
-            .fetch_optional(pool)
-            .await?;
+    let row = sqlx::query(
+        "SELECT id, username, password_hash, role FROM accounts \
+         WHERE username = $1 AND disabled_at IS NULL",
+    )
+    .bind(username)
+    .fetch_optional(pool)
+    .await?;
     Ok(row.and_then(|r| {
         Some(Account {
             id: r.get(0),
@@ -62,6 +64,7 @@ fn caller(row: sqlx::any::AnyRow) -> Option<Caller> {
         id: row.get(0),
         username: row.get(1),
         role: Role::parse(&row.get::<String, _>(2))?,
+        token_scope: None,
     })
 }
 
@@ -106,7 +109,7 @@ pub async fn caller_by_session(
 ) -> Result<Option<Caller>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT a.id, a.username, a.role FROM sessions s JOIN accounts a ON a.id = s.account_id \
-         WHERE s.token_hash = $1 AND s.expires_at > $2",
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL",
     )
     .bind(token_hash)
     .bind(now())
@@ -120,17 +123,20 @@ pub async fn caller_by_token(
     pool: &AnyPool,
     token_hash: &str,
 ) -> Result<Option<Caller>, sqlx::Error> {
+    let now = now();
     let row = sqlx::query(
-        "SELECT a.id, a.username, a.role FROM api_tokens t JOIN accounts a ON a.id = t.account_id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        "SELECT a.id, a.username, a.role, t.scope FROM api_tokens t \
+         JOIN accounts a ON a.id = t.account_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 \
+         AND a.disabled_at IS NULL",
     )
     .bind(token_hash)
+    .bind(now)
     .fetch_optional(pool)
     .await?;
     if row.is_some() {
         // At most one write a minute per token: a script's every call would otherwise take
         // SQLite's write lock just to say it was here.
-        let now = now();
         sqlx::query(
             "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 \
              AND (last_used_at IS NULL OR last_used_at < $3)",
@@ -141,7 +147,16 @@ pub async fn caller_by_token(
         .execute(pool)
         .await?;
     }
-    Ok(row.and_then(caller))
+    Ok(row.and_then(|row| {
+        let scope = TokenScope::parse(&row.get::<String, _>(3))?;
+        let mut caller = caller(row)?;
+        caller.token_scope = Some(scope);
+        // A submit token does what a teacher does, whatever its account.
+        if scope == TokenScope::Submit {
+            caller.role = Role::Teacher;
+        }
+        Some(caller)
+    }))
 }
 
 /// An API token as listed to its owner (never the token itself).
@@ -155,23 +170,31 @@ pub struct TokenInfo {
     pub created_at: i64,
     /// Last use (Unix seconds).
     pub last_used_at: Option<i64>,
+    /// What it may do.
+    pub scope: TokenScope,
+    /// When it stops working (Unix seconds).
+    pub expires_at: i64,
 }
 
-/// Stores a new token for `account`; returns its id.
+/// Stores a new token for `account`, working until `expires_at`; returns its id.
 pub async fn create_token(
     pool: &AnyPool,
     account: i64,
     name: &str,
     token_hash: &str,
+    scope: TokenScope,
+    expires_at: i64,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO api_tokens (account_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) \
-         RETURNING id",
+        "INSERT INTO api_tokens (account_id, name, token_hash, created_at, scope, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(account)
     .bind(name)
     .bind(token_hash)
     .bind(now())
+    .bind(scope.as_str())
+    .bind(expires_at)
     .fetch_one(pool)
     .await
 }
@@ -179,10 +202,11 @@ pub async fn create_token(
 /// The live tokens of `account`.
 pub async fn list_tokens(pool: &AnyPool, account: i64) -> Result<Vec<TokenInfo>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, name, created_at, last_used_at FROM api_tokens \
-         WHERE account_id = $1 AND revoked_at IS NULL ORDER BY id",
+        "SELECT id, name, created_at, last_used_at, scope, expires_at FROM api_tokens \
+         WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY id",
     )
     .bind(account)
+    .bind(now())
     .fetch_all(pool)
     .await?;
     Ok(rows
@@ -192,6 +216,8 @@ pub async fn list_tokens(pool: &AnyPool, account: i64) -> Result<Vec<TokenInfo>,
             name: r.get(1),
             created_at: r.get(2),
             last_used_at: r.get(3),
+            scope: TokenScope::parse(&r.get::<String, _>(4)).unwrap_or_default(),
+            expires_at: r.get(5),
         })
         .collect())
 }
@@ -305,4 +331,97 @@ pub async fn login_succeeded(
     .execute(&mut *tx)
     .await?;
     tx.commit().await
+}
+
+/// Ends every session of `account` and revokes its tokens (a new password, a disabled
+/// account); returns how many sessions and tokens ended.
+pub async fn end_sessions_and_tokens(
+    pool: &AnyPool,
+    account: i64,
+) -> Result<(u64, u64), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let sessions = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(account)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let tokens = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now())
+    .bind(account)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok((sessions, tokens))
+}
+
+/// An account as `cohortsync account list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSummary {
+    /// Login name.
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// Since when it is disabled (Unix seconds), if it is.
+    pub disabled_at: Option<i64>,
+    /// Live sessions.
+    pub sessions: i64,
+    /// Live tokens.
+    pub tokens: i64,
+}
+
+/// Every account, by name.
+pub async fn list_accounts(pool: &AnyPool) -> Result<Vec<AccountSummary>, sqlx::Error> {
+    let now = now();
+    let rows = sqlx::query(
+        "SELECT a.username, a.role, a.disabled_at, \
+         (SELECT COUNT(*) FROM sessions s WHERE s.account_id = a.id AND s.expires_at > $1), \
+         (SELECT COUNT(*) FROM api_tokens t WHERE t.account_id = a.id AND t.revoked_at IS NULL \
+          AND t.expires_at > $1) \
+         FROM accounts a ORDER BY a.username",
+    )
+    .bind(now)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(AccountSummary {
+                username: r.get(0),
+                role: Role::parse(&r.get::<String, _>(1))?,
+                disabled_at: r.get(2),
+                sessions: r.get(3),
+                tokens: r.get(4),
+            })
+        })
+        .collect())
+}
+
+/// Disables (or enables again) the account named `username`; a disabled account's
+/// sessions end and its tokens are revoked. `None` when there is no such account.
+pub async fn set_disabled(
+    pool: &AnyPool,
+    username: &str,
+    disabled: bool,
+) -> Result<Option<i64>, sqlx::Error> {
+    let id: Option<i64> = if disabled {
+        sqlx::query_scalar("UPDATE accounts SET disabled_at = $1 WHERE username = $2 RETURNING id")
+            .bind(now())
+            .bind(username)
+            .fetch_optional(pool)
+            .await?
+    } else {
+        sqlx::query_scalar(
+            "UPDATE accounts SET disabled_at = NULL WHERE username = $1 RETURNING id",
+        )
+        .bind(username)
+        .fetch_optional(pool)
+        .await?
+    };
+    if let (Some(id), true) = (id, disabled) {
+        end_sessions_and_tokens(pool, id).await?;
+    }
+    Ok(id)
 }
