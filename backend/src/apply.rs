@@ -214,6 +214,8 @@ pub async fn approve(
 ) -> Result<ChangesetDetail, ApiError> {
     caller.require_admin()?;
     let mut tx = db.begin_write().await?;
+    // The apply's lock: an approval never interleaves with an apply of the same changeset.
+    site::lock_for_apply(&mut tx, db.kind()).await?;
     let Stored { record, plan, file } = visible(&mut tx, caller, id).await?;
     let from = record.summary.status;
     if !matches!(from, Status::Submitted | Status::Approved | Status::Failed) {
@@ -230,8 +232,11 @@ pub async fn approve(
     if from == Status::Approved && !drift.changed {
         return Err(wrong_status(id, from, "approve"));
     }
-    changesets::review(&mut tx, id, from, Status::Approved, caller.id, comment).await?;
-    changesets::replace_plan(&mut tx, id, &plan).await?;
+    if !changesets::review(&mut tx, id, from, Status::Approved, caller.id, comment).await?
+        || !changesets::replace_plan(&mut tx, id, Status::Approved, &plan).await?
+    {
+        return Err(wrong_status(id, from, "approve"));
+    }
     audit::append(&mut tx, Some(caller.id), "approve", Some(id), comment).await?;
     tx.commit().await?;
     detail(db, caller, id, false).await
@@ -246,6 +251,7 @@ pub async fn reject(
 ) -> Result<ChangesetDetail, ApiError> {
     caller.require_admin()?;
     let mut tx = db.begin_write().await?;
+    site::lock_for_apply(&mut tx, db.kind()).await?;
     let Stored { record, .. } = visible(&mut tx, caller, id).await?;
     let from = record.summary.status;
     if !matches!(from, Status::Submitted | Status::Approved)

@@ -1409,6 +1409,80 @@ async fn tokens_are_scoped_expire_and_cannot_make_tokens() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn approve_and_apply_in_parallel_always_leave_the_applied_plan_stored() {
+    on_every_database(|site| async move {
+        let mut outcomes = std::collections::BTreeMap::new();
+        for round in 0..50 {
+            let file = format!(
+                "cmd;cname;userid;cidnumber\nadd;Race {round};U0001;RACE{round}\nadd;Race {round};U0002;RACE{round}\n"
+            );
+            let (status, body) = site.submit(&site.admin, &file, json!({})).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            let id = body["id"].as_i64().unwrap();
+            assert_eq!(site.act(&site.admin, id, "approve").await.0, StatusCode::OK);
+            // The site moves on: planned now, the file adds one member instead of two.
+            apply_file(
+                &site,
+                &format!("cmd;cname;userid;cidnumber\nadd;Race {round};U0001;RACE{round}\n"),
+                json!({}),
+            )
+            .await;
+            let request = |action: &str| {
+                let body = if action == "approve" { Body::from("{}") } else { Body::empty() };
+                Request::post(format!("/api/changesets/{id}/{action}"))
+                    .header(header::COOKIE, &site.admin)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header("sec-fetch-site", "same-origin")
+                    .body(body)
+                    .unwrap()
+            };
+            let (approve, apply) = tokio::join!(
+                site.router.clone().oneshot(request("approve")),
+                site.router.clone().oneshot(request("apply")),
+            );
+            let (approve, apply) = (approve.unwrap(), apply.unwrap());
+            let (approved, applied) = (approve.status(), apply.status());
+            let report: Value = serde_json::from_slice(
+                &axum::body::to_bytes(apply.into_body(), usize::MAX).await.unwrap(),
+            )
+            .unwrap_or(Value::Null);
+            let (_, detail) = site
+                .call(Method::GET, &format!("/api/changesets/{id}?plan=true"), Some(&site.admin), None)
+                .await;
+            let stored_adds = detail["plan"]["operations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["op"] == "add_member")
+                .count();
+            match detail["status"].as_str().unwrap() {
+                "applied" => {
+                    assert_eq!(applied, StatusCode::OK, "round {round}: {report}");
+                    assert_eq!(
+                        report["totals"], detail["totals"],
+                        "round {round}: the stored plan is not the applied one"
+                    );
+                    assert_eq!(report["totals"]["members_added"], 1, "round {round}");
+                    assert_eq!(stored_adds, 1, "round {round}: {detail}");
+                }
+                "approved" => {
+                    // The apply saw the drift; the approval then stored the plan of now.
+                    assert_eq!(applied, StatusCode::CONFLICT, "round {round}: {report}");
+                    assert_eq!(approved, StatusCode::OK, "round {round}");
+                    assert_eq!(detail["totals"]["members_added"], 1, "round {round}");
+                }
+                other => panic!("round {round}: {other}"),
+            }
+            *outcomes
+                .entry((approved.as_u16(), applied.as_u16()))
+                .or_insert(0) += 1;
+        }
+        eprintln!("approve/apply outcomes over 50 rounds: {outcomes:?}");
+    })
+    .await;
+}
+
 /// Submits `file` as admin with `options`, approves and applies it; returns the report.
 async fn apply_file(site: &Site, file: &str, options: Value) -> Value {
     let (status, body) = site.submit(&site.admin, file, options).await;

@@ -246,16 +246,22 @@ pub async fn set_status(
 pub async fn replace_plan(
     conn: &mut AnyConnection,
     id: i64,
+    status: Status,
     plan: &Changeset,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE changesets SET plan = $1, totals = $2, base_revision = $3 WHERE id = $4")
-        .bind(to_json(plan)?)
-        .bind(to_json(&plan.totals())?)
-        .bind(plan.base_revision as i64)
-        .bind(id)
-        .execute(&mut *conn)
-        .await
-        .map(drop)
+) -> Result<bool, sqlx::Error> {
+    // Only while it is still in `status`: never over the plan an apply just wrote.
+    let result = sqlx::query(
+        "UPDATE changesets SET plan = $1, totals = $2, base_revision = $3 \
+         WHERE id = $4 AND status = $5",
+    )
+    .bind(to_json(plan)?)
+    .bind(to_json(&plan.totals())?)
+    .bind(plan.base_revision as i64)
+    .bind(id)
+    .bind(status.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
 }
 
 /// Stores what a revert needs (see `apply::RevertData`).
