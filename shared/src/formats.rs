@@ -224,6 +224,11 @@ pub(crate) struct Rows<'t> {
 }
 
 impl<'t> Rows<'t> {
+    /// The table's header names.
+    pub(crate) fn header(&self) -> &'t [String] {
+        &self.table.header
+    }
+
     /// How many rows fit.
     pub(crate) fn len(&self) -> usize {
         self.fitting

@@ -271,6 +271,16 @@ fn expected(key: &str, lang: Lang) -> &'static str {
         ("status_with_add", true) => {
             "un statut ne va qu’avec add (del désactive, restore réactive)"
         }
+        ("no_nul", false) => "text cannot hold a NUL character (is this a binary file?)",
+        ("no_nul", true) => {
+            "un texte ne peut contenir de caractère NUL (est-ce un fichier binaire ?)"
+        }
+        ("name_254", false) => "at most 254 characters, as Moodle stores a cohort name",
+        ("name_254", true) => "254 caractères au plus, comme Moodle stocke un nom de cohorte",
+        ("idnumber_100", false) => "at most 100 characters, as Moodle stores a cohort idnumber",
+        ("idnumber_100", true) => {
+            "100 caractères au plus, comme Moodle stocke l’identifiant d’une cohorte"
+        }
         ("name_length", false) => "at most 255 characters",
         ("name_length", true) => "255 caractères au plus",
         ("boolean", false) => "0 or 1 is expected (yes/no and true/false also work)",

@@ -165,6 +165,9 @@ pub struct Hint {
     pub value: String,
 }
 
+/// Characters of a cell's value a diagnostic keeps.
+pub const VALUE_CHARS: usize = 500;
+
 /// One problem (or note) about one place of a file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diagnostic {
@@ -206,9 +209,17 @@ impl Diagnostic {
         self
     }
 
-    /// Records the cell's value.
+    /// Records the cell's value: its first [`VALUE_CHARS`] characters (a report of a
+    /// file of megabyte cells must not hold megabytes per diagnostic).
     pub fn value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
+        let mut value = value.into();
+        if value.len() > VALUE_CHARS
+            && let Some((cut, _)) = value.char_indices().nth(VALUE_CHARS)
+        {
+            value.truncate(cut);
+            value.push('…');
+        }
+        self.value = Some(value);
         self
     }
 

@@ -59,8 +59,12 @@ pub(crate) fn plan(
     let mut created_groups: HashMap<(i64, String), u32> = HashMap::default();
     let mut new_bindings = 0u32;
 
+    let header = rows.header();
     for (index, row) in rows.iter().enumerate() {
         let row = &row;
+        if super::unstorable_cells(row, header, &[], diagnostics) {
+            continue;
+        }
         if index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
             progress(index, rows.len());
         }

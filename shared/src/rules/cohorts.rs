@@ -6,7 +6,9 @@ use std::collections::hash_map::Entry;
 
 use crate::{HashMap, HashSet};
 
-use super::{Site, UserMatch, Users, cell};
+use super::{
+    COHORT_IDNUMBER_CHARS, COHORT_NAME_CHARS, Site, UserMatch, Users, cell, unstorable_cells,
+};
 use crate::formats::{Columns, Rows};
 use crate::options::{CohortIdentifier, Mode, Options, UnenrolAction};
 use crate::plan::{Effect, Operation, Ref, Step};
@@ -107,6 +109,11 @@ pub(crate) fn plan(
     let [cname_column, cidnumber_column, cdescription_column] = meta_columns;
     let category_column = columns.get("ccatcontext");
     let component_column = columns.get("component");
+    let header = rows.header();
+    let limits = [
+        ("cname", cname_column, COHORT_NAME_CHARS),
+        ("cidnumber", cidnumber_column, COHORT_IDNUMBER_CHARS),
+    ];
 
     let mut order: Vec<Target> = Vec::new();
     let mut requests: HashMap<Target, Requests> = HashMap::default();
@@ -121,6 +128,9 @@ pub(crate) fn plan(
             progress(row_index, rows.len());
         }
         let line = row.line;
+        if unstorable_cells(row, header, &limits, diagnostics) {
+            continue;
+        }
         let command_value = cell(row, cmd_column);
         let command = match command_value {
             "" => Command::Add,
