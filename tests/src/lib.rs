@@ -90,7 +90,26 @@ impl Server {
 
     /// Starts the server on the given database URL (`None`: SQLite in the data directory).
     pub async fn start(database_url: Option<&str>) -> anyhow::Result<Server> {
-        let data_dir = tempfile::tempdir()?;
+        Server::start_in(tempfile::tempdir()?, database_url).await
+    }
+
+    /// Kills the server with SIGKILL (no shutdown of any kind: a power cut) and starts it
+    /// again on the same data directory and database.
+    pub async fn kill_and_restart(self) -> anyhow::Result<Server> {
+        let Server {
+            mut child,
+            data_dir,
+            database_url,
+            ..
+        } = self;
+        child.kill().await?;
+        Server::start_in(data_dir, database_url.as_deref()).await
+    }
+
+    async fn start_in(
+        data_dir: tempfile::TempDir,
+        database_url: Option<&str>,
+    ) -> anyhow::Result<Server> {
         let mut command = Command::new(binary_path()?);
         command
             .arg("serve")
