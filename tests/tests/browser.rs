@@ -197,6 +197,11 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         text.contains("L2 Pharmacie") && text.contains("+2"),
         "{text}"
     );
+    // A teacher's snapshot has no names: people are told by the file's own identifiers.
+    assert!(
+        text.contains("U0001") && text.contains("U0002") && !text.contains("#1"),
+        "{text}"
+    );
     accessible(&browser, "check page with a dry run").await?;
 
     // In French, the same file's messages come from the same codes, in French.
@@ -248,6 +253,7 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         planned.contains("L2 Pharmacie") && planned.contains("+2"),
         "{planned}"
     );
+    assert!(planned.contains("Jean Dupont"), "the admin reads names: {planned}");
     approve_and_apply(&browser, &server, 1).await?;
 
     browser.client.goto(&server.at("/changesets")).await?;
