@@ -192,6 +192,39 @@ impl Server {
         ))
     }
 
+    /// Creates (or resets) account `name` with `role` and `password` through the command
+    /// line; fails unless it exits 0.
+    pub async fn add_account(&self, name: &str, role: &str, password: &str) -> anyhow::Result<()> {
+        let (code, out) = self
+            .cli(
+                &["account", "add", name, "--role", role],
+                &format!("{password}\n"),
+            )
+            .await?;
+        if code != 0 {
+            bail!("cohortsync account add {name} exited {code}: {out}");
+        }
+        Ok(())
+    }
+
+    /// Signs `name` in over HTTP; the session cookie (`name=value`) to send back.
+    pub async fn sign_in(&self, name: &str, password: &str) -> anyhow::Result<String> {
+        let response = client()
+            .post(self.at("/api/login"))
+            .json(&serde_json::json!({"username": name, "password": password}))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("signing {name} in answered {}", response.status());
+        }
+        let cookie = response
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|c| c.to_str().ok())
+            .context("no session cookie")?;
+        Ok(cookie.split(';').next().unwrap_or_default().to_owned())
+    }
+
     /// Runs `cohortsync import KIND` on `csv` (written to a temporary file); fails unless it
     /// exits 0. Returns what it printed.
     pub async fn import(&self, kind: &str, csv: &str) -> anyhow::Result<String> {

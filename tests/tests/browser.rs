@@ -253,7 +253,10 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
         planned.contains("L2 Pharmacie") && planned.contains("+2"),
         "{planned}"
     );
-    assert!(planned.contains("Jean Dupont"), "the admin reads names: {planned}");
+    assert!(
+        planned.contains("Jean Dupont"),
+        "the admin reads names: {planned}"
+    );
     approve_and_apply(&browser, &server, 1).await?;
 
     browser.client.goto(&server.at("/changesets")).await?;

@@ -5,7 +5,7 @@
 
 use cohortsync_e2e::{Server, client, postgres_url};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
 const USERS: usize = 5_000;
@@ -13,14 +13,7 @@ const COHORTS: usize = 20;
 const ROUNDS: usize = 20;
 
 async fn login(server: &Server) -> anyhow::Result<String> {
-    let response = client()
-        .post(server.at("/api/login"))
-        .json(&json!({"username": "admin", "password": "admin-password"}))
-        .send()
-        .await?;
-    assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()[SET_COOKIE].to_str()?;
-    Ok(cookie.split(';').next().unwrap_or_default().to_owned())
+    server.sign_in("admin", "admin-password").await
 }
 
 async fn snapshot(server: &Server, cookie: &str) -> anyhow::Result<Value> {

@@ -3,25 +3,14 @@
 
 use cohortsync_e2e::Server;
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, SET_COOKIE};
-use serde_json::{Value, json};
+use reqwest::header::COOKIE;
+use serde_json::Value;
 
 async fn teacher(server: &Server) -> anyhow::Result<String> {
-    let (code, out) = server
-        .cli(
-            &["account", "add", "prof", "--role", "teacher"],
-            "prof-password\n",
-        )
+    server
+        .add_account("prof", "teacher", "prof-password")
         .await?;
-    assert_eq!(code, 0, "{out}");
-    let response = cohortsync_e2e::client()
-        .post(server.at("/api/login"))
-        .json(&json!({"username": "prof", "password": "prof-password"}))
-        .send()
-        .await?;
-    assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()[SET_COOKIE].to_str()?;
-    Ok(cookie.split(';').next().unwrap_or_default().to_owned())
+    server.sign_in("prof", "prof-password").await
 }
 
 async fn submit(

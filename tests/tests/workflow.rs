@@ -4,7 +4,7 @@
 
 use cohortsync_e2e::{Server, postgres_url};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
 const USERS: &str = "username;idnumber;email;firstname;lastname\n\
@@ -13,32 +13,13 @@ mmartin;U0002;marie.martin@univ.example;Marie;Martin\n";
 const FILE: &str =
     "cmd;cname;userid;cidnumber\nadd;L2 Pharmacie;U0001;COH001\nadd;L2 Pharmacie;U0002;COH001\n";
 
-async fn login(server: &Server, name: &str, password: &str) -> anyhow::Result<String> {
-    let response = cohortsync_e2e::client()
-        .post(server.at("/api/login"))
-        .json(&json!({"username": name, "password": password}))
-        .send()
-        .await?;
-    assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()[SET_COOKIE].to_str()?;
-    Ok(cookie.split(';').next().unwrap_or_default().to_owned())
-}
-
 async fn workflow(server: Server) -> anyhow::Result<()> {
-    let (code, out) = server
-        .cli(
-            &["account", "add", "admin", "--role", "admin"],
-            "admin-password\n",
-        )
+    server
+        .add_account("admin", "admin", "admin-password")
         .await?;
-    assert_eq!(code, 0, "{out}");
-    let (code, _) = server
-        .cli(
-            &["account", "add", "prof", "--role", "teacher"],
-            "teacher-password\n",
-        )
+    server
+        .add_account("prof", "teacher", "teacher-password")
         .await?;
-    assert_eq!(code, 0);
     let dir = tempfile::tempdir()?;
     let users = dir.path().join("users.csv");
     std::fs::write(&users, USERS)?;
@@ -55,8 +36,8 @@ async fn workflow(server: Server) -> anyhow::Result<()> {
     assert!(out.contains("0 created, 0 updated, 2 unchanged"), "{out}");
 
     let client = cohortsync_e2e::client();
-    let teacher = login(&server, "prof", "teacher-password").await?;
-    let admin = login(&server, "admin", "admin-password").await?;
+    let teacher = server.sign_in("prof", "teacher-password").await?;
+    let admin = server.sign_in("admin", "admin-password").await?;
 
     let form = reqwest::multipart::Form::new()
         .part(
