@@ -77,7 +77,8 @@ pub fn exercise(file: &[u8], options: &Options, snapshot: &Snapshot) {
     );
     assert_eq!(checked.changeset.is_some(), !report.has_errors());
     let _ = serde_json::to_vec(&checked.to_output(Default::default()));
-    let _ = cohortsync_shared::export::annotate(file, &report.diagnostics, Default::default(), options);
+    let _ =
+        cohortsync_shared::export::annotate(file, &report.diagnostics, Default::default(), options);
     if let Some(plan) = &checked.changeset {
         let _ = cohortsync_shared::dry_run::dry_run(snapshot, plan);
         let after = cohortsync_shared::apply(snapshot, plan);
