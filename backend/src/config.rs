@@ -67,6 +67,12 @@ pub struct ServeArgs {
     #[arg(long, env = "COHORTSYNC_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// The address of a reverse proxy in front of the server (e.g. `127.0.0.1`): requests
+    /// from it are counted for failed logins by the last address of their
+    /// `X-Forwarded-For`, not as one client. Default: none, every peer is a client.
+    #[arg(long, env = "COHORTSYNC_TRUSTED_PROXY")]
+    pub trusted_proxy: Option<std::net::IpAddr>,
+
     /// Directory holding the built web app (`index.html` and the WASM bundle).
     /// Default: `frontend/dist` of the source tree this binary was built from.
     #[arg(long, env = "COHORTSYNC_ASSETS_DIR")]
@@ -88,6 +94,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The site's own origin, from `--public-url`.
     pub public_origin: Option<String>,
+    /// A reverse proxy whose `X-Forwarded-For` names the client.
+    pub trusted_proxy: Option<std::net::IpAddr>,
     /// With `--demo`: where to write the example files.
     pub demo_examples: Option<PathBuf>,
 }
@@ -118,6 +126,7 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             secure_cookies: self.secure_cookies || https,
             public_origin,
+            trusted_proxy: self.trusted_proxy,
             demo_examples: self.demo.then(|| self.database.data_dir.join("examples")),
         })
     }
@@ -151,6 +160,7 @@ mod tests {
             demo: false,
             secure_cookies: false,
             public_url: None,
+            trusted_proxy: None,
             assets_dir: Some(assets.to_path_buf()),
         }
     }

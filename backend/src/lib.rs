@@ -43,6 +43,8 @@ pub struct AppState {
     /// The site's own origin (`https://host[:port]`, from `--public-url`): unsafe requests
     /// with the session cookie must come from it. `None`: from the host they were sent to.
     pub public_origin: Option<String>,
+    /// A reverse proxy whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxy: Option<std::net::IpAddr>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
 }
@@ -99,6 +101,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         db,
         secure_cookies: config.secure_cookies,
         public_origin: config.public_origin.clone(),
+        trusted_proxy: config.trusted_proxy,
         max_body_bytes: config.max_body_bytes,
     };
     let app = app(state, &config.assets_dir);

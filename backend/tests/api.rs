@@ -52,6 +52,7 @@ impl Site {
             db: db.clone(),
             secure_cookies: false,
             public_origin: None,
+            trusted_proxy: None,
             max_body_bytes: 64 * 1024,
         };
         let router = app(state, &assets);

@@ -1,6 +1,6 @@
 //! `POST /api/login`, `POST /api/logout`, `GET /api/me`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use axum::Router;
@@ -43,12 +43,27 @@ const FREE_FAILURES_PER_PERSON: i64 = 5;
 /// across accounts). Generous: people behind one NAT share an address.
 const FREE_FAILURES_PER_ADDRESS: i64 = 30;
 
-/// The address a request came from (none for requests made in-process, as in tests).
-fn client_address(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "local".to_owned(), |ConnectInfo(a)| a.ip().to_string())
+/// The address a request came from: its peer, or for a request through the trusted
+/// proxy the last address its `X-Forwarded-For` names (the one the proxy added). None for
+/// requests made in-process, as in tests.
+fn client_address(parts: &Parts, trusted_proxy: Option<IpAddr>) -> String {
+    let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+        return "local".to_owned();
+    };
+    let forwarded = || {
+        parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .last()
+    };
+    match trusted_proxy {
+        Some(proxy) if proxy == peer.ip() => forwarded().unwrap_or(peer.ip()).to_string(),
+        _ => peer.ip().to_string(),
+    }
 }
 
 async fn login(
@@ -58,7 +73,7 @@ async fn login(
 ) -> Result<impl IntoResponse, ApiError> {
     let pool = state.db.pool();
     let username = request.username.trim().to_lowercase();
-    let address = client_address(&parts);
+    let address = client_address(&parts, state.trusted_proxy);
     // Limited per address and per (address, username): a stranger's wrong passwords from
     // elsewhere never lock a person out.
     let by_address = accounts::ThrottleKey {
@@ -133,6 +148,31 @@ async fn me(caller: Caller) -> ApiJson<Caller> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn behind_the_trusted_proxy_the_client_is_the_address_it_forwards() {
+        let request = |peer: &str, forwarded: Option<&str>| {
+            let mut builder = axum::http::Request::builder();
+            if let Some(f) = forwarded {
+                builder = builder.header("x-forwarded-for", f);
+            }
+            let (mut parts, ()) = builder.body(()).unwrap().into_parts();
+            let peer: SocketAddr = peer.parse().unwrap();
+            parts.extensions.insert(ConnectInfo(peer));
+            parts
+        };
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let through = request("127.0.0.1:5000", Some("198.51.100.1, 203.0.113.7"));
+        assert_eq!(client_address(&through, Some(proxy)), "203.0.113.7");
+        // Not trusted: the header is anyone's to write.
+        assert_eq!(client_address(&through, None), "127.0.0.1");
+        let direct = request("192.0.2.9:5000", Some("203.0.113.7"));
+        assert_eq!(client_address(&direct, Some(proxy)), "192.0.2.9");
+        assert_eq!(
+            client_address(&request("127.0.0.1:1", None), Some(proxy)),
+            "127.0.0.1"
+        );
+    }
 
     #[test]
     fn waits_grow_after_the_free_failures_up_to_five_minutes() {
