@@ -57,8 +57,9 @@ fn client_address(parts: &Parts, trusted_proxy: Option<IpAddr>) -> String {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-            .last()
+            // The proxy's own entry, the last; what comes before is the client's to forge.
+            .next_back()
+            .and_then(|a| a.trim().parse::<IpAddr>().ok())
     };
     match trusted_proxy {
         Some(proxy) if proxy == peer.ip() => forwarded().unwrap_or(peer.ip()).to_string(),
