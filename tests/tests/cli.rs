@@ -129,3 +129,32 @@ fn the_snapshots_site_defaults_are_where_options_start_and_flags_override_them()
     assert_eq!(run(&["--create-missing", "--no-create-missing"])?, Some(2));
     Ok(())
 }
+
+#[test]
+fn a_file_of_countless_errors_lists_the_first_and_says_how_many_more() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("x.csv");
+    std::fs::write(&path, format!("cidnumber\n{}", "x\n".repeat(25_000)))?;
+    let path = path.to_str().unwrap_or_default();
+    let output = validate(&[path])?;
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout)?;
+    assert!(
+        text.contains("25000 error(s)"),
+        "{}",
+        &text[..400.min(text.len())]
+    );
+    assert!(
+        text.contains("(the first 10000 are listed; 15000 more are counted, not listed)"),
+        "{}",
+        &text[..400.min(text.len())]
+    );
+    assert!(text.contains("error[empty_value] × 25000"));
+    let output = validate(&[path, "--format", "json"])?;
+    let json: Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(json["truncated"], true);
+    assert_eq!(json["omitted"], 15_000);
+    assert_eq!(json["diagnostics"].as_array().map(Vec::len), Some(10_000));
+    assert_eq!(json["codes"]["empty_value"], 25_000);
+    Ok(())
+}
