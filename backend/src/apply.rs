@@ -173,16 +173,27 @@ pub async fn detail(
     let Stored { record, plan, file } = visible(&mut conn, caller, id).await?;
     let (drift, dry_run) = match record.summary.status {
         Status::Submitted | Status::Approved => {
-            let now = plan_now(&mut conn, file, &record.options, &plan).await?;
-            let told = dry_run(&now.snapshot, &plan);
+            let PlannedNow {
+                drift,
+                snapshot,
+                file,
+                ..
+            } = plan_now(&mut conn, file, &record.options, &plan).await?;
+            let told = dry_run(&snapshot, &plan);
             // A teacher reads no name: only ids and the file's own identifiers.
             let told = match caller.role {
                 Role::Admin => told,
                 Role::Teacher => {
-                    told.for_teacher(&file_identifiers(&now.file, &now.snapshot, &record.options))
+                    // Reading the file again is a check's kind of work: off the executor.
+                    let options = record.options.clone();
+                    let identifiers = crate::checks::off_executor(move || {
+                        file_identifiers(&file, &snapshot, &options)
+                    })
+                    .await?;
+                    told.for_teacher(&identifiers)
                 }
             };
-            (Some(now.drift), Some(told))
+            (Some(drift), Some(told))
         }
         _ => (None, None),
     };
