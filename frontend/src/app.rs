@@ -261,8 +261,7 @@ async fn refresh_snapshot(
         Ok(Some(me)) => Some(me.id),
         Ok(None) => {
             // Signed out or the session ended: the snapshot leaves with its account.
-            let _ = cache::clear().await;
-            forget(&worker, &state, &in_worker);
+            forget(&worker, &state, &in_worker).await;
             state.dispatch(SnapshotAction::Fetched { online: true });
             return;
         }
@@ -271,8 +270,7 @@ async fn refresh_snapshot(
     if let (Some(owner), Some(c)) = (owner, &cached)
         && c.owner != Some(owner)
     {
-        let _ = cache::clear().await;
-        forget(&worker, &state, &in_worker);
+        forget(&worker, &state, &in_worker).await;
         cached = None;
     }
     if let Some(c) = &cached {
@@ -310,8 +308,7 @@ async fn refresh_snapshot(
         }
         Err(api::ApiError::Network(_)) => false,
         Err(api::ApiError::Status { status: 401, .. }) => {
-            let _ = cache::clear().await;
-            forget(&worker, &state, &in_worker);
+            forget(&worker, &state, &in_worker).await;
             true
         }
         Err(_) => true,
@@ -319,12 +316,13 @@ async fn refresh_snapshot(
     state.dispatch(SnapshotAction::Fetched { online });
 }
 
-/// Drops the snapshot from the worker and the page's state (the cache is cleared apart).
-fn forget(
+/// Drops the snapshot from IndexedDB, the worker and the page's state.
+async fn forget(
     worker: &gloo_worker::WorkerBridge<CheckWorker>,
     state: &UseReducerHandle<SnapshotState>,
     in_worker: &RefCell<Option<String>>,
 ) {
+    let _ = cache::clear().await;
     if in_worker.borrow_mut().take().is_some() {
         worker.send(WorkerRequest::Forget);
     }
