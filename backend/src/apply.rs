@@ -8,10 +8,10 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
 use cohortsync_shared::api::{ApplyOutcome, ApplyReport, ChangesetDetail, Drift};
+use cohortsync_shared::changeset::{Changeset, Operation, Ref, Step};
 use cohortsync_shared::dry_run::{dry_run, file_identifiers};
 use cohortsync_shared::formats::{BindingRow, GroupChoice, RowCommand, binding_file};
 use cohortsync_shared::options::{CohortIdentifier, CourseIdentifier, Options, RoleIdentifier};
-use cohortsync_shared::plan::{Changeset, Operation, Ref, Step};
 use cohortsync_shared::report::{Lang, PAGE_ROWS};
 use cohortsync_shared::snapshot::{Binding, Cohort, Snapshot};
 use cohortsync_shared::{Checked, check};
@@ -494,7 +494,7 @@ pub async fn revert(db: &Database, caller: &Caller, id: i64) -> Result<ApplyRepo
         (plan, checked.report, file.into_bytes(), options)
     } else {
         let operations = inverse(&data);
-        let effects = cohortsync_shared::plan::membership_effects(
+        let effects = cohortsync_shared::revert::membership_effects(
             &snapshot,
             &operations,
             record.options.unenrol_action,

@@ -176,14 +176,14 @@ pub fn render_text(name: &str, checked: &Checked, lang: Lang) -> String {
     let fr = lang == Lang::Fr;
     let mut out = String::new();
     let kind = report.kind.map_or("?", |k| match k {
-        cohortsync_shared::plan::FileKind::Cohorts => {
+        cohortsync_shared::formats::FileKind::Cohorts => {
             if fr {
                 "fichier de cohortes"
             } else {
                 "cohort file"
             }
         }
-        cohortsync_shared::plan::FileKind::Bindings => {
+        cohortsync_shared::formats::FileKind::Bindings => {
             if fr {
                 "fichier de liaisons"
             } else {

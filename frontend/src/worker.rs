@@ -8,8 +8,8 @@
 use cohortsync_shared::check::Summary;
 use cohortsync_shared::decode::{Delimiter, Encoding, PhysicalLines};
 use cohortsync_shared::dry_run::{DryRun, dry_run, file_identifiers};
+use cohortsync_shared::formats::FileKind;
 use cohortsync_shared::options::Options;
-use cohortsync_shared::plan::FileKind;
 use cohortsync_shared::report::{
     Code, Diagnostic, DiagnosticFilter, DiagnosticPage, DiagnosticView, Lang, code_counts,
 };

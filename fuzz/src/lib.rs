@@ -81,7 +81,7 @@ pub fn exercise(file: &[u8], options: &Options, snapshot: &Snapshot) {
         cohortsync_shared::export::annotate(file, &report.diagnostics, Default::default(), options);
     if let Some(plan) = &checked.changeset {
         let _ = cohortsync_shared::dry_run::dry_run(snapshot, plan);
-        let after = cohortsync_shared::apply(snapshot, plan);
+        let after = cohortsync_shared::model::snapshot_after(snapshot, plan);
         let _ = cohortsync_shared::check(file, &after, options);
     }
 }

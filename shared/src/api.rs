@@ -4,10 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::changeset::{Changeset, Effect, Step, Totals};
 use crate::check::{CheckOutput, Report};
 use crate::dry_run::DryRun;
+use crate::formats::FileKind;
 use crate::options::Options;
-use crate::plan::{Changeset, Effect, FileKind, Step, Totals};
 
 /// The kind of database a server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

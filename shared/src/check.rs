@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::changeset::{Changeset, Totals};
 use crate::decode::{Delimiter, Encoding};
+use crate::formats::FileKind;
 use crate::options::Options;
-use crate::plan::{Changeset, FileKind, Totals};
 use std::collections::BTreeMap;
 
 use crate::report::{

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Changeset, Effect, Operation, Ref};
+use crate::changeset::{Changeset, Effect, Operation, Ref};
 use crate::snapshot::Snapshot;
 
 /// A person named in a dry run: the user id, and a name when the snapshot has one (an

@@ -13,15 +13,17 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod changeset;
 pub mod check;
 pub mod decode;
 pub mod dry_run;
 pub mod export;
 pub mod formats;
 mod messages;
+pub mod model;
 pub mod options;
-pub mod plan;
 pub mod report;
+pub mod revert;
 mod rules;
 pub mod snapshot;
 
@@ -32,7 +34,6 @@ pub use check::{Checked, Report, check};
 pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 /// The set counterpart of [`HashMap`].
 pub(crate) type HashSet<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
-pub use plan::apply;
 
 // The crate's tests also run compiled to wasm32, in headless Chromium (see README).
 #[cfg(all(test, target_arch = "wasm32"))]

@@ -2,10 +2,10 @@
 //! exactly what the person chose, whatever the name holds.
 #![cfg(not(target_arch = "wasm32"))]
 
+use cohortsync_shared::changeset::{Operation, Ref};
 use cohortsync_shared::check;
 use cohortsync_shared::formats::{BindingRow, GroupChoice, RowCommand, binding_file};
 use cohortsync_shared::options::Options;
-use cohortsync_shared::plan::{Operation, Ref};
 use cohortsync_shared::snapshot::{BindingStatus, Group, Snapshot};
 
 fn site() -> Snapshot {

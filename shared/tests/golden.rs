@@ -8,10 +8,11 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use cohortsync_shared::check;
+use cohortsync_shared::model::snapshot_after;
 use cohortsync_shared::options::Options;
 use cohortsync_shared::report::{Code, Lang};
 use cohortsync_shared::snapshot::Snapshot;
-use cohortsync_shared::{apply, check};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -66,7 +67,7 @@ fn every_case_gives_its_expected_report_and_plan() {
 
         // Planning the same file again on the result changes nothing.
         if let Some(changeset) = &checked.changeset {
-            let after = apply(&snapshot, changeset);
+            let after = snapshot_after(&snapshot, changeset);
             let again = check(&bytes, &after, &case.options);
             if let Some(second) = again.changeset
                 && !second.operations.is_empty()

@@ -1,9 +1,10 @@
 //! Property tests: no input makes the rules panic, and plan-then-apply is idempotent.
 #![cfg(not(target_arch = "wasm32"))]
 
+use cohortsync_shared::check;
+use cohortsync_shared::model::snapshot_after;
 use cohortsync_shared::options::{Mode, Options};
 use cohortsync_shared::snapshot::Snapshot;
-use cohortsync_shared::{apply, check};
 use proptest::prelude::*;
 
 fn site() -> Snapshot {
@@ -93,7 +94,7 @@ proptest! {
         let checked = check(&file, &site, &options);
         prop_assert_eq!(checked.changeset.is_some(), !checked.report.has_errors());
         if let Some(changeset) = checked.changeset {
-            let after = apply(&site, &changeset);
+            let after = snapshot_after(&site, &changeset);
             let again = check(&file, &after, &options);
             let ops = again.changeset.map(|c| c.operations).unwrap_or_default();
             prop_assert!(ops.is_empty(), "second plan: {:?}", ops);

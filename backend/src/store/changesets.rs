@@ -3,8 +3,9 @@
 
 use cohortsync_shared::Report;
 use cohortsync_shared::api::{ApplyOutcome, ChangesetRecord, ChangesetSummary};
+use cohortsync_shared::changeset::Changeset;
+use cohortsync_shared::formats::FileKind;
 use cohortsync_shared::options::Options;
-use cohortsync_shared::plan::{Changeset, FileKind};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, Row};
 

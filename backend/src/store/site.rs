@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use cohortsync_shared::plan::{Changeset, Effect, Operation, Ref};
+use cohortsync_shared::changeset::{Changeset, Effect, Operation, Ref};
 use sqlx::{AnyConnection, Row};
 
 use super::bulk::{self, Value};

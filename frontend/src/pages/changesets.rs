@@ -7,7 +7,7 @@ use std::rc::Rc;
 use cohortsync_shared::api::{
     ApplyOutcome, AuditEntry, ChangesetDetail as Detail, ChangesetStatus, ChangesetSummary,
 };
-use cohortsync_shared::plan::Totals;
+use cohortsync_shared::changeset::Totals;
 use cohortsync_shared::report::Lang;
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;

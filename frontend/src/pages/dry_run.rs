@@ -15,7 +15,7 @@ pub struct DryRunProps {
     /// The plan per cohort and course.
     pub dry: Rc<DryRun>,
     /// The plan's totals.
-    pub totals: cohortsync_shared::plan::Totals,
+    pub totals: cohortsync_shared::changeset::Totals,
 }
 
 fn people(list: &[Person], count: usize) -> String {

@@ -9,10 +9,10 @@
 use crate::HashMap;
 
 use super::{Site, cell};
+use crate::changeset::{Effect, Operation, Ref, Step};
 use crate::decode::Row;
 use crate::formats::{Columns, Rows};
 use crate::options::{CourseIdentifier, Options, RoleIdentifier};
-use crate::plan::{Effect, Operation, Ref, Step};
 use crate::report::{Code, Diagnostic, Diagnostics};
 use crate::snapshot::{Binding, BindingStatus, Course, Role};
 

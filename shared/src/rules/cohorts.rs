@@ -9,9 +9,9 @@ use crate::{HashMap, HashSet};
 use super::{
     COHORT_IDNUMBER_CHARS, COHORT_NAME_CHARS, Site, UserMatch, Users, cell, unstorable_cells,
 };
+use crate::changeset::{Effect, Operation, Ref, Step};
 use crate::formats::{Columns, Rows};
 use crate::options::{CohortIdentifier, Mode, Options, UnenrolAction};
-use crate::plan::{Effect, Operation, Ref, Step};
 use crate::report::{Code, Diagnostic, Diagnostics};
 use crate::snapshot::{BindingStatus, COHORTSYNC_COMPONENT, Owner};
 

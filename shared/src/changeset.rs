@@ -1,18 +1,14 @@
-//! Changesets: the ordered operations a file asks for, their effects on course enrolments,
-//! and a pure [`apply`] that gives the snapshot after them.
+//! Changesets: the ordered operations a file asks for and their effects on course
+//! enrolments (the model of what applying them does is [`crate::model`]).
 //!
 //! Effects follow Moodle's cohort sync: a member added to a cohort is enrolled in every
 //! course an active binding links it to (and put in the binding's group); a member removed
 //! is unenrolled or suspended as the unenrol action says; a new binding enrols the members,
 //! a disabled one suspends them, a deleted one unenrols them.
 
-use std::collections::BTreeMap;
-
-use crate::HashMap;
-
 use serde::{Deserialize, Serialize};
 
-use crate::snapshot::{Binding, BindingStatus, Cohort, Group, Snapshot};
+use crate::snapshot::BindingStatus;
 
 /// A reference to a row that exists, or to one created earlier in the same changeset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -203,16 +199,6 @@ pub enum Effect {
     },
 }
 
-/// The kind of file a changeset comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FileKind {
-    /// A cohort file (members).
-    Cohorts,
-    /// A course binding file.
-    Bindings,
-}
-
 /// Ordered operations and their effects, planned against one snapshot revision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Changeset {
@@ -285,170 +271,4 @@ impl Changeset {
         }
         t
     }
-}
-
-/// The effects on enrolments of the member additions and removals in `operations`, planned
-/// against `snapshot` as a file's plan would be: for changesets that do not come from a
-/// file, such as the inverse of an applied one.
-pub fn membership_effects(
-    snapshot: &Snapshot,
-    operations: &[Step],
-    unenrol_action: crate::options::UnenrolAction,
-) -> Vec<Effect> {
-    crate::rules::cohorts::membership_effects(snapshot, operations, unenrol_action)
-}
-
-/// The snapshot after `changeset`: the model of what the server's apply writes.
-///
-/// New objects get ids after the largest existing ones, in creation order; the revision is
-/// bumped when anything changes. Planning the same file again on the result gives an empty
-/// changeset.
-pub fn apply(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
-    let mut next = snapshot.clone();
-    if changeset.is_empty() {
-        return next;
-    }
-    let first_new = |ids: &mut dyn Iterator<Item = i64>| ids.max().unwrap_or(0) + 1;
-    let cohort_base = first_new(&mut snapshot.cohorts.iter().map(|c| c.id));
-    let group_base = first_new(&mut snapshot.groups.iter().map(|g| g.id));
-    let binding_base = first_new(&mut snapshot.bindings.iter().map(|b| b.id));
-    let resolve = |base: i64, r: Ref| match r {
-        Ref::Existing(id) => id,
-        Ref::New { new } => base + i64::from(new),
-    };
-    let mut cohorts: BTreeMap<i64, Cohort> = next.cohorts.drain(..).map(|c| (c.id, c)).collect();
-    let mut bindings: BTreeMap<i64, Binding> = next.bindings.drain(..).map(|b| (b.id, b)).collect();
-    let mut member_sets: HashMap<i64, std::collections::BTreeSet<i64>> = HashMap::default();
-    for step in &changeset.operations {
-        match &step.op {
-            Operation::CreateCohort {
-                cohort,
-                idnumber,
-                name,
-                description,
-                category,
-                component,
-            } => {
-                let id = cohort_base + i64::from(*cohort);
-                cohorts.insert(
-                    id,
-                    Cohort {
-                        id,
-                        idnumber: idnumber.clone(),
-                        name: name.clone(),
-                        description: description.clone(),
-                        category: category.clone(),
-                        component: component.clone(),
-                        ..Cohort::default()
-                    },
-                );
-            }
-            Operation::UpdateCohort {
-                cohort,
-                name,
-                idnumber,
-                description,
-            } => {
-                if let Some(c) = cohorts.get_mut(cohort) {
-                    if let Some(v) = name {
-                        c.name = v.clone();
-                    }
-                    if let Some(v) = idnumber {
-                        c.idnumber = v.clone();
-                    }
-                    if let Some(v) = description {
-                        c.description = v.clone();
-                    }
-                }
-            }
-            Operation::AddMember { cohort, user } => {
-                let id = resolve(cohort_base, *cohort);
-                let set = member_sets.entry(id).or_insert_with(|| {
-                    cohorts
-                        .get(&id)
-                        .map(|c| c.members.iter().copied().collect())
-                        .unwrap_or_default()
-                });
-                set.insert(*user);
-            }
-            Operation::RemoveMember { cohort, user } => {
-                let set = member_sets.entry(*cohort).or_insert_with(|| {
-                    cohorts
-                        .get(cohort)
-                        .map(|c| c.members.iter().copied().collect())
-                        .unwrap_or_default()
-                });
-                set.remove(user);
-            }
-            Operation::DeleteCohort { cohort } => {
-                cohorts.remove(cohort);
-                member_sets.remove(cohort);
-            }
-            Operation::CreateGroup {
-                group,
-                course,
-                name,
-            } => next.groups.push(Group {
-                id: group_base + i64::from(*group),
-                course: *course,
-                name: name.clone(),
-                idnumber: String::new(),
-            }),
-            Operation::CreateBinding {
-                binding,
-                course,
-                cohort,
-                role,
-                group,
-                name,
-                status,
-                enrolstart,
-                enrolend,
-            } => {
-                let id = binding_base + i64::from(*binding);
-                bindings.insert(
-                    id,
-                    Binding {
-                        id,
-                        course: *course,
-                        cohort: *cohort,
-                        role: *role,
-                        group: group.map(|g| resolve(group_base, g)),
-                        name: name.clone(),
-                        status: *status,
-                        enrolstart: *enrolstart,
-                        enrolend: *enrolend,
-                    },
-                );
-            }
-            Operation::UpdateBinding {
-                binding,
-                group,
-                name,
-                status,
-                enrolstart,
-                enrolend,
-            } => {
-                if let Some(b) = bindings.get_mut(binding) {
-                    b.group = group.map(|g| resolve(group_base, g));
-                    b.name = name.clone();
-                    b.status = *status;
-                    b.enrolstart = *enrolstart;
-                    b.enrolend = *enrolend;
-                }
-            }
-            Operation::DeleteBinding { binding } => {
-                bindings.remove(binding);
-            }
-        }
-    }
-    for (id, set) in member_sets {
-        if let Some(cohort) = cohorts.get_mut(&id) {
-            cohort.members = set.into_iter().collect();
-        }
-    }
-    next.cohorts = cohorts.into_values().collect();
-    next.bindings = bindings.into_values().collect();
-    next.revision += 1;
-    next
 }
