@@ -5,7 +5,7 @@
 //! here: the page asks for one page of diagnostics at a time, and the server plans a
 //! submitted file again anyway.
 
-use cohortsync_shared::check::Summary;
+use cohortsync_shared::api::Summary;
 use cohortsync_shared::decode::{Delimiter, Encoding, PhysicalLines};
 use cohortsync_shared::dry_run::{DryRun, dry_run, file_identifiers};
 use cohortsync_shared::formats::FileKind;
@@ -217,13 +217,10 @@ impl Worker for CheckWorker {
             }
             Request::Diagnostics { id, filter, offset } => {
                 if let Some(last) = self.last.as_ref().filter(|l| l.id == id) {
-                    let page = DiagnosticPage::of(
-                        &last.diagnostics,
-                        last.lang,
-                        &filter,
-                        offset,
-                        &last.lines,
-                    );
+                    let page =
+                        DiagnosticPage::of(&last.diagnostics, last.lang, &filter, offset, |n| {
+                            last.lines.line(n)
+                        });
                     scope.respond(who, Response::Diagnostics(id, Box::new(page)));
                 }
             }
@@ -304,7 +301,9 @@ impl CheckWorker {
             PhysicalLines::new(&file, options.encoding)
         };
         let first_page =
-            DiagnosticPage::of(&diagnostics, lang, &DiagnosticFilter::default(), 0, &lines);
+            DiagnosticPage::of(&diagnostics, lang, &DiagnosticFilter::default(), 0, |n| {
+                lines.line(n)
+            });
         let limits = diagnostics
             .iter()
             .filter(|d| d.code == Code::LimitExceeded)

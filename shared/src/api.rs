@@ -5,10 +5,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::changeset::{Changeset, Effect, Step, Totals};
-use crate::check::{CheckOutput, Report};
+use crate::check::Checked;
+use crate::decode::{Delimiter, Encoding};
 use crate::dry_run::DryRun;
 use crate::formats::FileKind;
 use crate::options::Options;
+use crate::report::{Code, Counts, Diagnostic, DiagnosticView, Lang, Report, Severity};
+use std::collections::BTreeMap;
 
 /// The kind of database a server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -270,6 +273,97 @@ pub struct AuditEntry {
     pub changeset: Option<i64>,
     /// The comment, file name or settings it recorded.
     pub details: String,
+}
+
+/// The JSON answer of a check, for scripts and the API: `{"ok", "kind", "encoding",
+/// "delimiter", "diagnostics", "summary", "changeset"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckOutput {
+    /// No errors: the file can be submitted.
+    pub ok: bool,
+    /// `cohorts` or `bindings`, when recognised.
+    pub kind: Option<FileKind>,
+    /// Encoding read.
+    pub encoding: Option<Encoding>,
+    /// Delimiter used.
+    pub delimiter: Option<Delimiter>,
+    /// Diagnostics with messages in the chosen language (at most [`crate::report::DIAGNOSTICS_KEPT`]).
+    pub diagnostics: Vec<DiagnosticView>,
+    /// Whether diagnostics were found that `diagnostics` does not list.
+    #[serde(default)]
+    pub truncated: bool,
+    /// How many: `summary` and `codes` count them all.
+    #[serde(default)]
+    pub omitted: usize,
+    /// Counts.
+    pub summary: Summary,
+    /// Every diagnostic found, counted by code.
+    #[serde(default)]
+    pub codes: BTreeMap<Code, usize>,
+    /// The plan, when the file has no errors.
+    pub changeset: Option<Changeset>,
+}
+
+/// Counts of rows, diagnostics and planned changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Data rows.
+    pub rows: usize,
+    /// Diagnostics by severity.
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Planned changes by type (zero when the file has errors).
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+impl Checked {
+    /// The JSON answer, with messages in `lang`.
+    pub fn to_output(&self, lang: Lang) -> CheckOutput {
+        self.output_of(lang, self.report.diagnostics.iter())
+    }
+
+    /// The JSON answer of a refused file: its first `at_most` errors (the page a person
+    /// fixes first), and the counts of everything.
+    pub fn to_refusal(&self, lang: Lang, at_most: usize) -> CheckOutput {
+        let errors = self
+            .report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .take(at_most);
+        self.output_of(lang, errors)
+    }
+
+    fn output_of<'a>(
+        &self,
+        lang: Lang,
+        listed: impl Iterator<Item = &'a Diagnostic>,
+    ) -> CheckOutput {
+        let diagnostics: Vec<DiagnosticView> = listed.map(|d| d.to_view(lang)).collect();
+        let counts = self.report.counts();
+        let omitted = counts.total() - diagnostics.len();
+        CheckOutput {
+            ok: !self.report.has_errors(),
+            kind: self.report.kind,
+            encoding: self.report.encoding,
+            delimiter: self.report.delimiter,
+            diagnostics,
+            truncated: omitted > 0,
+            omitted,
+            codes: self.report.code_counts(),
+            summary: Summary {
+                rows: self.report.rows,
+                counts,
+                totals: self
+                    .changeset
+                    .as_ref()
+                    .map(Changeset::totals)
+                    .unwrap_or_default(),
+            },
+            changeset: self.changeset.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

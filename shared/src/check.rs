@@ -2,65 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::changeset::{Changeset, Totals};
-use crate::decode::{Delimiter, Encoding};
+use crate::changeset::Changeset;
 use crate::formats::FileKind;
 use crate::options::Options;
-use std::collections::BTreeMap;
-
-use crate::report::{
-    Code, Counts, Diagnostic, DiagnosticView, Diagnostics, Lang, Omitted, Severity,
-};
+use crate::report::{Diagnostics, Omitted, Report};
 use crate::rules::{self, Site};
 use crate::snapshot::Snapshot;
-
-/// What checking a file found.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Report {
-    /// The kind of file, when recognised.
-    pub kind: Option<FileKind>,
-    /// The encoding it was read with.
-    pub encoding: Option<Encoding>,
-    /// Its delimiter.
-    pub delimiter: Option<Delimiter>,
-    /// Data rows (comments and blank lines excluded).
-    pub rows: usize,
-    /// Problems and notes, by line: the first [`crate::report::DIAGNOSTICS_KEPT`] of them.
-    pub diagnostics: Vec<Diagnostic>,
-    /// What `diagnostics` left out (nothing for most files): counted, not kept.
-    #[serde(default, skip_serializing_if = "Omitted::is_empty")]
-    pub omitted: Omitted,
-}
-
-impl Report {
-    /// Whether any diagnostic is an error (the file cannot be submitted).
-    pub fn has_errors(&self) -> bool {
-        self.omitted.counts.errors > 0
-            || self
-                .diagnostics
-                .iter()
-                .any(|d| d.severity == Severity::Error)
-    }
-
-    /// Counts by severity, of every diagnostic found (kept or left out).
-    pub fn counts(&self) -> Counts {
-        Counts::of(&self.diagnostics) + self.omitted.counts
-    }
-
-    /// How many diagnostics were left out of `diagnostics`.
-    pub fn omitted_count(&self) -> usize {
-        self.omitted.counts.total()
-    }
-
-    /// How many diagnostics of each code were found (kept or left out).
-    pub fn code_counts(&self) -> BTreeMap<Code, usize> {
-        let mut counts = self.omitted.codes.clone();
-        for d in &self.diagnostics {
-            *counts.entry(d.code).or_default() += 1;
-        }
-        counts
-    }
-}
 
 /// A report and, when it has no errors, the changeset the file asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,100 +150,10 @@ pub fn check_with_progress(
     Checked { report, changeset }
 }
 
-/// The JSON answer of a check, for scripts and the API: `{"ok", "kind", "encoding",
-/// "delimiter", "diagnostics", "summary", "changeset"}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckOutput {
-    /// No errors: the file can be submitted.
-    pub ok: bool,
-    /// `cohorts` or `bindings`, when recognised.
-    pub kind: Option<FileKind>,
-    /// Encoding read.
-    pub encoding: Option<Encoding>,
-    /// Delimiter used.
-    pub delimiter: Option<Delimiter>,
-    /// Diagnostics with messages in the chosen language (at most [`crate::report::DIAGNOSTICS_KEPT`]).
-    pub diagnostics: Vec<DiagnosticView>,
-    /// Whether diagnostics were found that `diagnostics` does not list.
-    #[serde(default)]
-    pub truncated: bool,
-    /// How many: `summary` and `codes` count them all.
-    #[serde(default)]
-    pub omitted: usize,
-    /// Counts.
-    pub summary: Summary,
-    /// Every diagnostic found, counted by code.
-    #[serde(default)]
-    pub codes: BTreeMap<Code, usize>,
-    /// The plan, when the file has no errors.
-    pub changeset: Option<Changeset>,
-}
-
-/// Counts of rows, diagnostics and planned changes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    /// Data rows.
-    pub rows: usize,
-    /// Diagnostics by severity.
-    #[serde(flatten)]
-    pub counts: Counts,
-    /// Planned changes by type (zero when the file has errors).
-    #[serde(flatten)]
-    pub totals: Totals,
-}
-
-impl Checked {
-    /// The JSON answer, with messages in `lang`.
-    pub fn to_output(&self, lang: Lang) -> CheckOutput {
-        self.output_of(lang, self.report.diagnostics.iter())
-    }
-
-    /// The JSON answer of a refused file: its first `at_most` errors (the page a person
-    /// fixes first), and the counts of everything.
-    pub fn to_refusal(&self, lang: Lang, at_most: usize) -> CheckOutput {
-        let errors = self
-            .report
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .take(at_most);
-        self.output_of(lang, errors)
-    }
-
-    fn output_of<'a>(
-        &self,
-        lang: Lang,
-        listed: impl Iterator<Item = &'a Diagnostic>,
-    ) -> CheckOutput {
-        let diagnostics: Vec<DiagnosticView> = listed.map(|d| d.to_view(lang)).collect();
-        let counts = self.report.counts();
-        let omitted = counts.total() - diagnostics.len();
-        CheckOutput {
-            ok: !self.report.has_errors(),
-            kind: self.report.kind,
-            encoding: self.report.encoding,
-            delimiter: self.report.delimiter,
-            diagnostics,
-            truncated: omitted > 0,
-            omitted,
-            codes: self.report.code_counts(),
-            summary: Summary {
-                rows: self.report.rows,
-                counts,
-                totals: self
-                    .changeset
-                    .as_ref()
-                    .map(Changeset::totals)
-                    .unwrap_or_default(),
-            },
-            changeset: self.changeset.clone(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Lang;
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

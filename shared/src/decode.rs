@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::options::{DelimiterChoice, EncodingChoice};
-use crate::report::{Code, Diagnostic, Diagnostics};
+use crate::report::diagnostic::{Code, Diagnostic, Diagnostics};
 
 /// The text encoding a file was read with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,7 +19,6 @@ pub mod decode;
 pub mod dry_run;
 pub mod export;
 pub mod formats;
-mod messages;
 pub mod model;
 pub mod options;
 pub mod report;
@@ -27,7 +26,8 @@ pub mod revert;
 mod rules;
 pub mod snapshot;
 
-pub use check::{Checked, Report, check};
+pub use check::{Checked, check};
+pub use report::Report;
 
 /// Hash maps with a fast, fixed-seed hasher: the rules hash every row, SipHash was most of
 /// their time, and a fixed seed keeps every run (native or WASM) identical.

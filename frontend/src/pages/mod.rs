@@ -46,7 +46,7 @@ pub(crate) fn refusal(lang: cohortsync_shared::report::Lang, error: &ApiError) -
             status: 422,
             details,
             ..
-        } => serde_json::from_value::<cohortsync_shared::check::CheckOutput>(details.clone()).ok(),
+        } => serde_json::from_value::<cohortsync_shared::api::CheckOutput>(details.clone()).ok(),
         _ => None,
     };
     let Some(report) = report else {

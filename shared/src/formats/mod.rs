@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::HashMap;
 use crate::decode::Table;
-use crate::report::{Code, Diagnostic, Diagnostics};
+use crate::report::diagnostic::{Code, Diagnostic, Diagnostics};
 
 pub mod binding_file;
 pub mod cohort_file;

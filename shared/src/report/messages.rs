@@ -1,12 +1,101 @@
-//! The English and French texts of every diagnostic code.
+//! The English and French texts of every diagnostic code, and the languages they exist in.
 //!
-//! Parameters come from [`Diagnostic::args`](crate::report::Diagnostic::args); their order
-//! per code is documented next to each message and fixed by the rule that emits it.
+//! Parameters come from [`Diagnostic::args`]; their order per code is documented next to
+//! each message and fixed by the rule that emits it.
 
-use crate::report::{Code, Diagnostic, Hint, Lang};
+use serde::{Deserialize, Serialize};
+
+use super::diagnostic::{Code, Diagnostic, Hint, Severity};
+
+/// A user interface language for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// English.
+    #[default]
+    En,
+    /// French.
+    Fr,
+}
+
+impl Lang {
+    /// The language an HTTP `Accept-Language` header asks for first, among those messages
+    /// exist in (English when none fits).
+    ///
+    /// ```
+    /// use cohortsync_shared::report::Lang;
+    /// assert_eq!(Lang::from_accept_language("fr-FR,fr;q=0.9,en;q=0.8"), Lang::Fr);
+    /// assert_eq!(Lang::from_accept_language("de, fr;q=0.5"), Lang::Fr);
+    /// assert_eq!(Lang::from_accept_language("en-GB, fr;q=0.2"), Lang::En);
+    /// assert_eq!(Lang::from_accept_language(""), Lang::En);
+    /// ```
+    pub fn from_accept_language(header: &str) -> Lang {
+        let mut wanted: Vec<(f32, Lang)> = header
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.split(';');
+                let tag = pieces.next()?.trim().to_ascii_lowercase();
+                let quality = pieces
+                    .find_map(|p| p.trim().strip_prefix("q=")?.parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                let lang = match tag.split('-').next()? {
+                    "fr" => Lang::Fr,
+                    "en" => Lang::En,
+                    _ => return None,
+                };
+                Some((quality, lang))
+            })
+            .collect();
+        // Stable: among equal qualities, the first listed wins.
+        wanted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        wanted.first().map_or(Lang::En, |w| w.1)
+    }
+}
+
+impl Diagnostic {
+    /// The message, in `lang`, including the hint if any.
+    pub fn message(&self, lang: Lang) -> String {
+        let mut text = render(self, lang);
+        if let Some(hint) = &self.hint {
+            text.push(' ');
+            text.push_str(&render_hint(hint, lang));
+        }
+        text
+    }
+
+    /// The diagnostic as shown to users and scripts: `{line, column, value, code,
+    /// severity, message}`.
+    pub fn to_view(&self, lang: Lang) -> DiagnosticView {
+        DiagnosticView {
+            line: self.line,
+            column: self.column.clone(),
+            value: self.value.clone(),
+            code: self.code,
+            severity: self.severity,
+            message: self.message(lang),
+        }
+    }
+}
+
+/// A diagnostic with its message rendered in one language: the JSON shape of reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiagnosticView {
+    /// Physical line where the record starts, from 1.
+    pub line: u32,
+    /// Column name, if the problem is in one cell.
+    pub column: Option<String>,
+    /// The cell's value, if any.
+    pub value: Option<String>,
+    /// Stable code.
+    pub code: Code,
+    /// Error, warning or info.
+    pub severity: Severity,
+    /// Human-readable message.
+    pub message: String,
+}
 
 /// The message of `diagnostic` in `lang`, without its hint.
-pub(crate) fn render(d: &Diagnostic, lang: Lang) -> String {
+fn render(d: &Diagnostic, lang: Lang) -> String {
     let arg = |i: usize| d.args.get(i).map(String::as_str).unwrap_or("");
     let value = d.value.as_deref().unwrap_or("");
     let column = d.column.as_deref().unwrap_or("");
@@ -291,7 +380,7 @@ fn expected(key: &str, lang: Lang) -> &'static str {
 }
 
 /// The hint sentence: which option would fit.
-pub(crate) fn render_hint(hint: &Hint, lang: Lang) -> String {
+fn render_hint(hint: &Hint, lang: Lang) -> String {
     match lang {
         Lang::En => format!(
             "These values look like {}s: try the option {} = {}.",
@@ -301,5 +390,29 @@ pub(crate) fn render_hint(hint: &Hint, lang: Lang) -> String {
             "Ces valeurs ressemblent à des {} : essayez l’option {} = {}.",
             hint.value, hint.option, hint.value
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn every_code_has_a_message_in_both_languages() {
+        for &code in Code::ALL {
+            let diagnostic = Diagnostic::new(code, 3)
+                .column("userid")
+                .value("U1")
+                .arg("a")
+                .arg("b")
+                .arg("c");
+            let en = diagnostic.message(Lang::En);
+            let fr = diagnostic.message(Lang::Fr);
+            assert!(!en.is_empty() && !fr.is_empty(), "{code:?}");
+            assert_ne!(en, fr, "{code:?} is not translated");
+        }
     }
 }

@@ -1,55 +1,11 @@
 //! Diagnostics: every problem found in a file is data, with a stable code, a line, a column,
-//! the offending value and a message in English or French.
+//! the offending value and the parameters of its message.
 //!
 //! A [`Diagnostic`] stores its message parameters (`args`) rather than a rendered sentence,
-//! so the same report can be shown in either language without checking the file again.
+//! so the same report can be shown in either language without checking the file again
+//! ([`super::messages`] renders them).
 
 use serde::{Deserialize, Serialize};
-
-/// A user interface language for messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    /// English.
-    #[default]
-    En,
-    /// French.
-    Fr,
-}
-
-impl Lang {
-    /// The language an HTTP `Accept-Language` header asks for first, among those messages
-    /// exist in (English when none fits).
-    ///
-    /// ```
-    /// use cohortsync_shared::report::Lang;
-    /// assert_eq!(Lang::from_accept_language("fr-FR,fr;q=0.9,en;q=0.8"), Lang::Fr);
-    /// assert_eq!(Lang::from_accept_language("de, fr;q=0.5"), Lang::Fr);
-    /// assert_eq!(Lang::from_accept_language("en-GB, fr;q=0.2"), Lang::En);
-    /// assert_eq!(Lang::from_accept_language(""), Lang::En);
-    /// ```
-    pub fn from_accept_language(header: &str) -> Lang {
-        let mut wanted: Vec<(f32, Lang)> = header
-            .split(',')
-            .filter_map(|part| {
-                let mut pieces = part.split(';');
-                let tag = pieces.next()?.trim().to_ascii_lowercase();
-                let quality = pieces
-                    .find_map(|p| p.trim().strip_prefix("q=")?.parse::<f32>().ok())
-                    .unwrap_or(1.0);
-                let lang = match tag.split('-').next()? {
-                    "fr" => Lang::Fr,
-                    "en" => Lang::En,
-                    _ => return None,
-                };
-                Some((quality, lang))
-            })
-            .collect();
-        // Stable: among equal qualities, the first listed wins.
-        wanted.sort_by(|a, b| b.0.total_cmp(&a.0));
-        wanted.first().map_or(Lang::En, |w| w.1)
-    }
-}
 
 /// How serious a diagnostic is. Any error blocks submission; warnings and infos do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -243,46 +199,6 @@ impl Diagnostic {
         self.severity = severity;
         self
     }
-
-    /// The message, in `lang`, including the hint if any.
-    pub fn message(&self, lang: Lang) -> String {
-        let mut text = crate::messages::render(self, lang);
-        if let Some(hint) = &self.hint {
-            text.push(' ');
-            text.push_str(&crate::messages::render_hint(hint, lang));
-        }
-        text
-    }
-
-    /// The diagnostic as shown to users and scripts: `{line, column, value, code,
-    /// severity, message}`.
-    pub fn to_view(&self, lang: Lang) -> DiagnosticView {
-        DiagnosticView {
-            line: self.line,
-            column: self.column.clone(),
-            value: self.value.clone(),
-            code: self.code,
-            severity: self.severity,
-            message: self.message(lang),
-        }
-    }
-}
-
-/// A diagnostic with its message rendered in one language: the JSON shape of reports.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DiagnosticView {
-    /// Physical line where the record starts, from 1.
-    pub line: u32,
-    /// Column name, if the problem is in one cell.
-    pub column: Option<String>,
-    /// The cell's value, if any.
-    pub value: Option<String>,
-    /// Stable code.
-    pub code: Code,
-    /// Error, warning or info.
-    pub severity: Severity,
-    /// Human-readable message.
-    pub message: String,
 }
 
 /// Counts of diagnostics by severity.
@@ -488,152 +404,9 @@ impl Diagnostics {
     }
 }
 
-/// Which diagnostics a table shows: all, or those of one severity, of one code, or both.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DiagnosticFilter {
-    /// Only this severity.
-    pub severity: Option<Severity>,
-    /// Only this code.
-    pub code: Option<Code>,
-}
-
-impl DiagnosticFilter {
-    /// Whether `diagnostic` passes.
-    pub fn matches(&self, diagnostic: &Diagnostic) -> bool {
-        self.severity.is_none_or(|s| s == diagnostic.severity)
-            && self.code.is_none_or(|c| c == diagnostic.code)
-    }
-}
-
-/// Rows of a page of diagnostics.
-pub const PAGE_ROWS: usize = 100;
-
-/// Characters of a line shown next to its diagnostic.
-pub const ORIGINAL_CHARS: usize = 200;
-
-/// A diagnostic and the text of its line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PageRow {
-    /// The diagnostic.
-    pub diagnostic: DiagnosticView,
-    /// Its line as the file has it (at most [`ORIGINAL_CHARS`] characters).
-    pub original: String,
-}
-
-/// One page of a report's diagnostics, through a filter: what a table shows at a time,
-/// however many the file has.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DiagnosticPage {
-    /// The filter.
-    pub filter: DiagnosticFilter,
-    /// Index of the first row among the matching diagnostics.
-    pub offset: usize,
-    /// How many diagnostics match the filter.
-    pub matching: usize,
-    /// At most [`PAGE_ROWS`] rows from `offset`.
-    pub rows: Vec<PageRow>,
-}
-
-impl DiagnosticPage {
-    /// The page of `diagnostics` (in report order) that passes `filter`, from `offset`
-    /// (moved back to the last page when beyond it), with each row's line from `lines` and
-    /// its message in `lang`. Only the page's messages are rendered.
-    pub fn of(
-        diagnostics: &[Diagnostic],
-        lang: Lang,
-        filter: &DiagnosticFilter,
-        offset: usize,
-        lines: &crate::decode::PhysicalLines,
-    ) -> Self {
-        let matching = diagnostics.iter().filter(|d| filter.matches(d)).count();
-        let last = matching.saturating_sub(1) / PAGE_ROWS * PAGE_ROWS;
-        let offset = offset.min(last) / PAGE_ROWS * PAGE_ROWS;
-        let rows = diagnostics
-            .iter()
-            .filter(|d| filter.matches(d))
-            .skip(offset)
-            .take(PAGE_ROWS)
-            .map(|d| PageRow {
-                diagnostic: d.to_view(lang),
-                original: lines
-                    .line(d.line)
-                    .map(|l| l.chars().take(ORIGINAL_CHARS).collect())
-                    .unwrap_or_default(),
-            })
-            .collect();
-        DiagnosticPage {
-            filter: filter.clone(),
-            offset,
-            matching,
-            rows,
-        }
-    }
-}
-
-/// How many diagnostics have each code, by code name: what a filter by code offers.
-pub fn code_counts(diagnostics: &[Diagnostic]) -> Vec<(Code, usize)> {
-    let mut counts: std::collections::BTreeMap<&'static str, (Code, usize)> =
-        std::collections::BTreeMap::new();
-    for d in diagnostics {
-        counts.entry(d.code.as_str()).or_insert((d.code, 0)).1 += 1;
-    }
-    counts.into_values().collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_page_is_taken_among_the_diagnostics_that_pass_the_filter() {
-        let text: String = (1..=1000).map(|n| format!("line {n}\n")).collect();
-        let lines = crate::decode::PhysicalLines::new(
-            text.as_bytes(),
-            crate::options::EncodingChoice::Auto,
-        );
-        let diagnostics: Vec<Diagnostic> = (1..=1000)
-            .map(|line| {
-                let code = if line % 3 == 0 {
-                    Code::UserSuspended
-                } else {
-                    Code::UserNotFound
-                };
-                Diagnostic::new(code, line)
-            })
-            .collect();
-        let suspended = DiagnosticFilter {
-            code: Some(Code::UserSuspended),
-            ..DiagnosticFilter::default()
-        };
-        let page = DiagnosticPage::of(&diagnostics, Lang::En, &suspended, 150, &lines);
-        assert_eq!(
-            (page.matching, page.offset, page.rows.len()),
-            (333, 100, 100)
-        );
-        assert_eq!(page.rows[0].diagnostic.line, 303);
-        assert_eq!(page.rows[0].original, "line 303");
-        assert_eq!(
-            page.rows[0].diagnostic.message,
-            Diagnostic::new(Code::UserSuspended, 303).message(Lang::En)
-        );
-        // Beyond the end: the last page.
-        let page = DiagnosticPage::of(&diagnostics, Lang::En, &suspended, 10_000, &lines);
-        assert_eq!((page.offset, page.rows.len()), (300, 33));
-        let errors = DiagnosticFilter {
-            severity: Some(Severity::Error),
-            ..DiagnosticFilter::default()
-        };
-        assert_eq!(
-            DiagnosticPage::of(&diagnostics, Lang::En, &errors, 0, &lines).matching,
-            667
-        );
-        let none = DiagnosticPage::of(&[], Lang::En, &DiagnosticFilter::default(), 0, &lines);
-        assert_eq!((none.matching, none.offset, none.rows.len()), (0, 0, 0));
-        assert_eq!(
-            code_counts(&diagnostics),
-            [(Code::UserNotFound, 667), (Code::UserSuspended, 333)]
-        );
-    }
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -643,22 +416,6 @@ mod tests {
         for code in Code::ALL {
             let json = serde_json::to_string(code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
-        }
-    }
-
-    #[test]
-    fn every_code_has_a_message_in_both_languages() {
-        for &code in Code::ALL {
-            let diagnostic = Diagnostic::new(code, 3)
-                .column("userid")
-                .value("U1")
-                .arg("a")
-                .arg("b")
-                .arg("c");
-            let en = diagnostic.message(Lang::En);
-            let fr = diagnostic.message(Lang::Fr);
-            assert!(!en.is_empty() && !fr.is_empty(), "{code:?}");
-            assert_ne!(en, fr, "{code:?} is not translated");
         }
     }
 }
