@@ -215,6 +215,26 @@ pub enum BindingStatus {
     Disabled,
 }
 
+impl BindingStatus {
+    /// The status as written on the wire, in files and in the store: `active`, `disabled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BindingStatus::Active => "active",
+            BindingStatus::Disabled => "disabled",
+        }
+    }
+
+    /// The status a file's `status` cell names (case-insensitive; `enabled` is Moodle's
+    /// word for active), or `None`.
+    pub fn from_cell(value: &str) -> Option<BindingStatus> {
+        match value.to_ascii_lowercase().as_str() {
+            "active" | "enabled" => Some(BindingStatus::Active),
+            "disabled" => Some(BindingStatus::Disabled),
+            _ => None,
+        }
+    }
+}
+
 /// A cohort bound to a course (Moodle's cohort sync enrolment instance).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

@@ -1,4 +1,12 @@
-//! The cohort file (tool_sync format): its columns.
+//! The cohort file (tool_sync format): `cmd` add/del/free, `userid`, the cohort key (`cid`,
+//! or the column the cohort identifier option names), `cname`, `cidnumber`,
+//! `cdescription`, `ccatcontext`, `component`. [`read`] turns a row into the values the
+//! rules resolve.
+
+use super::{COHORT_IDNUMBER_CHARS, COHORT_NAME_CHARS, Columns, cell};
+use crate::decode::Row;
+use crate::options::CohortIdentifier;
+use crate::report::diagnostic::{Code, Diagnostic};
 
 /// Columns of the cohort file (tool_sync format).
 pub const COHORT_COLUMNS: &[&str] = &[
@@ -11,3 +19,143 @@ pub const COHORT_COLUMNS: &[&str] = &[
     "ccatcontext",
     "component",
 ];
+
+/// The columns of the cohort file, found once per file rather than per row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Layout {
+    /// The column the cohort identifier option names (`cid`, `cidnumber` or `cname`).
+    pub(crate) key_column: &'static str,
+    key: Option<usize>,
+    cid: Option<usize>,
+    cmd: Option<usize>,
+    user: Option<usize>,
+    /// `cname`, `cidnumber`, `cdescription`.
+    meta: [Option<usize>; 3],
+    category: Option<usize>,
+    component: Option<usize>,
+}
+
+/// The cohort's fields a row may give, with their column and what a message calls them.
+pub(crate) const META_FIELDS: [(&str, &str); 3] = [
+    ("cname", "name"),
+    ("cidnumber", "idnumber"),
+    ("cdescription", "description"),
+];
+
+impl Layout {
+    /// The layout of a file whose header has `columns`, with cohorts named by
+    /// `identifier`. `Err` when the header has neither `cid` nor the identifier's column.
+    pub(crate) fn new(
+        columns: &Columns,
+        identifier: CohortIdentifier,
+        header_line: u32,
+    ) -> Result<Layout, Box<Diagnostic>> {
+        let key_column = match identifier {
+            CohortIdentifier::Id => "cid",
+            CohortIdentifier::Idnumber => "cidnumber",
+            CohortIdentifier::Name => "cname",
+        };
+        let layout = Layout {
+            key_column,
+            key: columns.get(key_column),
+            cid: columns.get("cid"),
+            cmd: columns.get("cmd"),
+            user: columns.get("userid"),
+            meta: META_FIELDS.map(|(name, _)| columns.get(name)),
+            category: columns.get("ccatcontext"),
+            component: columns.get("component"),
+        };
+        if layout.cid.is_none() && layout.key.is_none() {
+            return Err(Box::new(
+                Diagnostic::new(Code::MissingColumn, header_line)
+                    .column(key_column)
+                    .arg("cohort_key"),
+            ));
+        }
+        Ok(layout)
+    }
+
+    /// The columns whose values Moodle stores in a bounded field, and their bound.
+    pub(crate) fn limits(&self) -> [(&'static str, Option<usize>, usize); 2] {
+        [
+            ("cname", self.meta[0], COHORT_NAME_CHARS),
+            ("cidnumber", self.meta[1], COHORT_IDNUMBER_CHARS),
+        ]
+    }
+
+    /// The `userid` cell of `row`.
+    pub(crate) fn user<'t>(&self, row: &Row<'t>) -> &'t str {
+        cell(row, self.user)
+    }
+}
+
+/// What a row of a cohort file asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Command {
+    /// `add` (or empty): add the member, or create or update the cohort.
+    Add,
+    /// `del`: remove the member, or delete the cohort.
+    Del,
+    /// `free`: remove every member.
+    Free,
+}
+
+/// One row of a cohort file, read: its cells as values, before any lookup in the site.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CohortLine<'t> {
+    pub(crate) line: u32,
+    pub(crate) command: Command,
+    /// The column that names the cohort: `cid` when its cell is filled, else the key column.
+    pub(crate) key_column: &'static str,
+    /// That cell's value (never empty).
+    pub(crate) key: &'t str,
+    /// The `userid` cell (empty: the row is about the cohort itself).
+    pub(crate) user: &'t str,
+    /// The `cname`, `cidnumber` and `cdescription` cells (empty when absent).
+    pub(crate) meta: [&'t str; 3],
+    /// The `ccatcontext` cell.
+    pub(crate) category: &'t str,
+    /// The `component` cell.
+    pub(crate) component: &'t str,
+}
+
+/// Reads `row` of a cohort file. `Err`: what makes the row impossible to resolve (an
+/// unknown command, no cohort named); boxed, as errors are the rare case.
+pub(crate) fn read<'t>(row: &Row<'t>, layout: &Layout) -> Result<CohortLine<'t>, Box<Diagnostic>> {
+    let line = row.line;
+    let command = match cell(row, layout.cmd) {
+        "" => Command::Add,
+        c if c.eq_ignore_ascii_case("add") => Command::Add,
+        c if c.eq_ignore_ascii_case("del") => Command::Del,
+        c if c.eq_ignore_ascii_case("free") => Command::Free,
+        value => {
+            return Err(Box::new(
+                Diagnostic::new(Code::InvalidCommand, line)
+                    .column("cmd")
+                    .value(value)
+                    .arg("add, del, free"),
+            ));
+        }
+    };
+    let (key_column, key) = match cell(row, layout.cid) {
+        "" => (layout.key_column, cell(row, layout.key)),
+        value => ("cid", value),
+    };
+    if key.is_empty() {
+        return Err(Box::new(
+            Diagnostic::new(Code::EmptyValue, line)
+                .column(layout.key_column)
+                .arg("cohort_key"),
+        ));
+    }
+    Ok(CohortLine {
+        line,
+        command,
+        key_column,
+        key,
+        user: cell(row, layout.user),
+        meta: layout.meta.map(|position| cell(row, position)),
+        category: cell(row, layout.category),
+        component: cell(row, layout.component),
+    })
+}

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::HashMap;
-use crate::decode::Table;
+use crate::decode::{Row, Table};
 use crate::report::diagnostic::{Code, Diagnostic, Diagnostics};
 
 pub mod binding_file;
@@ -172,4 +172,56 @@ pub(crate) fn well_formed_rows<'t>(table: &'t Table, diagnostics: &mut Diagnosti
         }
     }
     Rows { table, fitting }
+}
+
+/// A cell's trimmed value, or `""` when the column is absent.
+pub(crate) fn cell<'t>(row: &Row<'t>, column: Option<usize>) -> &'t str {
+    column.map_or("", |i| crate::decode::trim(row.cell(i)))
+}
+
+/// Longest cohort name Moodle stores (`mdl_cohort.name` is `varchar(254)`).
+pub(crate) const COHORT_NAME_CHARS: usize = 254;
+/// Longest cohort idnumber Moodle stores (`mdl_cohort.idnumber` is `varchar(100)`).
+pub(crate) const COHORT_IDNUMBER_CHARS: usize = 100;
+
+/// Reports the cells of `row` that no site could store: a NUL character anywhere
+/// (PostgreSQL refuses it in text; no spreadsheet writes one), or a value longer than its
+/// Moodle column (`limits`: column name and position, most characters). Returns whether
+/// the row had any: such a row is not checked further.
+pub(crate) fn unstorable_cells(
+    row: &Row<'_>,
+    header: &[String],
+    limits: &[(&str, Option<usize>, usize)],
+    diagnostics: &mut Diagnostics,
+) -> bool {
+    let mut found = false;
+    for (index, value) in row.cells().enumerate() {
+        if value.contains('\0') {
+            found = true;
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidValue, row.line)
+                    .column(header.get(index).map_or("", String::as_str))
+                    .value(value.replace('\0', "\\0"))
+                    .arg("no_nul"),
+            );
+        }
+    }
+    for &(name, position, most) in limits {
+        let value = crate::decode::trim(cell(row, position));
+        // Characters, as Moodle counts them; bytes first, which most values pass.
+        if value.len() > most && value.chars().count() > most {
+            found = true;
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidValue, row.line)
+                    .column(name)
+                    .value(value)
+                    .arg(if most == COHORT_NAME_CHARS {
+                        "name_254"
+                    } else {
+                        "idnumber_100"
+                    }),
+            );
+        }
+    }
+    found
 }

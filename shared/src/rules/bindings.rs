@@ -1,30 +1,17 @@
-//! Rules of the course binding file (tool_sync format): `cmd` (add, del = disable,
-//! restore = enable, fulldel = delete), `cohort`, `course`, `role` (empty: student),
-//! `makegroup` (0/empty: none, 1: a group named after the cohort, else an existing group's
-//! name), `enrolstart`, `enrolend`; and two columns of our own, for what Moodle's form has
-//! and tool_sync's file lacks: `name` (the instance's custom name; empty: Moodle's default
-//! name) and `status` (`active` or `disabled`, with `add` only; empty: unchanged, or active
-//! for a new binding).
+//! Rules of the course binding file ([`crate::formats::binding_file`]): each row's course,
+//! cohort, role and group are looked up in the site, rows are compared with each other,
+//! and what they ask for is planned with its effects on the cohort's members.
 
 use crate::HashMap;
 
-use super::{Site, cell};
+use super::Site;
+use super::cohorts::Planned;
 use crate::changeset::{Effect, Operation, Ref, Step};
-use crate::decode::Row;
-use crate::formats::{Columns, Rows};
+use crate::formats::binding_file::{self, BindingLine, Command, MakeGroup};
+use crate::formats::{Columns, Rows, unstorable_cells};
 use crate::options::{CourseIdentifier, Options, RoleIdentifier};
 use crate::report::{Code, Diagnostic, Diagnostics};
-use crate::snapshot::{Binding, BindingStatus, Course, Role};
-
-use super::cohorts::Planned;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Command {
-    Add,
-    Disable,
-    Restore,
-    Delete,
-}
+use crate::snapshot::{Binding, BindingStatus, Cohort, Course, Role, Snapshot};
 
 /// What one row wants, once resolved; compared across rows for duplicates and conflicts.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +32,16 @@ enum GroupWish {
     Create(String),
 }
 
+/// A row whose course, cohort, role and group the site has.
+struct Resolved<'s> {
+    line: u32,
+    course: &'s Course,
+    cohort: &'s Cohort,
+    role: &'s Role,
+    wanted: Wanted,
+}
+
+/// Checks and plans the rows of a binding file.
 pub(crate) fn plan(
     rows: &Rows<'_>,
     columns: &Columns,
@@ -53,321 +50,251 @@ pub(crate) fn plan(
     diagnostics: &mut Diagnostics,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Planned {
-    let snapshot = site.snapshot;
-    let mut planned = Planned::default();
-    let mut seen: HashMap<(i64, i64, i64), (Wanted, u32)> = HashMap::default();
-    let mut created_groups: HashMap<(i64, String), u32> = HashMap::default();
-    let mut new_bindings = 0u32;
-
+    let mut planner = Planner {
+        snapshot: site.snapshot,
+        keep_dates: (!columns.has("enrolstart"), !columns.has("enrolend")),
+        seen: HashMap::default(),
+        created_groups: HashMap::default(),
+        new_bindings: 0,
+        planned: Planned::default(),
+    };
     let header = rows.header();
     for (index, row) in rows.iter().enumerate() {
-        let row = &row;
-        if super::unstorable_cells(row, header, &[], diagnostics) {
+        if unstorable_cells(&row, header, &[], diagnostics) {
             continue;
         }
         if index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
             progress(index, rows.len());
         }
-        let line = row.line;
-        let command_cell = cell(row, columns.get("cmd"));
-        let command = match command_cell.to_ascii_lowercase().as_str() {
-            "" | "add" => Command::Add,
-            "del" => Command::Disable,
-            "restore" => Command::Restore,
-            "fulldel" => Command::Delete,
-            _ => {
-                diagnostics.push(
-                    Diagnostic::new(Code::InvalidCommand, line)
-                        .column("cmd")
-                        .value(command_cell)
-                        .arg("add, del, restore, fulldel"),
-                );
-                continue;
-            }
-        };
-        let course_value = cell(row, columns.get("course"));
-        let cohort_value = cell(row, columns.get("cohort"));
-        let role_value = cell(row, columns.get("role"));
-        let mut problems = Vec::new();
-        for (column, value) in [("course", course_value), ("cohort", cohort_value)] {
-            if value.is_empty() {
-                problems.push(Diagnostic::new(Code::EmptyValue, line).column(column));
-            }
+        let resolved = binding_file::read(&row, columns)
+            .and_then(|(read, problems)| resolve(&read, problems, site, options));
+        match resolved {
+            Ok(row) => planner.plan_row(&row, diagnostics),
+            Err(problems) => diagnostics.extend(problems),
         }
-        if !problems.is_empty() {
-            diagnostics.extend(problems);
-            continue;
+    }
+    planner.planned
+}
+
+/// Looks up a row's course, cohort, role and group. `Err`: every problem of the row, the
+/// lookups' first and then `cell_problems` (those of its settings).
+fn resolve<'s>(
+    read: &BindingLine<'_>,
+    cell_problems: Vec<Diagnostic>,
+    site: &Site<'s>,
+    options: &Options,
+) -> Result<Resolved<'s>, Vec<Diagnostic>> {
+    let snapshot = site.snapshot;
+    let mut problems = Vec::new();
+    let course = found(
+        find_course(snapshot, options.course_identifier, read),
+        &mut problems,
+    );
+    let cohort = found(find_cohort(site, options, read), &mut problems);
+    let role = found(
+        find_role(snapshot, options.role_identifier, read),
+        &mut problems,
+    );
+    problems.extend(cell_problems);
+    let (Some(course), Some(cohort), Some(role)) = (course, cohort, role) else {
+        return Err(problems);
+    };
+    let group = group_wish(read, snapshot, course, cohort, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let wanted = Wanted {
+        command: read.command,
+        group,
+        name: read.name.map(str::to_owned),
+        status: read.status,
+        enrolstart: read.enrolstart.flatten(),
+        enrolend: read.enrolend.flatten(),
+    };
+    Ok(Resolved {
+        line: read.line,
+        course,
+        cohort,
+        role,
+        wanted,
+    })
+}
+
+/// The value a lookup found, or `None` with its problem added to `problems`.
+fn found<T>(lookup: Result<T, Box<Diagnostic>>, problems: &mut Vec<Diagnostic>) -> Option<T> {
+    lookup.map_err(|d| problems.push(*d)).ok()
+}
+
+fn find_course<'s>(
+    snapshot: &'s Snapshot,
+    kind: CourseIdentifier,
+    read: &BindingLine<'_>,
+) -> Result<&'s Course, Box<Diagnostic>> {
+    let value = read.course;
+    let found: Vec<&Course> = snapshot
+        .courses
+        .iter()
+        .filter(|c| match kind {
+            CourseIdentifier::Id => value.parse::<i64>().is_ok_and(|id| id == c.id),
+            CourseIdentifier::Idnumber => !c.idnumber.is_empty() && c.idnumber == value,
+            CourseIdentifier::Shortname => c.shortname == value,
+        })
+        .collect();
+    let problem = |code| {
+        Diagnostic::new(code, read.line)
+            .column("course")
+            .value(value)
+            .arg(kind.as_str())
+    };
+    match found.as_slice() {
+        [one] => Ok(one),
+        [] => Err(Box::new(problem(Code::CourseNotFound))),
+        many => Err(Box::new(problem(Code::CourseAmbiguous).arg(many.len()))),
+    }
+}
+
+fn find_cohort<'s>(
+    site: &Site<'s>,
+    options: &Options,
+    read: &BindingLine<'_>,
+) -> Result<&'s Cohort, Box<Diagnostic>> {
+    let (kind, value) = (options.cohort_identifier, read.cohort);
+    let problem = |code| {
+        Diagnostic::new(code, read.line)
+            .column("cohort")
+            .value(value)
+            .arg(kind.as_str())
+    };
+    match site.find_cohorts(kind, value) {
+        [one] => Ok(site.cohort(*one)),
+        [] => {
+            let mut d = problem(Code::CohortNotFound).arg("");
+            if let Some(better) = site.cohort_identifier_hint(kind, value) {
+                d = d.hint("cohort_identifier", better.as_str());
+            }
+            Err(Box::new(d))
         }
-        let course = find_course(&snapshot.courses, options.course_identifier, course_value);
-        let course = match course.as_slice() {
-            [one] => Some(*one),
-            [] => {
-                problems.push(
-                    Diagnostic::new(Code::CourseNotFound, line)
-                        .column("course")
-                        .value(course_value)
-                        .arg(options.course_identifier.as_str()),
-                );
-                None
-            }
-            many => {
-                problems.push(
-                    Diagnostic::new(Code::CourseAmbiguous, line)
-                        .column("course")
-                        .value(course_value)
-                        .arg(options.course_identifier.as_str())
-                        .arg(many.len()),
-                );
-                None
-            }
-        };
-        let cohort = match site.find_cohorts(options.cohort_identifier, cohort_value) {
-            [one] => Some(site.cohort(*one)),
-            [] => {
-                let mut d = Diagnostic::new(Code::CohortNotFound, line)
-                    .column("cohort")
-                    .value(cohort_value)
-                    .arg(options.cohort_identifier.as_str())
-                    .arg("");
-                if let Some(better) =
-                    site.cohort_identifier_hint(options.cohort_identifier, cohort_value)
-                {
-                    d = d.hint("cohort_identifier", better.as_str());
-                }
-                problems.push(d);
-                None
-            }
-            many => {
-                problems.push(
-                    Diagnostic::new(Code::CohortAmbiguous, line)
-                        .column("cohort")
-                        .value(cohort_value)
-                        .arg(options.cohort_identifier.as_str())
-                        .arg(many.len()),
-                );
-                None
-            }
-        };
-        let role_key = if role_value.is_empty() {
-            "student"
-        } else {
-            role_value
-        };
-        let role_identifier = if role_value.is_empty() {
-            RoleIdentifier::Shortname
-        } else {
-            options.role_identifier
-        };
-        let role = find_role(&snapshot.roles, role_identifier, role_key);
-        if role.is_none() {
-            problems.push(
-                Diagnostic::new(Code::RoleNotFound, line)
+        many => Err(Box::new(problem(Code::CohortAmbiguous).arg(many.len()))),
+    }
+}
+
+/// The row's role: an empty cell is `student`, by short name whatever the option says.
+fn find_role<'s>(
+    snapshot: &'s Snapshot,
+    kind: RoleIdentifier,
+    read: &BindingLine<'_>,
+) -> Result<&'s Role, Box<Diagnostic>> {
+    let (kind, value) = match read.role {
+        "" => (RoleIdentifier::Shortname, "student"),
+        value => (kind, value),
+    };
+    snapshot
+        .roles
+        .iter()
+        .find(|r| match kind {
+            RoleIdentifier::Id => value.parse::<i64>().is_ok_and(|id| id == r.id),
+            RoleIdentifier::Shortname => r.shortname.eq_ignore_ascii_case(value),
+        })
+        .ok_or_else(|| {
+            Box::new(
+                Diagnostic::new(Code::RoleNotFound, read.line)
                     .column("role")
-                    .value(role_key)
-                    .arg(role_identifier.as_str()),
-            );
+                    .value(value)
+                    .arg(kind.as_str()),
+            )
+        })
+}
+
+/// The group the row's `makegroup` cell asks for in `course`.
+fn group_wish(
+    read: &BindingLine<'_>,
+    snapshot: &Snapshot,
+    course: &Course,
+    cohort: &Cohort,
+    problems: &mut Vec<Diagnostic>,
+) -> GroupWish {
+    let in_course = |matches: &dyn Fn(&crate::snapshot::Group) -> bool| {
+        snapshot
+            .groups
+            .iter()
+            .find(|g| g.course == course.id && matches(g))
+            .map(|g| GroupWish::Existing(g.id))
+    };
+    match read.makegroup {
+        None => GroupWish::Keep,
+        Some(MakeGroup::None) => GroupWish::None,
+        Some(MakeGroup::NamedAfterCohort) => in_course(&|g| g.name == cohort.name)
+            .unwrap_or_else(|| GroupWish::Create(cohort.name.clone())),
+        Some(MakeGroup::Named(name)) => {
+            in_course(&|g| g.name == name || (!g.idnumber.is_empty() && g.idnumber == name))
+                .unwrap_or_else(|| {
+                    problems.push(
+                        Diagnostic::new(Code::GroupNotFound, read.line)
+                            .column("makegroup")
+                            .value(name)
+                            .arg(&course.shortname),
+                    );
+                    GroupWish::Keep
+                })
         }
-        let name = columns
-            .has("name")
-            .then(|| cell(row, columns.get("name")).to_owned());
-        if let Some(name) = &name
-            && name.chars().count() > NAME_MAX
-        {
-            problems.push(
-                Diagnostic::new(Code::InvalidValue, line)
-                    .column("name")
-                    .value(name)
-                    .arg("name_length"),
-            );
-        }
-        let status = status(row, columns, command, &mut problems);
-        let enrolstart = date(row, columns, "enrolstart", &mut problems);
-        let enrolend = date(row, columns, "enrolend", &mut problems);
-        if let (Some(Some(start)), Some(Some(end))) = (enrolstart, enrolend)
-            && end < start
-        {
-            problems.push(
-                Diagnostic::new(Code::InvalidValue, line)
-                    .column("enrolend")
-                    .value(cell(row, columns.get("enrolend")))
-                    .arg("date_order"),
-            );
-        }
-        let (Some(course), Some(cohort), Some(role)) = (course, cohort, role) else {
-            diagnostics.extend(problems);
-            continue;
-        };
-        let course = &snapshot.courses[course];
-        let group = if !columns.has("makegroup") {
-            GroupWish::Keep
-        } else {
-            match cell(row, columns.get("makegroup")) {
-                "" | "0" => GroupWish::None,
-                "1" => match snapshot
-                    .groups
-                    .iter()
-                    .find(|g| g.course == course.id && g.name == cohort.name)
-                {
-                    Some(group) => GroupWish::Existing(group.id),
-                    None => GroupWish::Create(cohort.name.clone()),
-                },
-                name => match snapshot.groups.iter().find(|g| {
-                    g.course == course.id
-                        && (g.name == name || (!g.idnumber.is_empty() && g.idnumber == name))
-                }) {
-                    Some(group) => GroupWish::Existing(group.id),
-                    None => {
-                        problems.push(
-                            Diagnostic::new(Code::GroupNotFound, line)
-                                .column("makegroup")
-                                .value(name)
-                                .arg(&course.shortname),
-                        );
-                        GroupWish::Keep
-                    }
-                },
-            }
-        };
-        if !problems.is_empty() {
-            diagnostics.extend(problems);
-            continue;
-        }
-        let wanted = Wanted {
-            command,
-            group,
-            name,
-            status,
-            enrolstart: enrolstart.flatten(),
-            enrolend: enrolend.flatten(),
-        };
-        let key = (course.id, cohort.id, role.id);
-        match seen.get(&key) {
-            Some((first, first_line)) if *first == wanted => {
-                diagnostics.push(Diagnostic::new(Code::DuplicateRow, line).arg(first_line));
-                continue;
+    }
+}
+
+/// What the rows planned so far, and what they asked for.
+struct Planner<'s> {
+    snapshot: &'s Snapshot,
+    /// Whether the file lacks the `enrolstart`, `enrolend` columns (dates left alone).
+    keep_dates: (bool, bool),
+    /// The first row about each (course, cohort, role), and what it wanted.
+    seen: HashMap<(i64, i64, i64), (Wanted, u32)>,
+    created_groups: HashMap<(i64, String), u32>,
+    new_bindings: u32,
+    planned: Planned,
+}
+
+impl Planner<'_> {
+    /// Plans one resolved row, unless an earlier row already asked for the same binding.
+    fn plan_row(&mut self, row: &Resolved<'_>, diagnostics: &mut Diagnostics) {
+        let key = (row.course.id, row.cohort.id, row.role.id);
+        match self.seen.get(&key) {
+            Some((first, first_line)) if *first == row.wanted => {
+                diagnostics.push(Diagnostic::new(Code::DuplicateRow, row.line).arg(first_line));
+                return;
             }
             Some((_, first_line)) => {
                 diagnostics.push(
-                    Diagnostic::new(Code::ConflictingRows, line)
+                    Diagnostic::new(Code::ConflictingRows, row.line)
                         .arg(first_line)
                         .arg("binding_settings"),
                 );
-                continue;
+                return;
             }
             None => {
-                seen.insert(key, (wanted.clone(), line));
+                self.seen.insert(key, (row.wanted.clone(), row.line));
             }
         }
+        let snapshot = self.snapshot;
         let existing = snapshot
             .bindings
             .iter()
             .find(|b| (b.course, b.cohort, b.role) == key);
-        let members = &cohort.members;
-        let keep_dates = (!columns.has("enrolstart"), !columns.has("enrolend"));
-        match (command, existing) {
+        let changed = match (row.wanted.command, existing) {
             (Command::Add, None) => {
-                let group = match &wanted.group {
-                    GroupWish::Existing(id) => Some(Ref::Existing(*id)),
-                    GroupWish::Create(name) => Some(create_group(
-                        course.id,
-                        name,
-                        line,
-                        &mut created_groups,
-                        &mut planned,
-                    )),
-                    GroupWish::None | GroupWish::Keep => None,
-                };
-                let binding = Ref::New { new: new_bindings };
-                let status = wanted.status.unwrap_or_default();
-                planned.operations.push(Step {
-                    line: Some(line),
-                    op: Operation::CreateBinding {
-                        binding: new_bindings,
-                        course: course.id,
-                        cohort: cohort.id,
-                        role: role.id,
-                        group,
-                        name: wanted.name.clone().unwrap_or_default(),
-                        status,
-                        enrolstart: wanted.enrolstart,
-                        enrolend: wanted.enrolend,
-                    },
-                });
-                new_bindings += 1;
-                // A binding created disabled enrols nobody until it is restored.
-                let members: &[i64] = if status == BindingStatus::Active {
-                    members
-                } else {
-                    &[]
-                };
-                for &user in members {
-                    planned.effects.push(Effect::Enrol {
-                        user,
-                        course: course.id,
-                        role: role.id,
-                        binding,
-                    });
-                    if let Some(group) = group {
-                        planned.effects.push(Effect::AddToGroup {
-                            user,
-                            course: course.id,
-                            group,
-                        });
-                    }
-                }
+                self.create(row);
+                true
             }
-            (Command::Add, Some(binding)) => {
-                let group = match &wanted.group {
-                    GroupWish::Keep => binding.group.map(Ref::Existing),
-                    GroupWish::None => None,
-                    GroupWish::Existing(id) => Some(Ref::Existing(*id)),
-                    GroupWish::Create(name) => Some(create_group(
-                        course.id,
-                        name,
-                        line,
-                        &mut created_groups,
-                        &mut planned,
-                    )),
-                };
-                let enrolstart = if keep_dates.0 {
-                    binding.enrolstart
-                } else {
-                    wanted.enrolstart
-                };
-                let enrolend = if keep_dates.1 {
-                    binding.enrolend
-                } else {
-                    wanted.enrolend
-                };
-                let target = Settings {
-                    group,
-                    name: wanted.name.as_deref().unwrap_or(&binding.name),
-                    status: wanted.status.unwrap_or(binding.status),
-                    enrolstart,
-                    enrolend,
-                };
-                if !change(
-                    binding,
-                    target,
-                    members,
-                    course.id,
-                    role.id,
-                    line,
-                    &mut planned,
-                ) {
-                    diagnostics.push(Diagnostic::new(Code::NoChange, line));
-                }
-            }
+            (Command::Add, Some(binding)) => self.update(row, binding),
             (Command::Disable | Command::Restore | Command::Delete, None) => {
                 diagnostics.push(
-                    Diagnostic::new(Code::BindingNotFound, line)
-                        .arg(&cohort.name)
-                        .arg(&course.shortname)
-                        .arg(&role.shortname),
+                    Diagnostic::new(Code::BindingNotFound, row.line)
+                        .arg(&row.cohort.name)
+                        .arg(&row.course.shortname)
+                        .arg(&row.role.shortname),
                 );
+                true
             }
             // tool_sync's way to disable and enable: the status alone changes.
-            (Command::Disable | Command::Restore, Some(binding)) => {
+            (command @ (Command::Disable | Command::Restore), Some(binding)) => {
                 let status = if command == Command::Disable {
                     BindingStatus::Disabled
                 } else {
@@ -377,49 +304,129 @@ pub(crate) fn plan(
                     status,
                     ..Settings::of(binding)
                 };
-                if !change(
-                    binding,
-                    target,
-                    members,
-                    course.id,
-                    role.id,
-                    line,
-                    &mut planned,
-                ) {
-                    diagnostics.push(Diagnostic::new(Code::NoChange, line));
-                }
+                change(binding, target, row, &mut self.planned)
             }
             (Command::Delete, Some(binding)) => {
-                planned.operations.push(Step {
-                    line: Some(line),
-                    op: Operation::DeleteBinding {
-                        binding: binding.id,
-                    },
+                self.delete(row, binding);
+                true
+            }
+        };
+        if !changed {
+            diagnostics.push(Diagnostic::new(Code::NoChange, row.line));
+        }
+    }
+
+    /// The group a new or changed binding gets (created when the row asks for it).
+    fn group(&mut self, row: &Resolved<'_>, current: Option<i64>) -> Option<Ref> {
+        match &row.wanted.group {
+            GroupWish::Keep => current.map(Ref::Existing),
+            GroupWish::None => None,
+            GroupWish::Existing(id) => Some(Ref::Existing(*id)),
+            GroupWish::Create(name) => Some(create_group(
+                row.course.id,
+                name,
+                row.line,
+                &mut self.created_groups,
+                &mut self.planned,
+            )),
+        }
+    }
+
+    /// A new binding enrols the cohort's members (unless it is created disabled).
+    fn create(&mut self, row: &Resolved<'_>) {
+        let group = self.group(row, None);
+        let new = self.new_bindings;
+        self.new_bindings += 1;
+        let wanted = &row.wanted;
+        let status = wanted.status.unwrap_or_default();
+        let (course, role) = (row.course.id, row.role.id);
+        self.planned.operations.push(Step {
+            line: Some(row.line),
+            op: Operation::CreateBinding {
+                binding: new,
+                course,
+                cohort: row.cohort.id,
+                role,
+                group,
+                name: wanted.name.clone().unwrap_or_default(),
+                status,
+                enrolstart: wanted.enrolstart,
+                enrolend: wanted.enrolend,
+            },
+        });
+        if status == BindingStatus::Disabled {
+            return; // it enrols nobody until it is restored
+        }
+        let binding = Ref::New { new };
+        for &user in &row.cohort.members {
+            let effects = &mut self.planned.effects;
+            effects.push(Effect::Enrol {
+                user,
+                course,
+                role,
+                binding,
+            });
+            if let Some(group) = group {
+                effects.push(Effect::AddToGroup {
+                    user,
+                    course,
+                    group,
                 });
-                for &user in members {
-                    planned.removals += 1;
-                    planned.effects.push(Effect::Unenrol {
-                        user,
-                        course: course.id,
-                        role: role.id,
-                        binding: Ref::Existing(binding.id),
-                    });
-                    if let Some(group) = binding.group {
-                        planned.effects.push(Effect::RemoveFromGroup {
-                            user,
-                            course: course.id,
-                            group,
-                        });
-                    }
-                }
             }
         }
     }
-    planned
-}
 
-/// The most characters a binding's custom name may have (Moodle's `enrol.name`).
-const NAME_MAX: usize = 255;
+    /// An `add` row about an existing binding sets what it names; returns whether that
+    /// changes anything.
+    fn update(&mut self, row: &Resolved<'_>, binding: &Binding) -> bool {
+        let group = self.group(row, binding.group);
+        let wanted = &row.wanted;
+        let target = Settings {
+            group,
+            name: wanted.name.as_deref().unwrap_or(&binding.name),
+            status: wanted.status.unwrap_or(binding.status),
+            enrolstart: if self.keep_dates.0 {
+                binding.enrolstart
+            } else {
+                wanted.enrolstart
+            },
+            enrolend: if self.keep_dates.1 {
+                binding.enrolend
+            } else {
+                wanted.enrolend
+            },
+        };
+        change(binding, target, row, &mut self.planned)
+    }
+
+    /// Deleting a binding unenrols its cohort's members.
+    fn delete(&mut self, row: &Resolved<'_>, binding: &Binding) {
+        let planned = &mut self.planned;
+        let course = row.course.id;
+        planned.operations.push(Step {
+            line: Some(row.line),
+            op: Operation::DeleteBinding {
+                binding: binding.id,
+            },
+        });
+        for &user in &row.cohort.members {
+            planned.removals += 1;
+            planned.effects.push(Effect::Unenrol {
+                user,
+                course,
+                role: row.role.id,
+                binding: Ref::Existing(binding.id),
+            });
+            if let Some(group) = binding.group {
+                planned.effects.push(Effect::RemoveFromGroup {
+                    user,
+                    course,
+                    group,
+                });
+            }
+        }
+    }
+}
 
 /// A binding's settings after a row.
 struct Settings<'a> {
@@ -449,12 +456,10 @@ impl<'a> Settings<'a> {
 fn change(
     binding: &Binding,
     target: Settings<'_>,
-    members: &[i64],
-    course: i64,
-    role: i64,
-    line: u32,
+    row: &Resolved<'_>,
     planned: &mut Planned,
 ) -> bool {
+    let (members, course, role, line) = (&row.cohort.members, row.course.id, row.role.id, row.line);
     let group_changed = target.group != binding.group.map(Ref::Existing);
     if !group_changed
         && target.name == binding.name
@@ -523,37 +528,6 @@ fn change(
     true
 }
 
-/// Reads the `status` cell: `None` when the column is absent or the cell empty. A status
-/// only goes with `add` (`del` and `restore` are themselves the status).
-fn status(
-    row: &Row<'_>,
-    columns: &Columns,
-    command: Command,
-    problems: &mut Vec<Diagnostic>,
-) -> Option<BindingStatus> {
-    let value = cell(row, columns.get("status"));
-    if value.is_empty() {
-        return None;
-    }
-    let status = match value.to_ascii_lowercase().as_str() {
-        "active" | "enabled" => Some(BindingStatus::Active),
-        "disabled" => Some(BindingStatus::Disabled),
-        _ => None,
-    };
-    let expected = match (status, command) {
-        (None, _) => "binding_status",
-        (Some(_), Command::Add) => return status,
-        (Some(_), _) => "status_with_add",
-    };
-    problems.push(
-        Diagnostic::new(Code::InvalidValue, row.line)
-            .column("status")
-            .value(value)
-            .arg(expected),
-    );
-    None
-}
-
 fn create_group(
     course: i64,
     name: &str,
@@ -574,152 +548,4 @@ fn create_group(
         next
     });
     Ref::New { new }
-}
-
-fn find_course(courses: &[Course], kind: CourseIdentifier, value: &str) -> Vec<usize> {
-    courses
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| match kind {
-            CourseIdentifier::Id => value.parse::<i64>().is_ok_and(|id| id == c.id),
-            CourseIdentifier::Idnumber => !c.idnumber.is_empty() && c.idnumber == value,
-            CourseIdentifier::Shortname => c.shortname == value,
-        })
-        .map(|(i, _)| i)
-        .collect()
-}
-
-fn find_role<'r>(roles: &'r [Role], kind: RoleIdentifier, value: &str) -> Option<&'r Role> {
-    roles.iter().find(|r| match kind {
-        RoleIdentifier::Id => value.parse::<i64>().is_ok_and(|id| id == r.id),
-        RoleIdentifier::Shortname => r.shortname.eq_ignore_ascii_case(value),
-    })
-}
-
-/// Reads a date cell: `None` when the column is absent, `Some(None)` when empty.
-fn date(
-    row: &Row<'_>,
-    columns: &Columns,
-    column: &str,
-    problems: &mut Vec<Diagnostic>,
-) -> Option<Option<i64>> {
-    let position = columns.get(column)?;
-    let value = row.cell(position).trim();
-    if value.is_empty() || value == "0" {
-        return Some(None);
-    }
-    match parse_date(value) {
-        Some(time) => Some(Some(time)),
-        None => {
-            problems.push(
-                Diagnostic::new(Code::InvalidValue, row.line)
-                    .column(column)
-                    .value(value)
-                    .arg("date"),
-            );
-            Some(None)
-        }
-    }
-}
-
-/// `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` (UTC) or a Unix timestamp → Unix time.
-pub(crate) fn parse_date(value: &str) -> Option<i64> {
-    if value.bytes().all(|b| b.is_ascii_digit()) {
-        return value.parse().ok();
-    }
-    let (date, time) = match value.split_once([' ', 'T']) {
-        Some((date, time)) => (date, Some(time)),
-        None => (value, None),
-    };
-    let mut parts = date.split('-');
-    let (y, m, d) = (
-        parts.next()?.parse::<i64>().ok()?,
-        parts.next()?.parse::<u32>().ok()?,
-        parts.next()?.parse::<u32>().ok()?,
-    );
-    // Four-digit years: `300000000000-03-01` is a typo, not a date (and would overflow).
-    if parts.next().is_some()
-        || !(1..=9999).contains(&y)
-        || !(1..=12).contains(&m)
-        || d == 0
-        || d > days_in_month(y, m)
-    {
-        return None;
-    }
-    let seconds = match time {
-        None => 0,
-        Some(time) => {
-            let (h, min) = time.split_once(':')?;
-            let (h, min) = (
-                h.parse::<i64>().ok()?,
-                min.get(..2).unwrap_or(min).parse::<i64>().ok()?,
-            );
-            if !(0..24).contains(&h) || !(0..60).contains(&min) {
-                return None;
-            }
-            h * 3600 + min * 60
-        }
-    };
-    days_from_civil(y, m, d)
-        .checked_mul(86_400)?
-        .checked_add(seconds)
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_date;
-
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    #[test]
-    fn years_beyond_four_digits_are_not_dates() {
-        assert_eq!(parse_date("300000000000-03-01"), None);
-        assert_eq!(parse_date("9223372036854775807-01-01"), None);
-        assert_eq!(parse_date("10000-01-01"), None);
-        assert_eq!(parse_date("0-01-01"), None);
-        assert!(parse_date("9999-12-31 23:59").is_some());
-        assert_eq!(parse_date("99999999999999999999"), None);
-    }
-
-    #[test]
-    fn dates_in_every_accepted_form() {
-        assert_eq!(parse_date("1970-01-01"), Some(0));
-        assert_eq!(parse_date("2026-09-01"), Some(1_788_220_800));
-        assert_eq!(
-            parse_date("2026-09-01 08:30"),
-            Some(1_788_220_800 + 8 * 3600 + 30 * 60)
-        );
-        assert_eq!(parse_date("1788220800"), Some(1_788_220_800));
-        assert_eq!(parse_date("2024-02-29"), Some(1_709_164_800));
-        for bad in [
-            "2025-02-29",
-            "01/09/2026",
-            "2026-13-01",
-            "2026-09-01 25:00",
-            "soon",
-        ] {
-            assert_eq!(parse_date(bad), None, "{bad}");
-        }
-    }
 }

@@ -1,16 +1,16 @@
-//! Rules of the cohort file (tool_sync format): `cmd` add/del/free, `userid`, the cohort key
-//! (`cid`, or the column the cohort identifier option names), `cname`, `cidnumber`,
-//! `cdescription`, `ccatcontext`, `component`.
+//! Rules of the cohort file ([`crate::formats::cohort_file`]): each row's cohort and user
+//! are looked up in the site (a missing cohort is created when allowed), rows are compared
+//! with each other, and what they ask for is planned per cohort with its effects on the
+//! courses the cohort is bound to.
 
 use std::collections::hash_map::Entry;
 
 use crate::{HashMap, HashSet};
 
-use super::{
-    COHORT_IDNUMBER_CHARS, COHORT_NAME_CHARS, Site, UserMatch, Users, cell, unstorable_cells,
-};
+use super::{Site, UserMatch, Users};
 use crate::changeset::{Effect, Operation, Ref, Step};
-use crate::formats::{Columns, Rows};
+use crate::formats::cohort_file::{self, CohortLine, Command, Layout, META_FIELDS};
+use crate::formats::{Columns, Rows, unstorable_cells};
 use crate::options::{CohortIdentifier, Mode, Options, UnenrolAction};
 use crate::report::{Code, Diagnostic, Diagnostics};
 use crate::snapshot::{BindingStatus, COHORTSYNC_COMPONENT, Owner};
@@ -24,13 +24,6 @@ pub(crate) struct Planned {
     pub(crate) removals: u64,
     /// Members, before the file, of the existing cohorts it adds members to.
     pub(crate) members_before: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Command {
-    Add,
-    Del,
-    Free,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,12 +63,7 @@ struct Requests {
     meta: [Option<(String, u32)>; 3],
 }
 
-const META_FIELDS: [(&str, &str); 3] = [
-    ("cname", "name"),
-    ("cidnumber", "idnumber"),
-    ("cdescription", "description"),
-];
-
+/// Checks and plans the rows of a cohort file.
 pub(crate) fn plan(
     rows: &Rows<'_>,
     columns: &Columns,
@@ -85,80 +73,108 @@ pub(crate) fn plan(
     diagnostics: &mut Diagnostics,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Planned {
-    let identifier = options.cohort_identifier;
-    let key_column = match identifier {
-        CohortIdentifier::Id => "cid",
-        CohortIdentifier::Idnumber => "cidnumber",
-        CohortIdentifier::Name => "cname",
+    let layout = match Layout::new(columns, options.cohort_identifier, header_line) {
+        Ok(layout) => layout,
+        Err(missing) => {
+            diagnostics.push(*missing);
+            return Planned::default();
+        }
     };
-    let cid = columns.get("cid");
-    let key = columns.get(key_column);
-    if cid.is_none() && key.is_none() {
-        diagnostics.push(
-            Diagnostic::new(Code::MissingColumn, header_line)
-                .column(key_column)
-                .arg("cohort_key"),
-        );
-        return Planned::default();
-    }
-    let users = Users::new(site.snapshot, options.user_identifier);
-    // Column positions, looked up once rather than per row.
-    let user_column = columns.get("userid");
-    let cmd_column = columns.get("cmd");
-    let meta_columns = META_FIELDS.map(|(name, _)| columns.get(name));
-    let [cname_column, cidnumber_column, cdescription_column] = meta_columns;
-    let category_column = columns.get("ccatcontext");
-    let component_column = columns.get("component");
-    let header = rows.header();
-    let limits = [
-        ("cname", cname_column, COHORT_NAME_CHARS),
-        ("cidnumber", cidnumber_column, COHORT_IDNUMBER_CHARS),
-    ];
-
-    let mut order: Vec<Target> = Vec::new();
-    let mut requests: HashMap<Target, Requests> = HashMap::default();
-    let mut new_cohorts: Vec<NewCohort> = Vec::new();
-    let mut new_by_key: HashMap<String, u32> = HashMap::default();
-    let mut pairs: HashMap<(Target, usize), (Command, u32)> =
-        HashMap::with_capacity_and_hasher(rows.len(), Default::default());
-
+    let mut reading = Reading {
+        site,
+        options,
+        users: Users::new(site.snapshot, options.user_identifier),
+        order: Vec::new(),
+        requests: HashMap::default(),
+        new_cohorts: Vec::new(),
+        new_by_key: HashMap::default(),
+        pairs: HashMap::with_capacity_and_hasher(rows.len(), Default::default()),
+    };
+    let (header, limits) = (rows.header(), layout.limits());
     for (row_index, row) in rows.iter().enumerate() {
-        let row = &row;
         if row_index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
             progress(row_index, rows.len());
         }
-        let line = row.line;
-        if unstorable_cells(row, header, &limits, diagnostics) {
+        if unstorable_cells(&row, header, &limits, diagnostics) {
             continue;
         }
-        let command_value = cell(row, cmd_column);
-        let command = match command_value {
-            "" => Command::Add,
-            c if c.eq_ignore_ascii_case("add") => Command::Add,
-            c if c.eq_ignore_ascii_case("del") => Command::Del,
-            c if c.eq_ignore_ascii_case("free") => Command::Free,
-            value => {
-                diagnostics.push(
-                    Diagnostic::new(Code::InvalidCommand, line)
-                        .column("cmd")
-                        .value(value)
-                        .arg("add, del, free"),
-                );
-                continue;
+        match cohort_file::read(&row, &layout) {
+            Ok(read) => reading.row(row_index, &read, diagnostics),
+            Err(problem) => diagnostics.push(*problem),
+        }
+    }
+    let named = |member: &Member| layout.user(&rows.get(member.row));
+    reading.plan(rows.len(), &named, diagnostics)
+}
+
+/// What the rows asked for so far, per cohort and per (cohort, user).
+struct Reading<'r, 's> {
+    site: &'r Site<'s>,
+    options: &'r Options,
+    users: Users<'s>,
+    /// The cohorts in the order the file first names them.
+    order: Vec<Target>,
+    requests: HashMap<Target, Requests>,
+    new_cohorts: Vec<NewCohort>,
+    /// New cohorts by the key the file names them with.
+    new_by_key: HashMap<String, u32>,
+    /// The first row about each (cohort, user): its command and line.
+    pairs: HashMap<(Target, usize), (Command, u32)>,
+}
+
+impl Reading<'_, '_> {
+    /// Records what one row asks for, or reports why it cannot.
+    fn row(&mut self, row_index: usize, read: &CohortLine<'_>, diagnostics: &mut Diagnostics) {
+        let Some(target) = self.target(read, diagnostics) else {
+            return;
+        };
+        let request = self.requests.entry(target).or_insert_with(|| {
+            self.order.push(target);
+            Requests {
+                first_line: read.line,
+                ..Requests::default()
             }
-        };
-        let (column, value) = match cell(row, cid) {
-            "" => (key_column, cell(row, key)),
-            value => ("cid", value),
-        };
-        if value.is_empty() {
-            diagnostics.push(
-                Diagnostic::new(Code::EmptyValue, line)
-                    .column(key_column)
-                    .arg("cohort_key"),
-            );
-            continue;
+        });
+        if read.command == Command::Add {
+            agree_on_fields(request, read, diagnostics);
         }
+        if read.user.is_empty() {
+            match read.command {
+                Command::Add => request.declared = true,
+                Command::Del => request.delete = request.delete.or(Some(read.line)),
+                Command::Free => request.free = request.free.or(Some(read.line)),
+            }
+            return;
+        }
+        if read.command == Command::Free {
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidValue, read.line)
+                    .column("userid")
+                    .value(read.user)
+                    .arg("no_user_for_free"),
+            );
+            return;
+        }
+        if let Some(user) = self.member(target, read, diagnostics) {
+            let member = Member {
+                user,
+                line: read.line,
+                row: row_index,
+            };
+            let request = self.requests.get_mut(&target).expect("recorded above");
+            match read.command {
+                Command::Add => request.adds.push(member),
+                Command::Del => request.dels.push(member),
+                Command::Free => unreachable!("free rows with a user were refused above"),
+            }
+        }
+    }
+
+    /// The cohort a row is about: an existing one, one created by an earlier row, or a new
+    /// one it creates.
+    fn target(&mut self, read: &CohortLine<'_>, diagnostics: &mut Diagnostics) -> Option<Target> {
+        let (site, identifier) = (self.site, self.options.cohort_identifier);
+        let (line, column, value) = (read.line, read.key_column, read.key);
         if identifier == CohortIdentifier::Id && value.parse::<i64>().is_err() {
             let better = site
                 .cohort_identifier_hint(identifier, value)
@@ -170,96 +186,20 @@ pub(crate) fn plan(
                     .arg("id")
                     .hint("cohort_identifier", better.as_str()),
             );
-            continue;
+            return None;
         }
-
-        // Which cohort the row is about.
-        let target = match site.find_cohorts(identifier, value) {
-            [one] => Target::Existing(*one),
-            [] => match new_by_key.get(value) {
-                Some(&new) => Target::New(new),
-                None if command == Command::Add
-                    && options.create_missing
-                    && identifier != CohortIdentifier::Id =>
-                {
-                    let (name, idnumber) = match identifier {
-                        CohortIdentifier::Name => {
-                            (value.to_owned(), cell(row, cidnumber_column).to_owned())
-                        }
-                        _ => (cell(row, cname_column).to_owned(), value.to_owned()),
-                    };
-                    if name.is_empty() {
-                        diagnostics.push(
-                            Diagnostic::new(Code::EmptyValue, line)
-                                .column("cname")
-                                .arg("new_cohort_name"),
-                        );
-                        continue;
-                    }
-                    if let [taken, ..] = site.find_cohorts(CohortIdentifier::Idnumber, &idnumber) {
-                        diagnostics.push(
-                            Diagnostic::new(Code::CohortConflict, line)
-                                .column("cidnumber")
-                                .value(idnumber.as_str())
-                                .arg("taken")
-                                .arg("idnumber")
-                                .arg(&site.cohort(*taken).name),
-                        );
-                        continue;
-                    }
-                    let component = cell(row, component_column);
-                    if !component.is_empty() && component != COHORTSYNC_COMPONENT {
-                        diagnostics.push(
-                            Diagnostic::new(Code::InvalidValue, line)
-                                .column("component")
-                                .value(component)
-                                .arg("component"),
-                        );
-                        continue;
-                    }
-                    let new = new_cohorts.len() as u32;
-                    new_cohorts.push(NewCohort {
-                        line,
-                        idnumber,
-                        name,
-                        description: cell(row, cdescription_column).to_owned(),
-                        category: cell(row, category_column).to_owned(),
-                    });
-                    new_by_key.insert(value.to_owned(), new);
-                    Target::New(new)
-                }
-                None => {
-                    let reason = match command {
-                        Command::Del | Command::Free => "nothing_deleted",
-                        Command::Add if !options.create_missing => "create_missing_off",
-                        Command::Add => "",
-                    };
-                    let mut d = Diagnostic::new(Code::CohortNotFound, line)
-                        .column(column)
-                        .value(value)
-                        .arg(identifier.as_str())
-                        .arg(reason);
-                    if let Some(better) = site.cohort_identifier_hint(identifier, value) {
-                        d = d.hint("cohort_identifier", better.as_str());
-                    }
-                    diagnostics.push(d);
-                    continue;
-                }
-            },
-            many => {
-                diagnostics.push(
-                    Diagnostic::new(Code::CohortAmbiguous, line)
-                        .column(column)
-                        .value(value)
-                        .arg(identifier.as_str())
-                        .arg(many.len()),
-                );
-                continue;
-            }
+        let found = |code| {
+            Diagnostic::new(code, line)
+                .column(column)
+                .value(value)
+                .arg(identifier.as_str())
         };
-        if let Target::Existing(index) = target {
-            let cohort = site.cohort(index);
-            if cohort.owner() == Owner::Other {
+        match site.find_cohorts(identifier, value) {
+            [one] => {
+                let cohort = site.cohort(*one);
+                if cohort.owner() != Owner::Other {
+                    return Some(Target::Existing(*one));
+                }
                 diagnostics.push(
                     Diagnostic::new(Code::CohortProtected, line)
                         .column(column)
@@ -267,154 +207,202 @@ pub(crate) fn plan(
                         .arg(&cohort.name)
                         .arg(&cohort.component),
                 );
-                continue;
+                None
             }
-        }
-        let request = requests.entry(target).or_insert_with(|| {
-            order.push(target);
-            Requests {
-                first_line: line,
-                ..Requests::default()
-            }
-        });
-
-        // Rows about one cohort must agree on its name, idnumber and description.
-        if command == Command::Add {
-            for (slot, (field_column, field)) in META_FIELDS.iter().enumerate() {
-                let given = cell(row, meta_columns[slot]);
-                if given.is_empty() || *field_column == column {
-                    continue;
+            [] => {
+                if let Some(&new) = self.new_by_key.get(value) {
+                    return Some(Target::New(new));
                 }
-                match &request.meta[slot] {
-                    Some((first, first_line)) if first != given => diagnostics.push(
-                        Diagnostic::new(Code::CohortConflict, line)
-                            .column(*field_column)
-                            .value(given)
-                            .arg("disagree")
-                            .arg(field)
-                            .arg(first)
-                            .arg(first_line),
-                    ),
-                    Some(_) => {}
-                    None => request.meta[slot] = Some((given.to_owned(), line)),
+                let options = self.options;
+                if read.command == Command::Add
+                    && options.create_missing
+                    && identifier != CohortIdentifier::Id
+                {
+                    return self.create(read, diagnostics);
                 }
+                let reason = match read.command {
+                    Command::Del | Command::Free => "nothing_deleted",
+                    Command::Add if !options.create_missing => "create_missing_off",
+                    Command::Add => "",
+                };
+                let mut d = found(Code::CohortNotFound).arg(reason);
+                if let Some(better) = site.cohort_identifier_hint(identifier, value) {
+                    d = d.hint("cohort_identifier", better.as_str());
+                }
+                diagnostics.push(d);
+                None
+            }
+            many => {
+                diagnostics.push(found(Code::CohortAmbiguous).arg(many.len()));
+                None
             }
         }
+    }
 
-        let user_value = cell(row, user_column);
-        if user_value.is_empty() {
-            match command {
-                Command::Add => request.declared = true,
-                Command::Del => request.delete = request.delete.or(Some(line)),
-                Command::Free => request.free = request.free.or(Some(line)),
-            }
-            continue;
+    /// A new cohort for an `add` row whose cohort the site lacks, if the row can make one.
+    fn create(&mut self, read: &CohortLine<'_>, diagnostics: &mut Diagnostics) -> Option<Target> {
+        let line = read.line;
+        let [cname, cidnumber, description] = read.meta;
+        let (name, idnumber) = match self.options.cohort_identifier {
+            CohortIdentifier::Name => (read.key, cidnumber),
+            _ => (cname, read.key),
+        };
+        if name.is_empty() {
+            diagnostics.push(
+                Diagnostic::new(Code::EmptyValue, line)
+                    .column("cname")
+                    .arg("new_cohort_name"),
+            );
+            return None;
         }
-        if command == Command::Free {
+        if let [taken, ..] = self.site.find_cohorts(CohortIdentifier::Idnumber, idnumber) {
+            diagnostics.push(
+                Diagnostic::new(Code::CohortConflict, line)
+                    .column("cidnumber")
+                    .value(idnumber)
+                    .arg("taken")
+                    .arg("idnumber")
+                    .arg(&self.site.cohort(*taken).name),
+            );
+            return None;
+        }
+        if !read.component.is_empty() && read.component != COHORTSYNC_COMPONENT {
             diagnostics.push(
                 Diagnostic::new(Code::InvalidValue, line)
-                    .column("userid")
-                    .value(user_value)
-                    .arg("no_user_for_free"),
+                    .column("component")
+                    .value(read.component)
+                    .arg("component"),
             );
-            continue;
+            return None;
         }
-        let found = users.find(user_value);
-        if let Some(problem) = users.problem(&found, line, "userid", user_value) {
+        let new = self.new_cohorts.len() as u32;
+        self.new_cohorts.push(NewCohort {
+            line,
+            idnumber: idnumber.to_owned(),
+            name: name.to_owned(),
+            description: description.to_owned(),
+            category: read.category.to_owned(),
+        });
+        self.new_by_key.insert(read.key.to_owned(), new);
+        Some(Target::New(new))
+    }
+
+    /// The user a row adds or removes, unless the user is not found, or an earlier row
+    /// already named them for this cohort.
+    fn member(
+        &mut self,
+        target: Target,
+        read: &CohortLine<'_>,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<usize> {
+        let (line, value) = (read.line, read.user);
+        let found = self.users.find(value);
+        if let Some(problem) = self.users.problem(&found, line, "userid", value) {
             diagnostics.push(problem);
-            continue;
+            return None;
         }
         let UserMatch::Found(user) = found else {
-            continue;
+            return None;
         };
-        match pairs.entry((target, user)) {
-            Entry::Occupied(first) if first.get().0 == command => {
-                diagnostics.push(
-                    Diagnostic::new(Code::DuplicateRow, line)
-                        .column("userid")
-                        .value(user_value)
-                        .arg(first.get().1),
-                );
-                continue;
+        let at = |code| Diagnostic::new(code, line).column("userid").value(value);
+        match self.pairs.entry((target, user)) {
+            Entry::Occupied(first) if first.get().0 == read.command => {
+                diagnostics.push(at(Code::DuplicateRow).arg(first.get().1));
+                return None;
             }
             Entry::Occupied(first) => {
                 diagnostics.push(
-                    Diagnostic::new(Code::ConflictingRows, line)
-                        .column("userid")
-                        .value(user_value)
+                    at(Code::ConflictingRows)
                         .arg(first.get().1)
                         .arg("add_and_remove"),
                 );
-                continue;
+                return None;
             }
             Entry::Vacant(slot) => {
-                slot.insert((command, line));
+                slot.insert((read.command, line));
             }
         }
-        if command == Command::Add && site.user(user).suspended {
-            diagnostics.push(
-                Diagnostic::new(Code::UserSuspended, line)
-                    .column("userid")
-                    .value(user_value),
-            );
+        if read.command == Command::Add && self.site.user(user).suspended {
+            diagnostics.push(at(Code::UserSuspended));
         }
-        match command {
-            Command::Add => request.adds.push(Member {
-                user,
-                line,
-                row: row_index,
-            }),
-            Command::Del => request.dels.push(Member {
-                user,
-                line,
-                row: row_index,
-            }),
-            Command::Free => unreachable!("free rows with a user were refused above"),
-        }
+        Some(user)
     }
 
-    let mut planned = Planned::default();
-    // About one operation per row: growing a vector of 100k steps by doubling costs more
-    // than the planning itself.
-    planned.operations.reserve(rows.len() + new_cohorts.len());
-    let mut emptied: HashSet<i64> = HashSet::default();
-    for target in order {
-        let request = &requests[&target];
-        match target {
-            Target::New(new) => {
-                plan_new(new, &new_cohorts[new as usize], request, site, &mut planned)
-            }
-            Target::Existing(index) => {
-                if let Some(delete_line) = request.delete
-                    && let Some(other) = request.adds.iter().chain(&request.dels).next()
-                {
-                    diagnostics.push(
-                        Diagnostic::new(Code::ConflictingRows, other.line)
-                            .arg(delete_line)
-                            .arg("cohort_deleted"),
-                    );
+    /// Plans what the rows asked for, cohort by cohort in the file's order.
+    fn plan<'n>(
+        self,
+        rows: usize,
+        named: &dyn Fn(&Member) -> &'n str,
+        diagnostics: &mut Diagnostics,
+    ) -> Planned {
+        let (site, options) = (self.site, self.options);
+        let mut planned = Planned::default();
+        // About one operation per row: growing a vector of 100k steps by doubling costs
+        // more than the planning itself.
+        planned.operations.reserve(rows + self.new_cohorts.len());
+        let mut emptied: HashSet<i64> = HashSet::default();
+        for target in self.order {
+            let request = &self.requests[&target];
+            let index = match target {
+                Target::New(new) => {
+                    let cohort = &self.new_cohorts[new as usize];
+                    plan_new(new, cohort, request, site, &mut planned);
                     continue;
                 }
-                let named = |member: &Member| cell(&rows.get(member.row), user_column);
-                let ends_empty = plan_existing(
-                    index,
-                    request,
-                    &named,
-                    site,
-                    options,
-                    diagnostics,
-                    &mut planned,
+                Target::Existing(index) => index,
+            };
+            if let Some(delete_line) = request.delete
+                && let Some(other) = request.adds.iter().chain(&request.dels).next()
+            {
+                diagnostics.push(
+                    Diagnostic::new(Code::ConflictingRows, other.line)
+                        .arg(delete_line)
+                        .arg("cohort_deleted"),
                 );
-                if ends_empty {
-                    emptied.insert(site.cohort(index).id);
-                }
+                continue;
+            }
+            let ends_empty = plan_existing(
+                index,
+                request,
+                named,
+                site,
+                options,
+                diagnostics,
+                &mut planned,
+            );
+            if ends_empty {
+                emptied.insert(site.cohort(index).id);
             }
         }
+        if options.cleanup_empty {
+            plan_cleanup(site, &self.requests, &emptied, &mut planned);
+        }
+        planned
     }
-    if options.cleanup_empty {
-        plan_cleanup(site, &requests, &emptied, &mut planned);
+}
+
+/// Rows about one cohort must agree on its name, idnumber and description: the first
+/// non-empty value of each is kept, a different one later is a conflict.
+fn agree_on_fields(request: &mut Requests, read: &CohortLine<'_>, diagnostics: &mut Diagnostics) {
+    for (slot, (field_column, field)) in META_FIELDS.iter().enumerate() {
+        let given = read.meta[slot];
+        if given.is_empty() || *field_column == read.key_column {
+            continue;
+        }
+        match &request.meta[slot] {
+            Some((first, first_line)) if first != given => diagnostics.push(
+                Diagnostic::new(Code::CohortConflict, read.line)
+                    .column(*field_column)
+                    .value(given)
+                    .arg("disagree")
+                    .arg(field)
+                    .arg(first)
+                    .arg(first_line),
+            ),
+            Some(_) => {}
+            None => request.meta[slot] = Some((given.to_owned(), read.line)),
+        }
     }
-    planned
 }
 
 fn plan_new(
@@ -462,73 +450,12 @@ fn plan_existing<'r>(
     planned: &mut Planned,
 ) -> bool {
     let cohort = site.cohort(index);
-    let members: HashSet<i64> = cohort.members.iter().copied().collect();
-
     if let Some(line) = request.delete {
-        let courses: Vec<&str> = site
-            .bindings_of(cohort.id)
-            .filter_map(|b| site.snapshot.courses.iter().find(|c| c.id == b.course))
-            .map(|c| c.shortname.as_str())
-            .collect();
-        if !courses.is_empty() {
-            diagnostics.push(
-                Diagnostic::new(Code::CohortInUse, line)
-                    .arg(&cohort.name)
-                    .arg(courses.join(", ")),
-            );
-            return false;
-        }
-        planned.removals += members.len() as u64;
-        planned.operations.push(Step {
-            line: Some(line),
-            op: Operation::DeleteCohort { cohort: cohort.id },
-        });
+        plan_delete(cohort, line, site, diagnostics, planned);
         return false;
     }
-
-    // Name, idnumber and description: only non-empty values that differ change anything.
-    let value = |slot: usize, current: &str| {
-        request.meta[slot]
-            .as_ref()
-            .filter(|(v, _)| v != current)
-            .map(|(v, line)| (v.clone(), *line))
-    };
-    let name = value(0, &cohort.name);
-    let mut idnumber = value(1, &cohort.idnumber);
-    if let Some((wanted, line)) = &idnumber
-        && let Some(other) = site
-            .find_cohorts(CohortIdentifier::Idnumber, wanted)
-            .iter()
-            .copied()
-            .find(|&i| i != index)
-    {
-        diagnostics.push(
-            Diagnostic::new(Code::CohortConflict, *line)
-                .column("cidnumber")
-                .value(wanted.as_str())
-                .arg("taken")
-                .arg("idnumber")
-                .arg(&site.cohort(other).name),
-        );
-        idnumber = None;
-    }
-    let description = value(2, &cohort.description);
-    if name.is_some() || idnumber.is_some() || description.is_some() {
-        let line = [&name, &idnumber, &description]
-            .iter()
-            .filter_map(|v| v.as_ref().map(|(_, l)| *l))
-            .min();
-        planned.operations.push(Step {
-            line,
-            op: Operation::UpdateCohort {
-                cohort: cohort.id,
-                name: name.map(|(v, _)| v),
-                idnumber: idnumber.map(|(v, _)| v),
-                description: description.map(|(v, _)| v),
-            },
-        });
-    }
-
+    plan_fields(index, request, site, diagnostics, planned);
+    let members: HashSet<i64> = cohort.members.iter().copied().collect();
     let mut kept: HashSet<i64> = HashSet::default();
     for member in &request.adds {
         let (user, line) = (site.user(member.user).id, member.line);
@@ -556,14 +483,8 @@ fn plan_existing<'r>(
         let (user, line) = (site.user(member.user).id, member.line);
         if members.contains(&user) {
             removed.insert(user);
-            remove(
-                site,
-                cohort.id,
-                user,
-                Some(line),
-                options.unenrol_action,
-                planned,
-            );
+            let action = options.unenrol_action;
+            remove(site, cohort.id, user, Some(line), action, planned);
         } else {
             diagnostics.push(
                 Diagnostic::new(Code::NotMember, line)
@@ -573,37 +494,130 @@ fn plan_existing<'r>(
             );
         }
     }
-
-    let full = options.mode == Mode::Full && !request.adds.is_empty();
-    if full {
-        planned.members_before += members.len() as u64;
-    }
-    let mut absent: Vec<i64> = members
+    let absent: Vec<i64> = members
         .iter()
         .copied()
         .filter(|m| !kept.contains(m) && !removed.contains(m))
         .collect();
+    let absent = plan_absent(index, request, absent, site, options, diagnostics, planned);
+    !request.declared && kept.len() + absent == 0
+}
+
+/// A `del` row without a user deletes the cohort, unless a course binding uses it.
+fn plan_delete(
+    cohort: &crate::snapshot::Cohort,
+    line: u32,
+    site: &Site<'_>,
+    diagnostics: &mut Diagnostics,
+    planned: &mut Planned,
+) {
+    let courses: Vec<&str> = site
+        .bindings_of(cohort.id)
+        .filter_map(|b| site.snapshot.courses.iter().find(|c| c.id == b.course))
+        .map(|c| c.shortname.as_str())
+        .collect();
+    if !courses.is_empty() {
+        diagnostics.push(
+            Diagnostic::new(Code::CohortInUse, line)
+                .arg(&cohort.name)
+                .arg(courses.join(", ")),
+        );
+        return;
+    }
+    planned.removals += cohort.members.len() as u64;
+    planned.operations.push(Step {
+        line: Some(line),
+        op: Operation::DeleteCohort { cohort: cohort.id },
+    });
+}
+
+/// Name, idnumber and description: only non-empty values that differ change anything, and
+/// an idnumber another cohort has is refused.
+fn plan_fields(
+    index: usize,
+    request: &Requests,
+    site: &Site<'_>,
+    diagnostics: &mut Diagnostics,
+    planned: &mut Planned,
+) {
+    let cohort = site.cohort(index);
+    let value = |slot: usize, current: &str| {
+        request.meta[slot]
+            .as_ref()
+            .filter(|(v, _)| v != current)
+            .map(|(v, line)| (v.clone(), *line))
+    };
+    let name = value(0, &cohort.name);
+    let mut idnumber = value(1, &cohort.idnumber);
+    if let Some((wanted, line)) = &idnumber
+        && let Some(other) = site
+            .find_cohorts(CohortIdentifier::Idnumber, wanted)
+            .iter()
+            .copied()
+            .find(|&i| i != index)
+    {
+        diagnostics.push(
+            Diagnostic::new(Code::CohortConflict, *line)
+                .column("cidnumber")
+                .value(wanted.as_str())
+                .arg("taken")
+                .arg("idnumber")
+                .arg(&site.cohort(other).name),
+        );
+        idnumber = None;
+    }
+    let description = value(2, &cohort.description);
+    if name.is_none() && idnumber.is_none() && description.is_none() {
+        return;
+    }
+    let line = [&name, &idnumber, &description]
+        .iter()
+        .filter_map(|v| v.as_ref().map(|(_, l)| *l))
+        .min();
+    planned.operations.push(Step {
+        line,
+        op: Operation::UpdateCohort {
+            cohort: cohort.id,
+            name: name.map(|(v, _)| v),
+            idnumber: idnumber.map(|(v, _)| v),
+            description: description.map(|(v, _)| v),
+        },
+    });
+}
+
+/// Members the rows do not name: removed by `free`, and by full mode from a cohort
+/// cohortsync manages (a hand-made cohort keeps them, and the report says so). Returns how
+/// many stay.
+fn plan_absent(
+    index: usize,
+    request: &Requests,
+    mut absent: Vec<i64>,
+    site: &Site<'_>,
+    options: &Options,
+    diagnostics: &mut Diagnostics,
+    planned: &mut Planned,
+) -> usize {
+    let cohort = site.cohort(index);
+    let full = options.mode == Mode::Full && !request.adds.is_empty();
+    if full {
+        planned.members_before += cohort.members.len() as u64;
+    }
     absent.sort_unstable();
     if request.free.is_some() || (full && cohort.owner() == Owner::Cohortsync) {
         for &user in &absent {
-            remove(
-                site,
-                cohort.id,
-                user,
-                request.free,
-                options.unenrol_action,
-                planned,
-            );
+            let action = options.unenrol_action;
+            remove(site, cohort.id, user, request.free, action, planned);
         }
-        absent.clear();
-    } else if full && cohort.owner() == Owner::Manual && !absent.is_empty() {
+        return 0;
+    }
+    if full && cohort.owner() == Owner::Manual && !absent.is_empty() {
         diagnostics.push(
             Diagnostic::new(Code::ManualCohortKept, request.first_line)
                 .arg(&cohort.name)
                 .arg(absent.len()),
         );
     }
-    !request.declared && kept.len() + absent.len() == 0
+    absent.len()
 }
 
 fn remove(
