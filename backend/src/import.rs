@@ -82,7 +82,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         println!(
             "line {}: {}: {} [{}]",
             view.line,
-            severity_name(view.severity),
+            view.severity.as_str(),
             view.message,
             view.code.as_str()
         );
@@ -103,14 +103,6 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
 }
 
 /// Imports `bytes` of `kind` in one transaction; bumps the site revision when anything

@@ -235,11 +235,7 @@ pub fn render_text(name: &str, checked: &Checked, lang: Lang) -> String {
             .push(d);
     }
     for ((severity, code), items) in groups {
-        let severity = match severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        };
+        let severity = severity.as_str();
         let found = items
             .first()
             .and_then(|d| by_code.get(&d.code))

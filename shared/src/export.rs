@@ -81,11 +81,7 @@ pub fn annotate(
             .iter()
             .map(|d| d.severity)
             .min()
-            .map_or("ok", |s| match s {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-                Severity::Info => "info",
-            })
+            .map_or("ok", Severity::as_str)
     };
     let messages = |line: u32| {
         on_line(line)

@@ -216,6 +216,14 @@ pub enum BindingStatus {
 }
 
 impl BindingStatus {
+    /// Every status.
+    pub const ALL: [BindingStatus; 2] = [BindingStatus::Active, BindingStatus::Disabled];
+
+    /// The status named exactly `text` (as [`BindingStatus::as_str`] writes it), if any.
+    pub fn parse(text: &str) -> Option<BindingStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     /// The status as written on the wire, in files and in the store: `active`, `disabled`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -51,7 +51,7 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewChangeset<'_>) -> Result<
     .bind(new.file_name)
     .bind(crate::auth::sha256_hex(new.file))
     .bind(new.file.to_vec())
-    .bind(kind_name(new.kind))
+    .bind(new.kind.as_str())
     .bind(to_json(new.options)?)
     .bind(to_json(new.report)?)
     .bind(to_json(new.plan)?)
@@ -64,13 +64,6 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewChangeset<'_>) -> Result<
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, sqlx::Error> {
     serde_json::to_string(value).map_err(json_error)
-}
-
-fn kind_name(kind: FileKind) -> &'static str {
-    match kind {
-        FileKind::Cohorts => "cohorts",
-        FileKind::Bindings => "bindings",
-    }
 }
 
 /// Filters of the changeset list.
@@ -96,11 +89,8 @@ fn summary(row: &sqlx::any::AnyRow) -> Result<ChangesetSummary, sqlx::Error> {
         author: row.get(1),
         created_at: row.get(2),
         file_name: row.get(3),
-        kind: if row.get::<String, _>(4) == "bindings" {
-            FileKind::Bindings
-        } else {
-            FileKind::Cohorts
-        },
+        kind: FileKind::parse(&row.get::<String, _>(4))
+            .ok_or_else(|| sqlx::Error::Decode("unknown file kind".into()))?,
         status: Status::parse(&row.get::<String, _>(5))
             .ok_or_else(|| sqlx::Error::Decode("unknown changeset status".into()))?,
         base_revision: row.get::<i64, _>(6) as u64,

@@ -250,11 +250,8 @@ fn binding_of(r: &sqlx::any::AnyRow) -> Binding {
         role: r.get(3),
         group: r.get(4),
         name: r.get(5),
-        status: if r.get::<String, _>(6) == "disabled" {
-            BindingStatus::Disabled
-        } else {
-            BindingStatus::Active
-        },
+        // The store writes only the two names; anything else reads as active, as before.
+        status: BindingStatus::parse(&r.get::<String, _>(6)).unwrap_or_default(),
         enrolstart: r.get(7),
         enrolend: r.get(8),
     }
@@ -279,10 +276,7 @@ pub(crate) async fn write_changeset_failing_after(
     fail_after: Option<usize>,
 ) -> Result<Applied, sqlx::Error> {
     let mut applied = Applied::default();
-    let status_name = |s: BindingStatus| match s {
-        BindingStatus::Active => "active",
-        BindingStatus::Disabled => "disabled",
-    };
+    let status_name = BindingStatus::as_str;
     // Runs of member additions and removals are written in chunks; anything else first
     // writes what is pending, so that operations keep their order.
     let mut adds: Vec<Vec<Value>> = Vec::new();

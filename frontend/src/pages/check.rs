@@ -50,14 +50,6 @@ fn severity_word(lang: Lang, severity: Severity) -> &'static str {
     }
 }
 
-fn severity_class(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
-}
-
 /// The check page.
 #[function_component(CheckPage)]
 pub fn check_page() -> Html {
@@ -544,7 +536,7 @@ fn diagnostics(props: &DiagnosticsProps) -> Html {
             let value = e.target_unchecked_into::<HtmlSelectElement>().value();
             let severity = [Severity::Error, Severity::Warning, Severity::Info]
                 .into_iter()
-                .find(|s| severity_class(*s) == value);
+                .find(|s| s.as_str() == value);
             ask.emit((
                 DiagnosticFilter {
                     severity,
@@ -577,7 +569,7 @@ fn diagnostics(props: &DiagnosticsProps) -> Html {
     let (first, last) = (page.offset + 1, page.offset + page.rows.len());
     let has_previous = page.offset > 0;
     let has_next = last < page.matching;
-    let selected_severity = filter.severity.map(severity_class).unwrap_or_default();
+    let selected_severity = filter.severity.map(Severity::as_str).unwrap_or_default();
     let selected_code = filter.code.map(|c| c.as_str()).unwrap_or_default();
     html! {
         <section aria-labelledby="diagnostics-title">
@@ -587,7 +579,7 @@ fn diagnostics(props: &DiagnosticsProps) -> Html {
                 <select id="filter-severity" onchange={on_severity} data-testid="filter-severity">
                     <option value="" selected={selected_severity.is_empty()}>{ t(lang, "check.filter.all") }</option>
                     { for [Severity::Error, Severity::Warning, Severity::Info].into_iter().map(|s| html! {
-                        <option value={severity_class(s)} selected={selected_severity == severity_class(s)}>{ severity_word(lang, s) }</option>
+                        <option value={s.as_str()} selected={selected_severity == s.as_str()}>{ severity_word(lang, s) }</option>
                     }) }
                 </select>
                 <label for="filter-code">{ t(lang, "check.filter.code") }</label>
@@ -623,7 +615,7 @@ fn diagnostics(props: &DiagnosticsProps) -> Html {
                     { for page.rows.iter().map(|row| {
                         let d = &row.diagnostic;
                         html! {
-                            <tr class={severity_class(d.severity)} data-line={d.line.to_string()} data-code={d.code.as_str()}>
+                            <tr class={d.severity.as_str()} data-line={d.line.to_string()} data-code={d.code.as_str()}>
                                 <td>{ d.line }</td>
                                 <td>{ d.column.clone().unwrap_or_default() }</td>
                                 <td>{ d.value.clone().unwrap_or_default() }</td>

@@ -23,6 +23,24 @@ pub enum FileKind {
     Bindings,
 }
 
+impl FileKind {
+    /// Every kind.
+    pub const ALL: [FileKind; 2] = [FileKind::Cohorts, FileKind::Bindings];
+
+    /// The kind as written on the wire and in the store: `cohorts`, `bindings`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Cohorts => "cohorts",
+            FileKind::Bindings => "bindings",
+        }
+    }
+
+    /// The kind named `text`, if any.
+    pub fn parse(text: &str) -> Option<FileKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
 /// Where each known column is in a file's header.
 #[derive(Debug, Clone)]
 pub(crate) struct Columns {

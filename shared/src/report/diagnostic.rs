@@ -19,6 +19,17 @@ pub enum Severity {
     Info,
 }
 
+impl Severity {
+    /// The severity as written on the wire and in exports: `error`, `warning`, `info`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
 macro_rules! codes {
     ($($(#[$doc:meta])* $variant:ident = $name:literal, $severity:ident;)*) => {
         /// The stable code of a diagnostic, spelled in `snake_case` on the wire.
