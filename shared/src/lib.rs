@@ -4,11 +4,24 @@
 //! inputs give the same outputs natively and in WebAssembly, which is what lets a teacher's
 //! browser show exactly what the server will later accept.
 //!
-//! The path of a file: [`decode`] turns bytes into a table (encoding, delimiter, quoting,
-//! exact lines); [`formats`] recognises the kind of file from its header; the rules check
-//! every row against a [`snapshot`] of the site with the run's [`options`]; and the planner
-//! turns a file without errors into a changeset. Problems are data ([`report`]), never a
-//! panic or an `Err`.
+//! The modules read in the order data flows, and none imports one that imports it back
+//! (`tests/layers.rs` fails on a cycle):
+//!
+//! - [`decode`] turns bytes into a table (encoding, delimiter, quoting, exact lines);
+//! - [`formats`] recognises the kind of file from its header ([`formats::FileKind`]) and
+//!   reads each row into typed values, one module per kind;
+//! - the rules resolve those values against a [`snapshot`] of the site with the run's
+//!   [`options`], one module per family of checks, and plan a [`changeset`];
+//! - [`report`] holds what was found: diagnostics, their messages, pages of them;
+//! - [`model`] is the pure apply (the snapshot after a changeset), [`revert`] plans the
+//!   undoing of an applied one, [`dry_run`] tells a changeset per cohort and course,
+//!   [`export`] writes the annotated file, and [`api`] has the types on the wire.
+//!
+//! [`check`] is the one entry point: bytes, snapshot and options in; a report and, when it
+//! has no errors, the changeset out. Checking and planning are one call because several
+//! checks are findings of the plan itself (a member already in the cohort, a cohort still
+//! bound to a course, a removal limit): splitting them would plan every file twice. Problems
+//! are data in the report, never a panic or an `Err`.
 
 #![deny(missing_docs)]
 

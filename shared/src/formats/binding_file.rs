@@ -6,7 +6,7 @@
 //! name) and `status` (`active` or `disabled`, with `add` only; empty: unchanged, or active
 //! for a new binding).
 //!
-//! [`read`] turns a row into the values the rules resolve; [`binding_file`] writes the file
+//! `read` turns a row into the values the rules resolve; [`binding_file`] writes the file
 //! that asks for bindings a person chose (the form, a revert).
 
 use super::{Columns, cell};

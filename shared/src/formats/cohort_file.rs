@@ -1,6 +1,6 @@
 //! The cohort file (tool_sync format): `cmd` add/del/free, `userid`, the cohort key (`cid`,
 //! or the column the cohort identifier option names), `cname`, `cidnumber`,
-//! `cdescription`, `ccatcontext`, `component`. [`read`] turns a row into the values the
+//! `cdescription`, `ccatcontext`, `component`. `read` turns a row into the values the
 //! rules resolve.
 
 use super::{COHORT_IDNUMBER_CHARS, COHORT_NAME_CHARS, Columns, cell};
