@@ -17,7 +17,7 @@
 //!   undoing of an applied one, [`dry_run`] tells a changeset per cohort and course,
 //!   [`export`] writes the annotated file, and [`api`] has the types on the wire.
 //!
-//! [`check`] is the one entry point: bytes, snapshot and options in; a report and, when it
+//! [`check()`] is the one entry point: bytes, snapshot and options in; a report and, when it
 //! has no errors, the changeset out. Checking and planning are one call because several
 //! checks are findings of the plan itself (a member already in the cohort, a cohort still
 //! bound to a course, a removal limit): splitting them would plan every file twice. Problems
