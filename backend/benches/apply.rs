@@ -175,10 +175,9 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<()> {
     // The drift check of an apply compares the plan made now with the stored one.
     let again = plan.clone();
     let start = Instant::now();
-    let (added, removed) =
-        cohortsync_backend::apply::difference(&again.operations, &plan.operations);
+    let (added, removed) = cohortsync_shared::api::difference(&again.operations, &plan.operations);
     let (effects_added, effects_removed) =
-        cohortsync_backend::apply::difference(&again.effects, &plan.effects);
+        cohortsync_shared::api::difference(&again.effects, &plan.effects);
     let compared = start.elapsed();
     assert!(added.is_empty() && removed.is_empty());
     assert!(effects_added.is_empty() && effects_removed.is_empty());

@@ -94,13 +94,34 @@ pub struct Caller {
     pub token_scope: Option<TokenScope>,
 }
 
-impl Caller {
-    /// Refuses anyone but an admin.
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        match self.role {
-            Role::Admin => Ok(()),
+/// A caller who is an admin. As an extractor it answers `403` to anyone else, so a handler
+/// or a function that takes an `Admin` cannot be reached by a teacher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admin(Caller);
+
+impl Admin {
+    /// `caller`, if an admin; `403` otherwise.
+    pub fn try_from(caller: Caller) -> Result<Admin, ApiError> {
+        match caller.role {
+            Role::Admin => Ok(Admin(caller)),
             Role::Teacher => Err(ApiError::Forbidden("only an admin may do this")),
         }
+    }
+}
+
+impl std::ops::Deref for Admin {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Admin::try_from(Caller::from_request_parts(parts, state).await?)
     }
 }
 

@@ -17,8 +17,8 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 pub mod account;
-pub mod apply;
 pub mod auth;
+pub mod changesets;
 pub mod checks;
 pub mod cli;
 pub mod config;

@@ -9,7 +9,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use cohortsync_backend::auth::{self, Caller, Role};
 use cohortsync_backend::import::{ImportKind, import};
 use cohortsync_backend::store::{Database, accounts, site};
-use cohortsync_backend::{AppState, app, apply};
+use cohortsync_backend::{AppState, app, changesets};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -998,9 +998,9 @@ async fn a_failure_in_the_middle_of_an_apply_leaves_nothing_written() {
         let id = body["id"].as_i64().unwrap();
         site.act(&site.admin, id, "approve").await;
         let before = site.snapshot_json().await;
-        let admin = site.caller(&site.admin).await;
+        let admin = auth::Admin::try_from(site.caller(&site.admin).await).unwrap();
         // The cohort is created and one member added, then the apply fails.
-        let result = apply::apply_with_failure_after(&site.db, &admin, id, 2).await;
+        let result = changesets::apply_with_failure_after(&site.db, &admin, id, 2).await;
         assert!(result.is_err());
         assert_eq!(site.snapshot_json().await, before);
         let (_, detail) = site

@@ -184,6 +184,64 @@ pub struct Drift {
     pub errors: Option<CheckOutput>,
 }
 
+impl Drift {
+    /// How `now` (the stored file checked against the site as it is, at
+    /// `current_revision`) differs from the stored plan `planned`.
+    pub fn between(planned: &Changeset, now: &Checked, current_revision: u64) -> Drift {
+        let mut drift = Drift {
+            base_revision: planned.base_revision,
+            current_revision,
+            ..Drift::default()
+        };
+        match &now.changeset {
+            None => {
+                drift.changed = true;
+                drift.errors = Some(now.to_refusal(Lang::En, crate::report::PAGE_ROWS));
+            }
+            Some(now) => {
+                (drift.operations_added, drift.operations_removed) =
+                    difference(&now.operations, &planned.operations);
+                (drift.effects_added, drift.effects_removed) =
+                    difference(&now.effects, &planned.effects);
+                drift.changed = !(drift.operations_added.is_empty()
+                    && drift.operations_removed.is_empty()
+                    && drift.effects_added.is_empty()
+                    && drift.effects_removed.is_empty());
+            }
+        }
+        drift
+    }
+}
+
+/// What `now` has more than `before`, and what it lacks (as multisets, in their order):
+/// how a drift compares a plan made now with the stored one.
+pub fn difference<T: std::hash::Hash + Eq + Clone>(now: &[T], before: &[T]) -> (Vec<T>, Vec<T>) {
+    let mut counts: crate::HashMap<&T, i64> =
+        crate::HashMap::with_capacity_and_hasher(before.len(), Default::default());
+    for item in before {
+        *counts.entry(item).or_default() += 1;
+    }
+    let mut added = Vec::new();
+    for item in now {
+        match counts.get_mut(item) {
+            Some(count) if *count > 0 => *count -= 1,
+            _ => added.push(item.clone()),
+        }
+    }
+    let removed = before
+        .iter()
+        .filter(|item| match counts.get_mut(*item) {
+            Some(count) if *count > 0 => {
+                *count -= 1;
+                true
+            }
+            _ => false,
+        })
+        .cloned()
+        .collect();
+    (added, removed)
+}
+
 /// `GET /api/changesets/{id}`, and the answer of submit, approve and reject.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ChangesetDetail {
@@ -369,6 +427,15 @@ impl Checked {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn difference_counts_repeats_and_keeps_order() {
+        let (added, removed) = difference(&["a", "b", "a", "d"], &["c", "a", "e"]);
+        assert_eq!(added, ["b", "a", "d"]);
+        assert_eq!(removed, ["c", "e"]);
+        let (added, removed) = difference::<&str>(&[], &[]);
+        assert!(added.is_empty() && removed.is_empty());
+    }
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

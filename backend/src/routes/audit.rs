@@ -6,7 +6,7 @@ use axum::routing::get;
 use cohortsync_shared::api::AuditEntry;
 
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::Admin;
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::store::audit::{self, AuditFilter};
 
@@ -16,9 +16,8 @@ pub(super) fn router() -> Router<AppState> {
 
 async fn list_audit(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     ApiQuery(filter): ApiQuery<AuditFilter>,
 ) -> Result<ApiJson<Vec<AuditEntry>>, ApiError> {
-    caller.require_admin()?;
     Ok(ApiJson(audit::list(state.db.pool(), &filter).await?))
 }

@@ -11,8 +11,8 @@ use cohortsync_shared::report::Lang;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::apply;
-use crate::auth::{Caller, Role};
+use crate::auth::{Admin, Caller, Role};
+use crate::changesets as lifecycle;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::store::changesets::{self, ListFilter};
 
@@ -78,8 +78,8 @@ async fn submit_changeset(
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map_or(Lang::En, Lang::from_accept_language);
-    let id = apply::submit(&state.db, &caller, &name, bytes, &options, lang).await?;
-    let detail = apply::detail(&state.db, &caller, id, false).await?;
+    let id = lifecycle::submit(&state.db, &caller, &name, bytes, &options, lang).await?;
+    let detail = lifecycle::detail(&state.db, &caller, id, false).await?;
     Ok((StatusCode::CREATED, ApiJson(detail)))
 }
 
@@ -121,44 +121,44 @@ async fn get_changeset(
     ApiQuery(query): ApiQuery<DetailQuery>,
 ) -> Result<ApiJson<ChangesetDetail>, ApiError> {
     Ok(ApiJson(
-        apply::detail(&state.db, &caller, id, query.plan).await?,
+        lifecycle::detail(&state.db, &caller, id, query.plan).await?,
     ))
 }
 
 async fn approve_changeset(
     State(state): State<AppState>,
-    caller: Caller,
+    admin: Admin,
     ApiPath(id): ApiPath<i64>,
     ApiJson(review): ApiJson<ReviewRequest>,
 ) -> Result<ApiJson<ChangesetDetail>, ApiError> {
     Ok(ApiJson(
-        apply::approve(&state.db, &caller, id, &review.comment).await?,
+        lifecycle::approve(&state.db, &admin, id, &review.comment).await?,
     ))
 }
 
 async fn reject_changeset(
     State(state): State<AppState>,
-    caller: Caller,
+    admin: Admin,
     ApiPath(id): ApiPath<i64>,
     ApiJson(review): ApiJson<ReviewRequest>,
 ) -> Result<ApiJson<ChangesetDetail>, ApiError> {
     Ok(ApiJson(
-        apply::reject(&state.db, &caller, id, &review.comment).await?,
+        lifecycle::reject(&state.db, &admin, id, &review.comment).await?,
     ))
 }
 
 async fn apply_changeset(
     State(state): State<AppState>,
-    caller: Caller,
+    admin: Admin,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ApplyReport>, ApiError> {
-    Ok(ApiJson(apply::apply(&state.db, &caller, id).await?))
+    Ok(ApiJson(lifecycle::apply(&state.db, &admin, id).await?))
 }
 
 async fn revert_changeset(
     State(state): State<AppState>,
-    caller: Caller,
+    admin: Admin,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ApplyReport>, ApiError> {
-    Ok(ApiJson(apply::revert(&state.db, &caller, id).await?))
+    Ok(ApiJson(lifecycle::revert(&state.db, &admin, id).await?))
 }

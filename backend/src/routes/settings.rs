@@ -7,7 +7,7 @@ use axum::routing::get;
 use cohortsync_shared::api::SiteSettings;
 
 use crate::AppState;
-use crate::auth::{Caller, Role};
+use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, ApiJson};
 use crate::store::{audit, site};
 
@@ -26,21 +26,16 @@ async fn get_settings(
 
 async fn put_settings(
     State(state): State<AppState>,
-    caller: Caller,
+    admin: Admin,
     ApiJson(settings): ApiJson<SiteSettings>,
 ) -> Result<ApiJson<SiteSettings>, ApiError> {
-    if caller.role != Role::Admin {
-        return Err(ApiError::Forbidden(
-            "only an admin may change the site's settings",
-        ));
-    }
     if let Some(problem) = settings.options.problem_as_site_defaults() {
         return Err(ApiError::bad_request("invalid_settings", problem));
     }
     let mut tx = state.db.begin_write().await?;
     site::set_default_options(&mut tx, &settings.options).await?;
     let text = serde_json::to_string(&settings.options).map_err(anyhow::Error::from)?;
-    audit::append(&mut tx, Some(caller.id), "settings", None, &text).await?;
+    audit::append(&mut tx, Some(admin.id), "settings", None, &text).await?;
     tx.commit().await?;
     Ok(ApiJson(settings))
 }

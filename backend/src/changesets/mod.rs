@@ -1,0 +1,91 @@
+//! A changeset's life on the server, one file per step: [`submit`] (check and plan the
+//! file against the current state), [`review`] (read it with its drift, approve, reject),
+//! [`apply`] (the atomic apply) and [`revert`].
+//!
+//! Every step re-runs the rules of `cohortsync_shared` on the stored file: the server never
+//! trusts a plan it did not make, and never applies a plan the current state contradicts.
+//! What is pure (the drift, the planning of a revert) lives in `cohortsync_shared`; what is
+//! here reads and writes the database around it.
+
+use cohortsync_shared::api::Drift;
+use cohortsync_shared::changeset::Changeset;
+use cohortsync_shared::check::{Checked, check};
+use cohortsync_shared::options::Options;
+use cohortsync_shared::snapshot::Snapshot;
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use crate::auth::{Caller, Role};
+use crate::error::ApiError;
+use crate::store::changesets::{self, Status, Stored};
+use crate::store::site;
+
+mod apply;
+mod revert;
+mod review;
+mod submit;
+
+pub use apply::apply;
+#[cfg(feature = "test-support")]
+pub use apply::apply_with_failure_after;
+pub use revert::revert;
+pub use review::{approve, detail, reject};
+pub use submit::submit;
+
+/// What planning a stored file again found.
+pub(crate) struct PlannedNow {
+    pub(crate) drift: Drift,
+    pub(crate) checked: Checked,
+    /// The state it was planned against.
+    pub(crate) snapshot: Snapshot,
+    /// The file, handed back.
+    pub(crate) file: Vec<u8>,
+}
+
+/// Plans `file` again on `conn`'s current state and compares with `planned`.
+pub(crate) async fn plan_now(
+    conn: &mut AnyConnection,
+    file: Vec<u8>,
+    options: &Options,
+    planned: &Changeset,
+) -> Result<PlannedNow, ApiError> {
+    let snapshot = site::load_snapshot(conn).await?;
+    let options = options.clone();
+    let (checked, snapshot, file) = crate::checks::off_executor(move || {
+        let checked = check(&file, &snapshot, &options);
+        (checked, snapshot, file)
+    })
+    .await?;
+    let drift = Drift::between(planned, &checked, snapshot.revision);
+    Ok(PlannedNow {
+        drift,
+        checked,
+        snapshot,
+        file,
+    })
+}
+
+pub(crate) async fn visible(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    id: i64,
+) -> Result<Stored, ApiError> {
+    match changesets::get(conn, id).await? {
+        Some(stored) if caller.role == Role::Admin || stored.record.author_id == caller.id => {
+            Ok(stored)
+        }
+        // Another teacher's changeset does not exist, as far as this caller knows.
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+pub(crate) fn wrong_status(id: i64, status: Status, action: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "wrong_status",
+        message: format!(
+            "changeset {id} is {} and cannot be {action}d now",
+            status.as_str()
+        ),
+        details: json!({"status": status}),
+    }
+}

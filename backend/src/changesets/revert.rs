@@ -1,0 +1,98 @@
+//! Reverting an applied changeset: a new changeset that takes the site back, planned by
+//! `cohortsync_shared::revert` and applied at once in the same transaction.
+
+use cohortsync_shared::api::ApplyReport;
+use cohortsync_shared::report::{Lang, PAGE_ROWS};
+use cohortsync_shared::revert::{Revert, RevertData, changes_since, plan_revert};
+use serde_json::json;
+
+use super::apply::write_and_record;
+use super::{visible, wrong_status};
+use crate::auth::Admin;
+use crate::error::ApiError;
+use crate::store::changesets::{self, NewChangeset, Status, Stored};
+use crate::store::{Database, audit, site};
+
+/// Undoes an applied changeset with a new changeset of inverse operations, applied at once
+/// in the same transaction. Refused (`409 changed_since`) when a cohort or binding it
+/// touched changed since.
+pub async fn revert(db: &Database, admin: &Admin, id: i64) -> Result<ApplyReport, ApiError> {
+    let mut tx = db.begin_write().await?;
+    site::lock_for_apply(&mut tx, db.kind()).await?;
+    let Stored { record, plan, .. } = visible(&mut tx, admin, id).await?;
+    if record.summary.status != Status::Applied {
+        return Err(wrong_status(id, record.summary.status, "revert"));
+    }
+    let data: RevertData = match changesets::revert_data(&mut tx, id).await? {
+        Some(value) => serde_json::from_value(value).map_err(anyhow::Error::from)?,
+        None => RevertData::default(),
+    };
+    let snapshot = site::load_snapshot(&mut tx).await?;
+    let changed = changes_since(&snapshot, &data);
+    if !changed.is_empty() {
+        return Err(ApiError::Conflict {
+            code: "changed_since",
+            message: format!(
+                "the site changed since changeset {id} was applied; it cannot be reverted \
+                 automatically"
+            ),
+            details: json!({ "changed": changed }),
+        });
+    }
+    let name = format!("revert of changeset {id} ({})", record.summary.file_name);
+    let Revert {
+        file,
+        options,
+        report,
+        plan,
+    } = plan_revert(
+        &snapshot,
+        &plan,
+        &data,
+        record.summary.kind,
+        &record.options,
+    )
+    .map_err(|refused| ApiError::Conflict {
+        code: "changed_since",
+        message: format!(
+            "the site changed since changeset {id} was applied; its bindings cannot be put \
+             back automatically"
+        ),
+        details: serde_json::to_value(refused.to_refusal(Lang::En, PAGE_ROWS)).unwrap_or_default(),
+    })?;
+    let revert_id = changesets::insert(
+        &mut tx,
+        &NewChangeset {
+            author: admin.id,
+            file_name: &name,
+            file: &file,
+            kind: record.summary.kind,
+            options: &options,
+            report: &report,
+            plan: &plan,
+            reverts: Some(id),
+        },
+    )
+    .await?;
+    changesets::review(
+        &mut tx,
+        revert_id,
+        Status::Submitted,
+        Status::Approved,
+        admin.id,
+        &name,
+    )
+    .await?;
+    let applied = write_and_record(&mut tx, revert_id, &plan, None).await?;
+    changesets::set_status(&mut tx, id, Status::Reverted).await?;
+    audit::append(
+        &mut tx,
+        Some(admin.id),
+        "revert",
+        Some(id),
+        &format!("by {revert_id}"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(applied)
+}

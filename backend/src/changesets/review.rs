@@ -1,0 +1,112 @@
+//! Reading a changeset with its drift and dry run, approving and rejecting it.
+
+use cohortsync_shared::api::ChangesetDetail;
+use cohortsync_shared::dry_run::{dry_run, file_identifiers};
+
+use super::{PlannedNow, plan_now, visible, wrong_status};
+use crate::auth::{Admin, Caller, Role};
+use crate::error::ApiError;
+use crate::store::changesets::{self, Status, Stored};
+use crate::store::{Database, audit, site};
+
+/// One changeset as `caller` may see it (teachers: only their own).
+/// With the plan when `with_plan`; with the drift and the dry run when not yet applied.
+pub async fn detail(
+    db: &Database,
+    caller: &Caller,
+    id: i64,
+    with_plan: bool,
+) -> Result<ChangesetDetail, ApiError> {
+    let mut conn = db.pool().acquire().await?;
+    let Stored { record, plan, file } = visible(&mut conn, caller, id).await?;
+    let (drift, dry_run) = match record.summary.status {
+        Status::Submitted | Status::Approved => {
+            let PlannedNow {
+                drift,
+                snapshot,
+                file,
+                ..
+            } = plan_now(&mut conn, file, &record.options, &plan).await?;
+            let told = dry_run(&snapshot, &plan);
+            // A teacher reads no name: only ids and the file's own identifiers.
+            let told = match caller.role {
+                Role::Admin => told,
+                Role::Teacher => {
+                    // Reading the file again is a check's kind of work: off the executor.
+                    let options = record.options.clone();
+                    let identifiers = crate::checks::off_executor(move || {
+                        file_identifiers(&file, &snapshot, &options)
+                    })
+                    .await?;
+                    told.for_teacher(&identifiers)
+                }
+            };
+            (Some(drift), Some(told))
+        }
+        _ => (None, None),
+    };
+    Ok(ChangesetDetail {
+        record,
+        plan: with_plan.then_some(plan),
+        drift,
+        dry_run,
+    })
+}
+
+/// Approves a submitted changeset, or re-approves an approved one that drifted: the file
+/// is planned again on the current state and that plan is what will be applied.
+pub async fn approve(
+    db: &Database,
+    admin: &Admin,
+    id: i64,
+    comment: &str,
+) -> Result<ChangesetDetail, ApiError> {
+    let mut tx = db.begin_write().await?;
+    // The apply's lock: an approval never interleaves with an apply of the same changeset.
+    site::lock_for_apply(&mut tx, db.kind()).await?;
+    let Stored { record, plan, file } = visible(&mut tx, admin, id).await?;
+    let from = record.summary.status;
+    if !matches!(from, Status::Submitted | Status::Approved | Status::Failed) {
+        return Err(wrong_status(id, from, "approve"));
+    }
+    let PlannedNow { drift, checked, .. } = plan_now(&mut tx, file, &record.options, &plan).await?;
+    let Some(plan) = checked.changeset else {
+        return Err(ApiError::Conflict {
+            code: "file_no_longer_valid",
+            message: format!("changeset {id} has errors against the current state"),
+            details: serde_json::to_value(&drift).unwrap_or_default(),
+        });
+    };
+    if from == Status::Approved && !drift.changed {
+        return Err(wrong_status(id, from, "approve"));
+    }
+    if !changesets::review(&mut tx, id, from, Status::Approved, admin.id, comment).await?
+        || !changesets::replace_plan(&mut tx, id, Status::Approved, &plan).await?
+    {
+        return Err(wrong_status(id, from, "approve"));
+    }
+    audit::append(&mut tx, Some(admin.id), "approve", Some(id), comment).await?;
+    tx.commit().await?;
+    detail(db, admin, id, false).await
+}
+
+/// Rejects a submitted or approved changeset.
+pub async fn reject(
+    db: &Database,
+    admin: &Admin,
+    id: i64,
+    comment: &str,
+) -> Result<ChangesetDetail, ApiError> {
+    let mut tx = db.begin_write().await?;
+    site::lock_for_apply(&mut tx, db.kind()).await?;
+    let Stored { record, .. } = visible(&mut tx, admin, id).await?;
+    let from = record.summary.status;
+    if !matches!(from, Status::Submitted | Status::Approved)
+        || !changesets::review(&mut tx, id, from, Status::Rejected, admin.id, comment).await?
+    {
+        return Err(wrong_status(id, from, "reject"));
+    }
+    audit::append(&mut tx, Some(admin.id), "reject", Some(id), comment).await?;
+    tx.commit().await?;
+    detail(db, admin, id, false).await
+}

@@ -1,0 +1,67 @@
+//! Submitting a file: checked and planned against the current state, stored when it has no
+//! errors.
+
+use cohortsync_shared::check::{Checked, check};
+use cohortsync_shared::options::Options;
+use cohortsync_shared::report::{Lang, PAGE_ROWS};
+
+use crate::auth::{Caller, Role};
+use crate::error::ApiError;
+use crate::store::changesets::{self, NewChangeset};
+use crate::store::{Database, audit, site};
+
+/// Checks `file` against the current state and, when it has no errors, stores it as a
+/// submitted changeset. Returns the new id, or `InvalidFile` with the full report.
+pub async fn submit(
+    db: &Database,
+    caller: &Caller,
+    file_name: &str,
+    file: Vec<u8>,
+    options: &Options,
+    lang: Lang,
+) -> Result<i64, ApiError> {
+    let mut conn = db.pool().acquire().await?;
+    let snapshot = site::load_snapshot(&mut conn).await?;
+    drop(conn);
+    // The unenrol action is the site's; a teacher may tighten the limits, not loosen them.
+    if caller.role != Role::Admin {
+        let beyond = options.exceeds_site(&snapshot.defaults);
+        if !beyond.is_empty() {
+            return Err(ApiError::BeyondSiteSettings(beyond));
+        }
+    }
+    let (checked, file) = {
+        let options = options.clone();
+        crate::checks::off_executor(move || (check(&file, &snapshot, &options), file)).await?
+    };
+    let (Some(plan), Some(kind)) = (&checked.changeset, checked.report.kind) else {
+        return Err(invalid(&checked, lang));
+    };
+    let mut tx = db.begin_write().await?;
+    let id = changesets::insert(
+        &mut tx,
+        &NewChangeset {
+            author: caller.id,
+            file_name,
+            file: &file,
+            kind,
+            options,
+            report: &checked.report,
+            plan,
+            reverts: None,
+        },
+    )
+    .await?;
+    audit::append(&mut tx, Some(caller.id), "submit", Some(id), file_name).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A refused file: its first page of errors and the counts of all (a file of a million
+/// bad lines answers a page, not a million).
+fn invalid(checked: &Checked, lang: Lang) -> ApiError {
+    ApiError::InvalidFile(
+        serde_json::to_value(checked.to_refusal(lang, PAGE_ROWS))
+            .unwrap_or(serde_json::Value::Null),
+    )
+}
