@@ -12,6 +12,7 @@ use clap::Args;
 
 use crate::auth::{self, Role};
 use crate::config::DatabaseArgs;
+use crate::store::StoreResult;
 use crate::store::bulk::{self, Value};
 use crate::store::{Database, accounts};
 
@@ -444,7 +445,7 @@ async fn generate(db: &Database) -> anyhow::Result<()> {
 async fn sync_sequences(
     conn: &mut sqlx::AnyConnection,
     kind: cohortsync_shared::api::DatabaseKind,
-) -> Result<(), sqlx::Error> {
+) -> StoreResult<()> {
     if kind != cohortsync_shared::api::DatabaseKind::Postgres {
         return Ok(());
     }

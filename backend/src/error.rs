@@ -3,6 +3,7 @@
 //! A 4xx says what was wrong with the request. A 5xx is logged with its cause and answers
 //! only a generic message: internals never reach the caller.
 
+use crate::store::StoreError;
 use axum::Json;
 use axum::extract::multipart::MultipartError;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -125,6 +126,22 @@ impl IntoResponse for ApiError {
         let body =
             json!({"error": {"code": code, "message": self.to_string(), "details": details}});
         (status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    /// A key another write took since the plan is a `409` that says which; the rest is the
+    /// database's (503 or 500) or a bug (500), logged and never shown.
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Database(error) => error.into(),
+            StoreError::Taken { .. } => ApiError::Conflict {
+                code: "taken",
+                message: format!("{error}: the site changed meanwhile; nothing was written"),
+                details: Value::Null,
+            },
+            other => ApiError::Internal(other.into()),
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use sqlx::{AnyConnection, Row as _};
 
 use crate::config::DatabaseArgs;
 use crate::store::Database;
+use crate::store::StoreResult;
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
@@ -274,7 +275,7 @@ async fn upsert_user(
     username: &str,
     [idnumber, email, firstname, lastname]: [&str; 4],
     suspended: i64,
-) -> Result<Outcome, sqlx::Error> {
+) -> StoreResult<Outcome> {
     let existing = sqlx::query(
         "SELECT id, idnumber, email, firstname, lastname, suspended FROM users WHERE username = $1",
     )
@@ -330,7 +331,7 @@ async fn upsert(
     key_column: &str,
     key: &str,
     fields: &[(&str, &str)],
-) -> Result<Outcome, sqlx::Error> {
+) -> StoreResult<Outcome> {
     let columns: Vec<&str> = fields.iter().map(|(c, _)| *c).collect();
     let existing = sqlx::query(&format!(
         "SELECT {} FROM {table} WHERE {key_column} = $1",
@@ -387,7 +388,7 @@ async fn upsert_group(
     course: i64,
     name: &str,
     idnumber: &str,
-) -> Result<Outcome, sqlx::Error> {
+) -> StoreResult<Outcome> {
     let existing: Option<String> =
         sqlx::query_scalar("SELECT idnumber FROM course_groups WHERE course_id = $1 AND name = $2")
             .bind(course)

@@ -1934,3 +1934,52 @@ async fn an_applied_changeset_is_reverted_unless_what_it_touched_changed_since()
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_key_another_write_took_is_a_409_that_names_it() {
+    use axum::response::IntoResponse;
+    use cohortsync_backend::error::ApiError;
+    use cohortsync_backend::store::StoreError;
+    use cohortsync_shared::changeset::{Changeset, Operation, Step};
+    on_every_database(|site| async move {
+        let mut tx = site.db.begin_write().await.unwrap();
+        // A cohort written by someone else after the plan was made.
+        sqlx::query(
+            "INSERT INTO cohorts (idnumber, name, description, visible, category, component) \
+             VALUES ('TAKEN', 'Elsewhere', '', 1, '', '')",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let plan = Changeset {
+            base_revision: 0,
+            operations: vec![Step {
+                line: Some(2),
+                op: Operation::CreateCohort {
+                    cohort: 0,
+                    idnumber: "TAKEN".into(),
+                    name: "Mine".into(),
+                    description: String::new(),
+                    category: String::new(),
+                    component: "cohortsync".into(),
+                },
+            }],
+            effects: Vec::new(),
+        };
+        let error = site::write_changeset(&mut tx, &plan).await.unwrap_err();
+        assert!(
+            matches!(&error, StoreError::Taken { what: "cohort idnumber", value } if value == "TAKEN"),
+            "{error:?}"
+        );
+        let response = ApiError::from(error).into_response();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "taken");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains("\"TAKEN\""),
+            "{body}"
+        );
+    })
+    .await;
+}

@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::{AnyPool, Row};
 
 use super::now;
+use super::{StoreError, StoreResult};
 use crate::auth::{Caller, Role, TokenScope};
 
 /// An account as stored, with its password hash.
@@ -26,7 +27,7 @@ pub async fn upsert_account(
     username: &str,
     password_hash: &str,
     role: Role,
-) -> Result<i64, sqlx::Error> {
+) -> StoreResult<i64> {
     sqlx::query_scalar(
         "INSERT INTO accounts (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, \
@@ -38,10 +39,11 @@ pub async fn upsert_account(
     .bind(now())
     .fetch_one(pool)
     .await
+    .map_err(StoreError::from)
 }
 
 /// The account named `username`, if any and not disabled.
-pub async fn find_account(pool: &AnyPool, username: &str) -> Result<Option<Account>, sqlx::Error> {
+pub async fn find_account(pool: &AnyPool, username: &str) -> StoreResult<Option<Account>> {
     let row = sqlx::query(
         "SELECT id, username, password_hash, role FROM accounts \
          WHERE username = $1 AND disabled_at IS NULL",
@@ -74,7 +76,7 @@ pub async fn create_session(
     account: i64,
     token_hash: &str,
     seconds: i64,
-) -> Result<(), sqlx::Error> {
+) -> StoreResult<()> {
     let now = now();
     // Old sessions of everyone are swept here rather than by a timer.
     sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
@@ -90,23 +92,21 @@ pub async fn create_session(
     .bind(now + seconds)
     .execute(pool)
     .await
-    .map(drop)
+    .map(drop).map_err(StoreError::from)
 }
 
 /// Ends a session.
-pub async fn delete_session(pool: &AnyPool, token_hash: &str) -> Result<(), sqlx::Error> {
+pub async fn delete_session(pool: &AnyPool, token_hash: &str) -> StoreResult<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
         .execute(pool)
         .await
         .map(drop)
+        .map_err(StoreError::from)
 }
 
 /// The account of a live session.
-pub async fn caller_by_session(
-    pool: &AnyPool,
-    token_hash: &str,
-) -> Result<Option<Caller>, sqlx::Error> {
+pub async fn caller_by_session(pool: &AnyPool, token_hash: &str) -> StoreResult<Option<Caller>> {
     let row = sqlx::query(
         "SELECT a.id, a.username, a.role FROM sessions s JOIN accounts a ON a.id = s.account_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL",
@@ -119,10 +119,7 @@ pub async fn caller_by_session(
 }
 
 /// The account of a live API token; records its use.
-pub async fn caller_by_token(
-    pool: &AnyPool,
-    token_hash: &str,
-) -> Result<Option<Caller>, sqlx::Error> {
+pub async fn caller_by_token(pool: &AnyPool, token_hash: &str) -> StoreResult<Option<Caller>> {
     let now = now();
     let row = sqlx::query(
         "SELECT a.id, a.username, a.role, t.scope FROM api_tokens t \
@@ -184,7 +181,7 @@ pub async fn create_token(
     token_hash: &str,
     scope: TokenScope,
     expires_at: i64,
-) -> Result<i64, sqlx::Error> {
+) -> StoreResult<i64> {
     sqlx::query_scalar(
         "INSERT INTO api_tokens (account_id, name, token_hash, created_at, scope, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -197,10 +194,11 @@ pub async fn create_token(
     .bind(expires_at)
     .fetch_one(pool)
     .await
+    .map_err(StoreError::from)
 }
 
 /// The live tokens of `account`.
-pub async fn list_tokens(pool: &AnyPool, account: i64) -> Result<Vec<TokenInfo>, sqlx::Error> {
+pub async fn list_tokens(pool: &AnyPool, account: i64) -> StoreResult<Vec<TokenInfo>> {
     let rows = sqlx::query(
         "SELECT id, name, created_at, last_used_at, scope, expires_at FROM api_tokens \
          WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY id",
@@ -223,7 +221,7 @@ pub async fn list_tokens(pool: &AnyPool, account: i64) -> Result<Vec<TokenInfo>,
 }
 
 /// Revokes token `id` of `account`; false when it has no such live token.
-pub async fn revoke_token(pool: &AnyPool, account: i64, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn revoke_token(pool: &AnyPool, account: i64, id: i64) -> StoreResult<bool> {
     let result = sqlx::query(
         "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 \
          AND revoked_at IS NULL",
@@ -267,7 +265,7 @@ pub async fn count_login_attempt(
     db: &super::Database,
     keys: &[ThrottleKey],
     now: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> StoreResult<Option<i64>> {
     let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM login_throttle WHERE updated_at < $1")
         .bind(now - LOGIN_FAILURES_EXPIRE_SECONDS)
@@ -315,7 +313,7 @@ pub async fn login_succeeded(
     db: &super::Database,
     person: &ThrottleKey,
     address: &ThrottleKey,
-) -> Result<(), sqlx::Error> {
+) -> StoreResult<()> {
     let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM login_throttle WHERE key = $1")
         .bind(&person.key)
@@ -330,15 +328,12 @@ pub async fn login_succeeded(
     .bind(address.free)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await
+    tx.commit().await.map_err(StoreError::from)
 }
 
 /// Ends every session of `account` and revokes its tokens (a new password, a disabled
 /// account); returns how many sessions and tokens ended.
-pub async fn end_sessions_and_tokens(
-    pool: &AnyPool,
-    account: i64,
-) -> Result<(u64, u64), sqlx::Error> {
+pub async fn end_sessions_and_tokens(pool: &AnyPool, account: i64) -> StoreResult<(u64, u64)> {
     let mut tx = pool.begin().await?;
     let sessions = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
         .bind(account)
@@ -373,7 +368,7 @@ pub struct AccountSummary {
 }
 
 /// Every account, by name.
-pub async fn list_accounts(pool: &AnyPool) -> Result<Vec<AccountSummary>, sqlx::Error> {
+pub async fn list_accounts(pool: &AnyPool) -> StoreResult<Vec<AccountSummary>> {
     let now = now();
     let rows = sqlx::query(
         "SELECT a.username, a.role, a.disabled_at, \
@@ -405,7 +400,7 @@ pub async fn set_disabled(
     pool: &AnyPool,
     username: &str,
     disabled: bool,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> StoreResult<Option<i64>> {
     let id: Option<i64> = if disabled {
         sqlx::query_scalar("UPDATE accounts SET disabled_at = $1 WHERE username = $2 RETURNING id")
             .bind(now())

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::now;
+use super::{StoreError, StoreResult};
 
 /// Appends to the audit log.
 pub async fn append(
@@ -14,7 +15,7 @@ pub async fn append(
     action: &str,
     changeset: Option<i64>,
     details: &str,
-) -> Result<(), sqlx::Error> {
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO audit_log (at, account_id, action, changeset_id, details) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -25,7 +26,7 @@ pub async fn append(
     .bind(details)
     .execute(&mut *conn)
     .await
-    .map(drop)
+    .map(drop).map_err(StoreError::from)
 }
 
 /// Filters of the audit log.
@@ -41,7 +42,7 @@ pub struct AuditFilter {
 }
 
 /// Entries, newest first.
-pub async fn list(pool: &AnyPool, filter: &AuditFilter) -> Result<Vec<AuditEntry>, sqlx::Error> {
+pub async fn list(pool: &AnyPool, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
     let rows = sqlx::query(
         "SELECT l.id, l.at, a.username, l.action, l.changeset_id, l.details FROM audit_log l \
          LEFT JOIN accounts a ON a.id = l.account_id \

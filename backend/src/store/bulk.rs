@@ -4,6 +4,7 @@
 //! makes an apply of 100k memberships take a second rather than a minute. Chunks stay well
 //! under the bind-parameter limits (SQLite 32766, PostgreSQL 65535).
 
+use super::StoreResult;
 use sqlx::AnyConnection;
 
 /// A value to bind.
@@ -83,7 +84,7 @@ pub async fn insert(
     columns: &[&str],
     rows: &[Vec<Value>],
     suffix: &str,
-) -> Result<u64, sqlx::Error> {
+) -> StoreResult<u64> {
     let per_chunk = (PARAMETERS_PER_STATEMENT / columns.len().max(1)).max(1);
     let mut written = 0;
     let mark = Placeholders::for_connection(conn);
@@ -125,7 +126,7 @@ pub async fn delete_pairs(
     table: &str,
     (a, b): (&str, &str),
     pairs: &[(i64, i64)],
-) -> Result<u64, sqlx::Error> {
+) -> StoreResult<u64> {
     change_pairs(conn, &format!("DELETE FROM {table}"), (a, b), pairs).await
 }
 
@@ -137,7 +138,7 @@ pub async fn update_pairs(
     assignments: &str,
     (a, b): (&str, &str),
     pairs: &[(i64, i64)],
-) -> Result<u64, sqlx::Error> {
+) -> StoreResult<u64> {
     change_pairs(
         conn,
         &format!("UPDATE {table} SET {assignments}"),
@@ -153,7 +154,7 @@ async fn change_pairs(
     statement: &str,
     (a, b): (&str, &str),
     pairs: &[(i64, i64)],
-) -> Result<u64, sqlx::Error> {
+) -> StoreResult<u64> {
     let mut written = 0;
     let mark = Placeholders::for_connection(conn);
     for chunk in pairs.chunks(PARAMETERS_PER_STATEMENT / 2) {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::now;
+use super::{StoreError, StoreResult};
 
 /// Where a changeset is in its life (the wire type, under the name this module uses).
 pub use cohortsync_shared::api::ChangesetStatus as Status;
@@ -35,12 +36,12 @@ pub struct NewChangeset<'a> {
     pub reverts: Option<i64>,
 }
 
-fn json_error(e: serde_json::Error) -> sqlx::Error {
-    sqlx::Error::Decode(Box::new(e))
+fn json_error(e: serde_json::Error) -> StoreError {
+    StoreError::unreadable_json("changeset")(e)
 }
 
 /// Stores a new changeset with status `submitted`; returns its id.
-pub async fn insert(conn: &mut AnyConnection, new: &NewChangeset<'_>) -> Result<i64, sqlx::Error> {
+pub async fn insert(conn: &mut AnyConnection, new: &NewChangeset<'_>) -> StoreResult<i64> {
     sqlx::query_scalar(
         "INSERT INTO changesets (author_id, created_at, file_name, file_sha256, file_content, kind, \
          options, report, plan, totals, base_revision, status, reverts_id) \
@@ -59,10 +60,10 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewChangeset<'_>) -> Result<
     .bind(new.plan.base_revision as i64)
     .bind(new.reverts)
     .fetch_one(&mut *conn)
-    .await
+    .await.map_err(StoreError::from)
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String, sqlx::Error> {
+fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(json_error)
 }
 
@@ -83,16 +84,20 @@ pub struct ListFilter {
 const SUMMARY_COLUMNS: &str = "c.id, a.username, c.created_at, c.file_name, c.kind, c.status, \
      c.base_revision, c.totals, c.reverts_id";
 
-fn summary(row: &sqlx::any::AnyRow) -> Result<ChangesetSummary, sqlx::Error> {
+fn summary(row: &sqlx::any::AnyRow) -> StoreResult<ChangesetSummary> {
     Ok(ChangesetSummary {
         id: row.get(0),
         author: row.get(1),
         created_at: row.get(2),
         file_name: row.get(3),
-        kind: FileKind::parse(&row.get::<String, _>(4))
-            .ok_or_else(|| sqlx::Error::Decode("unknown file kind".into()))?,
-        status: Status::parse(&row.get::<String, _>(5))
-            .ok_or_else(|| sqlx::Error::Decode("unknown changeset status".into()))?,
+        kind: FileKind::parse(&row.get::<String, _>(4)).ok_or_else(|| StoreError::Unreadable {
+            what: "file kind",
+            reason: "not cohorts or bindings".into(),
+        })?,
+        status: Status::parse(&row.get::<String, _>(5)).ok_or_else(|| StoreError::Unreadable {
+            what: "changeset status",
+            reason: "not a status cohortsync writes".into(),
+        })?,
         base_revision: row.get::<i64, _>(6) as u64,
         totals: serde_json::from_str(&row.get::<String, _>(7)).map_err(json_error)?,
         reverts: row.get(8),
@@ -104,7 +109,7 @@ pub async fn list(
     pool: &AnyPool,
     filter: &ListFilter,
     only_author: Option<i64>,
-) -> Result<Vec<ChangesetSummary>, sqlx::Error> {
+) -> StoreResult<Vec<ChangesetSummary>> {
     let rows = sqlx::query(&format!(
         "SELECT {SUMMARY_COLUMNS} FROM changesets c JOIN accounts a ON a.id = c.author_id \
          WHERE ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR a.username = $2) \
@@ -132,7 +137,7 @@ pub struct Stored {
 }
 
 /// One changeset with everything.
-pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Stored>, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, id: i64) -> StoreResult<Option<Stored>> {
     let row = sqlx::query(&format!(
         "SELECT {SUMMARY_COLUMNS}, c.author_id, c.file_sha256, c.options, c.report, r.username, \
          c.review_comment, c.reviewed_at, c.applied_at, c.applied_revision, c.apply_report, \
@@ -145,7 +150,7 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Stored>, sq
     let Some(row) = row else {
         return Ok(None);
     };
-    let parse = |i: usize| -> Result<serde_json::Value, sqlx::Error> {
+    let parse = |i: usize| -> StoreResult<serde_json::Value> {
         serde_json::from_str(&row.get::<String, _>(i)).map_err(json_error)
     };
     let record = ChangesetRecord {
@@ -181,7 +186,7 @@ pub async fn review(
     to: Status,
     reviewer: i64,
     comment: &str,
-) -> Result<bool, sqlx::Error> {
+) -> StoreResult<bool> {
     let result = sqlx::query(
         "UPDATE changesets SET status = $1, reviewer_id = $2, review_comment = $3, reviewed_at = $4 \
          WHERE id = $5 AND status = $6",
@@ -204,7 +209,7 @@ pub async fn finish_apply(
     status: Status,
     revision: Option<u64>,
     report: &ApplyOutcome,
-) -> Result<(), sqlx::Error> {
+) -> StoreResult<()> {
     sqlx::query(
         "UPDATE changesets SET status = $1, applied_at = $2, applied_revision = $3, apply_report = $4 \
          WHERE id = $5",
@@ -216,21 +221,18 @@ pub async fn finish_apply(
     .bind(id)
     .execute(&mut *conn)
     .await
-    .map(drop)
+    .map(drop).map_err(StoreError::from)
 }
 
 /// Sets the status of changeset `id`.
-pub async fn set_status(
-    conn: &mut AnyConnection,
-    id: i64,
-    status: Status,
-) -> Result<(), sqlx::Error> {
+pub async fn set_status(conn: &mut AnyConnection, id: i64, status: Status) -> StoreResult<()> {
     sqlx::query("UPDATE changesets SET status = $1 WHERE id = $2")
         .bind(status.as_str())
         .bind(id)
         .execute(&mut *conn)
         .await
         .map(drop)
+        .map_err(StoreError::from)
 }
 
 /// Replaces the plan of changeset `id` (a re-approval after drift).
@@ -239,7 +241,7 @@ pub async fn replace_plan(
     id: i64,
     status: Status,
     plan: &Changeset,
-) -> Result<bool, sqlx::Error> {
+) -> StoreResult<bool> {
     // Only while it is still in `status`: never over the plan an apply just wrote.
     let result = sqlx::query(
         "UPDATE changesets SET plan = $1, totals = $2, base_revision = $3 \
@@ -260,20 +262,21 @@ pub async fn set_revert_data(
     conn: &mut AnyConnection,
     id: i64,
     data: &serde_json::Value,
-) -> Result<(), sqlx::Error> {
+) -> StoreResult<()> {
     sqlx::query("UPDATE changesets SET revert_data = $1 WHERE id = $2")
         .bind(data.to_string())
         .bind(id)
         .execute(&mut *conn)
         .await
         .map(drop)
+        .map_err(StoreError::from)
 }
 
 /// What a revert needs, as stored by the apply; `None` before an apply.
 pub async fn revert_data(
     conn: &mut AnyConnection,
     id: i64,
-) -> Result<Option<serde_json::Value>, sqlx::Error> {
+) -> StoreResult<Option<serde_json::Value>> {
     let text: Option<String> =
         sqlx::query_scalar("SELECT revert_data FROM changesets WHERE id = $1")
             .bind(id)

@@ -15,7 +15,10 @@ pub mod accounts;
 pub mod audit;
 pub mod bulk;
 pub mod changesets;
+mod error;
 pub mod site;
+
+pub use error::{StoreError, StoreResult};
 
 /// A connection pool to the server's database.
 #[derive(Debug, Clone)]
@@ -153,10 +156,10 @@ impl Database {
     /// Starts a write transaction that holds the database's write lock from its first
     /// statement: `BEGIN IMMEDIATE` on SQLite (so two writers never both read and then
     /// fail to upgrade), a plain `BEGIN` on PostgreSQL, where writers lock rows instead.
-    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+    pub async fn begin_write(&self) -> StoreResult<Tx> {
         match self.kind {
-            DatabaseKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            DatabaseKind::Postgres => self.pool.begin().await,
+            DatabaseKind::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            DatabaseKind::Postgres => Ok(self.pool.begin().await?),
         }
     }
 

@@ -8,13 +8,14 @@ use sqlx::{AnyConnection, Row};
 
 use super::bulk::{self, Value};
 
+use super::{StoreError, StoreResult};
 use cohortsync_shared::options::Options;
 use cohortsync_shared::snapshot::{
     Binding, BindingStatus, Cohort, Course, Group, Role, Snapshot, User,
 };
 
 /// The current revision and the key of teachers' hashes.
-pub async fn state(conn: &mut AnyConnection) -> Result<(u64, String), sqlx::Error> {
+pub async fn state(conn: &mut AnyConnection) -> StoreResult<(u64, String)> {
     let row = sqlx::query("SELECT revision, user_hash_key FROM site_state WHERE id = 1")
         .fetch_one(&mut *conn)
         .await?;
@@ -27,7 +28,7 @@ pub async fn state(conn: &mut AnyConnection) -> Result<(u64, String), sqlx::Erro
 pub async fn lock_for_apply(
     conn: &mut AnyConnection,
     kind: cohortsync_shared::api::DatabaseKind,
-) -> Result<(), sqlx::Error> {
+) -> StoreResult<()> {
     if kind == cohortsync_shared::api::DatabaseKind::Postgres {
         sqlx::query("SELECT revision FROM site_state WHERE id = 1 FOR UPDATE")
             .execute(&mut *conn)
@@ -37,7 +38,7 @@ pub async fn lock_for_apply(
 }
 
 /// The whole directory as the rules see it (the admin's variant: names and emails in clear).
-pub async fn load_snapshot(conn: &mut AnyConnection) -> Result<Snapshot, sqlx::Error> {
+pub async fn load_snapshot(conn: &mut AnyConnection) -> StoreResult<Snapshot> {
     let (revision, _) = state(conn).await?;
     let users = sqlx::query(
         "SELECT id, username, idnumber, email, firstname, lastname, suspended FROM users \
@@ -129,7 +130,7 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> Result<Snapshot, sqlx::E
 
 /// The site's default options. Stored JSON that no longer reads (an option renamed by an
 /// upgrade) falls back to the built-in defaults, with a warning in the log.
-pub async fn default_options(conn: &mut AnyConnection) -> Result<Options, sqlx::Error> {
+pub async fn default_options(conn: &mut AnyConnection) -> StoreResult<Options> {
     let text: String = sqlx::query_scalar("SELECT default_options FROM site_state WHERE id = 1")
         .fetch_one(&mut *conn)
         .await?;
@@ -141,11 +142,8 @@ pub async fn default_options(conn: &mut AnyConnection) -> Result<Options, sqlx::
 
 /// Sets the site's default options and bumps the revision (snapshots carry them); returns
 /// the new revision. Runs in the caller's transaction.
-pub async fn set_default_options(
-    conn: &mut AnyConnection,
-    options: &Options,
-) -> Result<u64, sqlx::Error> {
-    let text = serde_json::to_string(options).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+pub async fn set_default_options(conn: &mut AnyConnection, options: &Options) -> StoreResult<u64> {
+    let text = serde_json::to_string(options).map_err(StoreError::unreadable_json("options"))?;
     let revision: i64 = sqlx::query_scalar(
         "UPDATE site_state SET default_options = $1, revision = revision + 1 WHERE id = 1 \
          RETURNING revision",
@@ -164,10 +162,7 @@ fn placeholders(count: usize) -> String {
 }
 
 /// The cohorts with these ids, with their members, in id order (missing ids are skipped).
-pub async fn load_cohorts(
-    conn: &mut AnyConnection,
-    ids: &[i64],
-) -> Result<Vec<Cohort>, sqlx::Error> {
+pub async fn load_cohorts(conn: &mut AnyConnection, ids: &[i64]) -> StoreResult<Vec<Cohort>> {
     let mut cohorts = Vec::new();
     for chunk in ids.chunks(1000) {
         let list = placeholders(chunk.len());
@@ -201,10 +196,7 @@ pub async fn load_cohorts(
 }
 
 /// The bindings with these ids, in id order (missing ids are skipped).
-pub async fn load_bindings(
-    conn: &mut AnyConnection,
-    ids: &[i64],
-) -> Result<Vec<Binding>, sqlx::Error> {
+pub async fn load_bindings(conn: &mut AnyConnection, ids: &[i64]) -> StoreResult<Vec<Binding>> {
     let mut bindings = Vec::new();
     for chunk in ids.chunks(1000) {
         let sql = format!(
@@ -264,7 +256,7 @@ pub use cohortsync_shared::api::Applied;
 pub async fn write_changeset(
     conn: &mut AnyConnection,
     changeset: &Changeset,
-) -> Result<Applied, sqlx::Error> {
+) -> StoreResult<Applied> {
     write_changeset_failing_after(conn, changeset, None).await
 }
 
@@ -274,7 +266,7 @@ pub(crate) async fn write_changeset_failing_after(
     conn: &mut AnyConnection,
     changeset: &Changeset,
     fail_after: Option<usize>,
-) -> Result<Applied, sqlx::Error> {
+) -> StoreResult<Applied> {
     let mut applied = Applied::default();
     let status_name = BindingStatus::as_str;
     // Runs of member additions and removals are written in chunks; anything else first
@@ -290,16 +282,15 @@ pub(crate) async fn write_changeset_failing_after(
             flush_members(conn, &mut adds, &mut removes).await?;
         }
         if fail_after == Some(done) {
-            return Err(sqlx::Error::Protocol(
-                "apply stopped on purpose (failure injection)".into(),
-            ));
+            return Err(StoreError::Stopped(done));
         }
-        let resolve = |created: &[i64], r: Ref| -> Result<i64, sqlx::Error> {
+        let resolve = |created: &[i64], r: Ref| -> StoreResult<i64> {
             match r {
                 Ref::Existing(id) => Ok(id),
-                Ref::New { new } => created.get(new as usize).copied().ok_or_else(|| {
-                    sqlx::Error::Protocol(format!("reference to uncreated object {new}"))
-                }),
+                Ref::New { new } => created
+                    .get(new as usize)
+                    .copied()
+                    .ok_or_else(|| StoreError::InvalidPlan(format!("object {new}"))),
             }
         };
         match &step.op {
@@ -321,7 +312,8 @@ pub(crate) async fn write_changeset_failing_after(
                 .bind(category)
                 .bind(component)
                 .fetch_one(&mut *conn)
-                .await?;
+                .await
+                .map_err(StoreError::taken("cohort idnumber", idnumber))?;
                 applied.cohorts_created.push(id);
             }
             Operation::UpdateCohort {
@@ -339,7 +331,11 @@ pub(crate) async fn write_changeset_failing_after(
                 .bind(description.as_deref())
                 .bind(cohort)
                 .execute(&mut *conn)
-                .await?;
+                .await
+                .map_err(StoreError::taken(
+                    "cohort idnumber",
+                    idnumber.clone().unwrap_or_default(),
+                ))?;
             }
             Operation::AddMember { cohort, user } => {
                 let cohort = resolve(&applied.cohorts_created, *cohort)?;
@@ -364,7 +360,8 @@ pub(crate) async fn write_changeset_failing_after(
                 .bind(course)
                 .bind(name)
                 .fetch_one(&mut *conn)
-                .await?;
+                .await
+                .map_err(StoreError::taken("group name in the course", name))?;
                 applied.groups_created.push(id);
             }
             Operation::CreateBinding {
@@ -394,7 +391,11 @@ pub(crate) async fn write_changeset_failing_after(
                 .bind(enrolstart)
                 .bind(enrolend)
                 .fetch_one(&mut *conn)
-                .await?;
+                .await
+                .map_err(StoreError::taken(
+                    "binding of the cohort to the course with the role",
+                    format!("cohort {cohort}, course {course}, role {role}"),
+                ))?;
                 applied.bindings_created.push(id);
             }
             Operation::UpdateBinding {
@@ -455,7 +456,7 @@ pub(crate) async fn write_changeset_failing_after(
                         .groups_created
                         .get(*new as usize)
                         .copied()
-                        .ok_or_else(|| sqlx::Error::Protocol("uncreated group".into()))?,
+                        .ok_or_else(|| StoreError::InvalidPlan(format!("group {new}")))?,
                 };
                 if pending.grouped_seen.insert((group, *user)) {
                     pending.grouped.push(vec![group.into(), (*user).into()]);
@@ -485,7 +486,7 @@ async fn flush_members(
     conn: &mut AnyConnection,
     adds: &mut Vec<Vec<Value>>,
     removes: &mut Vec<(i64, i64)>,
-) -> Result<(), sqlx::Error> {
+) -> StoreResult<()> {
     if !adds.is_empty() {
         bulk::insert(conn, "cohort_members", &["cohort_id", "user_id"], adds, "").await?;
         adds.clear();
@@ -535,7 +536,7 @@ struct Effects {
 }
 
 impl Effects {
-    async fn flush(&mut self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    async fn flush(&mut self, conn: &mut AnyConnection) -> StoreResult<()> {
         match self.kind.take() {
             None => {}
             Some(EffectKind::Add) => {
@@ -588,13 +589,13 @@ impl Effects {
     }
 }
 
-fn resolve_binding(applied: &Applied, binding: Ref) -> Result<i64, sqlx::Error> {
+fn resolve_binding(applied: &Applied, binding: Ref) -> StoreResult<i64> {
     match binding {
         Ref::Existing(id) => Ok(id),
         Ref::New { new } => applied
             .bindings_created
             .get(new as usize)
             .copied()
-            .ok_or_else(|| sqlx::Error::Protocol("uncreated binding".into())),
+            .ok_or_else(|| StoreError::InvalidPlan(format!("binding {new}"))),
     }
 }
