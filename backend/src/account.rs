@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use crate::auth::{self, Role};
+use crate::auth::Role;
 use crate::config::DatabaseArgs;
+use crate::crypto;
 use crate::store::{Database, accounts};
 
 /// Flags of `cohortsync account add`.
@@ -55,7 +56,7 @@ pub async fn add(args: AccountAddArgs) -> anyhow::Result<ExitCode> {
         RoleArg::Teacher => Role::Teacher,
     };
     let db = Database::connect(&args.database.url()?).await?;
-    let hash = auth::hash_password(&password)?;
+    let hash = crypto::hash_password(&password)?;
     let id = accounts::upsert_account(db.pool(), &name, &hash, role).await?;
     // A new password is a reset: whoever held the old one loses their way in.
     let (sessions, tokens) = accounts::end_sessions_and_tokens(db.pool(), id).await?;

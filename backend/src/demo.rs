@@ -10,8 +10,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
-use crate::auth::{self, Role};
+use crate::auth::Role;
 use crate::config::DatabaseArgs;
+use crate::crypto;
 use crate::store::StoreResult;
 use crate::store::bulk::{self, Value};
 use crate::store::{Database, accounts};
@@ -191,7 +192,7 @@ pub async fn load(db: &Database, examples: &Path) -> anyhow::Result<String> {
     }
     for (name, password, role) in DEMO_ACCOUNTS {
         if accounts::find_account(db.pool(), name).await?.is_none() {
-            let hash = auth::hash_password(password)?;
+            let hash = crypto::hash_password(password)?;
             accounts::upsert_account(db.pool(), name, &hash, role).await?;
         }
     }

@@ -22,6 +22,7 @@ pub mod changesets;
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod import;

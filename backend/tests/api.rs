@@ -72,15 +72,15 @@ impl Site {
 
     /// Creates an account and a session for it; returns the cookie header value.
     async fn session(&self, name: &str, role: Role) -> String {
-        let hash = auth::hash_password("password123").unwrap();
+        let hash = cohortsync_backend::crypto::hash_password("password123").unwrap();
         let id = accounts::upsert_account(self.db.pool(), name, &hash, role)
             .await
             .unwrap();
-        let token = auth::random_hex(16);
+        let token = cohortsync_backend::crypto::random_hex(16);
         accounts::create_session(
             self.db.pool(),
             id,
-            &auth::sha256_hex(token.as_bytes()),
+            &cohortsync_backend::crypto::sha256_hex(token.as_bytes()),
             3600,
         )
         .await
@@ -90,10 +90,13 @@ impl Site {
 
     async fn caller(&self, cookie: &str) -> Caller {
         let token = cookie.split_once('=').unwrap().1;
-        accounts::caller_by_session(self.db.pool(), &auth::sha256_hex(token.as_bytes()))
-            .await
-            .unwrap()
-            .unwrap()
+        accounts::caller_by_session(
+            self.db.pool(),
+            &cohortsync_backend::crypto::sha256_hex(token.as_bytes()),
+        )
+        .await
+        .unwrap()
+        .unwrap()
     }
 
     /// Sends `request` as the web app's own pages do (`Sec-Fetch-Site: same-origin`, unless

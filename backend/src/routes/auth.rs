@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::{self, Caller, SESSION_COOKIE, SESSION_SECONDS};
+use crate::crypto;
 use crate::error::{ApiError, ApiJson};
 use crate::store::{accounts, now};
 
@@ -33,7 +34,7 @@ struct LoginRequest {
 
 /// A hash no password matches, verified for unknown names.
 static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| auth::hash_password(&auth::random_hex(16)).unwrap_or_default());
+    std::sync::LazyLock::new(|| crypto::hash_password(&crypto::random_hex(16)).unwrap_or_default());
 
 /// Failed logins allowed in a row for one username from one address before each new
 /// attempt must wait.
@@ -98,7 +99,7 @@ async fn login(
         None => DUMMY_HASH.clone(),
     };
     let password = request.password;
-    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+    let matches = tokio::task::spawn_blocking(move || crypto::verify_password(&password, &hash))
         .await
         .map_err(anyhow::Error::from)?;
     let Some(account) = account.filter(|_| matches) else {
@@ -107,11 +108,11 @@ async fn login(
         return Err(ApiError::BadCredentials);
     };
     accounts::login_succeeded(&state.db, &by_person, &by_address).await?;
-    let token = auth::random_hex(32);
+    let token = crypto::random_hex(32);
     accounts::create_session(
         pool,
         account.id,
-        &auth::sha256_hex(token.as_bytes()),
+        &crypto::sha256_hex(token.as_bytes()),
         SESSION_SECONDS,
     )
     .await?;
@@ -133,7 +134,7 @@ async fn logout(
     parts: Parts,
 ) -> Result<impl IntoResponse, ApiError> {
     if let Some(token) = auth::cookie(&parts, SESSION_COOKIE) {
-        accounts::delete_session(state.db.pool(), &auth::sha256_hex(token.as_bytes())).await?;
+        accounts::delete_session(state.db.pool(), &crypto::sha256_hex(token.as_bytes())).await?;
     }
     let expired = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     Ok((

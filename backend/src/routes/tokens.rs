@@ -7,7 +7,8 @@ use axum::routing::{delete, get};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::{self, Caller, Role, TokenScope};
+use crate::auth::{Caller, Role, TokenScope};
+use crate::crypto;
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::store::accounts::{self, TokenInfo};
 use crate::store::now;
@@ -75,13 +76,13 @@ async fn create_token(
     if request.scope == TokenScope::Admin && caller.role != Role::Admin {
         return Err(ApiError::Forbidden("only an admin may make an admin token"));
     }
-    let token = format!("cs_{}", auth::random_hex(32));
+    let token = format!("cs_{}", crypto::random_hex(32));
     let expires_at = now() + request.expires_in_days * 86_400;
     let id = accounts::create_token(
         state.db.pool(),
         caller.id,
         name,
-        &auth::sha256_hex(token.as_bytes()),
+        &crypto::sha256_hex(token.as_bytes()),
         request.scope,
         expires_at,
     )

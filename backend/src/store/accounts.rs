@@ -1,11 +1,85 @@
 //! Accounts, sessions, API tokens and failed-login counts.
 
-use serde::Serialize;
 use sqlx::{AnyPool, Row};
 
 use super::now;
 use super::{StoreError, StoreResult};
-use crate::auth::{Caller, Role, TokenScope};
+use serde::{Deserialize, Serialize};
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reviews, approves, applies and reverts changesets; sees everything.
+    Admin,
+    /// Checks and submits files; sees their own changesets and the hashed snapshot.
+    Teacher,
+}
+
+impl Role {
+    /// `admin` or `teacher`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Teacher => "teacher",
+        }
+    }
+
+    /// Parses a stored role name.
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "admin" => Some(Role::Admin),
+            "teacher" => Some(Role::Teacher),
+            _ => None,
+        }
+    }
+}
+
+/// What an API token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// Submit files and read one's own changesets, as a teacher would: what a nightly
+    /// export needs, and all a stolen token gives.
+    #[default]
+    Submit,
+    /// Everything the account may do (except making tokens: only people do that).
+    Admin,
+}
+
+impl TokenScope {
+    /// `submit` or `admin`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Submit => "submit",
+            TokenScope::Admin => "admin",
+        }
+    }
+
+    /// Parses a stored scope.
+    pub fn parse(text: &str) -> Option<TokenScope> {
+        match text {
+            "submit" => Some(TokenScope::Submit),
+            "admin" => Some(TokenScope::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A signed-in account, by session cookie or by `Authorization: Bearer` token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Caller {
+    /// Account id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// What the caller may do now: the account's role, or `teacher` through a `submit`
+    /// token whatever the account.
+    pub role: Role,
+    /// The scope of the token the caller came with (`None`: a session).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_scope: Option<TokenScope>,
+}
 
 /// An account as stored, with its password hash.
 #[derive(Debug, Clone)]

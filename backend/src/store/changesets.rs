@@ -50,7 +50,7 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewChangeset<'_>) -> StoreRe
     .bind(new.author)
     .bind(now())
     .bind(new.file_name)
-    .bind(crate::auth::sha256_hex(new.file))
+    .bind(crate::crypto::sha256_hex(new.file))
     .bind(new.file.to_vec())
     .bind(new.kind.as_str())
     .bind(to_json(new.options)?)

@@ -122,7 +122,7 @@ impl Database {
             .await?;
         if exists.is_none() {
             sqlx::query("INSERT INTO site_state (id, revision, user_hash_key) VALUES (1, 0, $1)")
-                .bind(crate::auth::random_hex(32))
+                .bind(crate::crypto::random_hex(32))
                 .execute(&mut *tx)
                 .await?;
             let roles: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roles")
@@ -190,7 +190,7 @@ pub async fn create_scratch_database(base_url: &str) -> anyhow::Result<String> {
             .execute(&mut conn)
             .await;
     }
-    let name = format!("{mine}{}", crate::auth::random_hex(6));
+    let name = format!("{mine}{}", crate::crypto::random_hex(6));
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await?;
