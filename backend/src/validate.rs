@@ -1,18 +1,16 @@
 //! `cohortsync validate`: check a file offline against a snapshot, with the same rules as
 //! the browser and the server.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use cohortsync_shared::check::Checked;
 use cohortsync_shared::options::{
     CohortIdentifier, CourseIdentifier, DelimiterChoice, EncodingChoice, Mode, Options,
     RoleIdentifier, UnenrolAction, UserIdentifier,
 };
-use cohortsync_shared::report::{Lang, Severity};
+use cohortsync_shared::report::Lang;
 use cohortsync_shared::snapshot::Snapshot;
 
 /// Flags of `cohortsync validate`.
@@ -158,7 +156,12 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         ),
         FormatArg::Text => print!(
             "{}",
-            render_text(&args.file.display().to_string(), &checked, lang)
+            cohortsync_shared::report::text::render(
+                &args.file.display().to_string(),
+                &checked.report,
+                checked.changeset.as_ref().map(|c| c.totals()),
+                lang
+            )
         ),
     }
     Ok(if checked.report.has_errors() {
@@ -166,149 +169,4 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// The report for a terminal: a header line, then diagnostics grouped by code with counts,
-/// then the planned totals.
-pub fn render_text(name: &str, checked: &Checked, lang: Lang) -> String {
-    use std::fmt::Write;
-    let report = &checked.report;
-    let fr = lang == Lang::Fr;
-    let mut out = String::new();
-    let kind = report.kind.map_or("?", |k| match k {
-        cohortsync_shared::formats::FileKind::Cohorts => {
-            if fr {
-                "fichier de cohortes"
-            } else {
-                "cohort file"
-            }
-        }
-        cohortsync_shared::formats::FileKind::Bindings => {
-            if fr {
-                "fichier de liaisons"
-            } else {
-                "binding file"
-            }
-        }
-    });
-    let _ = writeln!(
-        out,
-        "{name}: {kind}, {}, {} {}, {} {}",
-        report.encoding.map_or("?", |e| e.as_str()),
-        if fr { "séparateur" } else { "delimiter" },
-        report.delimiter.map_or("?", |d| d.name()),
-        report.rows,
-        if fr { "lignes" } else { "rows" },
-    );
-    let counts = report.counts();
-    let _ = writeln!(
-        out,
-        "{} {}, {} {}, {} {}",
-        counts.errors,
-        if fr { "erreur(s)" } else { "error(s)" },
-        counts.warnings,
-        if fr { "avertissement(s)" } else { "warning(s)" },
-        counts.infos,
-        if fr { "remarque(s)" } else { "note(s)" },
-    );
-    let omitted = report.omitted_count();
-    if omitted > 0 {
-        let listed = report.diagnostics.len();
-        let _ = writeln!(
-            out,
-            "{}",
-            if fr {
-                format!(
-                    "(les {listed} premiers sont listés ; {omitted} autres sont comptés sans être listés)"
-                )
-            } else {
-                format!("(the first {listed} are listed; {omitted} more are counted, not listed)")
-            }
-        );
-    }
-    let by_code = report.code_counts();
-    let mut groups: BTreeMap<(Severity, &str), Vec<_>> = BTreeMap::new();
-    for d in &report.diagnostics {
-        groups
-            .entry((d.severity, d.code.as_str()))
-            .or_default()
-            .push(d);
-    }
-    for ((severity, code), items) in groups {
-        let severity = severity.as_str();
-        let found = items
-            .first()
-            .and_then(|d| by_code.get(&d.code))
-            .copied()
-            .unwrap_or(items.len());
-        let _ = writeln!(out, "\n{severity}[{code}] × {found}");
-        for d in items {
-            let place = match (&d.column, &d.value) {
-                (Some(c), Some(v)) => format!(", {c} = {v:?}"),
-                (Some(c), None) => format!(", {c}"),
-                _ => String::new(),
-            };
-            let _ = writeln!(
-                out,
-                "  {} {}{place}: {}",
-                if fr { "ligne" } else { "line" },
-                d.line,
-                d.message(lang)
-            );
-        }
-    }
-    match &checked.changeset {
-        None => {
-            let _ = writeln!(
-                out,
-                "\n{}",
-                if fr {
-                    "Aucun plan : corrigez d’abord les erreurs."
-                } else {
-                    "No plan: fix the errors first."
-                }
-            );
-        }
-        Some(changeset) => {
-            let t = changeset.totals();
-            let _ = writeln!(out, "\n{}", if fr { "Plan :" } else { "Plan:" });
-            let lines: [(&str, &str, usize); 12] = [
-                ("cohorts created", "cohortes créées", t.cohorts_created),
-                ("cohorts updated", "cohortes modifiées", t.cohorts_updated),
-                ("cohorts deleted", "cohortes supprimées", t.cohorts_deleted),
-                ("members added", "membres ajoutés", t.members_added),
-                ("members removed", "membres retirés", t.members_removed),
-                ("groups created", "groupes créés", t.groups_created),
-                ("bindings created", "liaisons créées", t.bindings_created),
-                ("bindings updated", "liaisons modifiées", t.bindings_updated),
-                (
-                    "bindings deleted",
-                    "liaisons supprimées",
-                    t.bindings_deleted,
-                ),
-                ("enrolments", "inscriptions", t.enrolments),
-                ("unenrolments", "désinscriptions", t.unenrolments),
-                ("suspensions", "suspensions", t.suspensions),
-            ];
-            let mut any = false;
-            for (en, fr_label, n) in lines {
-                if n > 0 {
-                    any = true;
-                    let _ = writeln!(out, "  {:>7}  {}", n, if fr { fr_label } else { en });
-                }
-            }
-            if !any {
-                let _ = writeln!(
-                    out,
-                    "  {}",
-                    if fr {
-                        "rien à changer"
-                    } else {
-                        "nothing to change"
-                    }
-                );
-            }
-        }
-    }
-    out
 }

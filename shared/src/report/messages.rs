@@ -52,6 +52,102 @@ impl Lang {
     }
 }
 
+/// The words of the text report (what `cohortsync validate` prints), in one language.
+pub(crate) struct TextWords {
+    pub(crate) cohort_file: &'static str,
+    pub(crate) binding_file: &'static str,
+    pub(crate) delimiter: &'static str,
+    pub(crate) rows: &'static str,
+    pub(crate) errors: &'static str,
+    pub(crate) warnings: &'static str,
+    pub(crate) notes: &'static str,
+    pub(crate) line: &'static str,
+    pub(crate) no_plan: &'static str,
+    pub(crate) plan: &'static str,
+    pub(crate) nothing_to_change: &'static str,
+    /// Cohorts created, updated, deleted; members added, removed; groups created; bindings
+    /// created, updated, deleted; enrolments, unenrolments, suspensions.
+    pub(crate) totals: [&'static str; 12],
+}
+
+impl TextWords {
+    /// The words in `lang`.
+    pub(crate) fn of(lang: Lang) -> &'static TextWords {
+        match lang {
+            Lang::En => &TEXT_EN,
+            Lang::Fr => &TEXT_FR,
+        }
+    }
+
+    /// "(the first N are listed; M more are counted, not listed)".
+    pub(crate) fn omitted(&self, listed: usize, omitted: usize, lang: Lang) -> String {
+        match lang {
+            Lang::Fr => format!(
+                "(les {listed} premiers sont listés ; {omitted} autres sont comptés sans être listés)"
+            ),
+            Lang::En => {
+                format!("(the first {listed} are listed; {omitted} more are counted, not listed)")
+            }
+        }
+    }
+}
+
+const TEXT_EN: TextWords = TextWords {
+    cohort_file: "cohort file",
+    binding_file: "binding file",
+    delimiter: "delimiter",
+    rows: "rows",
+    errors: "error(s)",
+    warnings: "warning(s)",
+    notes: "note(s)",
+    line: "line",
+    no_plan: "No plan: fix the errors first.",
+    plan: "Plan:",
+    nothing_to_change: "nothing to change",
+    totals: [
+        "cohorts created",
+        "cohorts updated",
+        "cohorts deleted",
+        "members added",
+        "members removed",
+        "groups created",
+        "bindings created",
+        "bindings updated",
+        "bindings deleted",
+        "enrolments",
+        "unenrolments",
+        "suspensions",
+    ],
+};
+
+const TEXT_FR: TextWords = TextWords {
+    cohort_file: "fichier de cohortes",
+    binding_file: "fichier de liaisons",
+    delimiter: "séparateur",
+    rows: "lignes",
+    errors: "erreur(s)",
+    warnings: "avertissement(s)",
+    notes: "remarque(s)",
+    line: "ligne",
+    no_plan: "Aucun plan : corrigez d’abord les erreurs.",
+    plan: "Plan :",
+    nothing_to_change: "rien à changer",
+    totals: [
+        "cohortes créées",
+        "cohortes modifiées",
+        "cohortes supprimées",
+        "membres ajoutés",
+        "membres retirés",
+        "groupes créés",
+        "liaisons créées",
+        "liaisons modifiées",
+        "liaisons supprimées",
+        "inscriptions",
+        "désinscriptions",
+        "suspensions",
+    ],
+};
+
 impl Diagnostic {
     /// The message, in `lang`, including the hint if any.
     pub fn message(&self, lang: Lang) -> String {

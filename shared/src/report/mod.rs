@@ -2,7 +2,8 @@
 //! and French, and pages of them.
 //!
 //! Diagnostics are the vocabulary every stage uses ([`diagnostic`]); [`messages`] renders
-//! them in a language; [`page`] cuts a long list into what a table shows.
+//! them in a language; [`page`] cuts a long list into what a table shows; [`text`] writes
+//! the whole report for a terminal.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,7 @@ use crate::formats::FileKind;
 pub mod diagnostic;
 pub mod messages;
 pub mod page;
+pub mod text;
 
 pub use diagnostic::{
     Code, Counts, DIAGNOSTICS_KEPT, Diagnostic, Diagnostics, Hint, Omitted, Severity, VALUE_CHARS,
