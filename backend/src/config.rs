@@ -1,10 +1,12 @@
 //! Server configuration: command-line flags with environment variable fallbacks.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
+
+use crate::web_app::WebApp;
 
 /// Where the database is: flags shared by every subcommand that opens it.
 #[derive(Debug, Clone, Args)]
@@ -73,8 +75,8 @@ pub struct ServeArgs {
     #[arg(long, env = "COHORTSYNC_TRUSTED_PROXY")]
     pub trusted_proxy: Option<std::net::IpAddr>,
 
-    /// Directory holding the built web app (`index.html` and the WASM bundle).
-    /// Default: `frontend/dist` of the source tree this binary was built from.
+    /// Directory holding a built web app (`index.html` and the WASM bundle), served
+    /// instead of the copy inside the binary: for development, after `trunk build`.
     #[arg(long, env = "COHORTSYNC_ASSETS_DIR")]
     pub assets_dir: Option<PathBuf>,
 }
@@ -86,8 +88,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Database URL (a SQLite file in the data directory when none was given).
     pub database_url: String,
-    /// Directory holding the built web app; `index.html` is known to exist in it.
-    pub assets_dir: PathBuf,
+    /// The web app to serve; it is known to have an `index.html`.
+    pub web_app: WebApp,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// Whether the session cookie is `Secure`.
@@ -100,16 +102,10 @@ pub struct Config {
     pub demo_examples: Option<PathBuf>,
 }
 
-/// Where Trunk writes the built web app in this source tree.
-pub fn default_assets_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist")
-}
-
 impl ServeArgs {
     /// Checks the flags, creates the data directory, and fills in defaults.
     pub fn resolve(self) -> anyhow::Result<Config> {
-        let assets_dir = self.assets_dir.unwrap_or_else(default_assets_dir);
-        check_assets(&assets_dir)?;
+        let web_app = WebApp::choose(self.assets_dir)?;
         let database_url = self.database.url()?;
         let public_origin = self
             .public_url
@@ -122,7 +118,7 @@ impl ServeArgs {
         Ok(Config {
             bind: self.bind,
             database_url,
-            assets_dir,
+            web_app,
             max_body_bytes: self.max_body_bytes,
             secure_cookies: self.secure_cookies || https,
             public_origin,
@@ -132,22 +128,10 @@ impl ServeArgs {
     }
 }
 
-/// Refuses to start on a missing web app rather than serving a blank page.
-fn check_assets(dir: &Path) -> anyhow::Result<()> {
-    if !dir.join("index.html").is_file() {
-        bail!(
-            "the built web app was not found in {} (no index.html).\n\
-             Build it with `scripts/setup && trunk build --release` from the source tree, \
-             or point --assets-dir / COHORTSYNC_ASSETS_DIR at a built copy.",
-            dir.display()
-        );
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn args(assets: &Path, data: &Path) -> ServeArgs {
         ServeArgs {

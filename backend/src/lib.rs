@@ -6,14 +6,11 @@
 
 #![deny(missing_docs)]
 
-use std::path::Path;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 pub mod account;
@@ -30,9 +27,11 @@ pub mod routes;
 pub mod security;
 pub mod store;
 pub mod validate;
+pub mod web_app;
 
 use config::Config;
 use store::Database;
+use web_app::WebApp;
 
 /// What every request handler can reach.
 #[derive(Debug, Clone)]
@@ -51,12 +50,10 @@ pub struct AppState {
 }
 
 /// The whole HTTP application: `/api/…` and the web app with client-side routes.
-pub fn app(state: AppState, assets_dir: &Path) -> Router {
-    // Any path that is not a file of the built app is a client-side route: answer index.html.
-    let index = std::fs::read_to_string(assets_dir.join("index.html")).unwrap_or_default();
+pub fn app(state: AppState, web_app: &WebApp) -> Router {
+    let index = web_app.index_html().unwrap_or_default();
     let policy = axum::http::HeaderValue::from_str(&security::content_security_policy(&index))
         .unwrap_or_else(|_| axum::http::HeaderValue::from_static("default-src 'self'"));
-    let web_app = ServeDir::new(assets_dir).fallback(ServeFile::new(assets_dir.join("index.html")));
     let api = routes::router()
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         // A bug that panics in a handler still answers the API's 500, and is logged.
@@ -66,7 +63,7 @@ pub fn app(state: AppState, assets_dir: &Path) -> Router {
         }));
     Router::new()
         .nest("/api", api)
-        .fallback_service(web_app)
+        .fallback_service(web_app.service())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::refuse_cross_site,
@@ -105,7 +102,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         trusted_proxy: config.trusted_proxy,
         max_body_bytes: config.max_body_bytes,
     };
-    let app = app(state, &config.assets_dir);
+    let app = app(state, &config.web_app);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -55,7 +55,10 @@ impl Site {
             trusted_proxy: None,
             max_body_bytes: 64 * 1024,
         };
-        let router = app(state, &assets);
+        let router = app(
+            state,
+            &cohortsync_backend::web_app::WebApp::Directory(assets),
+        );
         let mut site = Site {
             db,
             router,

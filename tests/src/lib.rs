@@ -44,19 +44,6 @@ pub fn binary_path() -> anyhow::Result<PathBuf> {
     Ok(binary)
 }
 
-/// The built web app, as written by `trunk build`.
-pub fn assets_dir() -> anyhow::Result<PathBuf> {
-    let dir = repo_root().join("frontend/dist");
-    if !dir.join("index.html").is_file() {
-        bail!(
-            "the web app is not built ({} has no index.html): run `trunk build --release` \
-             (scripts/test does)",
-            dir.display()
-        );
-    }
-    Ok(dir)
-}
-
 /// An HTTP client that talks as the web app's own pages do: browsers send
 /// `Sec-Fetch-Site: same-origin` with them, and the server refuses unsafe requests made with
 /// the session cookie from anywhere else.
@@ -93,6 +80,15 @@ impl Server {
         Server::start_in(tempfile::tempdir()?, database_url).await
     }
 
+    /// Starts `binary` (a copy of the server, anywhere) from the working directory `cwd`,
+    /// with nothing but a data directory: what an admin who copied one file does.
+    pub async fn start_copy(binary: &Path, cwd: &Path) -> anyhow::Result<Server> {
+        let data_dir = tempfile::tempdir()?;
+        let mut command = Command::new(binary);
+        command.current_dir(cwd);
+        Server::spawn(command, data_dir, None).await
+    }
+
     /// Kills the server with SIGKILL (no shutdown of any kind: a power cut) and starts it
     /// again on the same data directory and database.
     pub async fn kill_and_restart(self) -> anyhow::Result<Server> {
@@ -110,15 +106,22 @@ impl Server {
         data_dir: tempfile::TempDir,
         database_url: Option<&str>,
     ) -> anyhow::Result<Server> {
-        let mut command = Command::new(binary_path()?);
+        // The web app the binary embeds: the one `trunk build` wrote before it was built.
+        Server::spawn(Command::new(binary_path()?), data_dir, database_url).await
+    }
+
+    async fn spawn(
+        mut command: Command,
+        data_dir: tempfile::TempDir,
+        database_url: Option<&str>,
+    ) -> anyhow::Result<Server> {
         command
             .arg("serve")
             .args(["--bind", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(data_dir.path())
-            .arg("--assets-dir")
-            .arg(assets_dir()?)
             .env_remove("DATABASE_URL")
+            .env_remove("COHORTSYNC_ASSETS_DIR")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);

@@ -48,6 +48,61 @@ async fn unknown_api_path_is_a_json_404_and_other_paths_serve_the_app() -> anyho
 }
 
 #[tokio::test]
+async fn a_copied_binary_alone_serves_the_web_app_with_the_right_cache_headers()
+-> anyhow::Result<()> {
+    // One file, copied to a directory with nothing else, started from yet another one.
+    let elsewhere = tempfile::tempdir()?;
+    let copy = elsewhere.path().join("cohortsync");
+    std::fs::copy(cohortsync_e2e::binary_path()?, &copy)?;
+    let cwd = tempfile::tempdir()?;
+    let server = Server::start_copy(&copy, cwd.path()).await?;
+
+    let index = reqwest::get(server.at("/")).await?;
+    assert_eq!(index.status(), 200);
+    assert_eq!(index.headers()["content-type"], "text/html");
+    assert_eq!(index.headers()["cache-control"], "no-cache");
+    let etag = index.headers()["etag"].to_str()?.to_owned();
+    let html = index.text().await?;
+    assert!(html.contains("<title>cohortsync</title>"), "{html}");
+
+    // A client-side route is the app too; an unchanged file is a 304 without a body.
+    let route = reqwest::get(server.at("/changesets/7")).await?;
+    assert_eq!(route.text().await?, html);
+    let again = cohortsync_e2e::client()
+        .get(server.at("/index.html"))
+        .header("if-none-match", &etag)
+        .send()
+        .await?;
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await?.is_empty());
+
+    // The bundle index.html names is named by its hash: cached for good.
+    let wasm = html
+        .split(['"', '\''])
+        .find(|part| part.ends_with("_bg.wasm") && part.starts_with('/'))
+        .expect("index.html names the app's wasm");
+    let response = reqwest::get(server.at(wasm)).await?;
+    assert_eq!(response.status(), 200, "{wasm}");
+    assert_eq!(response.headers()["content-type"], "application/wasm");
+    assert_eq!(
+        response.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(response.bytes().await?.starts_with(b"\0asm"));
+
+    // The service worker must be revalidated, or a new version would never reach anyone.
+    let worker = reqwest::get(server.at("/sw.js")).await?;
+    assert_eq!(worker.status(), 200);
+    assert_eq!(worker.headers()["cache-control"], "no-cache");
+    assert!(
+        worker.headers()["content-type"]
+            .to_str()?
+            .contains("javascript")
+    );
+    server.stop().await
+}
+
+#[tokio::test]
 async fn missing_web_app_stops_the_server_with_how_to_build_it() -> anyhow::Result<()> {
     let empty = tempfile::tempdir()?;
     let output = tokio::process::Command::new(cohortsync_e2e::binary_path()?)
