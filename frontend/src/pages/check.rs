@@ -7,20 +7,17 @@ use std::rc::Rc;
 
 use cohortsync_shared::api::ChangesetDetail;
 use cohortsync_shared::options::Options;
-use cohortsync_shared::report::{
-    Code, DiagnosticFilter, DiagnosticPage, Lang, PAGE_ROWS, Severity,
-};
-use serde_json::Value;
 use wasm_bindgen::JsCast;
-use web_sys::{DragEvent, HtmlInputElement, HtmlSelectElement};
+use web_sys::{DragEvent, HtmlInputElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api;
-use crate::app::{Ctx, Route};
+use crate::components::refusal;
+use crate::components::{Diagnostics, DryRunView, OptionsForm};
+use crate::hooks::use_ctx;
 use crate::i18n::t;
-use crate::pages::dry_run::DryRunView;
-use crate::pages::refusal;
+use crate::routes::Route;
 use crate::worker::{Checked, Phase, Request};
 
 /// A file the person picked: a handle only. The worker reads it, and a submission sends it
@@ -42,18 +39,10 @@ impl PickedFile {
     }
 }
 
-fn severity_word(lang: Lang, severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => t(lang, "severity.error"),
-        Severity::Warning => t(lang, "severity.warning"),
-        Severity::Info => t(lang, "severity.info"),
-    }
-}
-
 /// The check page.
 #[function_component(CheckPage)]
 pub fn check_page() -> Html {
-    let ctx = use_context::<Ctx>().expect("context");
+    let ctx = use_ctx();
     let lang = ctx.lang;
     let file = use_state(|| None::<PickedFile>);
     // The options start from the site's defaults (the snapshot's), and follow them until
@@ -214,133 +203,6 @@ pub fn check_page() -> Html {
     }
 }
 
-/// What the options form shows and changes.
-#[derive(Properties, PartialEq)]
-pub(crate) struct OptionsFormProps {
-    /// The options shown.
-    pub options: Options,
-    /// Called with the options after each change.
-    pub on_change: Callback<Options>,
-    /// An admin chooses the unenrol action and may override the limits.
-    pub admin: bool,
-    /// The site's defaults are edited (no override of the limits: that is per file).
-    #[prop_or_default]
-    pub site: bool,
-}
-
-/// One select of an option, by its JSON key and values.
-fn select(
-    lang: Lang,
-    json: &Value,
-    key: &'static str,
-    label: &'static str,
-    values: &[(&'static str, &'static str)],
-    on_set: &Callback<(&'static str, Value)>,
-    locked: bool,
-) -> Html {
-    let current = json[key].as_str().unwrap_or("").to_owned();
-    let onchange = {
-        let on_set = on_set.clone();
-        Callback::from(move |event: Event| {
-            let select: HtmlSelectElement = event.target_unchecked_into();
-            on_set.emit((key, Value::String(select.value())));
-        })
-    };
-    let id = format!("opt-{key}");
-    html! {
-        <div class="field">
-            <label for={id.clone()}>{ t(lang, label) }</label>
-            <select id={id} onchange={onchange} disabled={locked}>
-                { for values.iter().map(|(value, text)| html! {
-                    <option value={*value} selected={current == *value}>{ if text.contains('.') { t(lang, text) } else { text } }</option>
-                }) }
-            </select>
-        </div>
-    }
-}
-
-/// Every option of a check, starting from `options`.
-#[function_component(OptionsForm)]
-pub(crate) fn options_form(props: &OptionsFormProps) -> Html {
-    let ctx = use_context::<Ctx>().expect("context");
-    let lang = ctx.lang;
-    let json = serde_json::to_value(&props.options).unwrap_or(Value::Null);
-    let on_set = {
-        let (json, on_change) = (json.clone(), props.on_change.clone());
-        Callback::from(move |(key, value): (&'static str, Value)| {
-            let mut next = json.clone();
-            next[key] = value;
-            if let Ok(options) = serde_json::from_value(next) {
-                on_change.emit(options);
-            }
-        })
-    };
-    let checkbox = |key: &'static str, label: &'static str| {
-        let checked = json[key].as_bool().unwrap_or(false);
-        let on_set = on_set.clone();
-        let onchange = Callback::from(move |event: Event| {
-            let input: HtmlInputElement = event.target_unchecked_into();
-            on_set.emit((key, Value::Bool(input.checked())));
-        });
-        let id = format!("opt-{key}");
-        html! {
-            <div class="field check">
-                <input id={id.clone()} type="checkbox" checked={checked} onchange={onchange} />
-                <label for={id}>{ t(lang, label) }</label>
-            </div>
-        }
-    };
-    let number = |key: &'static str, label: &'static str| {
-        let current = json[key]
-            .as_f64()
-            .map(|n| n.to_string())
-            .unwrap_or_default();
-        let on_set = on_set.clone();
-        let onchange = Callback::from(move |event: Event| {
-            let input: HtmlInputElement = event.target_unchecked_into();
-            let value = input.value();
-            let value = if value.trim().is_empty() {
-                Value::Null
-            } else if key == "max_removals_percent" {
-                value.parse::<f64>().map_or(Value::Null, Value::from)
-            } else {
-                value.parse::<u64>().map_or(Value::Null, Value::from)
-            };
-            on_set.emit((key, value));
-        });
-        let id = format!("opt-{key}");
-        html! {
-            <div class="field">
-                <label for={id.clone()}>{ t(lang, label) }</label>
-                <input id={id} type="number" min="0" value={current} onchange={onchange} />
-            </div>
-        }
-    };
-    html! {
-        <details class="options" open=true>
-            <summary>{ t(lang, "check.options") }</summary>
-            <div class="grid">
-                { select(lang, &json, "user_identifier", "opt.user", &[("idnumber", "idnumber"), ("username", "username"), ("email", "email"), ("id", "id")], &on_set, false) }
-                { select(lang, &json, "cohort_identifier", "opt.cohort", &[("idnumber", "idnumber"), ("name", "name"), ("id", "id")], &on_set, false) }
-                { select(lang, &json, "course_identifier", "opt.course", &[("shortname", "shortname"), ("idnumber", "idnumber"), ("id", "id")], &on_set, false) }
-                { select(lang, &json, "role_identifier", "opt.role", &[("shortname", "shortname"), ("id", "id")], &on_set, false) }
-                { select(lang, &json, "mode", "opt.mode", &[("incremental", "opt.mode.incremental"), ("full", "opt.mode.full")], &on_set, false) }
-                { select(lang, &json, "unenrol_action", "opt.unenrol", &[("unenrol", "opt.unenrol.unenrol"), ("suspend", "opt.unenrol.suspend"), ("suspend_and_remove_roles", "opt.unenrol.suspend_and_remove_roles")], &on_set, !props.admin) }
-                { select(lang, &json, "encoding", "opt.encoding", &[("auto", "opt.auto"), ("utf8", "UTF-8"), ("utf16le", "UTF-16 LE"), ("utf16be", "UTF-16 BE"), ("windows1252", "Windows-1252")], &on_set, false) }
-                { select(lang, &json, "delimiter", "opt.delimiter", &[("auto", "opt.auto"), ("semicolon", ";"), ("comma", ","), ("tab", "tab")], &on_set, false) }
-                { checkbox("create_missing", "opt.create_missing") }
-                { checkbox("cleanup_empty", "opt.cleanup_empty") }
-                { number("max_removals", "opt.max_removals") }
-                { number("max_removals_percent", "opt.max_removals_percent") }
-                { number("min_rows", "opt.min_rows") }
-                if props.admin && !props.site {
-                    { checkbox("override_limits", "opt.override_limits") }
-                }
-            </div>
-        </details>
-    }
-}
-
 #[derive(Properties, PartialEq)]
 struct ResultsProps {
     /// Which check of this page this is (tests and benchmarks wait for a new one).
@@ -371,7 +233,7 @@ fn download(name: &str, blob: &web_sys::Blob) {
 
 #[function_component(Results)]
 fn results(props: &ResultsProps) -> Html {
-    let ctx = use_context::<Ctx>().expect("context");
+    let ctx = use_ctx();
     let lang = ctx.lang;
     let output: &Checked = &props.result;
     let summary = &output.summary;
@@ -486,148 +348,5 @@ fn results(props: &ResultsProps) -> Html {
                 </section>
             }
         </>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct DiagnosticsProps {
-    /// Which check of this page this is.
-    check_id: u32,
-    /// The check: its codes and the first page of its diagnostics.
-    result: Rc<Checked>,
-}
-
-/// The diagnostics, a page at a time: the worker keeps them all and answers each page the
-/// table asks for, through the filters, so a file with a million problems lays out a
-/// hundred rows.
-#[function_component(Diagnostics)]
-fn diagnostics(props: &DiagnosticsProps) -> Html {
-    let ctx = use_context::<Ctx>().expect("context");
-    let lang = ctx.lang;
-    let filter = use_state(DiagnosticFilter::default);
-    let offset = use_state(|| 0usize);
-    // The page to show: the latest the worker sent for this check, else the first.
-    let latest = ctx
-        .check
-        .page
-        .as_ref()
-        .filter(|(id, _)| *id == props.check_id)
-        .map(|(_, page)| page.clone());
-    let page: &DiagnosticPage = latest.as_deref().unwrap_or(&props.result.diagnostics);
-    if props.result.diagnostics.matching == 0 {
-        return html! { <p data-testid="no-diagnostics">{ t(lang, "check.none") }</p> };
-    }
-    let ask = {
-        let (worker, id) = (ctx.worker.clone(), props.check_id);
-        let (filter, asked_offset) = (filter.clone(), offset.clone());
-        Callback::from(move |(next, offset): (DiagnosticFilter, usize)| {
-            filter.set(next.clone());
-            asked_offset.set(offset);
-            worker.send(Request::Diagnostics {
-                id,
-                filter: next,
-                offset,
-            });
-        })
-    };
-    let on_severity = {
-        let (ask, filter) = (ask.clone(), (*filter).clone());
-        Callback::from(move |e: Event| {
-            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
-            let severity = [Severity::Error, Severity::Warning, Severity::Info]
-                .into_iter()
-                .find(|s| s.as_str() == value);
-            ask.emit((
-                DiagnosticFilter {
-                    severity,
-                    ..filter.clone()
-                },
-                0,
-            ));
-        })
-    };
-    let on_code = {
-        let (ask, filter) = (ask.clone(), (*filter).clone());
-        Callback::from(move |e: Event| {
-            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
-            let code = Code::ALL.iter().copied().find(|c| c.as_str() == value);
-            ask.emit((
-                DiagnosticFilter {
-                    code,
-                    ..filter.clone()
-                },
-                0,
-            ));
-        })
-    };
-    let go = |offset: usize| {
-        let (ask, filter) = (ask.clone(), (*filter).clone());
-        Callback::from(move |_: MouseEvent| ask.emit((filter.clone(), offset)))
-    };
-    // Until the worker answers, the table shows the previous page, marked busy.
-    let waiting = page.filter != *filter || (page.offset != *offset && *offset < page.matching);
-    let (first, last) = (page.offset + 1, page.offset + page.rows.len());
-    let has_previous = page.offset > 0;
-    let has_next = last < page.matching;
-    let selected_severity = filter.severity.map(Severity::as_str).unwrap_or_default();
-    let selected_code = filter.code.map(|c| c.as_str()).unwrap_or_default();
-    html! {
-        <section aria-labelledby="diagnostics-title">
-            <h3 id="diagnostics-title">{ t(lang, "check.diagnostics") }</h3>
-            <div class="filters">
-                <label for="filter-severity">{ t(lang, "check.filter.severity") }</label>
-                <select id="filter-severity" onchange={on_severity} data-testid="filter-severity">
-                    <option value="" selected={selected_severity.is_empty()}>{ t(lang, "check.filter.all") }</option>
-                    { for [Severity::Error, Severity::Warning, Severity::Info].into_iter().map(|s| html! {
-                        <option value={s.as_str()} selected={selected_severity == s.as_str()}>{ severity_word(lang, s) }</option>
-                    }) }
-                </select>
-                <label for="filter-code">{ t(lang, "check.filter.code") }</label>
-                <select id="filter-code" onchange={on_code} data-testid="filter-code">
-                    <option value="" selected={selected_code.is_empty()}>{ t(lang, "check.filter.all") }</option>
-                    { for props.result.codes.iter().map(|(c, n)| html! {
-                        <option value={c.as_str()} selected={selected_code == c.as_str()}>{ format!("{} ({n})", c.as_str()) }</option>
-                    }) }
-                </select>
-            </div>
-            <div class="pager">
-                <button type="button" onclick={go(page.offset.saturating_sub(PAGE_ROWS))} disabled={!has_previous}
-                    data-testid="page-previous">{ t(lang, "check.page.previous") }</button>
-                <span role="status" data-testid="page-status">{ if page.matching == 0 {
-                    t(lang, "check.page.none").to_owned()
-                } else {
-                    format!("{first}–{last} {} {}", t(lang, "check.page.of"), page.matching)
-                } }</span>
-                <button type="button" onclick={go(page.offset + PAGE_ROWS)} disabled={!has_next}
-                    data-testid="page-next">{ t(lang, "check.page.next") }</button>
-            </div>
-            <table class="diagnostics" data-testid="diagnostics" aria-busy={waiting.to_string()}>
-                <thead><tr>
-                    <th scope="col">{ t(lang, "col.line") }</th>
-                    <th scope="col">{ t(lang, "col.column") }</th>
-                    <th scope="col">{ t(lang, "col.value") }</th>
-                    <th scope="col">{ t(lang, "col.code") }</th>
-                    <th scope="col">{ t(lang, "col.severity") }</th>
-                    <th scope="col">{ t(lang, "col.message") }</th>
-                    <th scope="col">{ t(lang, "col.original") }</th>
-                </tr></thead>
-                <tbody>
-                    { for page.rows.iter().map(|row| {
-                        let d = &row.diagnostic;
-                        html! {
-                            <tr class={d.severity.as_str()} data-line={d.line.to_string()} data-code={d.code.as_str()}>
-                                <td>{ d.line }</td>
-                                <td>{ d.column.clone().unwrap_or_default() }</td>
-                                <td>{ d.value.clone().unwrap_or_default() }</td>
-                                <td><code>{ d.code.as_str() }</code></td>
-                                <td>{ severity_word(lang, d.severity) }</td>
-                                <td>{ &d.message }</td>
-                                <td><code class="original">{ &row.original }</code></td>
-                            </tr>
-                        }
-                    }) }
-                </tbody>
-            </table>
-        </section>
     }
 }

@@ -5,13 +5,14 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api;
-use crate::app::{Ctx, Route};
+use crate::hooks::use_ctx;
 use crate::i18n::t;
+use crate::routes::Route;
 
 /// The sign-in form.
 #[function_component(LoginPage)]
 pub fn login_page() -> Html {
-    let ctx = use_context::<Ctx>().expect("context");
+    let ctx = use_ctx();
     let lang = ctx.lang;
     let navigator = use_navigator();
     let username = use_node_ref();

@@ -6,14 +6,14 @@ use cohortsync_shared::options::Options;
 use yew::prelude::*;
 
 use crate::api;
-use crate::app::Ctx;
+use crate::components::OptionsForm;
+use crate::hooks::use_ctx;
 use crate::i18n::t;
-use crate::pages::check::OptionsForm;
 
 /// Edit the site's default options.
 #[function_component(SettingsPage)]
 pub fn settings_page() -> Html {
-    let ctx = use_context::<Ctx>().expect("context");
+    let ctx = use_ctx();
     let lang = ctx.lang;
     let options = use_state(|| None::<Result<Options, api::ApiError>>);
     let saved = use_state(|| None::<Result<(), api::ApiError>>);

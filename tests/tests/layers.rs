@@ -1,18 +1,20 @@
-//! The crate reads in the order data flows: no module imports one that imports it back.
+//! Each crate reads in the order data flows: no module imports one that imports it back.
 //!
-//! Every `.rs` file of `src/` is a module; each `crate::…` or `super::…` path in its code
-//! (comments and unit tests aside) is an edge to the deepest module the path names. The
-//! test fails on any cycle, naming it, and `--nocapture` prints the graph:
-//! `cargo test -p cohortsync-shared --test layers -- --nocapture`.
-#![cfg(not(target_arch = "wasm32"))]
+//! Every `.rs` file of a crate's `src/` is a module; each `crate::…` or `super::…` path in
+//! its code (comments and unit tests aside) is an edge to the deepest module the path
+//! names. The test fails on any cycle, naming it, and `--nocapture` prints each graph:
+//! `cargo test -p cohortsync-e2e --test layers -- --nocapture`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// Module path (`report::page`) of each source file, and its code without comments and
-/// unit tests.
-fn modules() -> BTreeMap<String, String> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+/// Module path (`report::page`) of each source file of `crate_dir`, and its code without
+/// comments and unit tests.
+fn modules(crate_dir: &str) -> BTreeMap<String, String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(crate_dir)
+        .join("src");
     let mut found = BTreeMap::new();
     let mut dirs = vec![src.clone()];
     while let Some(dir) = dirs.pop() {
@@ -30,7 +32,10 @@ fn modules() -> BTreeMap<String, String> {
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
-            if parts.last().is_some_and(|p| p == "mod" || p == "lib") {
+            if parts
+                .last()
+                .is_some_and(|p| p == "mod" || p == "lib" || p == "main")
+            {
                 parts.pop();
             }
             let text = std::fs::read_to_string(&path).unwrap();
@@ -103,13 +108,28 @@ fn parent(module: &str) -> Vec<String> {
 }
 
 #[test]
-fn no_module_imports_one_that_imports_it_back() {
-    let all = modules();
+fn no_module_of_shared_imports_one_that_imports_it_back() {
+    assert_no_cycle("shared");
+}
+
+#[test]
+fn no_module_of_the_server_imports_one_that_imports_it_back() {
+    assert_no_cycle("backend");
+}
+
+#[test]
+fn no_module_of_the_web_app_imports_one_that_imports_it_back() {
+    assert_no_cycle("frontend");
+}
+
+fn assert_no_cycle(crate_dir: &str) {
+    let all = modules(crate_dir);
     let graph: BTreeMap<&str, BTreeSet<String>> = all
         .iter()
         .filter(|(m, _)| !m.is_empty())
         .map(|(m, code)| (m.as_str(), edges(m, code, &all)))
         .collect();
+    println!("{crate_dir}:");
     for (module, uses) in &graph {
         println!(
             "{module} -> {}",
@@ -145,5 +165,9 @@ fn no_module_imports_one_that_imports_it_back() {
     for module in graph.keys() {
         visit(module, &graph, &mut Vec::new(), &mut done, &mut cycles);
     }
-    assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+    assert!(
+        cycles.is_empty(),
+        "import cycles in {crate_dir}:\n{}",
+        cycles.join("\n")
+    );
 }

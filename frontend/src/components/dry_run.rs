@@ -6,7 +6,7 @@ use std::rc::Rc;
 use cohortsync_shared::dry_run::{DryRun, Person};
 use yew::prelude::*;
 
-use crate::app::Ctx;
+use crate::hooks::use_ctx;
 use crate::i18n::t;
 
 /// What a dry run view shows.
@@ -33,7 +33,7 @@ const ROWS_SHOWN: usize = 100;
 /// (enrolled, suspended, unenrolled, groups), with totals.
 #[function_component(DryRunView)]
 pub fn dry_run_view(props: &DryRunProps) -> Html {
-    let ctx = use_context::<Ctx>().expect("context");
+    let ctx = use_ctx();
     let lang = ctx.lang;
     let dry = &props.dry;
     let totals = &props.totals;
