@@ -6,7 +6,7 @@ use cohortsync_shared::revert::{RevertData, touched};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::{PlannedNow, plan_now, visible, wrong_status};
+use super::{PlannedNow, locked, plan_now, wrong_status};
 use crate::auth::Admin;
 use crate::error::ApiError;
 use crate::store::changesets::{self, Status, Stored};
@@ -36,9 +36,7 @@ async fn apply_failing_after(
     id: i64,
     fail_after: Option<usize>,
 ) -> Result<ApplyReport, ApiError> {
-    let mut tx = db.begin_write().await?;
-    site::lock_for_apply(&mut tx, db.kind()).await?;
-    let Stored { record, plan, file } = visible(&mut tx, admin, id).await?;
+    let (mut tx, Stored { record, plan, file }) = locked(db, admin, id).await?;
     match record.summary.status {
         Status::Approved => {}
         Status::Applied => {

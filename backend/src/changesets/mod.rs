@@ -18,7 +18,7 @@ use sqlx::AnyConnection;
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 use crate::store::changesets::{self, Status, Stored};
-use crate::store::site;
+use crate::store::{Database, Tx, site};
 
 mod apply;
 mod revert;
@@ -63,6 +63,19 @@ pub(crate) async fn plan_now(
         snapshot,
         file,
     })
+}
+
+/// Starts a write transaction holding the apply lock (approvals, rejections, applies and
+/// reverts never interleave) and reads changeset `id` as `caller` may see it.
+pub(crate) async fn locked(
+    db: &Database,
+    caller: &Caller,
+    id: i64,
+) -> Result<(Tx, Stored), ApiError> {
+    let mut tx = db.begin_write().await?;
+    site::lock_for_apply(&mut tx, db.kind()).await?;
+    let stored = visible(&mut tx, caller, id).await?;
+    Ok((tx, stored))
 }
 
 pub(crate) async fn visible(

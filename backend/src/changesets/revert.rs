@@ -7,7 +7,7 @@ use cohortsync_shared::revert::{Revert, RevertData, changes_since, plan_revert};
 use serde_json::json;
 
 use super::apply::write_and_record;
-use super::{visible, wrong_status};
+use super::{locked, wrong_status};
 use crate::auth::Admin;
 use crate::error::ApiError;
 use crate::store::changesets::{self, NewChangeset, Status, Stored};
@@ -17,9 +17,7 @@ use crate::store::{Database, audit, site};
 /// in the same transaction. Refused (`409 changed_since`) when a cohort or binding it
 /// touched changed since.
 pub async fn revert(db: &Database, admin: &Admin, id: i64) -> Result<ApplyReport, ApiError> {
-    let mut tx = db.begin_write().await?;
-    site::lock_for_apply(&mut tx, db.kind()).await?;
-    let Stored { record, plan, .. } = visible(&mut tx, admin, id).await?;
+    let (mut tx, Stored { record, plan, .. }) = locked(db, admin, id).await?;
     if record.summary.status != Status::Applied {
         return Err(wrong_status(id, record.summary.status, "revert"));
     }

@@ -3,11 +3,11 @@
 use cohortsync_shared::api::ChangesetDetail;
 use cohortsync_shared::dry_run::{dry_run, file_identifiers};
 
-use super::{PlannedNow, plan_now, visible, wrong_status};
+use super::{PlannedNow, locked, plan_now, visible, wrong_status};
 use crate::auth::{Admin, Caller, Role};
 use crate::error::ApiError;
 use crate::store::changesets::{self, Status, Stored};
-use crate::store::{Database, audit, site};
+use crate::store::{Database, audit};
 
 /// One changeset as `caller` may see it (teachers: only their own).
 /// With the plan when `with_plan`; with the drift and the dry run when not yet applied.
@@ -61,10 +61,7 @@ pub async fn approve(
     id: i64,
     comment: &str,
 ) -> Result<ChangesetDetail, ApiError> {
-    let mut tx = db.begin_write().await?;
-    // The apply's lock: an approval never interleaves with an apply of the same changeset.
-    site::lock_for_apply(&mut tx, db.kind()).await?;
-    let Stored { record, plan, file } = visible(&mut tx, admin, id).await?;
+    let (mut tx, Stored { record, plan, file }) = locked(db, admin, id).await?;
     let from = record.summary.status;
     if !matches!(from, Status::Submitted | Status::Approved | Status::Failed) {
         return Err(wrong_status(id, from, "approve"));
@@ -97,9 +94,7 @@ pub async fn reject(
     id: i64,
     comment: &str,
 ) -> Result<ChangesetDetail, ApiError> {
-    let mut tx = db.begin_write().await?;
-    site::lock_for_apply(&mut tx, db.kind()).await?;
-    let Stored { record, .. } = visible(&mut tx, admin, id).await?;
+    let (mut tx, Stored { record, .. }) = locked(db, admin, id).await?;
     let from = record.summary.status;
     if !matches!(from, Status::Submitted | Status::Approved)
         || !changesets::review(&mut tx, id, from, Status::Rejected, admin.id, comment).await?

@@ -37,6 +37,16 @@ pub async fn lock_for_apply(
     Ok(())
 }
 
+/// Every row `sql` selects, each made into a `T` by `row`.
+async fn every<T>(
+    conn: &mut AnyConnection,
+    sql: &str,
+    row: impl Fn(&sqlx::any::AnyRow) -> T,
+) -> StoreResult<Vec<T>> {
+    let rows = sqlx::query(sql).fetch_all(&mut *conn).await?;
+    Ok(rows.iter().map(row).collect())
+}
+
 /// The whole directory as the rules see it (the admin's variant: names and emails in clear).
 pub async fn load_snapshot(conn: &mut AnyConnection) -> StoreResult<Snapshot> {
     let (revision, _) = state(conn).await?;
@@ -76,45 +86,41 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> StoreResult<Snapshot> {
             cohorts[i].members.push(row.get(1));
         }
     }
-    let courses = sqlx::query("SELECT id, shortname, idnumber, fullname FROM courses ORDER BY id")
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|r| Course {
+    let courses = every(
+        conn,
+        "SELECT id, shortname, idnumber, fullname FROM courses ORDER BY id",
+        |r| Course {
             id: r.get(0),
             shortname: r.get(1),
             idnumber: r.get(2),
             fullname: r.get(3),
-        })
-        .collect();
-    let roles = sqlx::query("SELECT id, shortname FROM roles ORDER BY id")
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|r| Role {
+        },
+    )
+    .await?;
+    let roles = every(conn, "SELECT id, shortname FROM roles ORDER BY id", |r| {
+        Role {
             id: r.get(0),
             shortname: r.get(1),
-        })
-        .collect();
-    let groups = sqlx::query("SELECT id, course_id, name, idnumber FROM course_groups ORDER BY id")
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|r| Group {
+        }
+    })
+    .await?;
+    let groups = every(
+        conn,
+        "SELECT id, course_id, name, idnumber FROM course_groups ORDER BY id",
+        |r| Group {
             id: r.get(0),
             course: r.get(1),
             name: r.get(2),
             idnumber: r.get(3),
-        })
-        .collect();
-    let bindings = sqlx::query(&format!(
-        "SELECT {BINDING_COLUMNS} FROM bindings ORDER BY id"
-    ))
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(binding_of)
-    .collect();
+        },
+    )
+    .await?;
+    let bindings = every(
+        conn,
+        &format!("SELECT {BINDING_COLUMNS} FROM bindings ORDER BY id"),
+        binding_of,
+    )
+    .await?;
     Ok(Snapshot {
         revision,
         user_hash_key: None,
