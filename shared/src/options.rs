@@ -256,46 +256,67 @@ impl Options {
     }
 }
 
-impl UserIdentifier {
-    /// The option's value as written in files, flags and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserIdentifier::Id => "id",
-            UserIdentifier::Idnumber => "idnumber",
-            UserIdentifier::Username => "username",
-            UserIdentifier::Email => "email",
+/// Each option enum's values and their names on the wire (the names serde uses, which a
+/// test checks), written once: the web app's forms and the messages take them from here.
+macro_rules! option_values {
+    ($($name:ident { $($variant:ident = $value:literal),* $(,)? })*) => {$(
+        impl $name {
+            /// Every value, in the order forms offer them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The value as written in files, flags and JSON.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $value),* }
+            }
         }
-    }
+    )*};
 }
 
-impl CohortIdentifier {
-    /// The option's value as written in files, flags and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CohortIdentifier::Id => "id",
-            CohortIdentifier::Idnumber => "idnumber",
-            CohortIdentifier::Name => "name",
-        }
+option_values! {
+    UserIdentifier { Idnumber = "idnumber", Username = "username", Email = "email", Id = "id" }
+    CohortIdentifier { Idnumber = "idnumber", Name = "name", Id = "id" }
+    CourseIdentifier { Shortname = "shortname", Idnumber = "idnumber", Id = "id" }
+    RoleIdentifier { Shortname = "shortname", Id = "id" }
+    Mode { Incremental = "incremental", Full = "full" }
+    UnenrolAction {
+        Unenrol = "unenrol",
+        Suspend = "suspend",
+        SuspendAndRemoveRoles = "suspend_and_remove_roles",
     }
+    EncodingChoice {
+        Auto = "auto",
+        Utf8 = "utf8",
+        Utf16le = "utf16le",
+        Utf16be = "utf16be",
+        Windows1252 = "windows1252",
+    }
+    DelimiterChoice { Auto = "auto", Semicolon = "semicolon", Comma = "comma", Tab = "tab" }
 }
 
-impl CourseIdentifier {
-    /// The option's value as written in files, flags and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CourseIdentifier::Id => "id",
-            CourseIdentifier::Idnumber => "idnumber",
-            CourseIdentifier::Shortname => "shortname",
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl RoleIdentifier {
-    /// The option's value as written in files, flags and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RoleIdentifier::Id => "id",
-            RoleIdentifier::Shortname => "shortname",
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn every_option_value_is_named_as_serde_names_it() {
+        fn check<T: Serialize + Copy>(all: &[T], name: impl Fn(T) -> &'static str) {
+            for &value in all {
+                let json = serde_json::to_string(&value).unwrap();
+                assert_eq!(json, format!("\"{}\"", name(value)));
+            }
         }
+        check(UserIdentifier::ALL, UserIdentifier::as_str);
+        check(CohortIdentifier::ALL, CohortIdentifier::as_str);
+        check(CourseIdentifier::ALL, CourseIdentifier::as_str);
+        check(RoleIdentifier::ALL, RoleIdentifier::as_str);
+        check(Mode::ALL, Mode::as_str);
+        check(UnenrolAction::ALL, UnenrolAction::as_str);
+        check(EncodingChoice::ALL, EncodingChoice::as_str);
+        check(DelimiterChoice::ALL, DelimiterChoice::as_str);
+        assert_eq!(UserIdentifier::ALL.len(), 4);
+        assert_eq!(EncodingChoice::ALL.len(), 5);
     }
 }

@@ -1,6 +1,9 @@
 //! The options of a check (per file, or the site's defaults on the Settings page).
 
-use cohortsync_shared::options::Options;
+use cohortsync_shared::options::{
+    CohortIdentifier, CourseIdentifier, DelimiterChoice, EncodingChoice, Mode, Options,
+    RoleIdentifier, UnenrolAction, UserIdentifier,
+};
 use cohortsync_shared::report::Lang;
 use serde_json::Value;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -21,6 +24,11 @@ pub struct OptionsFormProps {
     /// The site's defaults are edited (no override of the limits: that is per file).
     #[prop_or_default]
     pub site: bool,
+}
+
+/// An option's values named by their own wire names (identifiers are shown as they are).
+fn named<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<(&'static str, &'static str)> {
+    all.iter().map(|&v| (name(v), name(v))).collect()
 }
 
 /// One select of an option, by its JSON key and values.
@@ -115,14 +123,14 @@ pub fn options_form(props: &OptionsFormProps) -> Html {
         <details class="options" open=true>
             <summary>{ t(lang, "check.options") }</summary>
             <div class="grid">
-                { select(lang, &json, "user_identifier", "opt.user", &[("idnumber", "idnumber"), ("username", "username"), ("email", "email"), ("id", "id")], &on_set, false) }
-                { select(lang, &json, "cohort_identifier", "opt.cohort", &[("idnumber", "idnumber"), ("name", "name"), ("id", "id")], &on_set, false) }
-                { select(lang, &json, "course_identifier", "opt.course", &[("shortname", "shortname"), ("idnumber", "idnumber"), ("id", "id")], &on_set, false) }
-                { select(lang, &json, "role_identifier", "opt.role", &[("shortname", "shortname"), ("id", "id")], &on_set, false) }
-                { select(lang, &json, "mode", "opt.mode", &[("incremental", "opt.mode.incremental"), ("full", "opt.mode.full")], &on_set, false) }
-                { select(lang, &json, "unenrol_action", "opt.unenrol", &[("unenrol", "opt.unenrol.unenrol"), ("suspend", "opt.unenrol.suspend"), ("suspend_and_remove_roles", "opt.unenrol.suspend_and_remove_roles")], &on_set, !props.admin) }
-                { select(lang, &json, "encoding", "opt.encoding", &[("auto", "opt.auto"), ("utf8", "UTF-8"), ("utf16le", "UTF-16 LE"), ("utf16be", "UTF-16 BE"), ("windows1252", "Windows-1252")], &on_set, false) }
-                { select(lang, &json, "delimiter", "opt.delimiter", &[("auto", "opt.auto"), ("semicolon", ";"), ("comma", ","), ("tab", "tab")], &on_set, false) }
+                { select(lang, &json, "user_identifier", "opt.user", &named(UserIdentifier::ALL, UserIdentifier::as_str), &on_set, false) }
+                { select(lang, &json, "cohort_identifier", "opt.cohort", &named(CohortIdentifier::ALL, CohortIdentifier::as_str), &on_set, false) }
+                { select(lang, &json, "course_identifier", "opt.course", &named(CourseIdentifier::ALL, CourseIdentifier::as_str), &on_set, false) }
+                { select(lang, &json, "role_identifier", "opt.role", &named(RoleIdentifier::ALL, RoleIdentifier::as_str), &on_set, false) }
+                { select(lang, &json, "mode", "opt.mode", &[(Mode::Incremental.as_str(), "opt.mode.incremental"), (Mode::Full.as_str(), "opt.mode.full")], &on_set, false) }
+                { select(lang, &json, "unenrol_action", "opt.unenrol", &[(UnenrolAction::Unenrol.as_str(), "opt.unenrol.unenrol"), (UnenrolAction::Suspend.as_str(), "opt.unenrol.suspend"), (UnenrolAction::SuspendAndRemoveRoles.as_str(), "opt.unenrol.suspend_and_remove_roles")], &on_set, !props.admin) }
+                { select(lang, &json, "encoding", "opt.encoding", &[(EncodingChoice::Auto.as_str(), "opt.auto"), (EncodingChoice::Utf8.as_str(), "UTF-8"), (EncodingChoice::Utf16le.as_str(), "UTF-16 LE"), (EncodingChoice::Utf16be.as_str(), "UTF-16 BE"), (EncodingChoice::Windows1252.as_str(), "Windows-1252")], &on_set, false) }
+                { select(lang, &json, "delimiter", "opt.delimiter", &[(DelimiterChoice::Auto.as_str(), "opt.auto"), (DelimiterChoice::Semicolon.as_str(), ";"), (DelimiterChoice::Comma.as_str(), ","), (DelimiterChoice::Tab.as_str(), "tab")], &on_set, false) }
                 { checkbox("create_missing", "opt.create_missing") }
                 { checkbox("cleanup_empty", "opt.cleanup_empty") }
                 { number("max_removals", "opt.max_removals") }
