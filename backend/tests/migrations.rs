@@ -1,7 +1,8 @@
 //! Released migrations never change: a database made by the migrations as they were
 //! released opens with the current server (sqlx refuses one whose applied migration's
 //! checksum differs), and its data stays. `released_migrations/` holds the SQL as it was
-//! released (at the stop of 2026-11-22); a new migration is added there once it lands.
+//! released (0001–0002 at the stop of 2026-11-22, 0003–0004 at stop 16); a new migration is
+//! added there once it lands.
 
 use std::path::Path;
 
