@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
 use cohortsync_shared::options::{
     CohortIdentifier, CourseIdentifier, DelimiterChoice, EncodingChoice, Mode, Options,
@@ -24,21 +25,21 @@ pub struct ValidateArgs {
     // Every option below starts from the snapshot's site defaults (`defaults`), which
     // start from the built-in ones (given in brackets); a flag overrides.
     /// How users are found [idnumber].
-    #[arg(long, value_enum)]
-    pub user_id: Option<UserIdArg>,
+    #[arg(long, value_parser = shared_values(UserIdentifier::ALL, UserIdentifier::as_str))]
+    pub user_id: Option<UserIdentifier>,
     /// How cohorts are found [idnumber].
-    #[arg(long, value_enum)]
-    pub cohort_id: Option<CohortIdArg>,
+    #[arg(long, value_parser = shared_values(CohortIdentifier::ALL, CohortIdentifier::as_str))]
+    pub cohort_id: Option<CohortIdentifier>,
     /// How courses are found [shortname].
-    #[arg(long, value_enum)]
-    pub course_id: Option<CourseIdArg>,
+    #[arg(long, value_parser = shared_values(CourseIdentifier::ALL, CourseIdentifier::as_str))]
+    pub course_id: Option<CourseIdentifier>,
     /// How roles are found [shortname].
-    #[arg(long, value_enum)]
-    pub role_id: Option<RoleIdArg>,
+    #[arg(long, value_parser = shared_values(RoleIdentifier::ALL, RoleIdentifier::as_str))]
+    pub role_id: Option<RoleIdentifier>,
     /// incremental: only what the file says; full: members absent from the file are
     /// removed [incremental].
-    #[arg(long, value_enum)]
-    pub mode: Option<ModeArg>,
+    #[arg(long, value_parser = shared_values(Mode::ALL, Mode::as_str))]
+    pub mode: Option<Mode>,
     /// Do not create the cohorts the file adds members to [they are created].
     #[arg(long, conflicts_with = "create_missing")]
     pub no_create_missing: bool,
@@ -52,8 +53,8 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub no_cleanup_empty: bool,
     /// What happens to the enrolments of members who leave a cohort [unenrol].
-    #[arg(long, value_enum)]
-    pub unenrol_action: Option<UnenrolArg>,
+    #[arg(long, value_parser = shared_values(UnenrolAction::ALL, UnenrolAction::as_str))]
+    pub unenrol_action: Option<UnenrolAction>,
     /// At most this many removals [none].
     #[arg(long, value_name = "N")]
     pub max_removals: Option<u64>,
@@ -67,41 +68,39 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub override_limits: bool,
     /// Text encoding of the file [auto].
-    #[arg(long, value_enum)]
-    pub encoding: Option<EncodingArg>,
+    #[arg(long, value_parser = shared_values(EncodingChoice::ALL, EncodingChoice::as_str))]
+    pub encoding: Option<EncodingChoice>,
     /// Cell delimiter [auto].
-    #[arg(long, value_enum)]
-    pub delimiter: Option<DelimiterArg>,
+    #[arg(long, value_parser = shared_values(DelimiterChoice::ALL, DelimiterChoice::as_str))]
+    pub delimiter: Option<DelimiterChoice>,
     /// Language of the messages.
-    #[arg(long, value_enum, default_value = "en")]
-    pub lang: LangArg,
+    #[arg(long, value_parser = shared_values(Lang::ALL, Lang::as_str), default_value = "en")]
+    pub lang: Lang,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: FormatArg,
 }
 
-macro_rules! value_enums {
-    ($($name:ident => $target:ty { $($variant:ident = $value:expr),* $(,)? })*) => {$(
-        #[doc = concat!("Command-line values of [`", stringify!($target), "`].")]
-        #[derive(Debug, Clone, Copy, ValueEnum)]
-        #[allow(missing_docs)]
-        pub enum $name { $($variant),* }
-        impl From<$name> for $target {
-            fn from(value: $name) -> Self { match value { $($name::$variant => $value),* } }
+/// The parser of a flag whose values are those of an option enum of `cohortsync_shared`
+/// (`all`, named by `name`): the names are shared's, as in JSON and the API, and a `-` may
+/// stand for each `_` (`suspend-and-remove-roles`).
+fn shared_values<T: Copy + Send + Sync + 'static>(
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+) -> impl TypedValueParser<Value = T> {
+    let values = all.iter().map(move |&v| {
+        let value = PossibleValue::new(name(v));
+        match name(v).replace('_', "-") {
+            kebab if kebab != name(v) => value.alias(kebab),
+            _ => value,
         }
-    )*};
-}
-
-value_enums! {
-    UserIdArg => UserIdentifier { Id = UserIdentifier::Id, Idnumber = UserIdentifier::Idnumber, Username = UserIdentifier::Username, Email = UserIdentifier::Email }
-    CohortIdArg => CohortIdentifier { Id = CohortIdentifier::Id, Idnumber = CohortIdentifier::Idnumber, Name = CohortIdentifier::Name }
-    CourseIdArg => CourseIdentifier { Id = CourseIdentifier::Id, Idnumber = CourseIdentifier::Idnumber, Shortname = CourseIdentifier::Shortname }
-    RoleIdArg => RoleIdentifier { Id = RoleIdentifier::Id, Shortname = RoleIdentifier::Shortname }
-    ModeArg => Mode { Incremental = Mode::Incremental, Full = Mode::Full }
-    UnenrolArg => UnenrolAction { Unenrol = UnenrolAction::Unenrol, Suspend = UnenrolAction::Suspend, SuspendAndRemoveRoles = UnenrolAction::SuspendAndRemoveRoles }
-    EncodingArg => EncodingChoice { Auto = EncodingChoice::Auto, Utf8 = EncodingChoice::Utf8, Utf16le = EncodingChoice::Utf16le, Utf16be = EncodingChoice::Utf16be, Windows1252 = EncodingChoice::Windows1252 }
-    DelimiterArg => DelimiterChoice { Auto = DelimiterChoice::Auto, Comma = DelimiterChoice::Comma, Semicolon = DelimiterChoice::Semicolon, Tab = DelimiterChoice::Tab }
-    LangArg => Lang { En = Lang::En, Fr = Lang::Fr }
+    });
+    PossibleValuesParser::new(values).map(move |given: String| {
+        let given = given.replace('-', "_");
+        *all.iter()
+            .find(|v| name(**v) == given)
+            .expect("clap accepts only the possible values")
+    })
 }
 
 /// Output formats of `validate`.
@@ -116,8 +115,8 @@ pub enum FormatArg {
 impl ValidateArgs {
     /// The run's options: the site's `defaults` (a snapshot's), overridden by the flags.
     pub fn options(&self, defaults: &Options) -> Options {
-        fn or<A: Into<T>, T: Clone>(flag: Option<A>, default: &T) -> T {
-            flag.map_or_else(|| default.clone(), Into::into)
+        fn or<T: Copy>(flag: Option<T>, default: &T) -> T {
+            flag.unwrap_or(*default)
         }
         Options {
             user_identifier: or(self.user_id, &defaults.user_identifier),
@@ -148,7 +147,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let snapshot = Snapshot::from_json(&snapshot_bytes)
         .with_context(|| format!("{} is not a snapshot", args.snapshot.display()))?;
     let checked = cohortsync_shared::check(&bytes, &snapshot, &args.options(&snapshot.defaults));
-    let lang = args.lang.into();
+    let lang = args.lang;
     match args.format {
         FormatArg::Json => println!(
             "{}",

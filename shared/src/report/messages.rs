@@ -19,6 +19,17 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// Every language messages exist in.
+    pub const ALL: &'static [Lang] = &[Lang::En, Lang::Fr];
+
+    /// The language's code, as on the wire and in flags: `en`, `fr`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+
     /// The language an HTTP `Accept-Language` header asks for first, among those messages
     /// exist in (English when none fits).
     ///
