@@ -155,13 +155,20 @@ impl Reading<'_, '_> {
             );
             return;
         }
-        if let Some(user) = self.member(target, read, diagnostics) {
+        let found = member(
+            &self.users,
+            &mut self.pairs,
+            self.site,
+            target,
+            read,
+            diagnostics,
+        );
+        if let Some(user) = found {
             let member = Member {
                 user,
                 line: read.line,
                 row: row_index,
             };
-            let request = self.requests.get_mut(&target).expect("recorded above");
             match read.command {
                 Command::Add => request.adds.push(member),
                 Command::Del => request.dels.push(member),
@@ -287,47 +294,6 @@ impl Reading<'_, '_> {
         Some(Target::New(new))
     }
 
-    /// The user a row adds or removes, unless the user is not found, or an earlier row
-    /// already named them for this cohort.
-    fn member(
-        &mut self,
-        target: Target,
-        read: &CohortLine<'_>,
-        diagnostics: &mut Diagnostics,
-    ) -> Option<usize> {
-        let (line, value) = (read.line, read.user);
-        let found = self.users.find(value);
-        if let Some(problem) = self.users.problem(&found, line, "userid", value) {
-            diagnostics.push(problem);
-            return None;
-        }
-        let UserMatch::Found(user) = found else {
-            return None;
-        };
-        let at = |code| Diagnostic::new(code, line).column("userid").value(value);
-        match self.pairs.entry((target, user)) {
-            Entry::Occupied(first) if first.get().0 == read.command => {
-                diagnostics.push(at(Code::DuplicateRow).arg(first.get().1));
-                return None;
-            }
-            Entry::Occupied(first) => {
-                diagnostics.push(
-                    at(Code::ConflictingRows)
-                        .arg(first.get().1)
-                        .arg("add_and_remove"),
-                );
-                return None;
-            }
-            Entry::Vacant(slot) => {
-                slot.insert((read.command, line));
-            }
-        }
-        if read.command == Command::Add && self.site.user(user).suspended {
-            diagnostics.push(at(Code::UserSuspended));
-        }
-        Some(user)
-    }
-
     /// Plans what the rows asked for, cohort by cohort in the file's order.
     fn plan<'n>(
         self,
@@ -379,6 +345,49 @@ impl Reading<'_, '_> {
         }
         planned
     }
+}
+
+/// The user a row adds or removes, unless the user is not found, or an earlier row
+/// already named them for this cohort.
+fn member(
+    users: &Users<'_>,
+    pairs: &mut HashMap<(Target, usize), (Command, u32)>,
+    site: &Site<'_>,
+    target: Target,
+    read: &CohortLine<'_>,
+    diagnostics: &mut Diagnostics,
+) -> Option<usize> {
+    let (line, value) = (read.line, read.user);
+    let found = users.find(value);
+    if let Some(problem) = users.problem(&found, line, "userid", value) {
+        diagnostics.push(problem);
+        return None;
+    }
+    let UserMatch::Found(user) = found else {
+        return None;
+    };
+    let at = |code| Diagnostic::new(code, line).column("userid").value(value);
+    match pairs.entry((target, user)) {
+        Entry::Occupied(first) if first.get().0 == read.command => {
+            diagnostics.push(at(Code::DuplicateRow).arg(first.get().1));
+            return None;
+        }
+        Entry::Occupied(first) => {
+            diagnostics.push(
+                at(Code::ConflictingRows)
+                    .arg(first.get().1)
+                    .arg("add_and_remove"),
+            );
+            return None;
+        }
+        Entry::Vacant(slot) => {
+            slot.insert((read.command, line));
+        }
+    }
+    if read.command == Command::Add && site.user(user).suspended {
+        diagnostics.push(at(Code::UserSuspended));
+    }
+    Some(user)
 }
 
 /// Rows about one cohort must agree on its name, idnumber and description: the first
