@@ -8,6 +8,7 @@ use crate::account::{AccountAddArgs, AccountListArgs, AccountNameArgs};
 use crate::config::ServeArgs;
 use crate::demo::DemoArgs;
 use crate::import::ImportArgs;
+use crate::moodle::MoodleArgs;
 use crate::validate::ValidateArgs;
 
 /// cohortsync: check, review and apply Moodle-style cohort files.
@@ -34,6 +35,19 @@ pub enum Command {
     /// Manage the accounts that sign in to the web app and the API.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Work with a Moodle database.
+    #[command(subcommand)]
+    Moodle(MoodleCommand),
+}
+
+/// `cohortsync moodle …`.
+#[derive(Debug, Subcommand)]
+pub enum MoodleCommand {
+    /// Connect to a Moodle database and say whether cohortsync can work on it: Moodle's
+    /// release, every table and column cohortsync needs, the account's privileges, and
+    /// counts of users, cohorts, courses and cohort-sync instances. Exit 1 when something
+    /// is missing (named). Reads only.
+    Check(MoodleArgs),
 }
 
 /// `cohortsync account …`.
@@ -79,5 +93,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Import(args) => crate::import::run(args).await,
         Command::Demo(args) => crate::demo::run(args).await,
+        Command::Moodle(MoodleCommand::Check(args)) => crate::moodle::run_check(args).await,
     }
 }

@@ -23,6 +23,7 @@ pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod moodle;
 pub mod routes;
 pub mod security;
 pub mod store;

@@ -441,3 +441,95 @@ pub async fn postgres_url(test: &str) -> Option<String> {
         }
     }
 }
+
+/// The environment variable naming the test MariaDB server (`.ci/run` sets it).
+pub const MARIADB_URL_VAR: &str = "COHORTSYNC_TEST_MARIADB_URL";
+
+/// A fresh scratch database on the test MariaDB server, or `None` (SKIPPED, said loudly)
+/// when none is configured; under `CI=true` a missing server fails the test.
+pub async fn mariadb_url(test: &str) -> Option<String> {
+    match std::env::var(MARIADB_URL_VAR) {
+        Ok(url) if !url.is_empty() => Some(
+            cohortsync_backend::store::create_scratch_database(&url)
+                .await
+                .expect("a scratch database on the test MariaDB server"),
+        ),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but {MARIADB_URL_VAR} is not set: {test} must run on MariaDB")
+        }
+        _ => {
+            eprintln!("SKIPPED {test}: set {MARIADB_URL_VAR} to run it against MariaDB");
+            None
+        }
+    }
+}
+
+/// The folder of what a real Moodle wrote (`shared/moodle/`: schema, site, cases), from
+/// `COHORTSYNC_MOODLE_FIXTURES` or beside the checkout; `None` (SKIPPED, said loudly) when
+/// it is not there, and under `CI=true` a missing folder fails the test.
+pub fn moodle_fixtures(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("COHORTSYNC_MOODLE_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/moodle"));
+    if dir.join("schema").is_dir() && dir.join("site").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!(
+            "CI=true but the Moodle fixtures are not at {} (set COHORTSYNC_MOODLE_FIXTURES)",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "SKIPPED {test}: the Moodle fixtures are not at {} (set COHORTSYNC_MOODLE_FIXTURES)",
+        dir.display()
+    );
+    None
+}
+
+/// Loads Moodle's schema and the fixture site into the empty database at `url`
+/// (`postgres://…` or `mysql://…`), as a plain SQL client would.
+pub async fn load_moodle_site(url: &str, fixtures: &Path) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let kind = if url.starts_with("mysql://") {
+        "mariadb"
+    } else {
+        "postgres"
+    };
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    for file in [
+        fixtures.join("schema").join(format!("{kind}.sql")),
+        fixtures.join("site").join(format!("{kind}.sql")),
+    ] {
+        let sql = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        run_sql(&mut conn, &sql)
+            .await
+            .with_context(|| format!("loading {}", file.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs the statements of `sql` one by one (statements end with `;` at the end of a
+/// line; `--` comment lines are skipped).
+pub async fn run_sql(conn: &mut sqlx::AnyConnection, sql: &str) -> anyhow::Result<()> {
+    let mut statement = String::new();
+    for line in sql.lines() {
+        if statement.is_empty() && (line.trim().is_empty() || line.trim_start().starts_with("--")) {
+            continue;
+        }
+        statement.push_str(line);
+        statement.push('\n');
+        if line.trim_end().ends_with(';') {
+            sqlx::raw_sql(&statement)
+                .execute(&mut *conn)
+                .await
+                .with_context(|| {
+                    format!("in {}", statement.chars().take(200).collect::<String>())
+                })?;
+            statement.clear();
+        }
+    }
+    Ok(())
+}

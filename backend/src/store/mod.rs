@@ -169,34 +169,42 @@ impl Database {
     }
 }
 
-/// Creates an empty PostgreSQL database beside the one `base_url` names and returns its
-/// URL: each test and benchmark gets its own. Databases left by earlier processes (another
-/// process id in their name) are dropped first, unless still in use. Tests only.
+/// Creates an empty database beside the one `base_url` names (PostgreSQL, or MariaDB/MySQL
+/// for the Moodle tests) and returns its URL: each test and benchmark gets its own.
+/// Databases left by earlier processes (another process id in their name) are dropped
+/// first, unless still in use. Tests only.
 #[cfg(feature = "test-support")]
 pub async fn create_scratch_database(base_url: &str) -> anyhow::Result<String> {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
+    let mysql = base_url.starts_with("mysql://");
     let mine = format!("cohortsync_scratch_{}_", std::process::id());
     let mut conn = sqlx::AnyConnection::connect(base_url)
         .await
-        .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(base_url)))?;
-    let old: Vec<String> = sqlx::query_scalar(
-        "SELECT datname::text FROM pg_database WHERE datname LIKE 'cohortsync_scratch_%'",
-    )
-    .fetch_all(&mut conn)
-    .await?;
+        .with_context(|| format!("cannot connect to {}", redact(base_url)))?;
+    let list = if mysql {
+        "SELECT CAST(schema_name AS CHAR(64)) FROM information_schema.schemata \
+         WHERE schema_name LIKE 'cohortsync_scratch_%'"
+    } else {
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'cohortsync_scratch_%'"
+    };
+    let old: Vec<String> = sqlx::query_scalar(list).fetch_all(&mut conn).await?;
     for name in old.iter().filter(|n| !n.starts_with(&mine)) {
         let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
             .execute(&mut conn)
             .await;
     }
     let name = format!("{mine}{}", crate::crypto::random_hex(6));
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await?;
+    let create = if mysql {
+        // As Moodle's installer creates its database.
+        format!("CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    } else {
+        format!("CREATE DATABASE {name}")
+    };
+    sqlx::query(&create).execute(&mut conn).await?;
     let (prefix, _) = base_url
         .rsplit_once('/')
-        .context("a PostgreSQL URL ends with /DATABASE")?;
+        .context("a database URL ends with /DATABASE")?;
     Ok(format!("{prefix}/{name}"))
 }
 
@@ -208,7 +216,7 @@ pub fn now() -> i64 {
 }
 
 /// A database URL without its password, fit for logs and error messages.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];
