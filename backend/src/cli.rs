@@ -25,7 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API and the web app.
     Serve(ServeArgs),
-    /// Check a file offline against a snapshot: exit 0 without errors, 1 with errors.
+    /// Check a file against a snapshot (a file, or read from a Moodle database): exit 0
+    /// without errors, 1 with errors.
     Validate(ValidateArgs),
     /// Load a generated demo university, the demo accounts and example files (once).
     Demo(DemoArgs),
@@ -82,7 +83,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::serve(args.resolve()?).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Validate(args) => crate::validate::run(args),
+        Command::Validate(args) => crate::validate::run(args).await,
         Command::Account(AccountCommand::Add(args)) => crate::account::add(args).await,
         Command::Account(AccountCommand::List(args)) => crate::account::list(args).await,
         Command::Account(AccountCommand::Disable(args)) => {

@@ -20,8 +20,18 @@ pub struct ValidateArgs {
     /// The CSV file to check.
     pub file: PathBuf,
     /// The site snapshot (JSON, as `GET /api/snapshot` returns it).
-    #[arg(long)]
-    pub snapshot: PathBuf,
+    #[arg(long, required_unless_present = "moodle_db_url")]
+    pub snapshot: Option<PathBuf>,
+    /// Or read the snapshot straight from a Moodle database: `postgres://…` or
+    /// `mysql://…` (MariaDB too). Reads only.
+    #[arg(long, conflicts_with = "snapshot")]
+    pub moodle_db_url: Option<String>,
+    /// The prefix of Moodle's tables, with `--moodle-db-url`.
+    #[arg(long, default_value = "mdl_", requires = "moodle_db_url")]
+    pub moodle_prefix: String,
+    /// The `component` of the cohorts cohortsync manages in Moodle, with `--moodle-db-url`.
+    #[arg(long, default_value = "local_cohortsync", requires = "moodle_db_url")]
+    pub moodle_component: String,
     // Every option below starts from the snapshot's site defaults (`defaults`), which
     // start from the built-in ones (given in brackets); a flag overrides.
     /// How users are found [idnumber].
@@ -139,13 +149,24 @@ impl ValidateArgs {
 }
 
 /// Runs `validate`: exit 0 without errors, 1 with errors (2 on usage errors, from clap).
-pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
-    let snapshot_bytes = std::fs::read(&args.snapshot)
-        .with_context(|| format!("cannot read {}", args.snapshot.display()))?;
-    let snapshot = Snapshot::from_json(&snapshot_bytes)
-        .with_context(|| format!("{} is not a snapshot", args.snapshot.display()))?;
+    let snapshot = match (&args.snapshot, &args.moodle_db_url) {
+        (_, Some(url)) => {
+            crate::moodle::Moodle::connect(url, &args.moodle_prefix)
+                .await?
+                .load_snapshot(&args.moodle_component)
+                .await?
+        }
+        (Some(path), None) => {
+            let json =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Snapshot::from_json(&json)
+                .with_context(|| format!("{} is not a snapshot", path.display()))?
+        }
+        (None, None) => anyhow::bail!("give --snapshot FILE or --moodle-db-url URL"),
+    };
     let checked = cohortsync_shared::check(&bytes, &snapshot, &args.options(&snapshot.defaults));
     let lang = args.lang;
     match args.format {

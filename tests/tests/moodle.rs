@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use cohortsync_e2e::{binary_path, load_moodle_site, mariadb_url, moodle_fixtures, postgres_url};
+use serde_json::Value;
 use sqlx::Connection;
 
 /// Runs `cohortsync moodle check ARGS…`; returns the exit code and standard output.
@@ -165,5 +166,107 @@ async fn moodle_check_names_the_privileges_a_read_only_account_lacks() -> anyhow
             .await?;
         }
     }
+    Ok(())
+}
+
+/// Runs `cohortsync validate FILE --moodle-db-url URL --format json ARGS…`.
+async fn validate_on_moodle(url: &str, file: &str, extra: &[&str]) -> anyhow::Result<Value> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("file.csv");
+    std::fs::write(&path, file)?;
+    let output = tokio::process::Command::new(binary_path()?)
+        .arg("validate")
+        .arg(&path)
+        .args(["--moodle-db-url", url, "--format", "json"])
+        .args(extra)
+        .output()
+        .await?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&stdout)
+        .map_err(|e| anyhow::anyhow!("{e}: {stdout}{}", String::from_utf8_lossy(&output.stderr)))
+}
+
+fn effects_of(report: &Value, user: i64) -> Vec<(String, i64)> {
+    report["changeset"]["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["user"] == user)
+        .map(|e| {
+            let what = e["effect"].as_str().unwrap().to_owned();
+            let on = e
+                .get("binding")
+                .or(e.get("group"))
+                .unwrap()
+                .as_i64()
+                .unwrap();
+            (what, on)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn validate_checks_a_file_against_the_snapshot_read_from_moodle() -> anyhow::Result<()> {
+    let test = "validate_checks_a_file_against_the_snapshot_read_from_moodle";
+    let Some(fixtures) = moodle_fixtures(test) else {
+        return Ok(());
+    };
+    // E20260020 (user 22) joins Maths TD1, bound to MATH102 (instance 36, group 3 "TD1");
+    // E20260001 (user 3) leaves Licence 1 Sciences, bound to MATH101 (31) and PHYS101 (32,
+    // group 10).
+    let file = "cmd;cidnumber;userid\nadd;CS-MATH-TD1;E20260020\ndel;L1-SCI-2026;E20260001\n";
+    let mut revisions = Vec::new();
+    for url in fixture_sites(test, &fixtures).await? {
+        let report = validate_on_moodle(&url, file, &[]).await?;
+        assert_eq!(report["ok"], true, "{report}");
+        let operations = &report["changeset"]["operations"];
+        assert_eq!(
+            operations,
+            &serde_json::json!([
+                {"line": 2, "op": "add_member", "cohort": 8, "user": 22},
+                {"line": 3, "op": "remove_member", "cohort": 1, "user": 3},
+            ]),
+            "{report}"
+        );
+        let string = |pairs: &[(&str, i64)]| {
+            pairs
+                .iter()
+                .map(|(w, n)| ((*w).to_owned(), *n))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            effects_of(&report, 22),
+            string(&[("enrol", 36), ("add_to_group", 3)])
+        );
+        // Moodle's own unenrol action (0: unenrol) is the plan's.
+        assert_eq!(
+            effects_of(&report, 3),
+            string(&[("unenrol", 31), ("unenrol", 32), ("remove_from_group", 10)])
+        );
+        revisions.push(report["changeset"]["base_revision"].clone());
+
+        // A cohort of another system is read-only; one of `local_cohortsync` is managed by
+        // files, so full mode removes its members the file leaves out.
+        let report =
+            validate_on_moodle(&url, "cidnumber;userid\nLDAP-STAFF;P20260012\n", &[]).await?;
+        assert_eq!(
+            report["diagnostics"][0]["code"], "cohort_protected",
+            "{report}"
+        );
+        let full = ["--mode", "full", "--override-limits"];
+        let report =
+            validate_on_moodle(&url, "cidnumber;userid\nCS-MATH-TD1;E20260001\n", &full).await?;
+        assert_eq!(report["summary"]["members_removed"], 14, "{report}");
+        let other = ["--moodle-component", "local_other"];
+        let report =
+            validate_on_moodle(&url, "cidnumber;userid\nCS-MATH-TD1;E20260001\n", &other).await?;
+        assert_eq!(
+            report["diagnostics"][0]["code"], "cohort_protected",
+            "{report}"
+        );
+    }
+    // The same site read from PostgreSQL and from MariaDB is the same snapshot.
+    revisions.dedup();
+    assert!(revisions.len() <= 1, "{revisions:?}");
     Ok(())
 }

@@ -2,8 +2,10 @@
 //! site (`mdl_` by default): what cohortsync needs of it, and `cohortsync moodle check`,
 //! which says whether a given database and account have it.
 //!
-//! Only the check exists so far. Reading the snapshot from Moodle and applying changesets
-//! into it are not built yet (issue 12): nothing here writes to Moodle.
+//! What exists so far: the check, and the snapshot read from Moodle's tables
+//! ([`Moodle::load_snapshot`], which `cohortsync validate --moodle-db-url` uses). Serving
+//! from Moodle and applying changesets into it are not built yet (issue 12): nothing here
+//! writes to Moodle.
 
 use std::fmt::Write;
 
@@ -11,6 +13,8 @@ use anyhow::{Context, bail};
 use clap::Args;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
+
+mod snapshot;
 
 /// The two databases Moodle runs on that cohortsync reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,12 +43,12 @@ impl MoodleDatabase {
         }
     }
 
-    /// `column` read as text (at most 255 characters: what is read this way is short): the
-    /// `Any` driver takes MySQL's `TEXT` columns for `BLOB`s.
-    fn text(self, column: &str) -> String {
+    /// `column` read as a 64-bit integer: the `Any` driver cannot read MySQL's `tinyint`
+    /// (Moodle's flags and small numbers) at all.
+    fn int(self, column: &str) -> String {
         match self {
-            MoodleDatabase::Postgres => column.to_owned(),
-            MoodleDatabase::MySql => format!("CAST({column} AS CHAR(255))"),
+            MoodleDatabase::Postgres => format!("CAST({column} AS BIGINT)"),
+            MoodleDatabase::MySql => format!("CAST({column} AS SIGNED)"),
         }
     }
 
@@ -522,8 +526,7 @@ impl Moodle {
     /// `mdl_config.value` of `name`, if set.
     async fn config(&self, name: &str) -> anyhow::Result<Option<String>> {
         let sql = format!(
-            "SELECT {} FROM {} WHERE name = {}",
-            self.database.text("value"),
+            "SELECT value FROM {} WHERE name = {}",
             self.table("config"),
             self.database.placeholder(1)
         );
@@ -531,14 +534,13 @@ impl Moodle {
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
+        Ok(row.map(|r| snapshot::text(&r, 0)).transpose()?)
     }
 
     /// `mdl_config_plugins.value` of `plugin`'s `name`, if set.
     async fn plugin_config(&self, plugin: &str, name: &str) -> anyhow::Result<Option<String>> {
         let sql = format!(
-            "SELECT {} FROM {} WHERE plugin = {} AND name = {}",
-            self.database.text("value"),
+            "SELECT value FROM {} WHERE plugin = {} AND name = {}",
             self.table("config_plugins"),
             self.database.placeholder(1),
             self.database.placeholder(2)
@@ -548,36 +550,35 @@ impl Moodle {
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| r.try_get::<String, _>(0)).transpose()?)
+        Ok(row.map(|r| snapshot::text(&r, 0)).transpose()?)
     }
 
     /// Users (not deleted, of this site, not the guest), cohorts, courses (not the front
     /// page) and cohort-sync instances.
     async fn counts(&self) -> anyhow::Result<[i64; 4]> {
-        // Users of this site have mnethostid = $CFG->mnet_localhost_id (1 on a site that
-        // never set it).
+        // Users of this site have mnethostid = $CFG->mnet_localhost_id, and the guest is
+        // $CFG->siteguest (1 on a site that never set them), as for the snapshot.
         let local: i64 = self
             .config("mnet_localhost_id")
             .await?
             .and_then(|v| v.parse().ok())
             .unwrap_or(1);
-        let count = |sql: String| async move {
-            anyhow::Ok(
-                sqlx::query(&sql)
-                    .bind(local)
-                    .fetch_one(&self.pool)
-                    .await?
-                    .try_get::<i64, _>(0)?,
-            )
-        };
-        let ph = self.database.placeholder(1);
-        let users = count(format!(
-            "SELECT COUNT(*) FROM {} WHERE deleted = 0 AND username <> 'guest' AND mnethostid = {ph}",
-            self.table("user")
+        let guest: i64 = self
+            .config("siteguest")
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        let users = sqlx::query(&format!(
+            "SELECT COUNT(*) FROM {} WHERE deleted = 0 AND mnethostid = {} AND id <> {}",
+            self.table("user"),
+            self.database.placeholder(1),
+            self.database.placeholder(2)
         ))
-        .await?;
-        // The other counts bind nothing (a value bound to a statement without a
-        // placeholder is an error).
+        .bind(local)
+        .bind(guest)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get::<i64, _>(0)?;
         let plain = |sql: String| async move {
             anyhow::Ok(
                 sqlx::query(&sql)

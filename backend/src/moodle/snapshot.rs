@@ -1,0 +1,280 @@
+//! The snapshot of a Moodle site, read from its tables: what the rules check a file
+//! against when the site is a Moodle.
+
+use std::collections::HashMap;
+
+use cohortsync_shared::options::{Options, UnenrolAction};
+use cohortsync_shared::snapshot::{
+    Binding, BindingStatus, COHORTSYNC_COMPONENT, Cohort, Course, Group, Role, Snapshot, User,
+};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::Moodle;
+
+/// Moodle's context level of a course category.
+const CONTEXT_COURSECAT: i64 = 40;
+
+impl Moodle {
+    /// The site as the rules see it (the admin's variant: names and emails in clear):
+    /// - users: not deleted, of this site, not the guest;
+    /// - cohorts with their members, the category their context names (its idnumber, else
+    ///   its name; empty for the system context), and their owner: `component` is the one
+    ///   cohortsync writes (`managed`, e.g. `local_cohortsync`) for cohorts managed by files,
+    ///   empty for hand-made ones, anything else for another system's;
+    /// - courses but the front page, roles, groups;
+    /// - cohort-sync instances (`enrol = 'cohort'`);
+    /// - the unenrol action from Moodle's own `enrol_cohort` setting.
+    ///
+    /// The revision is a fingerprint of the content: any change made in Moodle changes it.
+    pub async fn load_snapshot(&self, managed: &str) -> anyhow::Result<Snapshot> {
+        let db = self.database;
+        let guest: i64 = self
+            .config("siteguest")
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        let local: i64 = self
+            .config("mnet_localhost_id")
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        let users = self
+            .rows(
+                &format!(
+                    "SELECT id, username, COALESCE(idnumber, ''), email, firstname, lastname, \
+                     {} FROM {} WHERE deleted = 0 AND mnethostid = {} AND id <> {} ORDER BY id",
+                    db.int("suspended"),
+                    self.table("user"),
+                    db.placeholder(1),
+                    db.placeholder(2),
+                ),
+                &[local, guest],
+                |r| {
+                    Ok(User {
+                        id: r.try_get(0)?,
+                        username: text(r, 1)?,
+                        idnumber: text(r, 2)?,
+                        email: text(r, 3)?,
+                        firstname: text(r, 4)?,
+                        lastname: text(r, 5)?,
+                        suspended: int(r, 6)? != 0,
+                        hashes: None,
+                    })
+                },
+            )
+            .await?;
+        let mut cohorts = self
+            .rows(
+                &format!(
+                    "SELECT c.id, COALESCE(c.idnumber, ''), c.name, COALESCE(c.description, ''), \
+                     {}, c.component, {}, COALESCE(cat.idnumber, ''), COALESCE(cat.name, '') \
+                     FROM {} c JOIN {} ctx ON ctx.id = c.contextid \
+                     LEFT JOIN {} cat ON ctx.contextlevel = {CONTEXT_COURSECAT} \
+                       AND cat.id = ctx.instanceid \
+                     ORDER BY c.id",
+                    db.int("c.visible"),
+                    db.int("ctx.contextlevel"),
+                    self.table("cohort"),
+                    self.table("context"),
+                    self.table("course_categories"),
+                ),
+                &[],
+                |r| {
+                    let component = text(r, 5)?;
+                    let (category_idnumber, category_name): (String, String) =
+                        (text(r, 7)?, text(r, 8)?);
+                    Ok(Cohort {
+                        id: r.try_get(0)?,
+                        idnumber: text(r, 1)?,
+                        name: text(r, 2)?,
+                        description: text(r, 3)?,
+                        visible: int(r, 4)? != 0,
+                        category: if category_idnumber.is_empty() {
+                            category_name
+                        } else {
+                            category_idnumber
+                        },
+                        component: if component == managed {
+                            COHORTSYNC_COMPONENT.to_owned()
+                        } else {
+                            component
+                        },
+                        members: Vec::new(),
+                    })
+                },
+            )
+            .await?;
+        let position: HashMap<i64, usize> =
+            cohorts.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+        let members = self
+            .rows(
+                &format!(
+                    "SELECT cohortid, userid FROM {} ORDER BY cohortid, userid",
+                    self.table("cohort_members")
+                ),
+                &[],
+                |r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?)),
+            )
+            .await?;
+        for (cohort, user) in members {
+            if let Some(&i) = position.get(&cohort) {
+                cohorts[i].members.push(user);
+            }
+        }
+        let courses = self
+            .rows(
+                &format!(
+                    "SELECT id, shortname, COALESCE(idnumber, ''), fullname FROM {} \
+                     WHERE category <> 0 ORDER BY id",
+                    self.table("course"),
+                ),
+                &[],
+                |r| {
+                    Ok(Course {
+                        id: r.try_get(0)?,
+                        shortname: text(r, 1)?,
+                        idnumber: text(r, 2)?,
+                        fullname: text(r, 3)?,
+                    })
+                },
+            )
+            .await?;
+        let roles = self
+            .rows(
+                &format!(
+                    "SELECT id, shortname FROM {} ORDER BY id",
+                    self.table("role")
+                ),
+                &[],
+                |r| {
+                    Ok(Role {
+                        id: r.try_get(0)?,
+                        shortname: text(r, 1)?,
+                    })
+                },
+            )
+            .await?;
+        let groups = self
+            .rows(
+                &format!(
+                    "SELECT id, courseid, name, COALESCE(idnumber, '') FROM {} ORDER BY id",
+                    self.table("groups")
+                ),
+                &[],
+                |r| {
+                    Ok(Group {
+                        id: r.try_get(0)?,
+                        course: r.try_get(1)?,
+                        name: text(r, 2)?,
+                        idnumber: text(r, 3)?,
+                    })
+                },
+            )
+            .await?;
+        let bindings = self
+            .rows(
+                &format!(
+                    "SELECT id, courseid, customint1, roleid, COALESCE(customint2, 0), \
+                     COALESCE(name, ''), {}, enrolstartdate, enrolenddate FROM {} \
+                     WHERE enrol = 'cohort' ORDER BY id",
+                    db.int("status"),
+                    self.table("enrol")
+                ),
+                &[],
+                binding_of,
+            )
+            .await?;
+        // Moodle's setting (0 unenrol, 2 suspend, 3 suspend and remove roles; 0 when unset).
+        let unenrol_action = match self
+            .plugin_config("enrol_cohort", "unenrolaction")
+            .await?
+            .as_deref()
+        {
+            Some("2") => UnenrolAction::Suspend,
+            Some("3") => UnenrolAction::SuspendAndRemoveRoles,
+            _ => UnenrolAction::Unenrol,
+        };
+        let mut snapshot = Snapshot {
+            revision: 0,
+            user_hash_key: None,
+            users,
+            cohorts,
+            courses,
+            roles,
+            groups,
+            bindings,
+            defaults: Options {
+                unenrol_action,
+                ..Options::default()
+            },
+        };
+        snapshot.revision = fingerprint(&snapshot);
+        Ok(snapshot)
+    }
+
+    /// Every row of `sql` (with `values` bound in order), each made by `row`.
+    async fn rows<T>(
+        &self,
+        sql: &str,
+        values: &[i64],
+        row: impl Fn(&AnyRow) -> Result<T, sqlx::Error>,
+    ) -> anyhow::Result<Vec<T>> {
+        let mut query = sqlx::query(sql);
+        for value in values {
+            query = query.bind(*value);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
+    }
+}
+
+fn binding_of(r: &AnyRow) -> Result<Binding, sqlx::Error> {
+    let group = int(r, 4)?;
+    let date = |i: usize| -> Result<Option<i64>, sqlx::Error> {
+        let time = int(r, i)?;
+        Ok((time != 0).then_some(time))
+    };
+    Ok(Binding {
+        id: r.try_get(0)?,
+        course: r.try_get(1)?,
+        cohort: r.try_get(2)?,
+        role: r.try_get(3)?,
+        group: (group > 0).then_some(group),
+        name: text(r, 5)?,
+        status: if int(r, 6)? == 0 {
+            BindingStatus::Active
+        } else {
+            BindingStatus::Disabled
+        },
+        enrolstart: date(7)?,
+        enrolend: date(8)?,
+    })
+}
+
+/// A revision that changes whenever the content does: the first 8 bytes of the SHA-256 of
+/// the snapshot's JSON, kept below 2^53 so that JavaScript reads it exactly.
+fn fingerprint(snapshot: &Snapshot) -> u64 {
+    let json = serde_json::to_vec(snapshot).unwrap_or_default();
+    let digest = Sha256::digest(&json);
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(bytes) >> 11
+}
+
+/// Text column `i`: the `Any` driver hands MySQL's `TEXT` columns over as bytes.
+pub(super) fn text(r: &AnyRow, i: usize) -> Result<String, sqlx::Error> {
+    r.try_get::<String, _>(i).or_else(|_| {
+        r.try_get::<Vec<u8>, _>(i)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    })
+}
+
+/// Integer column `i`, whatever its width (MySQL's `tinyint(1)` comes as a boolean).
+pub(super) fn int(r: &AnyRow, i: usize) -> Result<i64, sqlx::Error> {
+    r.try_get::<i64, _>(i)
+        .or_else(|_| r.try_get::<i32, _>(i).map(i64::from))
+        .or_else(|_| r.try_get::<i16, _>(i).map(i64::from))
+        .or_else(|_| r.try_get::<bool, _>(i).map(i64::from))
+}
