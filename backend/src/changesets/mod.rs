@@ -1,6 +1,6 @@
-//! A changeset's life on the server, one file per step: [`submit`] (check and plan the
-//! file against the current state), [`review`] (read it with its drift, approve, reject),
-//! [`apply`] (the atomic apply) and [`revert`].
+//! A changeset's life on the server, one file per step: `submit` (check and plan the
+//! file against the current state), `review` (read it with its drift, approve, reject),
+//! `apply` (the atomic apply) and `revert`.
 //!
 //! Every step re-runs the rules of `cohortsync_shared` on the stored file: the server never
 //! trusts a plan it did not make, and never applies a plan the current state contradicts.
