@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower_http::services::{ServeDir, ServeFile};
@@ -120,7 +120,11 @@ async fn serve_embedded(method: Method, uri: Uri, headers: HeaderMap) -> Respons
     let body = if method == Method::HEAD {
         Body::empty()
     } else {
-        Body::from(file.data.into_owned())
+        // The embedded bytes are static: sent as they are, never copied per request.
+        match file.data {
+            std::borrow::Cow::Borrowed(bytes) => Body::from(Bytes::from_static(bytes)),
+            std::borrow::Cow::Owned(bytes) => Body::from(bytes),
+        }
     };
     answer
         .body(body)

@@ -69,13 +69,12 @@ impl Moodle {
             .rows(
                 &format!(
                     "SELECT c.id, COALESCE(c.idnumber, ''), c.name, COALESCE(c.description, ''), \
-                     {}, c.component, {}, COALESCE(cat.idnumber, ''), COALESCE(cat.name, '') \
+                     {}, c.component, COALESCE(cat.idnumber, ''), COALESCE(cat.name, '') \
                      FROM {} c JOIN {} ctx ON ctx.id = c.contextid \
                      LEFT JOIN {} cat ON ctx.contextlevel = {CONTEXT_COURSECAT} \
                        AND cat.id = ctx.instanceid \
                      ORDER BY c.id",
                     db.int("c.visible"),
-                    db.int("ctx.contextlevel"),
                     self.table("cohort"),
                     self.table("context"),
                     self.table("course_categories"),
@@ -84,7 +83,7 @@ impl Moodle {
                 |r| {
                     let component = text(r, 5)?;
                     let (category_idnumber, category_name): (String, String) =
-                        (text(r, 7)?, text(r, 8)?);
+                        (text(r, 6)?, text(r, 7)?);
                     Ok(Cohort {
                         id: r.try_get(0)?,
                         idnumber: text(r, 1)?,
@@ -271,10 +270,8 @@ pub(super) fn text(r: &AnyRow, i: usize) -> Result<String, sqlx::Error> {
     })
 }
 
-/// Integer column `i`, whatever its width (MySQL's `tinyint(1)` comes as a boolean).
+/// Integer column `i`: every integer this module reads is a `BIGINT`, or cast to one
+/// (`MoodleDatabase::int`).
 pub(super) fn int(r: &AnyRow, i: usize) -> Result<i64, sqlx::Error> {
     r.try_get::<i64, _>(i)
-        .or_else(|_| r.try_get::<i32, _>(i).map(i64::from))
-        .or_else(|_| r.try_get::<i16, _>(i).map(i64::from))
-        .or_else(|_| r.try_get::<bool, _>(i).map(i64::from))
 }
