@@ -56,8 +56,12 @@ pub struct ServeArgs {
     pub max_body_bytes: usize,
 
     /// Load the demo university, demo accounts and example files first (once).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "moodle_db_url")]
     pub demo: bool,
+
+    /// Where the site is: a Moodle database instead of the embedded store.
+    #[command(flatten)]
+    pub moodle: MoodleSiteArgs,
 
     /// Mark the session cookie `Secure` (on by itself when --public-url is https).
     #[arg(long, env = "COHORTSYNC_SECURE_COOKIES")]
@@ -81,6 +85,33 @@ pub struct ServeArgs {
     pub assets_dir: Option<PathBuf>,
 }
 
+/// Flags that serve the site from a Moodle database (`cohortsync serve --moodle-db-url`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct MoodleSiteArgs {
+    /// The Moodle database the site is read from and applied into: `postgres://…` or
+    /// `mysql://…` (MariaDB too). Default: the embedded store.
+    #[arg(long, env = "COHORTSYNC_MOODLE_DB_URL")]
+    pub moodle_db_url: Option<String>,
+    /// The prefix of Moodle's tables (`$CFG->prefix`).
+    #[arg(long, env = "COHORTSYNC_MOODLE_PREFIX", default_value = "mdl_")]
+    pub moodle_prefix: String,
+    /// The `component` of the cohorts cohortsync creates and manages in Moodle.
+    #[arg(
+        long,
+        env = "COHORTSYNC_MOODLE_COMPONENT",
+        default_value = "local_cohortsync"
+    )]
+    pub moodle_component: String,
+    /// The Moodle username changes are made as (`modifierid`). Default: the first site
+    /// admin.
+    #[arg(long, env = "COHORTSYNC_MOODLE_ACTOR")]
+    pub moodle_actor: Option<String>,
+    /// A command run (with `sh -c`) after each apply's commit, for the caches Moodle keeps
+    /// outside its database, e.g. `php /path/to/moodle/admin/cli/purge_caches.php`.
+    #[arg(long, env = "COHORTSYNC_MOODLE_AFTER_APPLY")]
+    pub moodle_after_apply: Option<String>,
+}
+
 /// A checked configuration, ready to serve.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -100,6 +131,8 @@ pub struct Config {
     pub trusted_proxy: Option<std::net::IpAddr>,
     /// With `--demo`: where to write the example files.
     pub demo_examples: Option<PathBuf>,
+    /// The Moodle database, when the site is one.
+    pub moodle: MoodleSiteArgs,
 }
 
 impl ServeArgs {
@@ -124,6 +157,7 @@ impl ServeArgs {
             public_origin,
             trusted_proxy: self.trusted_proxy,
             demo_examples: self.demo.then(|| self.database.data_dir.join("examples")),
+            moodle: self.moodle,
         })
     }
 }
@@ -146,6 +180,7 @@ mod tests {
             public_url: None,
             trusted_proxy: None,
             assets_dir: Some(assets.to_path_buf()),
+            moodle: MoodleSiteArgs::default(),
         }
     }
 

@@ -26,6 +26,7 @@ pub mod import;
 pub mod moodle;
 pub mod routes;
 pub mod security;
+pub mod site;
 pub mod store;
 pub mod validate;
 pub mod web_app;
@@ -37,8 +38,10 @@ use web_app::WebApp;
 /// What every request handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The database pool.
+    /// cohortsync's own database.
     pub db: Database,
+    /// Where the site lives: the embedded store or a Moodle database.
+    pub site: site::Site,
     /// Whether the session cookie is marked `Secure`.
     pub secure_cookies: bool,
     /// The site's own origin (`https://host[:port]`, from `--public-url`): unsafe requests
@@ -96,8 +99,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     );
     // Printed, not logged: scripts and people starting the server read this line.
     println!("cohortsync is listening on http://{address}/");
+    let site = connect_site(&config.moodle).await?;
     let state = AppState {
         db,
+        site,
         secure_cookies: config.secure_cookies,
         public_origin: config.public_origin.clone(),
         trusted_proxy: config.trusted_proxy,
@@ -111,6 +116,38 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     Ok(())
+}
+
+/// The site backend the flags name: a Moodle database, checked before it is served, or
+/// the embedded store.
+pub async fn connect_site(args: &config::MoodleSiteArgs) -> anyhow::Result<site::Site> {
+    let Some(url) = &args.moodle_db_url else {
+        return Ok(site::Site::Embedded);
+    };
+    let moodle = moodle::Moodle::connect(url, &args.moodle_prefix).await?;
+    let check = moodle.check().await?;
+    if !check.is_ready() {
+        anyhow::bail!(
+            "the Moodle database is not ready for cohortsync:\n{}",
+            check.to_text()
+        );
+    }
+    let actor = moodle.actor(args.moodle_actor.as_deref()).await?;
+    tracing::info!(
+        database = moodle.database().as_str(),
+        release = check.release.as_deref().unwrap_or("unknown"),
+        actor,
+        "the site is a Moodle database"
+    );
+    Ok(site::Site::Moodle(std::sync::Arc::new(
+        site::MoodleSite::new(
+            moodle,
+            args.moodle_component.clone(),
+            actor,
+            args.moodle_after_apply.clone(),
+            check.release,
+        ),
+    )))
 }
 
 async fn shutdown_signal() {

@@ -50,6 +50,7 @@ impl Site {
         std::fs::write(assets.join("index.html"), "<html>app</html>").unwrap();
         let state = AppState {
             db: db.clone(),
+            site: Default::default(),
             secure_cookies: false,
             public_origin: None,
             trusted_proxy: None,
@@ -1006,7 +1007,9 @@ async fn a_failure_in_the_middle_of_an_apply_leaves_nothing_written() {
         let before = site.snapshot_json().await;
         let admin = auth::Admin::try_from(site.caller(&site.admin).await).unwrap();
         // The cohort is created and one member added, then the apply fails.
-        let result = changesets::apply_with_failure_after(&site.db, &admin, id, 2).await;
+        let result =
+            changesets::apply_with_failure_after(&site.db, &Default::default(), &admin, id, 2)
+                .await;
         assert!(result.is_err());
         assert_eq!(site.snapshot_json().await, before);
         let (_, detail) = site

@@ -152,6 +152,7 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "nav.settings" => "Settings", "Réglages";
         "settings.title" => "Site settings", "Réglages du site";
         "settings.intro" => "Every check starts from these options. A teacher cannot choose another unenrol action, nor looser safety limits.", "Chaque vérification part de ces options. Un enseignant ne peut pas choisir une autre action de désinscription, ni des limites de sécurité plus lâches.";
+        "opt.unenrol.moodle" => "On this Moodle site the unenrol action is Moodle's own setting (Site administration › Plugins › Enrolments › Cohort sync): change it there.", "Sur ce site Moodle, l'action de désinscription est le réglage de Moodle (Administration du site › Plugins › Inscriptions › Synchronisation des cohortes) : c'est là qu'elle se change.";
         "settings.admins" => "Only an admin can change the site's settings.", "Seul un administrateur peut modifier les réglages du site.";
         "settings.save" => "Save the settings", "Enregistrer les réglages";
         "settings.saved" => "Saved: the next snapshot carries them.", "Enregistrés : le prochain instantané les porte.";

@@ -50,15 +50,27 @@ pub struct HealthResponse {
     pub version: String,
     /// Which database the server runs on.
     pub database: DatabaseKind,
+    /// Where the site lives: `embedded` (cohortsync's own tables) or `moodle`.
+    #[serde(default = "embedded")]
+    pub site: String,
+    /// The Moodle release, on a Moodle site that records one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moodle_release: Option<String>,
+}
+
+fn embedded() -> String {
+    "embedded".to_owned()
 }
 
 impl HealthResponse {
-    /// A healthy answer from a server of this version on `database`.
+    /// A healthy answer from a server of this version on `database`, its site embedded.
     pub fn ok(database: DatabaseKind) -> Self {
         HealthResponse {
             status: "ok".to_owned(),
             version: crate::VERSION.to_owned(),
             database,
+            site: embedded(),
+            moodle_release: None,
         }
     }
 }
@@ -292,6 +304,23 @@ pub struct ApplyReport {
     pub created: Applied,
     /// Counts of what was written.
     pub totals: Totals,
+    /// What the command run after a Moodle apply's commit gave (`--moodle-after-apply`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_apply: Option<AfterApply>,
+}
+
+/// The outcome of the command a Moodle site runs after each apply (`--moodle-after-apply`,
+/// e.g. Moodle's `purge_caches.php`): the apply is committed whatever it gives.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AfterApply {
+    /// The command, as configured.
+    pub command: String,
+    /// Whether it exited with status 0.
+    pub success: bool,
+    /// Its exit status (none: killed by a signal, or could not start).
+    pub status: Option<i32>,
+    /// The end of what it printed (stdout then stderr), or why it could not run.
+    pub output: String,
 }
 
 /// How an apply ended, as a changeset keeps it.
@@ -314,6 +343,10 @@ pub struct SiteSettings {
     /// The default options: where every check starts; a teacher may not choose another
     /// unenrol action, nor looser safety limits ([`Options::exceeds_site`]).
     pub options: Options,
+    /// Options the site itself sets, shown but not changed here: `unenrol_action` on a
+    /// Moodle site (Moodle's `enrol_cohort` setting). Ignored in a `PUT`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed_by_site: Vec<String>,
 }
 
 /// One entry of `GET /api/audit` (admins).
@@ -447,7 +480,7 @@ mod tests {
         assert_eq!(
             json,
             format!(
-                r#"{{"status":"ok","version":"{}","database":"postgres"}}"#,
+                r#"{{"status":"ok","version":"{}","database":"postgres","site":"embedded"}}"#,
                 crate::VERSION
             )
         );
@@ -462,6 +495,12 @@ mod tests {
             revision: 9,
             created: Applied::default(),
             totals: Totals::default(),
+            after_apply: Some(AfterApply {
+                command: "php admin/cli/purge_caches.php".into(),
+                success: true,
+                status: Some(0),
+                output: String::new(),
+            }),
         });
         let failed = ApplyOutcome::Failed {
             error: "rolled back".into(),

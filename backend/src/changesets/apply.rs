@@ -9,29 +9,38 @@ use sqlx::AnyConnection;
 use super::{PlannedNow, locked, plan_now, wrong_status};
 use crate::auth::Admin;
 use crate::error::ApiError;
+use crate::site::{Site, SiteWrite};
 use crate::store::changesets::{self, Status, Stored};
-use crate::store::{Database, audit, site};
+use crate::store::{Database, audit};
 
 /// Applies an approved changeset in one transaction. The file is planned again on the
 /// current state under the write lock; if that plan differs from the approved one, nothing
-/// is written and the answer is `409` with the difference.
-pub async fn apply(db: &Database, admin: &Admin, id: i64) -> Result<ApplyReport, ApiError> {
-    apply_failing_after(db, admin, id, None).await
+/// is written and the answer is `409` with the difference. On Moodle the write is one
+/// transaction on Moodle's database, committed before cohortsync records the outcome.
+pub async fn apply(
+    db: &Database,
+    site: &Site,
+    admin: &Admin,
+    id: i64,
+) -> Result<ApplyReport, ApiError> {
+    apply_failing_after(db, site, admin, id, None).await
 }
 
 /// [`apply`] with a failure injected after `fail_after` operations (tests of atomicity).
 #[cfg(feature = "test-support")]
 pub async fn apply_with_failure_after(
     db: &Database,
+    site: &Site,
     admin: &Admin,
     id: i64,
     fail_after: usize,
 ) -> Result<ApplyReport, ApiError> {
-    apply_failing_after(db, admin, id, Some(fail_after)).await
+    apply_failing_after(db, site, admin, id, Some(fail_after)).await
 }
 
 async fn apply_failing_after(
     db: &Database,
+    site: &Site,
     admin: &Admin,
     id: i64,
     fail_after: Option<usize>,
@@ -48,7 +57,10 @@ async fn apply_failing_after(
         }
         other => return Err(wrong_status(id, other, "applie")),
     }
-    let PlannedNow { drift, .. } = plan_now(&mut tx, file, &record.options, &plan).await?;
+    let (cohorts, bindings) = touched(&plan);
+    let mut write = SiteWrite::begin(site, &cohorts, &bindings).await?;
+    let snapshot = write.snapshot(&mut tx).await?;
+    let PlannedNow { drift, .. } = plan_now(snapshot, file, &record.options, &plan).await?;
     if drift.changed {
         return Err(ApiError::Conflict {
             code: "drift",
@@ -59,8 +71,27 @@ async fn apply_failing_after(
             details: serde_json::to_value(&drift).unwrap_or_default(),
         });
     }
-    let report = match write_and_record(&mut tx, id, &plan, fail_after).await {
-        Ok(report) => report,
+    let written = async {
+        let report = write_and_record(&mut tx, &mut write, id, &plan, fail_after).await?;
+        Ok::<_, ApiError>((report, write.commit().await?))
+    }
+    .await;
+    let report = match written {
+        Ok((mut report, after_apply)) => {
+            if after_apply.is_some() {
+                report.after_apply = after_apply;
+                let outcome = ApplyOutcome::Applied(report.clone());
+                changesets::finish_apply(
+                    &mut tx,
+                    id,
+                    Status::Applied,
+                    Some(report.revision),
+                    &outcome,
+                )
+                .await?;
+            }
+            report
+        }
         Err(error) => {
             drop(tx); // rolls back: nothing of the apply is written
             let mut tx = db.begin_write().await?;
@@ -74,37 +105,49 @@ async fn apply_failing_after(
         }
     };
     audit::append(&mut tx, Some(admin.id), "apply", Some(id), "").await?;
-    tx.commit().await?;
+    if let Err(error) = tx.commit().await {
+        if site.unenrol_action_is_moodles() {
+            // Moodle has the changes; only cohortsync's record of them is missing.
+            tracing::error!(
+                %error,
+                changeset = id,
+                "the apply was committed in Moodle but cohortsync could not record it"
+            );
+        }
+        return Err(error.into());
+    }
     Ok(report)
 }
 
-/// Writes `plan` for changeset `id` inside `tx`, with what a revert needs, and marks the
-/// changeset applied. The caller commits.
+/// Writes `plan` for changeset `id` through `write`, with what a revert needs, and marks
+/// the changeset applied in `tx` (cohortsync's own transaction). The caller commits both.
 pub(super) async fn write_and_record(
     tx: &mut AnyConnection,
+    write: &mut SiteWrite,
     id: i64,
     plan: &Changeset,
     fail_after: Option<usize>,
 ) -> Result<ApplyReport, ApiError> {
     let (cohort_ids, binding_ids) = touched(plan);
-    let cohorts_before = site::load_cohorts(tx, &cohort_ids).await?;
-    let bindings_before = site::load_bindings(tx, &binding_ids).await?;
-    let applied = site::write_changeset_failing_after(tx, plan, fail_after).await?;
+    let (cohorts_before, bindings_before) = write.objects(tx, &cohort_ids, &binding_ids).await?;
+    let applied = write.write(tx, plan, fail_after).await?;
     let mut cohort_ids = cohort_ids;
     cohort_ids.extend(&applied.cohorts_created);
     let mut binding_ids = binding_ids;
     binding_ids.extend(&applied.bindings_created);
+    let (cohorts_after, bindings_after) = write.objects(tx, &cohort_ids, &binding_ids).await?;
     let data = RevertData {
         cohorts_before,
-        cohorts_after: site::load_cohorts(tx, &cohort_ids).await?,
+        cohorts_after,
         bindings_before,
-        bindings_after: site::load_bindings(tx, &binding_ids).await?,
+        bindings_after,
     };
     let report = ApplyReport {
         id,
         revision: applied.revision,
         totals: plan.totals(),
         created: applied,
+        after_apply: None,
     };
     let outcome = ApplyOutcome::Applied(report.clone());
     changesets::finish_apply(tx, id, Status::Applied, Some(report.revision), &outcome).await?;

@@ -42,14 +42,13 @@ pub(crate) struct PlannedNow {
     pub(crate) file: Vec<u8>,
 }
 
-/// Plans `file` again on `conn`'s current state and compares with `planned`.
+/// Plans `file` again on `snapshot` (the current state) and compares with `planned`.
 pub(crate) async fn plan_now(
-    conn: &mut AnyConnection,
+    snapshot: Snapshot,
     file: Vec<u8>,
     options: &Options,
     planned: &Changeset,
 ) -> Result<PlannedNow, ApiError> {
-    let snapshot = site::load_snapshot(conn).await?;
     let options = options.clone();
     let (checked, snapshot, file) = crate::checks::off_executor(move || {
         let checked = check(&file, &snapshot, &options);

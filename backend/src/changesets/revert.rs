@@ -3,20 +3,26 @@
 
 use cohortsync_shared::api::ApplyReport;
 use cohortsync_shared::report::{Lang, PAGE_ROWS};
-use cohortsync_shared::revert::{Revert, RevertData, changes_since, plan_revert};
+use cohortsync_shared::revert::{Revert, RevertData, changes_since, plan_revert, touched};
 use serde_json::json;
 
 use super::apply::write_and_record;
 use super::{locked, wrong_status};
 use crate::auth::Admin;
 use crate::error::ApiError;
+use crate::site::{Site, SiteWrite};
 use crate::store::changesets::{self, NewChangeset, Status, Stored};
-use crate::store::{Database, audit, site};
+use crate::store::{Database, audit};
 
 /// Undoes an applied changeset with a new changeset of inverse operations, applied at once
 /// in the same transaction. Refused (`409 changed_since`) when a cohort or binding it
 /// touched changed since.
-pub async fn revert(db: &Database, admin: &Admin, id: i64) -> Result<ApplyReport, ApiError> {
+pub async fn revert(
+    db: &Database,
+    site: &Site,
+    admin: &Admin,
+    id: i64,
+) -> Result<ApplyReport, ApiError> {
     let (mut tx, Stored { record, plan, .. }) = locked(db, admin, id).await?;
     if record.summary.status != Status::Applied {
         return Err(wrong_status(id, record.summary.status, "revert"));
@@ -25,7 +31,9 @@ pub async fn revert(db: &Database, admin: &Admin, id: i64) -> Result<ApplyReport
         Some(value) => serde_json::from_value(value).map_err(anyhow::Error::from)?,
         None => RevertData::default(),
     };
-    let snapshot = site::load_snapshot(&mut tx).await?;
+    let (cohorts, bindings) = touched(&plan);
+    let mut write = SiteWrite::begin(site, &cohorts, &bindings).await?;
+    let snapshot = write.snapshot(&mut tx).await?;
     let changed = changes_since(&snapshot, &data);
     if !changed.is_empty() {
         return Err(ApiError::Conflict {
@@ -81,7 +89,8 @@ pub async fn revert(db: &Database, admin: &Admin, id: i64) -> Result<ApplyReport
         &name,
     )
     .await?;
-    let applied = write_and_record(&mut tx, revert_id, &plan, None).await?;
+    let mut applied = write_and_record(&mut tx, &mut write, revert_id, &plan, None).await?;
+    applied.after_apply = write.commit().await?;
     changesets::set_status(&mut tx, id, Status::Reverted).await?;
     audit::append(
         &mut tx,

@@ -6,6 +6,7 @@ use cohortsync_shared::dry_run::{dry_run, file_identifiers};
 use super::{PlannedNow, locked, plan_now, visible, wrong_status};
 use crate::auth::{Admin, Caller, Role};
 use crate::error::ApiError;
+use crate::site::Site;
 use crate::store::changesets::{self, Status, Stored};
 use crate::store::{Database, audit};
 
@@ -13,6 +14,7 @@ use crate::store::{Database, audit};
 /// With the plan when `with_plan`; with the drift and the dry run when not yet applied.
 pub async fn detail(
     db: &Database,
+    site: &Site,
     caller: &Caller,
     id: i64,
     with_plan: bool,
@@ -26,7 +28,13 @@ pub async fn detail(
                 snapshot,
                 file,
                 ..
-            } = plan_now(&mut conn, file, &record.options, &plan).await?;
+            } = plan_now(
+                site.snapshot(&mut conn).await?,
+                file,
+                &record.options,
+                &plan,
+            )
+            .await?;
             let told = dry_run(&snapshot, &plan);
             // A teacher reads no name: only ids and the file's own identifiers.
             let told = match caller.role {
@@ -57,6 +65,7 @@ pub async fn detail(
 /// is planned again on the current state and that plan is what will be applied.
 pub async fn approve(
     db: &Database,
+    site: &Site,
     admin: &Admin,
     id: i64,
     comment: &str,
@@ -66,7 +75,9 @@ pub async fn approve(
     if !matches!(from, Status::Submitted | Status::Approved | Status::Failed) {
         return Err(wrong_status(id, from, "approve"));
     }
-    let PlannedNow { drift, checked, .. } = plan_now(&mut tx, file, &record.options, &plan).await?;
+    let snapshot = site.snapshot(&mut tx).await?;
+    let PlannedNow { drift, checked, .. } =
+        plan_now(snapshot, file, &record.options, &plan).await?;
     let Some(plan) = checked.changeset else {
         return Err(ApiError::Conflict {
             code: "file_no_longer_valid",
@@ -84,12 +95,13 @@ pub async fn approve(
     }
     audit::append(&mut tx, Some(admin.id), "approve", Some(id), comment).await?;
     tx.commit().await?;
-    detail(db, admin, id, false).await
+    detail(db, site, admin, id, false).await
 }
 
 /// Rejects a submitted or approved changeset.
 pub async fn reject(
     db: &Database,
+    site: &Site,
     admin: &Admin,
     id: i64,
     comment: &str,
@@ -103,5 +115,5 @@ pub async fn reject(
     }
     audit::append(&mut tx, Some(admin.id), "reject", Some(id), comment).await?;
     tx.commit().await?;
-    detail(db, admin, id, false).await
+    detail(db, site, admin, id, false).await
 }

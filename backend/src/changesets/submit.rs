@@ -7,13 +7,15 @@ use cohortsync_shared::report::{Lang, PAGE_ROWS};
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
+use crate::site::Site;
 use crate::store::changesets::{self, NewChangeset};
-use crate::store::{Database, audit, site};
+use crate::store::{Database, audit};
 
 /// Checks `file` against the current state and, when it has no errors, stores it as a
 /// submitted changeset. Returns the new id, or `InvalidFile` with the full report.
 pub async fn submit(
     db: &Database,
+    site: &Site,
     caller: &Caller,
     file_name: &str,
     file: Vec<u8>,
@@ -21,7 +23,7 @@ pub async fn submit(
     lang: Lang,
 ) -> Result<i64, ApiError> {
     let mut conn = db.pool().acquire().await?;
-    let snapshot = site::load_snapshot(&mut conn).await?;
+    let snapshot = site.snapshot(&mut conn).await?;
     drop(conn);
     // The unenrol action is the site's; a teacher may tighten the limits, not loosen them.
     if caller.role != Role::Admin {

@@ -12,9 +12,10 @@ use std::fmt::Write;
 use anyhow::{Context, bail};
 use clap::Args;
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Row};
 
 mod snapshot;
+pub mod write;
 
 /// The two databases Moodle runs on that cohortsync reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -397,6 +398,102 @@ impl Moodle {
         })
     }
 
+    /// The connection pool.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Locks, until the transaction on `conn` ends, the rows an apply is about to change:
+    /// the cohorts and their cohort-sync instances, the instances named, and the cohorts'
+    /// members (on MariaDB/MySQL this also locks the index ranges, so that a member cannot
+    /// be added to those cohorts meanwhile; on PostgreSQL such an insert is caught by the
+    /// unique key when it clashes, and rolls the apply back).
+    pub async fn lock(
+        &self,
+        conn: &mut AnyConnection,
+        cohorts: &[i64],
+        bindings: &[i64],
+    ) -> Result<(), sqlx::Error> {
+        let list = |ids: &[i64]| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let mut statements = Vec::new();
+        for chunk in cohorts.chunks(5_000) {
+            let ids = list(chunk);
+            statements.push(format!(
+                "SELECT id FROM {} WHERE id IN ({ids}) FOR UPDATE",
+                self.table("cohort")
+            ));
+            statements.push(format!(
+                "SELECT id FROM {} WHERE enrol = 'cohort' AND customint1 IN ({ids}) FOR UPDATE",
+                self.table("enrol")
+            ));
+            statements.push(format!(
+                "SELECT id FROM {} WHERE cohortid IN ({ids}) FOR UPDATE",
+                self.table("cohort_members")
+            ));
+        }
+        for chunk in bindings.chunks(5_000) {
+            statements.push(format!(
+                "SELECT id FROM {} WHERE id IN ({}) FOR UPDATE",
+                self.table("enrol"),
+                list(chunk)
+            ));
+        }
+        for sql in statements {
+            sqlx::query(&sql).fetch_all(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    /// Moodle's unenrol action, read on `conn`.
+    pub async fn unenrol_action_on(
+        &self,
+        conn: &mut AnyConnection,
+    ) -> anyhow::Result<cohortsync_shared::options::UnenrolAction> {
+        self.unenrol_action(conn).await
+    }
+
+    /// The release (`mdl_config.release`), if the site has one.
+    pub async fn release(&self) -> anyhow::Result<Option<String>> {
+        let mut conn = self.pool.acquire().await?;
+        self.config(&mut conn, "release").await
+    }
+
+    /// The Moodle user an apply acts as: `username` (`--moodle-actor`), else the first
+    /// site admin (`$CFG->siteadmins`).
+    pub async fn actor(&self, username: Option<&str>) -> anyhow::Result<i64> {
+        let mut conn = self.pool.acquire().await?;
+        match username {
+            Some(name) => {
+                let sql = format!(
+                    "SELECT id FROM {} WHERE username = {} AND deleted = 0",
+                    self.table("user"),
+                    self.database.placeholder(1)
+                );
+                let row = sqlx::query(&sql)
+                    .bind(name)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                match row {
+                    Some(row) => Ok(snapshot::int(&row, 0)?),
+                    None => bail!("--moodle-actor {name:?}: no such Moodle user"),
+                }
+            }
+            None => {
+                let admins = self
+                    .config(&mut conn, "siteadmins")
+                    .await?
+                    .unwrap_or_default();
+                match admins.split(',').find_map(|id| id.trim().parse().ok()) {
+                    Some(id) => Ok(id),
+                    None => bail!(
+                        "the Moodle site names no site admin (mdl_config siteadmins); \
+                         name the account changes are made as with --moodle-actor"
+                    ),
+                }
+            }
+        }
+    }
+
     /// `table` with the site's prefix.
     fn table(&self, table: &str) -> String {
         format!("{}{table}", self.prefix)
@@ -437,11 +534,13 @@ impl Moodle {
         }
         let tables_there = !missing.iter().any(|m| !m.contains('.'));
         let (release, version, enrol_cohort_version, counts) = if tables_there {
+            let mut conn = self.pool.acquire().await?;
             (
-                self.config("release").await?,
-                self.config("version").await?,
-                self.plugin_config("enrol_cohort", "version").await?,
-                Some(self.counts().await?),
+                self.config(&mut conn, "release").await?,
+                self.config(&mut conn, "version").await?,
+                self.plugin_config(&mut conn, "enrol_cohort", "version")
+                    .await?,
+                Some(self.counts(&mut conn).await?),
             )
         } else {
             (None, None, None, None)
@@ -524,7 +623,7 @@ impl Moodle {
     }
 
     /// `mdl_config.value` of `name`, if set.
-    async fn config(&self, name: &str) -> anyhow::Result<Option<String>> {
+    async fn config(&self, conn: &mut AnyConnection, name: &str) -> anyhow::Result<Option<String>> {
         let sql = format!(
             "SELECT value FROM {} WHERE name = {}",
             self.table("config"),
@@ -532,13 +631,18 @@ impl Moodle {
         );
         let row = sqlx::query(&sql)
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *conn)
             .await?;
         Ok(row.map(|r| snapshot::text(&r, 0)).transpose()?)
     }
 
     /// `mdl_config_plugins.value` of `plugin`'s `name`, if set.
-    async fn plugin_config(&self, plugin: &str, name: &str) -> anyhow::Result<Option<String>> {
+    async fn plugin_config(
+        &self,
+        conn: &mut AnyConnection,
+        plugin: &str,
+        name: &str,
+    ) -> anyhow::Result<Option<String>> {
         let sql = format!(
             "SELECT value FROM {} WHERE plugin = {} AND name = {}",
             self.table("config_plugins"),
@@ -548,26 +652,31 @@ impl Moodle {
         let row = sqlx::query(&sql)
             .bind(plugin)
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *conn)
             .await?;
         Ok(row.map(|r| snapshot::text(&r, 0)).transpose()?)
     }
 
+    /// `$CFG->mnet_localhost_id` and `$CFG->siteguest`: users of this site have that
+    /// `mnethostid`, and the guest is not a person (both 1 on a site that never set them).
+    async fn local_host_and_guest(&self, conn: &mut AnyConnection) -> anyhow::Result<(i64, i64)> {
+        let mut number = async |name| {
+            anyhow::Ok(
+                self.config(conn, name)
+                    .await?
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1),
+            )
+        };
+        let local = number("mnet_localhost_id").await?;
+        let guest = number("siteguest").await?;
+        Ok((local, guest))
+    }
+
     /// Users (not deleted, of this site, not the guest), cohorts, courses (not the front
     /// page) and cohort-sync instances.
-    async fn counts(&self) -> anyhow::Result<[i64; 4]> {
-        // Users of this site have mnethostid = $CFG->mnet_localhost_id, and the guest is
-        // $CFG->siteguest (1 on a site that never set them), as for the snapshot.
-        let local: i64 = self
-            .config("mnet_localhost_id")
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
-        let guest: i64 = self
-            .config("siteguest")
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
+    async fn counts(&self, conn: &mut AnyConnection) -> anyhow::Result<[i64; 4]> {
+        let (local, guest) = self.local_host_and_guest(conn).await?;
         let users = sqlx::query(&format!(
             "SELECT COUNT(*) FROM {} WHERE deleted = 0 AND mnethostid = {} AND id <> {}",
             self.table("user"),
@@ -576,29 +685,69 @@ impl Moodle {
         ))
         .bind(local)
         .bind(guest)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *conn)
         .await?
         .try_get::<i64, _>(0)?;
-        let plain = |sql: String| async move {
-            anyhow::Ok(
-                sqlx::query(&sql)
-                    .fetch_one(&self.pool)
-                    .await?
-                    .try_get::<i64, _>(0)?,
-            )
-        };
-        let cohorts = plain(format!("SELECT COUNT(*) FROM {}", self.table("cohort"))).await?;
-        let courses = plain(format!(
-            "SELECT COUNT(*) FROM {} WHERE category <> 0",
-            self.table("course")
-        ))
-        .await?;
-        let bindings = plain(format!(
-            "SELECT COUNT(*) FROM {} WHERE enrol = 'cohort'",
-            self.table("enrol")
-        ))
-        .await?;
-        Ok([users, cohorts, courses, bindings])
+        let mut counts = [users, 0, 0, 0];
+        let tables = [
+            format!("SELECT COUNT(*) FROM {}", self.table("cohort")),
+            format!(
+                "SELECT COUNT(*) FROM {} WHERE category <> 0",
+                self.table("course")
+            ),
+            format!(
+                "SELECT COUNT(*) FROM {} WHERE enrol = 'cohort'",
+                self.table("enrol")
+            ),
+        ];
+        for (count, sql) in counts[1..].iter_mut().zip(tables) {
+            *count = sqlx::query(&sql)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get::<i64, _>(0)?;
+        }
+        Ok(counts)
+    }
+}
+
+/// The most of a command's output an apply report keeps.
+const AFTER_APPLY_OUTPUT: usize = 4_000;
+/// How long the after-apply command may run.
+const AFTER_APPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Runs `command` with `sh -c` (`--moodle-after-apply`), and says how it went.
+pub async fn run_after_apply(command: &str) -> cohortsync_shared::api::AfterApply {
+    let run = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let (status, output) = match tokio::time::timeout(AFTER_APPLY_TIMEOUT, run).await {
+        Ok(Ok(out)) => {
+            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&out.stderr));
+            (out.status.code(), text)
+        }
+        Ok(Err(error)) => (None, format!("could not run it: {error}")),
+        Err(_) => (
+            None,
+            format!("stopped after {} s", AFTER_APPLY_TIMEOUT.as_secs()),
+        ),
+    };
+    let start = output
+        .char_indices()
+        .rev()
+        .nth(AFTER_APPLY_OUTPUT)
+        .map_or(0, |(i, _)| i);
+    if status != Some(0) {
+        tracing::warn!(command, ?status, "the after-apply command failed");
+    }
+    cohortsync_shared::api::AfterApply {
+        command: command.to_owned(),
+        success: status == Some(0),
+        status,
+        output: output[start..].to_owned(),
     }
 }
 

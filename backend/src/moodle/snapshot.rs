@@ -8,8 +8,8 @@ use cohortsync_shared::snapshot::{
     Binding, BindingStatus, COHORTSYNC_COMPONENT, Cohort, Course, Group, Role, Snapshot, User,
 };
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::Moodle;
 
@@ -29,19 +29,22 @@ impl Moodle {
     ///
     /// The revision is a fingerprint of the content: any change made in Moodle changes it.
     pub async fn load_snapshot(&self, managed: &str) -> anyhow::Result<Snapshot> {
+        let mut conn = self.pool.acquire().await?;
+        self.load_snapshot_on(&mut conn, managed).await
+    }
+
+    /// [`Moodle::load_snapshot`] on `conn`: inside an apply's transaction, the state it
+    /// re-plans against.
+    pub async fn load_snapshot_on(
+        &self,
+        conn: &mut AnyConnection,
+        managed: &str,
+    ) -> anyhow::Result<Snapshot> {
         let db = self.database;
-        let guest: i64 = self
-            .config("siteguest")
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
-        let local: i64 = self
-            .config("mnet_localhost_id")
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
+        let (local, guest) = self.local_host_and_guest(conn).await?;
         let users = self
             .rows(
+                conn,
                 &format!(
                     "SELECT id, username, COALESCE(idnumber, ''), email, firstname, lastname, \
                      {} FROM {} WHERE deleted = 0 AND mnethostid = {} AND id <> {} ORDER BY id",
@@ -67,6 +70,7 @@ impl Moodle {
             .await?;
         let mut cohorts = self
             .rows(
+                conn,
                 &format!(
                     "SELECT c.id, COALESCE(c.idnumber, ''), c.name, COALESCE(c.description, ''), \
                      {}, c.component, COALESCE(cat.idnumber, ''), COALESCE(cat.name, '') \
@@ -109,6 +113,7 @@ impl Moodle {
             cohorts.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
         let members = self
             .rows(
+                conn,
                 &format!(
                     "SELECT cohortid, userid FROM {} ORDER BY cohortid, userid",
                     self.table("cohort_members")
@@ -124,6 +129,7 @@ impl Moodle {
         }
         let courses = self
             .rows(
+                conn,
                 &format!(
                     "SELECT id, shortname, COALESCE(idnumber, ''), fullname FROM {} \
                      WHERE category <> 0 ORDER BY id",
@@ -142,6 +148,7 @@ impl Moodle {
             .await?;
         let roles = self
             .rows(
+                conn,
                 &format!(
                     "SELECT id, shortname FROM {} ORDER BY id",
                     self.table("role")
@@ -157,6 +164,7 @@ impl Moodle {
             .await?;
         let groups = self
             .rows(
+                conn,
                 &format!(
                     "SELECT id, courseid, name, COALESCE(idnumber, '') FROM {} ORDER BY id",
                     self.table("groups")
@@ -174,6 +182,7 @@ impl Moodle {
             .await?;
         let bindings = self
             .rows(
+                conn,
                 &format!(
                     "SELECT id, courseid, customint1, roleid, COALESCE(customint2, 0), \
                      COALESCE(name, ''), {}, enrolstartdate, enrolenddate FROM {} \
@@ -186,15 +195,7 @@ impl Moodle {
             )
             .await?;
         // Moodle's setting (0 unenrol, 2 suspend, 3 suspend and remove roles; 0 when unset).
-        let unenrol_action = match self
-            .plugin_config("enrol_cohort", "unenrolaction")
-            .await?
-            .as_deref()
-        {
-            Some("2") => UnenrolAction::Suspend,
-            Some("3") => UnenrolAction::SuspendAndRemoveRoles,
-            _ => UnenrolAction::Unenrol,
-        };
+        let unenrol_action = self.unenrol_action(conn).await?;
         let mut snapshot = Snapshot {
             revision: 0,
             user_hash_key: None,
@@ -213,9 +214,29 @@ impl Moodle {
         Ok(snapshot)
     }
 
+    /// Moodle's `enrol_cohort | unenrolaction` (0 unenrol, 2 suspend, 3 suspend and remove
+    /// roles; 0 when unset).
+    pub(super) async fn unenrol_action(
+        &self,
+        conn: &mut AnyConnection,
+    ) -> anyhow::Result<UnenrolAction> {
+        Ok(
+            match self
+                .plugin_config(conn, "enrol_cohort", "unenrolaction")
+                .await?
+                .as_deref()
+            {
+                Some("2") => UnenrolAction::Suspend,
+                Some("3") => UnenrolAction::SuspendAndRemoveRoles,
+                _ => UnenrolAction::Unenrol,
+            },
+        )
+    }
+
     /// Every row of `sql` (with `values` bound in order), each made by `row`.
     async fn rows<T>(
         &self,
+        conn: &mut AnyConnection,
         sql: &str,
         values: &[i64],
         row: impl Fn(&AnyRow) -> Result<T, sqlx::Error>,
@@ -224,7 +245,7 @@ impl Moodle {
         for value in values {
             query = query.bind(*value);
         }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = query.fetch_all(&mut *conn).await?;
         Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
     }
 }

@@ -78,8 +78,17 @@ async fn submit_changeset(
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map_or(Lang::En, Lang::from_accept_language);
-    let id = lifecycle::submit(&state.db, &caller, &name, bytes, &options, lang).await?;
-    let detail = lifecycle::detail(&state.db, &caller, id, false).await?;
+    let id = lifecycle::submit(
+        &state.db,
+        &state.site,
+        &caller,
+        &name,
+        bytes,
+        &options,
+        lang,
+    )
+    .await?;
+    let detail = lifecycle::detail(&state.db, &state.site, &caller, id, false).await?;
     Ok((StatusCode::CREATED, ApiJson(detail)))
 }
 
@@ -121,7 +130,7 @@ async fn get_changeset(
     ApiQuery(query): ApiQuery<DetailQuery>,
 ) -> Result<ApiJson<ChangesetDetail>, ApiError> {
     Ok(ApiJson(
-        lifecycle::detail(&state.db, &caller, id, query.plan).await?,
+        lifecycle::detail(&state.db, &state.site, &caller, id, query.plan).await?,
     ))
 }
 
@@ -132,7 +141,7 @@ async fn approve_changeset(
     ApiJson(review): ApiJson<ReviewRequest>,
 ) -> Result<ApiJson<ChangesetDetail>, ApiError> {
     Ok(ApiJson(
-        lifecycle::approve(&state.db, &admin, id, &review.comment).await?,
+        lifecycle::approve(&state.db, &state.site, &admin, id, &review.comment).await?,
     ))
 }
 
@@ -143,7 +152,7 @@ async fn reject_changeset(
     ApiJson(review): ApiJson<ReviewRequest>,
 ) -> Result<ApiJson<ChangesetDetail>, ApiError> {
     Ok(ApiJson(
-        lifecycle::reject(&state.db, &admin, id, &review.comment).await?,
+        lifecycle::reject(&state.db, &state.site, &admin, id, &review.comment).await?,
     ))
 }
 
@@ -152,7 +161,9 @@ async fn apply_changeset(
     admin: Admin,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ApplyReport>, ApiError> {
-    Ok(ApiJson(lifecycle::apply(&state.db, &admin, id).await?))
+    Ok(ApiJson(
+        lifecycle::apply(&state.db, &state.site, &admin, id).await?,
+    ))
 }
 
 async fn revert_changeset(
@@ -160,5 +171,7 @@ async fn revert_changeset(
     admin: Admin,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ApplyReport>, ApiError> {
-    Ok(ApiJson(lifecycle::revert(&state.db, &admin, id).await?))
+    Ok(ApiJson(
+        lifecycle::revert(&state.db, &state.site, &admin, id).await?,
+    ))
 }

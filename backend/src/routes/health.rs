@@ -18,5 +18,10 @@ async fn get_health(State(state): State<AppState>) -> Result<Json<HealthResponse
         .ping()
         .await
         .map_err(ApiError::DatabaseUnavailable)?;
-    Ok(Json(HealthResponse::ok(state.db.kind())))
+    let mut health = HealthResponse::ok(state.db.kind());
+    health.site = state.site.kind().to_owned();
+    if let crate::site::Site::Moodle(moodle) = &state.site {
+        health.moodle_release = moodle.release.clone();
+    }
+    Ok(Json(health))
 }

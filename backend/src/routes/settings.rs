@@ -9,6 +9,7 @@ use cohortsync_shared::api::SiteSettings;
 use crate::AppState;
 use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, ApiJson};
+use crate::site::Site;
 use crate::store::{audit, site};
 
 pub(super) fn router() -> Router<AppState> {
@@ -20,8 +21,25 @@ async fn get_settings(
     _caller: Caller,
 ) -> Result<ApiJson<SiteSettings>, ApiError> {
     let mut conn = state.db.pool().acquire().await?;
-    let options = site::default_options(&mut conn).await?;
-    Ok(ApiJson(SiteSettings { options }))
+    let options = match &state.site {
+        Site::Embedded => site::default_options(&mut conn).await?,
+        // Moodle's unenrol action, with cohortsync's own other defaults.
+        moodle => moodle.snapshot(&mut conn).await?.defaults,
+    };
+    Ok(ApiJson(SiteSettings {
+        options,
+        fixed_by_site: fixed_by_site(&state.site),
+    }))
+}
+
+/// The options the site itself sets: on Moodle, the unenrol action (`enrol_cohort |
+/// unenrolaction`, Moodle is the authority).
+fn fixed_by_site(site: &Site) -> Vec<String> {
+    if site.unenrol_action_is_moodles() {
+        vec!["unenrol_action".to_owned()]
+    } else {
+        Vec::new()
+    }
 }
 
 async fn put_settings(
@@ -31,6 +49,25 @@ async fn put_settings(
 ) -> Result<ApiJson<SiteSettings>, ApiError> {
     if let Some(problem) = settings.options.problem_as_site_defaults() {
         return Err(ApiError::bad_request("invalid_settings", problem));
+    }
+    if state.site.unenrol_action_is_moodles() {
+        let mut conn = state.db.pool().acquire().await?;
+        let moodles = state
+            .site
+            .snapshot(&mut conn)
+            .await?
+            .defaults
+            .unenrol_action;
+        if settings.options.unenrol_action != moodles {
+            return Err(ApiError::bad_request(
+                "set_in_moodle",
+                format!(
+                    "the unenrol action is Moodle's setting (Site administration > Plugins > \
+                     Enrolments > Cohort sync, now {}); change it there",
+                    moodles.as_str()
+                ),
+            ));
+        }
     }
     let mut tx = state.db.begin_write().await?;
     site::set_default_options(&mut tx, &settings.options).await?;

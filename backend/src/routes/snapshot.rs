@@ -10,7 +10,6 @@ use axum::routing::get;
 use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
-use crate::store::site;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/snapshot", get(get_snapshot))
@@ -27,7 +26,7 @@ async fn get_snapshot(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let mut conn = state.db.pool().acquire().await?;
-    let (revision, key) = site::state(&mut conn).await?;
+    let (revision, key) = state.site.state(&mut conn).await?;
     let tag = etag(revision, caller.role);
     let cached = headers
         .get_all(IF_NONE_MATCH)
@@ -38,7 +37,7 @@ async fn get_snapshot(
     if cached {
         return Ok((StatusCode::NOT_MODIFIED, [(ETAG, tag)]).into_response());
     }
-    let snapshot = site::load_snapshot(&mut conn).await?;
+    let snapshot = state.site.snapshot(&mut conn).await?;
     drop(conn);
     let snapshot = match caller.role {
         Role::Admin => snapshot,

@@ -16,6 +16,8 @@ pub enum Value {
     OptInt(Option<i64>),
     /// Text.
     Text(String),
+    /// Nullable text.
+    OptText(Option<String>),
 }
 
 impl From<i64> for Value {
@@ -44,7 +46,7 @@ impl From<String> for Value {
 
 /// How parameters are written. SQLite looks named parameters (`$1`) up by a linear scan,
 /// which makes a statement with thousands of them quadratic; anonymous `?` are bound by
-/// position. PostgreSQL only knows `$1`.
+/// position, and are all MySQL knows. PostgreSQL only knows `$1`.
 #[derive(Debug, Clone, Copy)]
 enum Placeholders {
     Anonymous,
@@ -53,10 +55,10 @@ enum Placeholders {
 
 impl Placeholders {
     fn for_connection(conn: &AnyConnection) -> Self {
-        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
-            Placeholders::Anonymous
-        } else {
+        if conn.backend_name().eq_ignore_ascii_case("postgresql") {
             Placeholders::Numbered
+        } else {
+            Placeholders::Anonymous
         }
     }
 
@@ -109,15 +111,24 @@ pub async fn insert(
         sql.push_str(suffix);
         let mut query = sqlx::query(&sql);
         for value in chunk.iter().flatten() {
-            query = match value {
-                Value::Int(v) => query.bind(*v),
-                Value::OptInt(v) => query.bind(*v),
-                Value::Text(v) => query.bind(v.as_str()),
-            };
+            query = bind(query, value.clone());
         }
         written += query.execute(&mut *conn).await?.rows_affected();
     }
     Ok(written)
+}
+
+/// `query` with `value` bound next.
+pub fn bind<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    value: Value,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    match value {
+        Value::Int(v) => query.bind(v),
+        Value::OptInt(v) => query.bind(v),
+        Value::Text(v) => query.bind(v),
+        Value::OptText(v) => query.bind(v),
+    }
 }
 
 /// Deletes the rows of `table` whose `(a, b)` pair is in `pairs`.

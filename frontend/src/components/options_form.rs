@@ -24,6 +24,9 @@ pub struct OptionsFormProps {
     /// The site's defaults are edited (no override of the limits: that is per file).
     #[prop_or_default]
     pub site: bool,
+    /// The unenrol action is the site's own setting (Moodle's), shown but not changed.
+    #[prop_or_default]
+    pub unenrol_fixed: bool,
 }
 
 /// An option's values named by their own wire names (identifiers are shown as they are).
@@ -128,7 +131,10 @@ pub fn options_form(props: &OptionsFormProps) -> Html {
                 { select(lang, &json, "course_identifier", "opt.course", &named(CourseIdentifier::ALL, CourseIdentifier::as_str), &on_set, false) }
                 { select(lang, &json, "role_identifier", "opt.role", &named(RoleIdentifier::ALL, RoleIdentifier::as_str), &on_set, false) }
                 { select(lang, &json, "mode", "opt.mode", &[(Mode::Incremental.as_str(), "opt.mode.incremental"), (Mode::Full.as_str(), "opt.mode.full")], &on_set, false) }
-                { select(lang, &json, "unenrol_action", "opt.unenrol", &[(UnenrolAction::Unenrol.as_str(), "opt.unenrol.unenrol"), (UnenrolAction::Suspend.as_str(), "opt.unenrol.suspend"), (UnenrolAction::SuspendAndRemoveRoles.as_str(), "opt.unenrol.suspend_and_remove_roles")], &on_set, !props.admin) }
+                { select(lang, &json, "unenrol_action", "opt.unenrol", &[(UnenrolAction::Unenrol.as_str(), "opt.unenrol.unenrol"), (UnenrolAction::Suspend.as_str(), "opt.unenrol.suspend"), (UnenrolAction::SuspendAndRemoveRoles.as_str(), "opt.unenrol.suspend_and_remove_roles")], &on_set, !props.admin || props.unenrol_fixed) }
+                if props.unenrol_fixed {
+                    <p class="hint" data-testid="unenrol-fixed">{ t(lang, "opt.unenrol.moodle") }</p>
+                }
                 { select(lang, &json, "encoding", "opt.encoding", &[(EncodingChoice::Auto.as_str(), "opt.auto"), (EncodingChoice::Utf8.as_str(), "UTF-8"), (EncodingChoice::Utf16le.as_str(), "UTF-16 LE"), (EncodingChoice::Utf16be.as_str(), "UTF-16 BE"), (EncodingChoice::Windows1252.as_str(), "Windows-1252")], &on_set, false) }
                 { select(lang, &json, "delimiter", "opt.delimiter", &[(DelimiterChoice::Auto.as_str(), "opt.auto"), (DelimiterChoice::Semicolon.as_str(), ";"), (DelimiterChoice::Comma.as_str(), ","), (DelimiterChoice::Tab.as_str(), "tab")], &on_set, false) }
                 { checkbox("create_missing", "opt.create_missing") }

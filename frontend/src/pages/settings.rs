@@ -16,12 +16,17 @@ pub fn settings_page() -> Html {
     let ctx = use_ctx();
     let lang = ctx.lang;
     let options = use_state(|| None::<Result<Options, api::ApiError>>);
+    let fixed = use_state(Vec::<String>::new);
     let saved = use_state(|| None::<Result<(), api::ApiError>>);
     {
-        let options = options.clone();
+        let (options, fixed) = (options.clone(), fixed.clone());
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                options.set(Some(api::settings().await.map(|s| s.options)));
+                let settings = api::settings().await;
+                if let Ok(settings) = &settings {
+                    fixed.set(settings.fixed_by_site.clone());
+                }
+                options.set(Some(settings.map(|s| s.options)));
             });
         });
     }
@@ -44,7 +49,11 @@ pub fn settings_page() -> Html {
             };
             let (saved, refresh) = (saved.clone(), refresh.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let result = api::save_settings(&SiteSettings { options: current }).await;
+                let result = api::save_settings(&SiteSettings {
+                    options: current,
+                    fixed_by_site: Vec::new(),
+                })
+                .await;
                 let ok = result.is_ok();
                 saved.set(Some(result.map(drop)));
                 if ok {
@@ -62,7 +71,8 @@ pub fn settings_page() -> Html {
                 Some(Err(e)) => html! { <p role="alert" class="error">{ e.describe() }</p> },
                 Some(Ok(current)) => html! {
                     <form onsubmit={on_submit} data-testid="settings-form">
-                        <OptionsForm options={current.clone()} on_change={on_change} admin=true site=true />
+                        <OptionsForm options={current.clone()} on_change={on_change} admin=true site=true
+                            unenrol_fixed={fixed.iter().any(|f| f == "unenrol_action")} />
                         // The server's own rule, told before saving.
                         if let Some(problem) = current.problem_as_site_defaults() {
                             <p role="alert" class="error" data-testid="settings-problem">{ problem }</p>

@@ -1,0 +1,1258 @@
+//! Writing an approved changeset into Moodle's tables, with the rows Moodle's own cohort
+//! API and `enrol_cohort` plugin write (`shared/moodle/FACTS.md`), inside the caller's
+//! transaction.
+//!
+//! The operations change what they name (cohorts, members, groups, cohort-sync
+//! instances); then every instance they touched is brought to what Moodle's
+//! `enrol_cohort_sync` converges to (FACTS.md §9): members of enabled instances enrolled
+//! and their suspended rows reactivated, the unenrol action applied to every row whose user
+//! left, roles assigned to active rows of enabled instances (and removed otherwise, unless
+//! the action is *suspend*), group memberships moved to the instance's group without ever
+//! touching a manual one, and, when a user's last enrolment in a course goes, that user's
+//! other roles and group memberships in the course with it. The same rows Moodle's
+//! observers write, so the hourly task finds nothing left to do.
+//!
+//! The dirty flags Moodle sets (`mdl_cache_flags`) are written too, so that signed-in
+//! users see the change. Caches Moodle keeps in files cannot be reached from the
+//! database: that is what `--moodle-after-apply` is for.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use cohortsync_shared::api::Applied;
+use cohortsync_shared::changeset::{Changeset, Operation, Ref};
+use cohortsync_shared::options::UnenrolAction;
+use cohortsync_shared::snapshot::{BindingStatus, COHORTSYNC_COMPONENT};
+use sqlx::AnyConnection;
+
+use super::snapshot::{int, text};
+use super::{Moodle, MoodleDatabase};
+use crate::store::bulk::{self, Value};
+use crate::store::{StoreError, StoreResult};
+
+/// Moodle's context levels.
+const CONTEXT_SYSTEM: i64 = 10;
+const CONTEXT_COURSECAT: i64 = 40;
+const CONTEXT_COURSE: i64 = 50;
+/// `$CFG->sessiontimeout` when the site never set it: the expiry of dirty flags.
+const DEFAULT_SESSION_TIMEOUT: i64 = 28_800;
+/// Ids pasted into one `IN (…)` list.
+const IDS_PER_STATEMENT: usize = 5_000;
+
+/// Who writes, and when: what every row Moodle stamps carries.
+#[derive(Debug, Clone)]
+pub struct WriteContext {
+    /// The Moodle user the changes are made as (`modifierid`, the log's `userid`).
+    pub actor: i64,
+    /// The `component` of cohorts managed by files (`--moodle-component`).
+    pub managed: String,
+    /// Moodle's unenrol action.
+    pub unenrol: UnenrolAction,
+    /// The time stamped on every row written (Unix seconds).
+    pub now: i64,
+}
+
+/// A cohort-sync instance as the sync needs it.
+#[derive(Debug, Clone)]
+struct Instance {
+    id: i64,
+    course: i64,
+    cohort: i64,
+    role: i64,
+    group: i64,
+    enabled: bool,
+    context: i64,
+}
+
+/// Writes `plan` into Moodle on `conn` (a transaction the caller commits), stopping with
+/// [`StoreError::Stopped`] after `fail_after` operations. Returns the ids Moodle gave to
+/// what the plan created.
+pub async fn write_changeset(
+    moodle: &Moodle,
+    conn: &mut AnyConnection,
+    plan: &Changeset,
+    context: &WriteContext,
+    fail_after: Option<usize>,
+) -> StoreResult<Applied> {
+    let mut writer = Writer {
+        moodle,
+        context,
+        applied: Applied::default(),
+        synced: BTreeSet::new(),
+        deleting: BTreeSet::new(),
+        dirty_users: BTreeSet::new(),
+        dirty_contexts: BTreeSet::new(),
+        touched_groups: BTreeSet::new(),
+    };
+    let mut added: Vec<Vec<Value>> = Vec::new();
+    let mut removed: Vec<(i64, i64)> = Vec::new();
+    let mut cohorts: BTreeSet<i64> = BTreeSet::new();
+    for (done, step) in plan.operations.iter().enumerate() {
+        let member_op = matches!(
+            step.op,
+            Operation::AddMember { .. } | Operation::RemoveMember { .. }
+        );
+        if !member_op || fail_after == Some(done) {
+            writer.flush_members(conn, &mut added, &mut removed).await?;
+        }
+        if fail_after == Some(done) {
+            return Err(StoreError::Stopped(done));
+        }
+        match &step.op {
+            Operation::AddMember { cohort, user } => {
+                let cohort = writer.resolve(&writer.applied.cohorts_created, *cohort)?;
+                cohorts.insert(cohort);
+                added.push(vec![cohort.into(), (*user).into(), context.now.into()]);
+            }
+            Operation::RemoveMember { cohort, user } => {
+                cohorts.insert(*cohort);
+                removed.push((*cohort, *user));
+            }
+            op => {
+                if let Some(cohort) = writer.operate(conn, op).await? {
+                    cohorts.insert(cohort);
+                }
+            }
+        }
+    }
+    writer.flush_members(conn, &mut added, &mut removed).await?;
+    let mut instances = writer.instances_of_cohorts(conn, &cohorts).await?;
+    instances.extend(writer.synced.iter().copied());
+    instances.extend(writer.deleting.iter().copied());
+    writer.sync(conn, &instances).await?;
+    writer.finish(conn).await?;
+    Ok(writer.applied)
+}
+
+struct Writer<'a> {
+    moodle: &'a Moodle,
+    context: &'a WriteContext,
+    applied: Applied,
+    /// Instances created or changed: synced at the end.
+    synced: BTreeSet<i64>,
+    /// Instances being deleted: emptied by the sync, then deleted.
+    deleting: BTreeSet<i64>,
+    dirty_users: BTreeSet<i64>,
+    dirty_contexts: BTreeSet<i64>,
+    touched_groups: BTreeSet<i64>,
+}
+
+impl Writer<'_> {
+    fn table(&self, name: &str) -> String {
+        self.moodle.table(name)
+    }
+
+    fn db(&self) -> MoodleDatabase {
+        self.moodle.database
+    }
+
+    fn p(&self, n: usize) -> String {
+        self.db().placeholder(n)
+    }
+
+    fn resolve(&self, created: &[i64], r: Ref) -> StoreResult<i64> {
+        match r {
+            Ref::Existing(id) => Ok(id),
+            Ref::New { new } => created
+                .get(new as usize)
+                .copied()
+                .ok_or_else(|| StoreError::InvalidPlan(format!("object {new}"))),
+        }
+    }
+
+    /// Writes the pending member additions and removals.
+    async fn flush_members(
+        &mut self,
+        conn: &mut AnyConnection,
+        added: &mut Vec<Vec<Value>>,
+        removed: &mut Vec<(i64, i64)>,
+    ) -> StoreResult<()> {
+        if !added.is_empty() {
+            let table = self.table("cohort_members");
+            bulk::insert(
+                conn,
+                &table,
+                &["cohortid", "userid", "timeadded"],
+                added,
+                "",
+            )
+            .await
+            .map_err(|e| taken(e, "cohort member", ""))?;
+            added.clear();
+        }
+        let mut by_cohort: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for (cohort, user) in removed.drain(..) {
+            by_cohort.entry(cohort).or_default().push(user);
+        }
+        for (cohort, users) in by_cohort {
+            let table = self.table("cohort_members");
+            delete_in(
+                conn,
+                &table,
+                &format!("cohortid = {cohort} AND userid"),
+                &users,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// One operation other than a membership; returns the cohort whose instances must be
+    /// synced, if any.
+    async fn operate(
+        &mut self,
+        conn: &mut AnyConnection,
+        op: &Operation,
+    ) -> StoreResult<Option<i64>> {
+        let now = self.context.now;
+        match op {
+            Operation::CreateCohort {
+                idnumber,
+                name,
+                description,
+                category,
+                component,
+                ..
+            } => {
+                let contextid = self.cohort_context(conn, category).await?;
+                let component = if component == COHORTSYNC_COMPONENT {
+                    self.context.managed.as_str()
+                } else {
+                    component.as_str()
+                };
+                let id = self
+                    .insert_one(
+                        conn,
+                        "cohort",
+                        &[
+                            "contextid",
+                            "name",
+                            "idnumber",
+                            "description",
+                            "descriptionformat",
+                            "visible",
+                            "component",
+                            "timecreated",
+                            "timemodified",
+                            "theme",
+                        ],
+                        vec![
+                            contextid.into(),
+                            name.as_str().into(),
+                            idnumber.as_str().into(),
+                            description.as_str().into(),
+                            1.into(),
+                            1.into(),
+                            component.into(),
+                            now.into(),
+                            now.into(),
+                            "".into(),
+                        ],
+                    )
+                    .await
+                    .map_err(StoreError::taken("cohort idnumber", idnumber))?;
+                self.applied.cohorts_created.push(id);
+                Ok(None)
+            }
+            Operation::UpdateCohort {
+                cohort,
+                name,
+                idnumber,
+                description,
+            } => {
+                let mut sets = Vec::new();
+                let mut values = Vec::new();
+                for (column, value) in [
+                    ("name", name),
+                    ("idnumber", idnumber),
+                    ("description", description),
+                ] {
+                    if let Some(value) = value {
+                        values.push(value.as_str());
+                        sets.push(format!("{column} = {}", self.p(values.len())));
+                    }
+                }
+                sets.push(format!("timemodified = {now}"));
+                let sql = format!(
+                    "UPDATE {} SET {} WHERE id = {cohort}",
+                    self.table("cohort"),
+                    sets.join(", ")
+                );
+                let mut query = sqlx::query(&sql);
+                for value in values {
+                    query = query.bind(value);
+                }
+                query.execute(&mut *conn).await.map_err(StoreError::taken(
+                    "cohort idnumber",
+                    idnumber.clone().unwrap_or_default(),
+                ))?;
+                Ok(None)
+            }
+            Operation::DeleteCohort { cohort } => {
+                // Members go without member_removed events, then the cohort; its instances
+                // are deleted (unenrol) or kept and disabled (suspend), FACTS.md §5.
+                let members = self.table("cohort_members");
+                execute(
+                    conn,
+                    &format!("DELETE FROM {members} WHERE cohortid = {cohort}"),
+                )
+                .await?;
+                let cohorts = self.table("cohort");
+                execute(conn, &format!("DELETE FROM {cohorts} WHERE id = {cohort}")).await?;
+                for instance in self
+                    .instance_rows(conn, &format!("customint1 = {cohort}"))
+                    .await?
+                {
+                    if self.context.unenrol == UnenrolAction::Unenrol {
+                        self.deleting.insert(instance.id);
+                    } else if instance.enabled {
+                        self.set_status(conn, instance.id, BindingStatus::Disabled)
+                            .await?;
+                    }
+                    self.dirty_contexts.insert(instance.context);
+                }
+                Ok(Some(*cohort))
+            }
+            Operation::CreateGroup { course, name, .. } => {
+                let id = self
+                    .insert_one(
+                        conn,
+                        "groups",
+                        &[
+                            "courseid",
+                            "idnumber",
+                            "name",
+                            "descriptionformat",
+                            "picture",
+                            "visibility",
+                            "participation",
+                            "timecreated",
+                            "timemodified",
+                        ],
+                        vec![
+                            (*course).into(),
+                            "".into(),
+                            name.as_str().into(),
+                            0.into(),
+                            0.into(),
+                            0.into(),
+                            1.into(),
+                            now.into(),
+                            now.into(),
+                        ],
+                    )
+                    .await?;
+                self.applied.groups_created.push(id);
+                Ok(None)
+            }
+            Operation::CreateBinding {
+                course,
+                cohort,
+                role,
+                group,
+                name,
+                status,
+                enrolstart,
+                enrolend,
+                ..
+            } => {
+                let group = match group {
+                    Some(group) => self.resolve(&self.applied.groups_created, *group)?,
+                    None => 0,
+                };
+                let enrol = self.table("enrol");
+                let sortorder: i64 = sqlx::query(&format!(
+                    "SELECT COALESCE(MAX(sortorder), -1) + 1 FROM {enrol} WHERE courseid = {course}"
+                ))
+                .fetch_one(&mut *conn)
+                .await
+                .and_then(|r| int(&r, 0))?;
+                let name = (!name.is_empty()).then(|| name.clone());
+                let id = self
+                    .insert_one(
+                        conn,
+                        "enrol",
+                        &[
+                            "enrol",
+                            "status",
+                            "courseid",
+                            "sortorder",
+                            "name",
+                            "enrolperiod",
+                            "enrolstartdate",
+                            "enrolenddate",
+                            "expirynotify",
+                            "expirythreshold",
+                            "notifyall",
+                            "roleid",
+                            "customint1",
+                            "customint2",
+                            "timecreated",
+                            "timemodified",
+                        ],
+                        vec![
+                            "cohort".into(),
+                            status_value(*status).into(),
+                            (*course).into(),
+                            sortorder.into(),
+                            Value::OptText(name),
+                            0.into(),
+                            enrolstart.unwrap_or(0).into(),
+                            enrolend.unwrap_or(0).into(),
+                            0.into(),
+                            0.into(),
+                            0.into(),
+                            (*role).into(),
+                            (*cohort).into(),
+                            group.into(),
+                            now.into(),
+                            now.into(),
+                        ],
+                    )
+                    .await?;
+                self.applied.bindings_created.push(id);
+                self.synced.insert(id);
+                Ok(None)
+            }
+            Operation::UpdateBinding {
+                binding,
+                group,
+                name,
+                status,
+                enrolstart,
+                enrolend,
+            } => {
+                let group = match group {
+                    Some(group) => self.resolve(&self.applied.groups_created, *group)?,
+                    None => 0,
+                };
+                let enrol = self.table("enrol");
+                let row = sqlx::query(&format!(
+                    "SELECT COALESCE(customint2, 0), COALESCE(name, ''), enrolstartdate, \
+                     enrolenddate, {} FROM {enrol} WHERE id = {binding}",
+                    self.db().int("status")
+                ))
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(|| StoreError::InvalidPlan(format!("binding {binding}")))?;
+                let current = (int(&row, 0)?, text(&row, 1)?, int(&row, 2)?, int(&row, 3)?);
+                let wanted = (
+                    group,
+                    name.clone(),
+                    enrolstart.unwrap_or(0),
+                    enrolend.unwrap_or(0),
+                );
+                // update_instance: the settings, with timemodified (FACTS.md §1, §7).
+                if current != wanted {
+                    let sql = format!(
+                        "UPDATE {enrol} SET customint2 = {group}, name = {}, enrolstartdate = {}, \
+                         enrolenddate = {}, timemodified = {now} WHERE id = {binding}",
+                        self.p(1),
+                        wanted.2,
+                        wanted.3
+                    );
+                    sqlx::query(&sql)
+                        .bind((!name.is_empty()).then(|| name.clone()))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                // update_status: the status alone, timemodified untouched.
+                if int(&row, 4)? != status_value(*status) {
+                    self.set_status(conn, *binding, *status).await?;
+                    if let Some(instance) = self
+                        .instance_rows(conn, &format!("id = {binding}"))
+                        .await?
+                        .first()
+                    {
+                        self.dirty_contexts.insert(instance.context);
+                    }
+                }
+                self.synced.insert(*binding);
+                Ok(None)
+            }
+            Operation::DeleteBinding { binding } => {
+                if let Some(instance) = self
+                    .instance_rows(conn, &format!("id = {binding}"))
+                    .await?
+                    .first()
+                {
+                    self.dirty_contexts.insert(instance.context);
+                }
+                self.deleting.insert(*binding);
+                Ok(None)
+            }
+            Operation::AddMember { .. } | Operation::RemoveMember { .. } => Ok(None),
+        }
+    }
+
+    /// `update_status`: only the status changes.
+    async fn set_status(
+        &self,
+        conn: &mut AnyConnection,
+        id: i64,
+        status: BindingStatus,
+    ) -> StoreResult<()> {
+        let sql = format!(
+            "UPDATE {} SET status = {} WHERE id = {id}",
+            self.table("enrol"),
+            status_value(status)
+        );
+        execute(conn, &sql).await
+    }
+
+    /// The context a new cohort lives in: the system's, or its category's (by idnumber,
+    /// else by name, as the snapshot names it).
+    async fn cohort_context(&self, conn: &mut AnyConnection, category: &str) -> StoreResult<i64> {
+        let context = self.table("context");
+        let row = if category.is_empty() {
+            sqlx::query(&format!(
+                "SELECT id FROM {context} WHERE contextlevel = {CONTEXT_SYSTEM}"
+            ))
+            .fetch_optional(&mut *conn)
+            .await?
+        } else {
+            sqlx::query(&format!(
+                "SELECT ctx.id FROM {context} ctx JOIN {} cat ON cat.id = ctx.instanceid \
+                 WHERE ctx.contextlevel = {CONTEXT_COURSECAT} AND (cat.idnumber = {} OR \
+                 (COALESCE(cat.idnumber, '') = '' AND cat.name = {})) ORDER BY cat.id",
+                self.table("course_categories"),
+                self.p(1),
+                self.p(2)
+            ))
+            .bind(category)
+            .bind(category)
+            .fetch_optional(&mut *conn)
+            .await?
+        };
+        match row {
+            Some(row) => Ok(int(&row, 0)?),
+            None => Err(StoreError::InvalidPlan(format!("category {category:?}"))),
+        }
+    }
+
+    /// Inserts one row into Moodle's `table` and returns its id.
+    async fn insert_one(
+        &self,
+        conn: &mut AnyConnection,
+        table: &str,
+        columns: &[&str],
+        values: Vec<Value>,
+    ) -> Result<i64, sqlx::Error> {
+        let marks: Vec<String> = (1..=values.len()).map(|n| self.p(n)).collect();
+        let mut sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            self.table(table),
+            columns.join(", "),
+            marks.join(", ")
+        );
+        if self.db() == MoodleDatabase::Postgres {
+            sql.push_str(" RETURNING id");
+        }
+        let mut query = sqlx::query(&sql);
+        for value in values {
+            query = bulk::bind(query, value);
+        }
+        match self.db() {
+            MoodleDatabase::Postgres => int(&query.fetch_one(&mut *conn).await?, 0),
+            MoodleDatabase::MySql => {
+                let done = query.execute(&mut *conn).await?;
+                done.last_insert_id()
+                    .ok_or_else(|| sqlx::Error::Protocol("no id for the inserted row".into()))
+            }
+        }
+    }
+
+    /// The cohort-sync instances matching `condition`, with their course context.
+    async fn instance_rows(
+        &self,
+        conn: &mut AnyConnection,
+        condition: &str,
+    ) -> StoreResult<Vec<Instance>> {
+        let sql = format!(
+            "SELECT e.id, e.courseid, e.customint1, e.roleid, COALESCE(e.customint2, 0), {}, \
+             ctx.id FROM {} e JOIN {} ctx ON ctx.contextlevel = {CONTEXT_COURSE} AND \
+             ctx.instanceid = e.courseid WHERE e.enrol = 'cohort' AND e.{condition} ORDER BY e.id",
+            self.db().int("e.status"),
+            self.table("enrol"),
+            self.table("context"),
+        );
+        let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Instance {
+                    id: int(r, 0)?,
+                    course: int(r, 1)?,
+                    cohort: int(r, 2)?,
+                    role: int(r, 3)?,
+                    group: int(r, 4)?,
+                    enabled: int(r, 5)? == 0,
+                    context: int(r, 6)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// The ids of the instances of `cohorts`.
+    async fn instances_of_cohorts(
+        &self,
+        conn: &mut AnyConnection,
+        cohorts: &BTreeSet<i64>,
+    ) -> StoreResult<BTreeSet<i64>> {
+        let mut ids = BTreeSet::new();
+        for chunk in cohorts
+            .iter()
+            .copied()
+            .collect::<Vec<_>>()
+            .chunks(IDS_PER_STATEMENT)
+        {
+            for instance in self
+                .instance_rows(conn, &format!("customint1 IN ({})", list(chunk)))
+                .await?
+            {
+                ids.insert(instance.id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Brings `ids` to what Moodle's sync converges to (module doc).
+    async fn sync(&mut self, conn: &mut AnyConnection, ids: &BTreeSet<i64>) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = ids.iter().copied().collect();
+        let mut instances = Vec::new();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            instances.extend(
+                self.instance_rows(conn, &format!("id IN ({})", list(chunk)))
+                    .await?,
+            );
+        }
+        let state = self.read_state(conn, &instances).await?;
+        let changes = plan_sync(&instances, &state, &self.deleting, self.context.unenrol);
+        self.write_sync(conn, &instances, changes).await
+    }
+
+    /// The rows the sync of `instances` reads.
+    async fn read_state(
+        &self,
+        conn: &mut AnyConnection,
+        instances: &[Instance],
+    ) -> StoreResult<SyncState> {
+        let mut state = SyncState::default();
+        let cohorts: BTreeSet<i64> = instances.iter().map(|i| i.cohort).collect();
+        let ids: Vec<i64> = instances.iter().map(|i| i.id).collect();
+        let targets: BTreeSet<i64> = instances
+            .iter()
+            .filter(|i| i.group > 0)
+            .map(|i| i.group)
+            .collect();
+        let cohorts: Vec<i64> = cohorts.into_iter().collect();
+        for chunk in cohorts.chunks(IDS_PER_STATEMENT) {
+            // Deleted users are skipped by Moodle's sync.
+            let sql = format!(
+                "SELECT cm.cohortid, cm.userid FROM {} cm JOIN {} u ON u.id = cm.userid \
+                 WHERE u.deleted = 0 AND cm.cohortid IN ({})",
+                self.table("cohort_members"),
+                self.table("user"),
+                list(chunk)
+            );
+            for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                state
+                    .members
+                    .entry(int(&r, 0)?)
+                    .or_default()
+                    .insert(int(&r, 1)?);
+            }
+        }
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT id, enrolid, userid, {} FROM {} WHERE enrolid IN ({}) ORDER BY id",
+                self.db().int("status"),
+                self.table("user_enrolments"),
+                list(chunk)
+            );
+            for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                state.enrolments.entry(int(&r, 1)?).or_default().insert(
+                    int(&r, 2)?,
+                    Enrolment {
+                        id: int(&r, 0)?,
+                        active: int(&r, 3)? == 0,
+                    },
+                );
+            }
+            let sql = format!(
+                "SELECT id, itemid, userid, roleid FROM {} WHERE component = 'enrol_cohort' \
+                 AND itemid IN ({}) ORDER BY id",
+                self.table("role_assignments"),
+                list(chunk)
+            );
+            for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                state
+                    .roles
+                    .entry(int(&r, 1)?)
+                    .or_default()
+                    .push(Assignment {
+                        id: int(&r, 0)?,
+                        user: int(&r, 2)?,
+                        role: int(&r, 3)?,
+                    });
+            }
+            let sql = format!(
+                "SELECT id, itemid, userid, groupid FROM {} WHERE component = 'enrol_cohort' \
+                 AND itemid IN ({}) ORDER BY id",
+                self.table("groups_members"),
+                list(chunk)
+            );
+            for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                state
+                    .synced_memberships
+                    .entry(int(&r, 1)?)
+                    .or_default()
+                    .push(Membership {
+                        id: int(&r, 0)?,
+                        user: int(&r, 2)?,
+                        group: int(&r, 3)?,
+                    });
+            }
+        }
+        let targets: Vec<i64> = targets.into_iter().collect();
+        for chunk in targets.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT id, courseid FROM {} WHERE id IN ({})",
+                self.table("groups"),
+                list(chunk)
+            );
+            for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                state.group_course.insert(int(&r, 0)?, int(&r, 1)?);
+            }
+            let sql = format!(
+                "SELECT groupid, userid FROM {} WHERE groupid IN ({})",
+                self.table("groups_members"),
+                list(chunk)
+            );
+            for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                state.in_group.insert((int(&r, 0)?, int(&r, 1)?));
+            }
+        }
+        Ok(state)
+    }
+
+    /// Writes what [`plan_sync`] found, in Moodle's order (group memberships, roles, then
+    /// enrolments go; enrolments, roles, then memberships come), then the last-enrolment
+    /// cleanup of every user who lost an enrolment.
+    async fn write_sync(
+        &mut self,
+        conn: &mut AnyConnection,
+        instances: &[Instance],
+        changes: SyncChanges,
+    ) -> StoreResult<()> {
+        let now = self.context.now;
+        let actor = self.context.actor;
+        let members = self.table("groups_members");
+        let roles = self.table("role_assignments");
+        let enrolments = self.table("user_enrolments");
+        let ids = |v: &[(i64, i64)]| v.iter().map(|(id, _)| *id).collect::<Vec<_>>();
+        delete_in(conn, &members, "id", &ids(&changes.memberships_removed)).await?;
+        self.touched_groups
+            .extend(changes.memberships_removed.iter().map(|(_, g)| *g));
+        delete_in(conn, &roles, "id", &ids(&changes.roles_removed)).await?;
+        self.dirty_users
+            .extend(changes.roles_removed.iter().map(|(_, u)| *u));
+        delete_in(conn, &enrolments, "id", &ids(&changes.unenrolled)).await?;
+        self.dirty_users
+            .extend(changes.unenrolled.iter().map(|(_, u)| *u));
+        let set =
+            |status: i64| format!("status = {status}, modifierid = {actor}, timemodified = {now}");
+        update_in(conn, &enrolments, &set(1), &ids(&changes.suspended)).await?;
+        update_in(conn, &enrolments, &set(0), &ids(&changes.reactivated)).await?;
+        self.dirty_users.extend(
+            changes
+                .suspended
+                .iter()
+                .chain(&changes.reactivated)
+                .map(|(_, u)| *u),
+        );
+        let rows: Vec<Vec<Value>> = changes
+            .enrolled
+            .iter()
+            .map(|&(enrol, user)| {
+                vec![
+                    0.into(),
+                    enrol.into(),
+                    user.into(),
+                    0.into(),
+                    0.into(),
+                    actor.into(),
+                    now.into(),
+                    now.into(),
+                ]
+            })
+            .collect();
+        bulk::insert(
+            conn,
+            &enrolments,
+            &[
+                "status",
+                "enrolid",
+                "userid",
+                "timestart",
+                "timeend",
+                "modifierid",
+                "timecreated",
+                "timemodified",
+            ],
+            &rows,
+            "",
+        )
+        .await
+        .map_err(|e| taken(e, "user enrolment", ""))?;
+        // Last-enrolment cleanup: a user with no enrolment left in a course loses every role
+        // and group membership in it, manual ones included (FACTS.md §4).
+        let course_of: HashMap<i64, &Instance> = instances.iter().map(|i| (i.id, i)).collect();
+        let mut lost: BTreeMap<(i64, i64), BTreeSet<i64>> = BTreeMap::new();
+        for &(enrol, user) in &changes.unenrolled_pairs {
+            if let Some(i) = course_of.get(&enrol) {
+                lost.entry((i.course, i.context)).or_default().insert(user);
+            }
+        }
+        for ((course, context), users) in lost {
+            let users: Vec<i64> = users.into_iter().collect();
+            let mut left: BTreeSet<i64> = users.iter().copied().collect();
+            for chunk in users.chunks(IDS_PER_STATEMENT) {
+                let sql = format!(
+                    "SELECT DISTINCT ue.userid FROM {enrolments} ue JOIN {} e ON e.id = ue.enrolid \
+                     WHERE e.courseid = {course} AND ue.userid IN ({})",
+                    self.table("enrol"),
+                    list(chunk)
+                );
+                for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                    left.remove(&int(&r, 0)?);
+                }
+            }
+            let gone: Vec<i64> = left.into_iter().collect();
+            for chunk in gone.chunks(IDS_PER_STATEMENT) {
+                let sql = format!(
+                    "SELECT id, groupid FROM {members} WHERE userid IN ({}) AND groupid IN \
+                     (SELECT id FROM {} WHERE courseid = {course})",
+                    list(chunk),
+                    self.table("groups")
+                );
+                let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+                let mut found = Vec::new();
+                for r in rows {
+                    found.push(int(&r, 0)?);
+                    self.touched_groups.insert(int(&r, 1)?);
+                }
+                delete_in(conn, &members, "id", &found).await?;
+                let sql = format!(
+                    "DELETE FROM {roles} WHERE contextid = {context} AND userid IN ({})",
+                    list(chunk)
+                );
+                if sqlx::query(&sql).execute(&mut *conn).await?.rows_affected() > 0 {
+                    self.dirty_users.extend(chunk);
+                }
+            }
+        }
+        let rows: Vec<Vec<Value>> = changes
+            .roles_assigned
+            .iter()
+            .map(|a| {
+                vec![
+                    a.role.into(),
+                    a.context.into(),
+                    a.user.into(),
+                    now.into(),
+                    actor.into(),
+                    "enrol_cohort".into(),
+                    a.item.into(),
+                    0.into(),
+                ]
+            })
+            .collect();
+        bulk::insert(
+            conn,
+            &roles,
+            &[
+                "roleid",
+                "contextid",
+                "userid",
+                "timemodified",
+                "modifierid",
+                "component",
+                "itemid",
+                "sortorder",
+            ],
+            &rows,
+            "",
+        )
+        .await?;
+        self.dirty_users
+            .extend(changes.roles_assigned.iter().map(|a| a.user));
+        let rows: Vec<Vec<Value>> = changes
+            .memberships_added
+            .iter()
+            .map(|&(group, user, item)| {
+                vec![
+                    group.into(),
+                    user.into(),
+                    now.into(),
+                    "enrol_cohort".into(),
+                    item.into(),
+                ]
+            })
+            .collect();
+        bulk::insert(
+            conn,
+            &members,
+            &["groupid", "userid", "timeadded", "component", "itemid"],
+            &rows,
+            "",
+        )
+        .await
+        .map_err(|e| taken(e, "group member", ""))?;
+        self.touched_groups
+            .extend(changes.memberships_added.iter().map(|(g, _, _)| *g));
+        Ok(())
+    }
+
+    /// Deletes the instances being deleted, and stamps what Moodle stamps after a change:
+    /// the groups that gained or lost members, and the dirty flags.
+    async fn finish(&mut self, conn: &mut AnyConnection) -> StoreResult<()> {
+        let now = self.context.now;
+        let deleting: Vec<i64> = self.deleting.iter().copied().collect();
+        delete_in(conn, &self.table("enrol"), "id", &deleting).await?;
+        let groups: Vec<i64> = self.touched_groups.iter().copied().collect();
+        update_in(
+            conn,
+            &self.table("groups"),
+            &format!("timemodified = {now}"),
+            &groups,
+        )
+        .await?;
+        let timeout = match self.moodle.config(conn, "sessiontimeout").await {
+            Ok(Some(value)) => value.parse().unwrap_or(DEFAULT_SESSION_TIMEOUT),
+            Ok(None) => DEFAULT_SESSION_TIMEOUT,
+            Err(error) => return Err(StoreError::InvalidPlan(error.to_string())),
+        };
+        let users: Vec<String> = self.dirty_users.iter().map(|u| u.to_string()).collect();
+        self.flag(conn, "accesslib/dirtyusers", &users, timeout)
+            .await?;
+        let contexts: Vec<i64> = self.dirty_contexts.iter().copied().collect();
+        let mut paths = Vec::new();
+        for chunk in contexts.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT path FROM {} WHERE id IN ({})",
+                self.table("context"),
+                list(chunk)
+            );
+            for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                paths.push(text(&r, 0)?);
+            }
+        }
+        self.flag(conn, "accesslib/dirtycontexts", &paths, timeout)
+            .await
+    }
+
+    /// Moodle's `set_cache_flag(flagtype, name, 1, expiry)`: an upsert on (flagtype, name).
+    async fn flag(
+        &self,
+        conn: &mut AnyConnection,
+        flagtype: &str,
+        names: &[String],
+        timeout: i64,
+    ) -> StoreResult<()> {
+        let now = self.context.now;
+        let table = self.table("cache_flags");
+        let mut existing: HashSet<String> = HashSet::new();
+        for chunk in names.chunks(IDS_PER_STATEMENT) {
+            let marks: Vec<String> = (2..chunk.len() + 2).map(|n| self.p(n)).collect();
+            let sql = format!(
+                "SELECT name FROM {table} WHERE flagtype = {} AND name IN ({})",
+                self.p(1),
+                marks.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(flagtype);
+            for name in chunk {
+                query = query.bind(name.as_str());
+            }
+            for r in query.fetch_all(&mut *conn).await? {
+                existing.insert(text(&r, 0)?);
+            }
+            let sql = format!(
+                "UPDATE {table} SET value = '1', timemodified = {now}, expiry = {} \
+                 WHERE flagtype = {} AND name IN ({})",
+                now + timeout,
+                self.p(1),
+                marks.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(flagtype);
+            for name in chunk {
+                query = query.bind(name.as_str());
+            }
+            query.execute(&mut *conn).await?;
+        }
+        let rows: Vec<Vec<Value>> = names
+            .iter()
+            .filter(|n| !existing.contains(*n))
+            .map(|n| {
+                vec![
+                    flagtype.into(),
+                    n.as_str().into(),
+                    now.into(),
+                    "1".into(),
+                    (now + timeout).into(),
+                ]
+            })
+            .collect();
+        bulk::insert(
+            conn,
+            &table,
+            &["flagtype", "name", "timemodified", "value", "expiry"],
+            &rows,
+            "",
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// A user's enrolment row in one instance.
+#[derive(Debug, Clone, Copy)]
+struct Enrolment {
+    id: i64,
+    active: bool,
+}
+
+/// An `enrol_cohort` role assignment of one instance.
+#[derive(Debug, Clone, Copy)]
+struct Assignment {
+    id: i64,
+    user: i64,
+    role: i64,
+}
+
+/// An `enrol_cohort` group membership of one instance.
+#[derive(Debug, Clone, Copy)]
+struct Membership {
+    id: i64,
+    user: i64,
+    group: i64,
+}
+
+/// What the sync of some instances reads.
+#[derive(Debug, Default)]
+struct SyncState {
+    /// Cohort → its members who are not deleted users.
+    members: HashMap<i64, BTreeSet<i64>>,
+    /// Instance → user → enrolment row.
+    enrolments: HashMap<i64, BTreeMap<i64, Enrolment>>,
+    /// Instance → its role assignments.
+    roles: HashMap<i64, Vec<Assignment>>,
+    /// Instance → its group memberships.
+    synced_memberships: HashMap<i64, Vec<Membership>>,
+    /// The instances' groups → their course.
+    group_course: HashMap<i64, i64>,
+    /// (group, user) of every membership of the instances' groups, of any component.
+    in_group: HashSet<(i64, i64)>,
+}
+
+/// A role assignment to write.
+#[derive(Debug, Clone, Copy)]
+struct NewAssignment {
+    role: i64,
+    context: i64,
+    user: i64,
+    item: i64,
+}
+
+/// What the sync writes. Pairs are (row id, user) or (row id, group).
+#[derive(Debug, Default)]
+struct SyncChanges {
+    enrolled: Vec<(i64, i64)>,
+    reactivated: Vec<(i64, i64)>,
+    suspended: Vec<(i64, i64)>,
+    unenrolled: Vec<(i64, i64)>,
+    /// (instance, user) of each row unenrolled: the last-enrolment cleanup's input.
+    unenrolled_pairs: Vec<(i64, i64)>,
+    roles_assigned: Vec<NewAssignment>,
+    roles_removed: Vec<(i64, i64)>,
+    memberships_added: Vec<(i64, i64, i64)>,
+    memberships_removed: Vec<(i64, i64)>,
+}
+
+/// The rows that bring `instances` to what Moodle's sync converges to (module doc), in
+/// instance id order as Moodle walks them.
+fn plan_sync(
+    instances: &[Instance],
+    state: &SyncState,
+    deleting: &BTreeSet<i64>,
+    unenrol: UnenrolAction,
+) -> SyncChanges {
+    let mut changes = SyncChanges::default();
+    let no_members = BTreeSet::new();
+    let no_rows = BTreeMap::new();
+    let mut in_group = state.in_group.clone();
+    for instance in instances {
+        let gone = deleting.contains(&instance.id);
+        let members = if gone {
+            &no_members
+        } else {
+            state.members.get(&instance.cohort).unwrap_or(&no_members)
+        };
+        let rows = state.enrolments.get(&instance.id).unwrap_or(&no_rows);
+        // user → active, after the sync.
+        let mut after: BTreeMap<i64, bool> = BTreeMap::new();
+        for (&user, row) in rows {
+            if members.contains(&user) {
+                if !row.active && instance.enabled {
+                    changes.reactivated.push((row.id, user));
+                    after.insert(user, true);
+                } else {
+                    after.insert(user, row.active);
+                }
+            } else if gone || unenrol == UnenrolAction::Unenrol {
+                changes.unenrolled.push((row.id, user));
+                changes.unenrolled_pairs.push((instance.id, user));
+            } else {
+                if row.active {
+                    changes.suspended.push((row.id, user));
+                }
+                after.insert(user, false);
+            }
+        }
+        if instance.enabled && !gone {
+            for &user in members {
+                if !rows.contains_key(&user) {
+                    changes.enrolled.push((instance.id, user));
+                    after.insert(user, true);
+                }
+            }
+        }
+        // Roles: held by active rows of an enabled instance; under *suspend* a suspended row,
+        // or a disabled instance, keeps its role.
+        let keeps_inactive = unenrol == UnenrolAction::Suspend && !gone;
+        let mut has_role: HashSet<i64> = HashSet::new();
+        for a in state.roles.get(&instance.id).into_iter().flatten() {
+            let keep = a.role == instance.role
+                && !gone
+                && match after.get(&a.user) {
+                    Some(&active) => (active && instance.enabled) || keeps_inactive,
+                    None => false,
+                }
+                && has_role.insert(a.user);
+            if !keep {
+                changes.roles_removed.push((a.id, a.user));
+            }
+        }
+        if instance.enabled && !gone {
+            for (&user, &active) in &after {
+                if active && !has_role.contains(&user) {
+                    changes.roles_assigned.push(NewAssignment {
+                        role: instance.role,
+                        context: instance.context,
+                        user,
+                        item: instance.id,
+                    });
+                }
+            }
+        }
+        // Groups: every row of the instance, suspended ones included, in the instance's
+        // group when it is one of the course's; a membership the user already has, of any
+        // component, is left as it is.
+        let target = (instance.group > 0
+            && !gone
+            && state.group_course.get(&instance.group) == Some(&instance.course))
+        .then_some(instance.group);
+        for m in state
+            .synced_memberships
+            .get(&instance.id)
+            .into_iter()
+            .flatten()
+        {
+            if target != Some(m.group) || !after.contains_key(&m.user) {
+                changes.memberships_removed.push((m.id, m.group));
+                in_group.remove(&(m.group, m.user));
+            }
+        }
+        if let Some(group) = target {
+            for &user in after.keys() {
+                if in_group.insert((group, user)) {
+                    changes.memberships_added.push((group, user, instance.id));
+                }
+            }
+        }
+    }
+    changes
+}
+
+/// Moodle's `enrol.status`.
+fn status_value(status: BindingStatus) -> i64 {
+    match status {
+        BindingStatus::Active => 0,
+        BindingStatus::Disabled => 1,
+    }
+}
+
+/// Comma-separated ids, for an `IN (…)` list (integers only: nothing to quote).
+fn list(ids: &[i64]) -> String {
+    let mut out = String::with_capacity(ids.len() * 7);
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&id.to_string());
+    }
+    out
+}
+
+async fn execute(conn: &mut AnyConnection, sql: &str) -> StoreResult<()> {
+    sqlx::query(sql).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// `DELETE FROM table WHERE column IN (ids)`, in chunks.
+async fn delete_in(
+    conn: &mut AnyConnection,
+    table: &str,
+    column: &str,
+    ids: &[i64],
+) -> StoreResult<()> {
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        execute(
+            conn,
+            &format!("DELETE FROM {table} WHERE {column} IN ({})", list(chunk)),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `UPDATE table SET assignments WHERE id IN (ids)`, in chunks.
+async fn update_in(
+    conn: &mut AnyConnection,
+    table: &str,
+    assignments: &str,
+    ids: &[i64],
+) -> StoreResult<()> {
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        execute(
+            conn,
+            &format!(
+                "UPDATE {table} SET {assignments} WHERE id IN ({})",
+                list(chunk)
+            ),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A unique-key violation as [`StoreError::Taken`]: a concurrent write in Moodle got
+/// there first.
+fn taken(error: StoreError, what: &'static str, value: &str) -> StoreError {
+    match error {
+        StoreError::Database(e) => StoreError::taken(what, value)(e),
+        other => other,
+    }
+}

@@ -1,0 +1,283 @@
+//! Where the site lives: the embedded store (tables in cohortsync's own database, filled by
+//! `cohortsync import` and the demo) or a Moodle database. The rules, the web app and the
+//! workflow go through [`Site`] and [`SiteWrite`] and do not know which one is in use.
+//!
+//! cohortsync's own data (accounts, sessions, tokens, changesets, audit log, settings) is
+//! always in its own database; with Moodle, only the site is elsewhere.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cohortsync_shared::api::Applied;
+use cohortsync_shared::changeset::Changeset;
+use cohortsync_shared::snapshot::{Binding, Cohort, Snapshot};
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+
+use crate::moodle::Moodle;
+use crate::moodle::write::WriteContext;
+use crate::store::{self, StoreError, StoreResult};
+
+/// How long a snapshot read from Moodle serves requests before it is read again.
+pub const MOODLE_SNAPSHOT_TTL: Duration = Duration::from_secs(5);
+
+/// The site backend in use.
+#[derive(Debug, Clone, Default)]
+pub enum Site {
+    /// The site's tables in cohortsync's own database.
+    #[default]
+    Embedded,
+    /// A Moodle database.
+    Moodle(Arc<MoodleSite>),
+}
+
+/// A Moodle site, with what writing into it needs.
+#[derive(Debug)]
+pub struct MoodleSite {
+    /// The database.
+    pub moodle: Moodle,
+    /// The `component` of the cohorts managed by files (`--moodle-component`).
+    pub managed: String,
+    /// The Moodle user changes are made as (`--moodle-actor`, else the first site admin).
+    pub actor: i64,
+    /// The command run after each apply's commit (`--moodle-after-apply`).
+    pub after_apply: Option<String>,
+    /// Moodle's release, for `/api/health`.
+    pub release: Option<String>,
+    cache: tokio::sync::Mutex<Option<(Instant, Arc<Snapshot>)>>,
+}
+
+impl MoodleSite {
+    /// A Moodle site reached through `moodle`.
+    pub fn new(
+        moodle: Moodle,
+        managed: String,
+        actor: i64,
+        after_apply: Option<String>,
+        release: Option<String>,
+    ) -> MoodleSite {
+        MoodleSite {
+            moodle,
+            managed,
+            actor,
+            after_apply,
+            release,
+            cache: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Moodle's part of the snapshot, read at most every [`MOODLE_SNAPSHOT_TTL`].
+    async fn cached(&self) -> anyhow::Result<Arc<Snapshot>> {
+        let mut cache = self.cache.lock().await;
+        if let Some((when, snapshot)) = cache.as_ref()
+            && when.elapsed() < MOODLE_SNAPSHOT_TTL
+        {
+            return Ok(snapshot.clone());
+        }
+        let snapshot = Arc::new(self.moodle.load_snapshot(&self.managed).await?);
+        *cache = Some((Instant::now(), snapshot.clone()));
+        Ok(snapshot)
+    }
+
+    /// Forgets the cached snapshot (after an apply wrote into Moodle).
+    async fn forget(&self) {
+        *self.cache.lock().await = None;
+    }
+}
+
+/// The revision of a Moodle snapshot with cohortsync's own default options: Moodle's
+/// content fingerprint and the options, hashed together (53 bits, exact in JavaScript).
+fn combined_revision(moodle_revision: u64, defaults: &cohortsync_shared::options::Options) -> u64 {
+    let mut hash = Sha256::new();
+    hash.update(moodle_revision.to_be_bytes());
+    hash.update(serde_json::to_vec(defaults).unwrap_or_default());
+    let digest = hash.finalize();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(bytes) >> 11
+}
+
+/// A Moodle snapshot with cohortsync's own default options, except the unenrol action,
+/// which is Moodle's.
+fn with_own_defaults(mut snapshot: Snapshot, own: cohortsync_shared::options::Options) -> Snapshot {
+    let unenrol_action = snapshot.defaults.unenrol_action;
+    snapshot.defaults = cohortsync_shared::options::Options {
+        unenrol_action,
+        ..own
+    };
+    snapshot.revision = combined_revision(snapshot.revision, &snapshot.defaults);
+    snapshot
+}
+
+impl Site {
+    /// `embedded` or `moodle`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Site::Embedded => "embedded",
+            Site::Moodle(_) => "moodle",
+        }
+    }
+
+    /// The site as the rules see it (the admin's variant), read with `own` (a connection to
+    /// cohortsync's database, for the default options). A Moodle snapshot is cached for a
+    /// few seconds.
+    pub async fn snapshot(&self, own: &mut AnyConnection) -> anyhow::Result<Snapshot> {
+        match self {
+            Site::Embedded => Ok(store::site::load_snapshot(own).await?),
+            Site::Moodle(site) => {
+                let moodle = site.cached().await?;
+                let defaults = store::site::default_options(own).await?;
+                Ok(with_own_defaults(Snapshot::clone(&moodle), defaults))
+            }
+        }
+    }
+
+    /// The current revision and the key of teachers' hashes, without building a snapshot.
+    pub async fn state(&self, own: &mut AnyConnection) -> anyhow::Result<(u64, String)> {
+        let (revision, key) = store::site::state(own).await?;
+        match self {
+            Site::Embedded => Ok((revision, key)),
+            Site::Moodle(_) => Ok((self.snapshot(own).await?.revision, key)),
+        }
+    }
+
+    /// Whether an option is Moodle's to set (its unenrol action), not cohortsync's.
+    pub fn unenrol_action_is_moodles(&self) -> bool {
+        matches!(self, Site::Moodle(_))
+    }
+}
+
+/// A write into the site, from its lock to its commit: inside cohortsync's own transaction
+/// for the embedded store, in a transaction of its own on Moodle's database.
+pub enum SiteWrite {
+    /// The embedded store: everything goes through the caller's own transaction.
+    Embedded,
+    /// A Moodle transaction.
+    Moodle {
+        /// The site.
+        site: Arc<MoodleSite>,
+        /// The open transaction on Moodle's database.
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+    },
+}
+
+/// What running `--moodle-after-apply` gave.
+pub type AfterApply = cohortsync_shared::api::AfterApply;
+
+impl SiteWrite {
+    /// Starts a write and locks what it will touch: for Moodle, the rows of the cohorts
+    /// and instances named (so that Moodle's own writes to them wait), and on MariaDB the
+    /// index ranges of those cohorts' members.
+    pub async fn begin(site: &Site, cohorts: &[i64], bindings: &[i64]) -> StoreResult<SiteWrite> {
+        match site {
+            Site::Embedded => Ok(SiteWrite::Embedded),
+            Site::Moodle(moodle) => {
+                let mut tx = moodle.moodle.pool().begin().await?;
+                moodle.moodle.lock(&mut tx, cohorts, bindings).await?;
+                Ok(SiteWrite::Moodle {
+                    site: moodle.clone(),
+                    tx,
+                })
+            }
+        }
+    }
+
+    /// The state under the lock.
+    pub async fn snapshot(&mut self, own: &mut AnyConnection) -> StoreResult<Snapshot> {
+        match self {
+            SiteWrite::Embedded => store::site::load_snapshot(own).await,
+            SiteWrite::Moodle { site, tx } => {
+                let snapshot = site
+                    .moodle
+                    .load_snapshot_on(tx, &site.managed)
+                    .await
+                    .map_err(|e| StoreError::InvalidPlan(format!("the Moodle snapshot: {e:#}")))?;
+                let defaults = store::site::default_options(own).await?;
+                Ok(with_own_defaults(snapshot, defaults))
+            }
+        }
+    }
+
+    /// The cohorts and bindings with these ids, as they are now (for a revert's data).
+    pub async fn objects(
+        &mut self,
+        own: &mut AnyConnection,
+        cohorts: &[i64],
+        bindings: &[i64],
+    ) -> StoreResult<(Vec<Cohort>, Vec<Binding>)> {
+        match self {
+            SiteWrite::Embedded => Ok((
+                store::site::load_cohorts(own, cohorts).await?,
+                store::site::load_bindings(own, bindings).await?,
+            )),
+            SiteWrite::Moodle { .. } => {
+                let snapshot = self.snapshot(own).await?;
+                let mut cohorts: Vec<Cohort> = snapshot
+                    .cohorts
+                    .into_iter()
+                    .filter(|c| cohorts.contains(&c.id))
+                    .collect();
+                cohorts.sort_by_key(|c| c.id);
+                let bindings = snapshot
+                    .bindings
+                    .into_iter()
+                    .filter(|b| bindings.contains(&b.id))
+                    .collect();
+                Ok((cohorts, bindings))
+            }
+        }
+    }
+
+    /// Writes `plan`, stopping after `fail_after` operations (failure injection).
+    pub async fn write(
+        &mut self,
+        own: &mut AnyConnection,
+        plan: &Changeset,
+        fail_after: Option<usize>,
+    ) -> StoreResult<Applied> {
+        match self {
+            SiteWrite::Embedded => {
+                store::site::write_changeset_failing_after(own, plan, fail_after).await
+            }
+            SiteWrite::Moodle { site, tx } => {
+                let unenrol = site
+                    .moodle
+                    .unenrol_action_on(tx)
+                    .await
+                    .map_err(|e| StoreError::InvalidPlan(format!("{e:#}")))?;
+                let context = WriteContext {
+                    actor: site.actor,
+                    managed: site.managed.clone(),
+                    unenrol,
+                    now: store::now(),
+                };
+                let mut applied = crate::moodle::write::write_changeset(
+                    &site.moodle,
+                    tx,
+                    plan,
+                    &context,
+                    fail_after,
+                )
+                .await?;
+                applied.revision = self.snapshot(own).await?.revision;
+                Ok(applied)
+            }
+        }
+    }
+
+    /// Commits a Moodle write, then runs `--moodle-after-apply` (its outcome is returned);
+    /// the embedded store commits with the caller's transaction.
+    pub async fn commit(self) -> StoreResult<Option<AfterApply>> {
+        match self {
+            SiteWrite::Embedded => Ok(None),
+            SiteWrite::Moodle { site, tx } => {
+                tx.commit().await?;
+                site.forget().await;
+                Ok(match &site.after_apply {
+                    Some(command) => Some(crate::moodle::run_after_apply(command).await),
+                    None => None,
+                })
+            }
+        }
+    }
+}
