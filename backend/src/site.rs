@@ -162,7 +162,7 @@ pub enum SiteWrite {
 }
 
 /// What running `--moodle-after-apply` gave.
-pub type AfterApply = cohortsync_shared::api::AfterApply;
+pub type AfterApply = Box<cohortsync_shared::api::AfterApply>;
 
 impl SiteWrite {
     /// Starts a write and locks what it will touch: for Moodle, the rows of the cohorts

@@ -306,7 +306,7 @@ pub struct ApplyReport {
     pub totals: Totals,
     /// What the command run after a Moodle apply's commit gave (`--moodle-after-apply`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after_apply: Option<AfterApply>,
+    pub after_apply: Option<Box<AfterApply>>,
 }
 
 /// The outcome of the command a Moodle site runs after each apply (`--moodle-after-apply`,
@@ -495,12 +495,12 @@ mod tests {
             revision: 9,
             created: Applied::default(),
             totals: Totals::default(),
-            after_apply: Some(AfterApply {
+            after_apply: Some(Box::new(AfterApply {
                 command: "php admin/cli/purge_caches.php".into(),
                 success: true,
                 status: Some(0),
                 output: String::new(),
-            }),
+            })),
         });
         let failed = ApplyOutcome::Failed {
             error: "rolled back".into(),

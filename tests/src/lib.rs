@@ -67,6 +67,7 @@ pub struct Server {
     /// Holds the data directory (and the SQLite file) alive as long as the server.
     data_dir: tempfile::TempDir,
     database_url: Option<String>,
+    extra_args: Vec<String>,
 }
 
 impl Server {
@@ -77,7 +78,15 @@ impl Server {
 
     /// Starts the server on the given database URL (`None`: SQLite in the data directory).
     pub async fn start(database_url: Option<&str>) -> anyhow::Result<Server> {
-        Server::start_in(tempfile::tempdir()?, database_url).await
+        Server::start_in(tempfile::tempdir()?, database_url, Vec::new()).await
+    }
+
+    /// Starts the server on a fresh SQLite file, its site a Moodle database (`postgres://…`
+    /// or `mysql://…`), with `extra` flags.
+    pub async fn start_on_moodle(moodle_url: &str, extra: &[&str]) -> anyhow::Result<Server> {
+        let mut args = vec!["--moodle-db-url".to_owned(), moodle_url.to_owned()];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        Server::start_in(tempfile::tempdir()?, None, args).await
     }
 
     /// Starts `binary` (a copy of the server, anywhere) from the working directory `cwd`,
@@ -86,7 +95,7 @@ impl Server {
         let data_dir = tempfile::tempdir()?;
         let mut command = Command::new(binary);
         command.current_dir(cwd);
-        Server::spawn(command, data_dir, None).await
+        Server::spawn(command, data_dir, None, Vec::new()).await
     }
 
     /// Kills the server with SIGKILL (no shutdown of any kind: a power cut) and starts it
@@ -96,24 +105,33 @@ impl Server {
             mut child,
             data_dir,
             database_url,
+            extra_args,
             ..
         } = self;
         child.kill().await?;
-        Server::start_in(data_dir, database_url.as_deref()).await
+        Server::start_in(data_dir, database_url.as_deref(), extra_args).await
     }
 
     async fn start_in(
         data_dir: tempfile::TempDir,
         database_url: Option<&str>,
+        extra_args: Vec<String>,
     ) -> anyhow::Result<Server> {
         // The web app the binary embeds: the one `trunk build` wrote before it was built.
-        Server::spawn(Command::new(binary_path()?), data_dir, database_url).await
+        Server::spawn(
+            Command::new(binary_path()?),
+            data_dir,
+            database_url,
+            extra_args,
+        )
+        .await
     }
 
     async fn spawn(
         mut command: Command,
         data_dir: tempfile::TempDir,
         database_url: Option<&str>,
+        extra_args: Vec<String>,
     ) -> anyhow::Result<Server> {
         command
             .arg("serve")
@@ -122,6 +140,8 @@ impl Server {
             .arg(data_dir.path())
             .env_remove("DATABASE_URL")
             .env_remove("COHORTSYNC_ASSETS_DIR")
+            .env_remove("COHORTSYNC_MOODLE_DB_URL")
+            .args(&extra_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
@@ -148,6 +168,7 @@ impl Server {
             url,
             data_dir,
             database_url: database_url.map(str::to_owned),
+            extra_args,
         })
     }
 

@@ -716,7 +716,7 @@ const AFTER_APPLY_OUTPUT: usize = 4_000;
 const AFTER_APPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Runs `command` with `sh -c` (`--moodle-after-apply`), and says how it went.
-pub async fn run_after_apply(command: &str) -> cohortsync_shared::api::AfterApply {
+pub async fn run_after_apply(command: &str) -> Box<cohortsync_shared::api::AfterApply> {
     let run = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
@@ -743,12 +743,12 @@ pub async fn run_after_apply(command: &str) -> cohortsync_shared::api::AfterAppl
     if status != Some(0) {
         tracing::warn!(command, ?status, "the after-apply command failed");
     }
-    cohortsync_shared::api::AfterApply {
+    Box::new(cohortsync_shared::api::AfterApply {
         command: command.to_owned(),
         success: status == Some(0),
         status,
         output: output[start..].to_owned(),
-    }
+    })
 }
 
 /// `cohortsync moodle check`: exit 0 when cohortsync can work on the database, 1 when

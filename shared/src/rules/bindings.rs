@@ -99,7 +99,7 @@ fn resolve<'s>(
     let (Some(course), Some(cohort), Some(role)) = (course, cohort, role) else {
         return Err(problems);
     };
-    let group = group_wish(read, snapshot, course, cohort, &mut problems);
+    let group = group_wish(read, snapshot, (course, cohort, role), &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -209,8 +209,7 @@ fn find_role<'s>(
 fn group_wish(
     read: &BindingLine<'_>,
     snapshot: &Snapshot,
-    course: &Course,
-    cohort: &Cohort,
+    (course, cohort, role): (&Course, &Cohort, &crate::snapshot::Role),
     problems: &mut Vec<Diagnostic>,
 ) -> GroupWish {
     let in_course = |matches: &dyn Fn(&crate::snapshot::Group) -> bool| {
@@ -223,8 +222,39 @@ fn group_wish(
     match read.makegroup {
         None => GroupWish::Keep,
         Some(MakeGroup::None) => GroupWish::None,
-        Some(MakeGroup::NamedAfterCohort) => in_course(&|g| g.name == cohort.name)
-            .unwrap_or_else(|| GroupWish::Create(cohort.name.clone())),
+        Some(MakeGroup::NamedAfterCohort) => {
+            // Moodle's "Create new group": named "<cohort> cohort", or "<cohort> cohort (2)",
+            // "(3)"… when the course has that name already. A binding already in a group so
+            // named keeps it: a file run every night asks for it every night.
+            let base = moodle_group_name(&cohort.name, 1);
+            let named_so = |name: &str| {
+                name == base
+                    || name
+                        .strip_prefix(base.as_str())
+                        .and_then(|r| r.strip_prefix(" ("))
+                        .and_then(|r| r.strip_suffix(')'))
+                        .is_some_and(|n| n.parse::<u32>().is_ok())
+            };
+            let kept = snapshot
+                .bindings
+                .iter()
+                .filter(|b| b.course == course.id && b.cohort == cohort.id && b.role == role.id)
+                .find_map(|b| b.group)
+                .and_then(|id| in_course(&|g| g.id == id && named_so(&g.name)));
+            kept.unwrap_or_else(|| {
+                let taken = |name: &str| {
+                    snapshot
+                        .groups
+                        .iter()
+                        .any(|g| g.course == course.id && g.name == name)
+                };
+                let name = (1..)
+                    .map(|n| moodle_group_name(&cohort.name, n))
+                    .find(|name| !taken(name))
+                    .unwrap_or(base);
+                GroupWish::Create(name)
+            })
+        }
         Some(MakeGroup::Named(name)) => {
             in_course(&|g| g.name == name || (!g.idnumber.is_empty() && g.idnumber == name))
                 .unwrap_or_else(|| {
@@ -237,6 +267,17 @@ fn group_wish(
                     GroupWish::Keep
                 })
         }
+    }
+}
+
+/// The name Moodle gives the `n`-th group it creates for a cohort in one course
+/// (`enrol_cohort/defaultgroupnametext`, `{name} cohort {increment}`, trimmed): "L1 cohort",
+/// then "L1 cohort (2)", "L1 cohort (3)"…
+pub fn moodle_group_name(cohort: &str, n: u32) -> String {
+    if n <= 1 {
+        format!("{cohort} cohort").trim().to_owned()
+    } else {
+        format!("{cohort} cohort ({n})").trim().to_owned()
     }
 }
 
