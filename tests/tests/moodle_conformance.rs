@@ -19,16 +19,14 @@ use sqlx::{AnyConnection, Connection, Row};
 /// Cases whose operation is not one cohortsync makes, with why.
 const NOT_COHORTSYNC: &[(&str, &str)] = &[
     (
-        "07-delete-bound-cohort-unenrol",
-        "cohortsync refuses to delete a cohort still bound to a course (DESIGN.md)",
-    ),
-    (
         "08-delete-bound-cohort-suspend",
-        "cohortsync refuses to delete a cohort still bound to a course (DESIGN.md)",
+        "cohortsync deletes a bound cohort only with its bindings (DESIGN.md); Moodle's \
+         suspend keeps them, disabled, pointing at a cohort that no longer exists",
     ),
     (
         "18-delete-bound-cohort-suspend-noroles",
-        "cohortsync refuses to delete a cohort still bound to a course (DESIGN.md)",
+        "cohortsync deletes a bound cohort only with its bindings (DESIGN.md); Moodle's \
+         suspend keeps them, disabled, pointing at a cohort that no longer exists",
     ),
     (
         "21-change-binding-role",
@@ -97,6 +95,34 @@ async fn files_for(operations: &[Value], moodle: &mut AnyConnection) -> anyhow::
                     .unwrap_or_default()
                     .to_owned();
                 create = Some((s("idnumber"), s("name"), s("description"), category));
+            }
+            "delete_cohort" => {
+                // cohortsync deletes a bound cohort with its bindings: what Moodle's unenrol
+                // action does to them (case 07).
+                flush(&mut members, &mut seen, &mut create, &mut files);
+                let cohort = s("cohort_idnumber");
+                let sql = format!(
+                    "SELECT co.shortname, r.shortname FROM mdl_enrol e \
+                     JOIN mdl_cohort c ON c.id = e.customint1 \
+                     JOIN mdl_course co ON co.id = e.courseid JOIN mdl_role r ON r.id = e.roleid \
+                     WHERE e.enrol = 'cohort' AND c.idnumber = '{cohort}' ORDER BY e.id"
+                );
+                let mut text = String::from("cmd;cohort;course;role\n");
+                for row in sqlx::query(&sql).fetch_all(&mut *moodle).await? {
+                    text.push_str(&format!(
+                        "fulldel;{cohort};{};{}\n",
+                        self::text(&row, 0)?,
+                        self::text(&row, 1)?
+                    ));
+                }
+                files.push(File {
+                    name: "delete-bindings.csv".to_owned(),
+                    text,
+                });
+                files.push(File {
+                    name: "delete-cohort.csv".to_owned(),
+                    text: format!("cmd;cidnumber;userid\ndel;{cohort};\n"),
+                });
             }
             binding_op => {
                 flush(&mut members, &mut seen, &mut create, &mut files);
@@ -671,6 +697,7 @@ async fn run_case(url: &str, fixtures: &Path, case: &str) -> anyhow::Result<Vec<
         &mut moodle,
     )
     .await?;
+    let started = now() - 1;
     let server = Server::start_on_moodle(url, &[]).await?;
     server
         .add_account("admin", "admin", "admin-password")
@@ -729,6 +756,54 @@ async fn run_case(url: &str, fixtures: &Path, case: &str) -> anyhow::Result<Vec<
     let actual = tables_now(&mut moodle, mysql).await?;
     let expected = tables_expected(&after);
     let mut problems = Vec::new();
+    // The dirty flags Moodle set, in the operations and in the sync after them.
+    let side: Value = serde_json::from_slice(&std::fs::read(dir.join("side_effects.json"))?)?;
+    let mut flags_expected: Vec<(String, String)> = Vec::new();
+    for phase in ["operations_phase", "sync_phase"] {
+        for change in ["inserted", "updated"] {
+            for flag in side["cache_flags"][phase][change]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let flag = (
+                    flag["flagtype"].as_str().unwrap_or_default().to_owned(),
+                    flag["name"].as_str().unwrap_or_default().to_owned(),
+                );
+                if !flags_expected.contains(&flag) {
+                    flags_expected.push(flag);
+                }
+            }
+        }
+    }
+    flags_expected.sort();
+    let mut flags_written = Vec::new();
+    for row in read_table(
+        &mut moodle,
+        mysql,
+        "cache_flags",
+        &["flagtype", "name", "timemodified", "value", "expiry"],
+    )
+    .await?
+    {
+        let stamp: i64 = row["timemodified"].clone().unwrap_or_default().parse()?;
+        if stamp >= started && row["flagtype"].as_deref() != Some("userpreferenceschanged") {
+            let expiry: i64 = row["expiry"].clone().unwrap_or_default().parse()?;
+            if expiry - stamp != 28_800 || row["value"].as_deref() != Some("1") {
+                problems.push(format!("{case}: flag {row:?} is not value 1 for 28800 s"));
+            }
+            flags_written.push((
+                row["flagtype"].clone().unwrap_or_default(),
+                row["name"].clone().unwrap_or_default(),
+            ));
+        }
+    }
+    flags_written.sort();
+    if flags_written != flags_expected {
+        problems.push(format!(
+            "{case}: cache flags set {flags_written:?}, Moodle set {flags_expected:?}"
+        ));
+    }
     for (table, rows) in &expected {
         let (missing, extra) = differences(rows, &actual[table]);
         for row in missing {
@@ -739,6 +814,12 @@ async fn run_case(url: &str, fixtures: &Path, case: &str) -> anyhow::Result<Vec<
         }
     }
     Ok(problems)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 async fn conformance(url: Option<String>, fixtures: &Path) -> anyhow::Result<()> {
