@@ -6,6 +6,8 @@
 
 #![deny(missing_docs)]
 
+pub mod moodle_tables;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;

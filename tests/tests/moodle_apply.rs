@@ -1,0 +1,205 @@
+//! Applying into Moodle when things go wrong, on the fixture site in scratch PostgreSQL and
+//! MariaDB databases: a member added in Moodle between approval and apply is a `409 drift`
+//! that writes nothing; a failure half-way through the writes leaves Moodle's tables as
+//! they were; a revert takes them back. The server's own lifecycle functions, in process,
+//! with cohortsync's data in SQLite and the site in Moodle.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use cohortsync_backend::auth::{Admin, Caller};
+use cohortsync_backend::changesets;
+use cohortsync_backend::config::MoodleSiteArgs;
+use cohortsync_backend::error::ApiError;
+use cohortsync_backend::site::Site;
+use cohortsync_backend::store::{Database, accounts};
+use cohortsync_e2e::moodle_tables::{Natural, tables_now};
+use cohortsync_e2e::{load_moodle_site, mariadb_url, moodle_fixtures, postgres_url};
+use cohortsync_shared::options::{CohortIdentifier, Mode, Options, UserIdentifier};
+use cohortsync_shared::report::Lang;
+use sqlx::{AnyConnection, Connection};
+
+/// Adds three users to L1-LET-2026 (bound to LET101 with a group, and to HIST201 by a
+/// disabled instance): case 01.
+const ADD_THREE: &str = "cmd;cidnumber;userid\n\
+add;L1-LET-2026;timothee.faure\n\
+add;L1-LET-2026;helene.lacroix\n\
+add;L1-LET-2026;candidat.libre\n";
+
+struct Fixture {
+    db: Database,
+    site: Site,
+    admin: Admin,
+    moodle: AnyConnection,
+    mysql: bool,
+    _dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    async fn new(url: &str, fixtures: &Path) -> anyhow::Result<Fixture> {
+        load_moodle_site(url, fixtures).await?;
+        let dir = tempfile::tempdir()?;
+        let db =
+            Database::connect(&format!("sqlite://{}", dir.path().join("own.db").display())).await?;
+        let site = cohortsync_backend::connect_site(&MoodleSiteArgs {
+            moodle_db_url: Some(url.to_owned()),
+            moodle_prefix: "mdl_".to_owned(),
+            moodle_component: "local_cohortsync".to_owned(),
+            moodle_actor: None,
+            moodle_after_apply: Some("echo caches purged".to_owned()),
+        })
+        .await?;
+        let hash = cohortsync_backend::crypto::hash_password("password123")?;
+        accounts::upsert_account(db.pool(), "admin", &hash, accounts::Role::Admin).await?;
+        let token = cohortsync_backend::crypto::random_hex(16);
+        let token_hash = cohortsync_backend::crypto::sha256_hex(token.as_bytes());
+        let id = accounts::find_account(db.pool(), "admin")
+            .await?
+            .map(|a| a.id)
+            .unwrap_or_default();
+        accounts::create_session(db.pool(), id, &token_hash, 3600).await?;
+        let caller: Caller = accounts::caller_by_session(db.pool(), &token_hash)
+            .await?
+            .expect("the admin's session");
+        let admin = Admin::try_from(caller).map_err(|_| anyhow::anyhow!("not an admin"))?;
+        Ok(Fixture {
+            db,
+            site,
+            admin,
+            moodle: AnyConnection::connect(url).await?,
+            mysql: url.starts_with("mysql://"),
+            _dir: dir,
+        })
+    }
+
+    /// Submits and approves `file`; returns the changeset id.
+    async fn approved(&self, file: &str) -> anyhow::Result<i64> {
+        let options = Options {
+            user_identifier: UserIdentifier::Username,
+            cohort_identifier: CohortIdentifier::Idnumber,
+            mode: Mode::Incremental,
+            ..Options::default()
+        };
+        let caller: &Caller = &self.admin;
+        let id = changesets::submit(
+            &self.db,
+            &self.site,
+            caller,
+            "file.csv",
+            file.as_bytes().to_vec(),
+            &options,
+            Lang::En,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("submit: {e:?}"))?;
+        changesets::approve(&self.db, &self.site, &self.admin, id, "")
+            .await
+            .map_err(|e| anyhow::anyhow!("approve: {e:?}"))?;
+        Ok(id)
+    }
+
+    async fn tables(&mut self) -> anyhow::Result<BTreeMap<String, Vec<Natural>>> {
+        tables_now(&mut self.moodle, self.mysql).await
+    }
+}
+
+/// The fixture site in a scratch database of each configured server.
+async fn sites(test: &str) -> Vec<(String, std::path::PathBuf)> {
+    let Some(fixtures) = moodle_fixtures(test) else {
+        return Vec::new();
+    };
+    [postgres_url(test).await, mariadb_url(test).await]
+        .into_iter()
+        .flatten()
+        .map(|url| (url, fixtures.clone()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_added_in_moodle_after_approval_is_drift_and_nothing_is_written()
+-> anyhow::Result<()> {
+    for (url, fixtures) in sites("a_member_added_in_moodle_after_approval_is_drift").await {
+        let mut f = Fixture::new(&url, &fixtures).await?;
+        let id = f.approved(ADD_THREE).await?;
+        // In Moodle, meanwhile: helene.lacroix joins the cohort by hand.
+        sqlx::raw_sql(
+            "INSERT INTO mdl_cohort_members (cohortid, userid, timeadded) \
+             SELECT c.id, u.id, 1 FROM mdl_cohort c, mdl_user u \
+             WHERE c.idnumber = 'L1-LET-2026' AND u.username = 'helene.lacroix'",
+        )
+        .execute(&mut f.moodle)
+        .await?;
+        let before = f.tables().await?;
+        let result = changesets::apply(&f.db, &f.site, &f.admin, id).await;
+        match result {
+            Err(ApiError::Conflict { code: "drift", .. }) => {}
+            other => panic!("{url}: expected 409 drift, got {other:?}"),
+        }
+        assert_eq!(f.tables().await?, before, "{url}: a drifted apply wrote");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_half_way_leaves_moodle_as_it_was() -> anyhow::Result<()> {
+    for (url, fixtures) in sites("a_failure_half_way_leaves_moodle_as_it_was").await {
+        let mut f = Fixture::new(&url, &fixtures).await?;
+        let before = f.tables().await?;
+        let flags_before = flag_count(&mut f.moodle).await?;
+        let id = f.approved(ADD_THREE).await?;
+        // Two of the three members are written, then the apply fails.
+        let result = changesets::apply_with_failure_after(&f.db, &f.site, &f.admin, id, 2).await;
+        assert!(result.is_err(), "{url}: the injected failure did not fail");
+        assert_eq!(f.tables().await?, before, "{url}: a failed apply left rows");
+        assert_eq!(flag_count(&mut f.moodle).await?, flags_before, "{url}");
+        // The changeset is failed: approved again, it applies whole.
+        changesets::approve(&f.db, &f.site, &f.admin, id, "again")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let report = changesets::apply(&f.db, &f.site, &f.admin, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        assert_eq!(report.totals.members_added, 3, "{url}");
+        let after_apply = report.after_apply.expect("the after-apply command ran");
+        assert!(after_apply.success, "{url}: {after_apply:?}");
+        assert_eq!(after_apply.output, "caches purged\n");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revert_takes_moodle_back() -> anyhow::Result<()> {
+    for (url, fixtures) in sites("a_revert_takes_moodle_back").await {
+        let mut f = Fixture::new(&url, &fixtures).await?;
+        let before = f.tables().await?;
+        let id = f.approved(ADD_THREE).await?;
+        changesets::apply(&f.db, &f.site, &f.admin, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let applied = f.tables().await?;
+        assert_ne!(applied, before, "{url}: the apply wrote nothing");
+        assert_eq!(
+            applied["cohort_members"].len(),
+            before["cohort_members"].len() + 3
+        );
+        let revert = changesets::revert(&f.db, &f.site, &f.admin, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        assert_eq!(revert.totals.members_removed, 3, "{url}");
+        assert_eq!(
+            f.tables().await?,
+            before,
+            "{url}: the revert left a difference"
+        );
+    }
+    Ok(())
+}
+
+/// How many dirty flags Moodle holds and the latest stamp: a failed apply changes neither.
+async fn flag_count(moodle: &mut AnyConnection) -> anyhow::Result<(i64, i64)> {
+    use sqlx::Row;
+    let row = sqlx::query("SELECT COUNT(*), COALESCE(MAX(timemodified), 0) FROM mdl_cache_flags")
+        .fetch_one(&mut *moodle)
+        .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
