@@ -122,7 +122,7 @@ const NEEDED: &[Needed] = &[
     Needed {
         table: "context",
         columns: &["id", "contextlevel", "instanceid", "path", "depth"],
-        written: true,
+        written: false,
     },
     Needed {
         table: "role",
