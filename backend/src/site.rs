@@ -198,12 +198,14 @@ impl SiteWrite {
         }
     }
 
-    /// The cohorts and bindings with these ids, as they are now (for a revert's data).
+    /// The cohorts and bindings with these ids, as they are now (for a revert's data):
+    /// taken from `now` when the caller has just read the state, else read.
     pub async fn objects(
         &mut self,
         own: &mut AnyConnection,
         cohorts: &[i64],
         bindings: &[i64],
+        now: Option<&Snapshot>,
     ) -> StoreResult<(Vec<Cohort>, Vec<Binding>)> {
         match self {
             SiteWrite::Embedded => Ok((
@@ -211,34 +213,47 @@ impl SiteWrite {
                 store::site::load_bindings(own, bindings).await?,
             )),
             SiteWrite::Moodle { .. } => {
-                let snapshot = self.snapshot(own).await?;
+                let read;
+                let snapshot = match now {
+                    Some(snapshot) => snapshot,
+                    None => {
+                        read = self.snapshot(own).await?;
+                        &read
+                    }
+                };
+                let cohorts: std::collections::HashSet<i64> = cohorts.iter().copied().collect();
+                let bindings: std::collections::HashSet<i64> = bindings.iter().copied().collect();
                 let mut cohorts: Vec<Cohort> = snapshot
                     .cohorts
-                    .into_iter()
+                    .iter()
                     .filter(|c| cohorts.contains(&c.id))
+                    .cloned()
                     .collect();
                 cohorts.sort_by_key(|c| c.id);
                 let bindings = snapshot
                     .bindings
-                    .into_iter()
+                    .iter()
                     .filter(|b| bindings.contains(&b.id))
+                    .cloned()
                     .collect();
                 Ok((cohorts, bindings))
             }
         }
     }
 
-    /// Writes `plan`, stopping after `fail_after` operations (failure injection).
+    /// Writes `plan`, stopping after `fail_after` operations (failure injection). On Moodle,
+    /// also hands back the state after the write (its fingerprint is the new revision).
     pub async fn write(
         &mut self,
         own: &mut AnyConnection,
         plan: &Changeset,
         fail_after: Option<usize>,
-    ) -> StoreResult<Applied> {
+    ) -> StoreResult<(Applied, Option<Snapshot>)> {
         match self {
-            SiteWrite::Embedded => {
-                store::site::write_changeset_failing_after(own, plan, fail_after).await
-            }
+            SiteWrite::Embedded => Ok((
+                store::site::write_changeset_failing_after(own, plan, fail_after).await?,
+                None,
+            )),
             SiteWrite::Moodle { site, tx } => {
                 let unenrol = site
                     .moodle
@@ -259,8 +274,9 @@ impl SiteWrite {
                     fail_after,
                 )
                 .await?;
-                applied.revision = self.snapshot(own).await?.revision;
-                Ok(applied)
+                let after = self.snapshot(own).await?;
+                applied.revision = after.revision;
+                Ok((applied, Some(after)))
             }
         }
     }

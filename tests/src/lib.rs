@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod moodle_site;
 pub mod moodle_tables;
 
 use std::path::{Path, PathBuf};

@@ -3,6 +3,7 @@
 use cohortsync_shared::api::{ApplyOutcome, ApplyReport};
 use cohortsync_shared::changeset::Changeset;
 use cohortsync_shared::revert::{RevertData, touched};
+use cohortsync_shared::snapshot::Snapshot;
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -60,7 +61,9 @@ async fn apply_failing_after(
     let (cohorts, bindings) = touched(&plan);
     let mut write = SiteWrite::begin(site, &cohorts, &bindings).await?;
     let snapshot = write.snapshot(&mut tx).await?;
-    let PlannedNow { drift, .. } = plan_now(snapshot, file, &record.options, &plan).await?;
+    let PlannedNow {
+        drift, snapshot, ..
+    } = plan_now(snapshot, file, &record.options, &plan).await?;
     if drift.changed {
         return Err(ApiError::Conflict {
             code: "drift",
@@ -72,7 +75,8 @@ async fn apply_failing_after(
         });
     }
     let written = async {
-        let report = write_and_record(&mut tx, &mut write, id, &plan, fail_after).await?;
+        let report =
+            write_and_record(&mut tx, &mut write, id, &plan, fail_after, &snapshot).await?;
         Ok::<_, ApiError>((report, write.commit().await?))
     }
     .await;
@@ -120,22 +124,28 @@ async fn apply_failing_after(
 }
 
 /// Writes `plan` for changeset `id` through `write`, with what a revert needs, and marks
-/// the changeset applied in `tx` (cohortsync's own transaction). The caller commits both.
+/// the changeset applied in `tx` (cohortsync's own transaction). `before` is the state
+/// just read under the lock. The caller commits both.
 pub(super) async fn write_and_record(
     tx: &mut AnyConnection,
     write: &mut SiteWrite,
     id: i64,
     plan: &Changeset,
     fail_after: Option<usize>,
+    before: &Snapshot,
 ) -> Result<ApplyReport, ApiError> {
     let (cohort_ids, binding_ids) = touched(plan);
-    let (cohorts_before, bindings_before) = write.objects(tx, &cohort_ids, &binding_ids).await?;
-    let applied = write.write(tx, plan, fail_after).await?;
+    let (cohorts_before, bindings_before) = write
+        .objects(tx, &cohort_ids, &binding_ids, Some(before))
+        .await?;
+    let (applied, after) = write.write(tx, plan, fail_after).await?;
     let mut cohort_ids = cohort_ids;
     cohort_ids.extend(&applied.cohorts_created);
     let mut binding_ids = binding_ids;
     binding_ids.extend(&applied.bindings_created);
-    let (cohorts_after, bindings_after) = write.objects(tx, &cohort_ids, &binding_ids).await?;
+    let (cohorts_after, bindings_after) = write
+        .objects(tx, &cohort_ids, &binding_ids, after.as_ref())
+        .await?;
     let data = RevertData {
         cohorts_before,
         cohorts_after,

@@ -89,7 +89,8 @@ pub async fn revert(
         &name,
     )
     .await?;
-    let mut applied = write_and_record(&mut tx, &mut write, revert_id, &plan, None).await?;
+    let mut applied =
+        write_and_record(&mut tx, &mut write, revert_id, &plan, None, &snapshot).await?;
     applied.after_apply = write.commit().await?;
     changesets::set_status(&mut tx, id, Status::Reverted).await?;
     audit::append(
