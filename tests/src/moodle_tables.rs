@@ -62,17 +62,25 @@ pub fn natural(fields: &[(&str, Option<String>)]) -> Natural {
         .collect()
 }
 
-/// The seven tables of `conn`, by natural keys, in the shape of a case's `after.json`.
-pub async fn tables_now(
-    conn: &mut AnyConnection,
-    mysql: bool,
-) -> anyhow::Result<BTreeMap<String, Vec<Natural>>> {
-    let by_id = |rows: &[Raw], value: &dyn Fn(&Raw) -> String| {
-        rows.iter()
-            .map(|r| (r["id"].clone().unwrap_or_default(), value(r)))
-            .collect::<HashMap<String, String>>()
-    };
-    let get = |r: &Raw, k: &str| r.get(k).cloned().flatten().unwrap_or_default();
+/// Ids → natural names of the site's users, courses, roles and contexts.
+struct Names {
+    users: HashMap<String, String>,
+    courses: HashMap<String, String>,
+    roles: HashMap<String, String>,
+    contexts: HashMap<String, String>,
+}
+
+fn by_id(rows: &[Raw], value: &dyn Fn(&Raw) -> String) -> HashMap<String, String> {
+    rows.iter()
+        .map(|r| (r["id"].clone().unwrap_or_default(), value(r)))
+        .collect()
+}
+
+fn get(r: &Raw, k: &str) -> String {
+    r.get(k).cloned().flatten().unwrap_or_default()
+}
+
+async fn names(conn: &mut AnyConnection, mysql: bool) -> anyhow::Result<Names> {
     let users = read_table(conn, mysql, "user", &["id", "username"]).await?;
     let users = by_id(&users, &|r| get(r, "username"));
     let courses = read_table(conn, mysql, "course", &["id", "shortname"]).await?;
@@ -104,6 +112,109 @@ pub async fn tables_now(
             level => format!("{level}:{instance}"),
         }
     });
+    Ok(Names {
+        users,
+        courses,
+        roles,
+        contexts,
+    })
+}
+
+/// The `mdl_logstore_standard_log` rows written at or after `since`, as (event, crud,
+/// object table, context, related user, `other` without the ids in it), sorted.
+pub async fn log_since(
+    conn: &mut AnyConnection,
+    mysql: bool,
+    since: i64,
+) -> anyhow::Result<Vec<Natural>> {
+    let names = names(conn, mysql).await?;
+    let rows = read_table(
+        conn,
+        mysql,
+        "logstore_standard_log",
+        &[
+            "eventname",
+            "crud",
+            "objecttable",
+            "contextid",
+            "relateduserid",
+            "other",
+            "timecreated",
+            "userid",
+            "origin",
+        ],
+    )
+    .await?;
+    let mut out: Vec<Natural> = rows
+        .iter()
+        .filter(|r| {
+            get(r, "timecreated")
+                .parse::<i64>()
+                .is_ok_and(|t| t >= since)
+        })
+        .map(|r| {
+            log_row(
+                &get(r, "eventname"),
+                &get(r, "crud"),
+                &get(r, "objecttable"),
+                names.contexts.get(&get(r, "contextid")).cloned(),
+                names.users.get(&get(r, "relateduserid")).cloned(),
+                &get(r, "other"),
+                names.users.get(&get(r, "userid")).cloned(),
+                &get(r, "origin"),
+            )
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// One log row as compared: ids (of role assignments, enrolments, instances) and times left
+/// out of `other`.
+#[allow(clippy::too_many_arguments)]
+pub fn log_row(
+    event: &str,
+    crud: &str,
+    table: &str,
+    context: Option<String>,
+    related: Option<String>,
+    other: &str,
+    user: Option<String>,
+    origin: &str,
+) -> Natural {
+    let mut other: serde_json::Value = serde_json::from_str(other).unwrap_or_default();
+    if let Some(map) = other.as_object_mut() {
+        map.remove("id");
+        map.remove("itemid");
+        if let Some(ue) = map.get_mut("userenrolment").and_then(|v| v.as_object_mut()) {
+            ue.retain(|k, _| {
+                ["status", "timestart", "timeend", "enrol", "lastenrol"].contains(&k.as_str())
+            });
+        }
+    }
+    natural(&[
+        ("event", Some(event.to_owned())),
+        ("crud", Some(crud.to_owned())),
+        ("objecttable", Some(table.to_owned())),
+        ("context", context),
+        ("relateduser", related),
+        ("other", Some(other.to_string())),
+        ("user", user),
+        ("origin", Some(origin.to_owned())),
+    ])
+}
+
+/// The seven tables of `conn`, by natural keys, in the shape of a case's `after.json`.
+pub async fn tables_now(
+    conn: &mut AnyConnection,
+    mysql: bool,
+) -> anyhow::Result<BTreeMap<String, Vec<Natural>>> {
+    let Names {
+        users,
+        courses,
+        roles,
+        contexts,
+    } = names(conn, mysql).await?;
     let cohorts = read_table(
         conn,
         mysql,

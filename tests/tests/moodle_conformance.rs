@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use cohortsync_e2e::moodle_tables::{Natural, natural, read_table, tables_now, text};
+use cohortsync_e2e::moodle_tables::{
+    Natural, log_row, log_since, natural, read_table, tables_now, text,
+};
 use cohortsync_e2e::{
     Server, client, load_moodle_site, mariadb_url, moodle_fixtures, postgres_url,
 };
@@ -460,6 +462,49 @@ async fn run_case(url: &str, fixtures: &Path, case: &str) -> anyhow::Result<Vec<
         problems.push(format!(
             "{case}: cache flags set {flags_written:?}, Moodle set {flags_expected:?}"
         ));
+    }
+    // Moodle's log: the same events (ids and times aside; the order is not compared: Moodle
+    // logs user by user, cohortsync table by table).
+    let direct = operations["operations"]
+        .to_string()
+        .contains("_row_directly");
+    let mut log_expected: Vec<Natural> = Vec::new();
+    for phase in ["operations_phase", "sync_phase"] {
+        for e in side["logstore_standard_log"][phase]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let text = |k: &str| e[k].as_str().map(str::to_owned);
+            log_expected.push(log_row(
+                e["eventname"].as_str().unwrap_or_default(),
+                e["crud"].as_str().unwrap_or_default(),
+                e["objecttable"].as_str().unwrap_or_default(),
+                text("context"),
+                text("relateduser"),
+                e["other_raw"].as_str().unwrap_or("null"),
+                text("user"),
+                e["origin"].as_str().unwrap_or_default(),
+            ));
+        }
+    }
+    log_expected.sort();
+    let mut log_written = log_since(&mut moodle, mysql, started).await?;
+    if direct {
+        // Moodle's sync task saw bare rows: no cohort_member events to log.
+        log_written.retain(|r| {
+            !r["event"]
+                .as_deref()
+                .unwrap_or_default()
+                .contains("cohort_member_")
+        });
+    }
+    let (missing, extra) = differences(&log_expected, &log_written);
+    for row in missing {
+        problems.push(format!("{case}: the log lacks {row:?}"));
+    }
+    for row in extra {
+        problems.push(format!("{case}: the log has an extra {row:?}"));
     }
     for (table, rows) in &expected {
         let (missing, extra) = differences(rows, &actual[table]);

@@ -14,6 +14,7 @@ use clap::Args;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, Row};
 
+pub mod events;
 mod snapshot;
 pub mod write;
 

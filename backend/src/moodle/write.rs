@@ -24,6 +24,7 @@ use cohortsync_shared::options::UnenrolAction;
 use cohortsync_shared::snapshot::{BindingStatus, COHORTSYNC_COMPONENT};
 use sqlx::AnyConnection;
 
+use super::events::{self, Event, EventLog, LogContext};
 use super::snapshot::{int, text};
 use super::{Moodle, MoodleDatabase};
 use crate::store::bulk::{self, Value};
@@ -82,6 +83,8 @@ pub async fn write_changeset(
         dirty_users: BTreeSet::new(),
         dirty_contexts: BTreeSet::new(),
         touched_groups: BTreeSet::new(),
+        log: EventLog::default(),
+        cohort_contexts: HashMap::new(),
     };
     let mut added: Vec<Vec<Value>> = Vec::new();
     let mut removed: Vec<(i64, i64)> = Vec::new();
@@ -134,6 +137,9 @@ struct Writer<'a> {
     dirty_users: BTreeSet<i64>,
     dirty_contexts: BTreeSet<i64>,
     touched_groups: BTreeSet<i64>,
+    log: EventLog,
+    /// Cohort → its context, for the log.
+    cohort_contexts: HashMap<i64, LogContext>,
 }
 
 impl Writer<'_> {
@@ -166,6 +172,25 @@ impl Writer<'_> {
         added: &mut Vec<Vec<Value>>,
         removed: &mut Vec<(i64, i64)>,
     ) -> StoreResult<()> {
+        let mut cohorts: Vec<i64> = added
+            .iter()
+            .filter_map(|row| match row.first() {
+                Some(Value::Int(c)) => Some(*c),
+                _ => None,
+            })
+            .chain(removed.iter().map(|(c, _)| *c))
+            .collect();
+        cohorts.sort_unstable();
+        cohorts.dedup();
+        self.know_cohort_contexts(conn, &cohorts).await?;
+        for row in added.iter() {
+            if let [Value::Int(cohort), Value::Int(user), ..] = row.as_slice() {
+                self.log_cohort(*cohort, "cohort_member_added", "c", Some(*user));
+            }
+        }
+        for &(cohort, user) in removed.iter() {
+            self.log_cohort(cohort, "cohort_member_removed", "d", Some(user));
+        }
         if !added.is_empty() {
             let table = self.table("cohort_members");
             bulk::insert(
@@ -193,6 +218,101 @@ impl Writer<'_> {
             )
             .await?;
         }
+        Ok(())
+    }
+
+    /// Reads the contexts of `cohorts` that are not known yet.
+    async fn know_cohort_contexts(
+        &mut self,
+        conn: &mut AnyConnection,
+        cohorts: &[i64],
+    ) -> StoreResult<()> {
+        let unknown: Vec<i64> = cohorts
+            .iter()
+            .copied()
+            .filter(|c| !self.cohort_contexts.contains_key(c))
+            .collect();
+        for chunk in unknown.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT c.id, ctx.id, ctx.contextlevel, ctx.instanceid FROM {} c \
+                 JOIN {} ctx ON ctx.id = c.contextid WHERE c.id IN ({})",
+                self.table("cohort"),
+                self.table("context"),
+                list(chunk)
+            );
+            for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                self.cohort_contexts.insert(
+                    int(&r, 0)?,
+                    LogContext {
+                        id: int(&r, 1)?,
+                        level: int(&r, 2)?,
+                        instance: int(&r, 3)?,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Logs a cohort event in the cohort's context.
+    fn log_cohort(
+        &mut self,
+        cohort: i64,
+        name: &'static str,
+        crud: &'static str,
+        related_user: Option<i64>,
+    ) {
+        let context = self
+            .cohort_contexts
+            .get(&cohort)
+            .copied()
+            .unwrap_or(LogContext {
+                id: 1,
+                level: CONTEXT_SYSTEM,
+                instance: 0,
+            });
+        self.log.push(Event {
+            name,
+            crud,
+            object: Some(("cohort", cohort)),
+            context,
+            course: 0,
+            related_user,
+            other: "null".to_owned(),
+        });
+    }
+
+    /// Logs an event about `object` in `course`'s context.
+    async fn log_instance(
+        &mut self,
+        conn: &mut AnyConnection,
+        name: &'static str,
+        crud: &'static str,
+        object: (&'static str, i64),
+        course: i64,
+        other: &str,
+    ) -> StoreResult<()> {
+        let sql = format!(
+            "SELECT id FROM {} WHERE contextlevel = {CONTEXT_COURSE} AND instanceid = {course}",
+            self.table("context")
+        );
+        let context = match sqlx::query(&sql).fetch_optional(&mut *conn).await? {
+            Some(r) => int(&r, 0)?,
+            None => 0,
+        };
+        self.log.push(Event {
+            name,
+            crud,
+            object: Some(object),
+            context: LogContext {
+                id: context,
+                level: CONTEXT_COURSE,
+                instance: course,
+            },
+            course,
+            related_user: None,
+            other: other.to_owned(),
+        });
         Ok(())
     }
 
@@ -251,6 +371,8 @@ impl Writer<'_> {
                     .await
                     .map_err(StoreError::taken("cohort idnumber", idnumber))?;
                 self.applied.cohorts_created.push(id);
+                self.know_cohort_contexts(conn, &[id]).await?;
+                self.log_cohort(id, "cohort_created", "c", None);
                 Ok(None)
             }
             Operation::UpdateCohort {
@@ -285,11 +407,15 @@ impl Writer<'_> {
                     "cohort idnumber",
                     idnumber.clone().unwrap_or_default(),
                 ))?;
+                self.know_cohort_contexts(conn, &[*cohort]).await?;
+                self.log_cohort(*cohort, "cohort_updated", "u", None);
                 Ok(None)
             }
             Operation::DeleteCohort { cohort } => {
                 // Members go without member_removed events, then the cohort; its instances
                 // are deleted (unenrol) or kept and disabled (suspend), FACTS.md §5.
+                self.know_cohort_contexts(conn, &[*cohort]).await?;
+                self.log_cohort(*cohort, "cohort_deleted", "d", None);
                 let members = self.table("cohort_members");
                 execute(
                     conn,
@@ -307,6 +433,17 @@ impl Writer<'_> {
                     } else if instance.enabled {
                         self.set_status(conn, instance.id, BindingStatus::Disabled)
                             .await?;
+                        let object = ("enrol", instance.id);
+                        let course = instance.course;
+                        self.log_instance(
+                            conn,
+                            "enrol_instance_updated",
+                            "u",
+                            object,
+                            course,
+                            events::ENROL_COHORT,
+                        )
+                        .await?;
                     }
                     self.dirty_contexts.insert(instance.context);
                 }
@@ -342,6 +479,8 @@ impl Writer<'_> {
                     )
                     .await?;
                 self.applied.groups_created.push(id);
+                self.log_instance(conn, "group_created", "c", ("groups", id), *course, "null")
+                    .await?;
                 Ok(None)
             }
             Operation::CreateBinding {
@@ -410,6 +549,15 @@ impl Writer<'_> {
                     )
                     .await?;
                 self.applied.bindings_created.push(id);
+                self.log_instance(
+                    conn,
+                    "enrol_instance_created",
+                    "c",
+                    ("enrol", id),
+                    *course,
+                    events::ENROL_COHORT,
+                )
+                .await?;
                 self.synced.insert(id);
                 Ok(None)
             }
@@ -441,6 +589,27 @@ impl Writer<'_> {
                     enrolstart.unwrap_or(0),
                     enrolend.unwrap_or(0),
                 );
+                let status_changed = int(&row, 4)? != status_value(*status);
+                if current != wanted || status_changed {
+                    let course = match self
+                        .instance_rows(conn, &format!("id = {binding}"))
+                        .await?
+                        .first()
+                    {
+                        Some(instance) => instance.course,
+                        None => 0,
+                    };
+                    let object = ("enrol", *binding);
+                    self.log_instance(
+                        conn,
+                        "enrol_instance_updated",
+                        "u",
+                        object,
+                        course,
+                        events::ENROL_COHORT,
+                    )
+                    .await?;
+                }
                 // update_instance: the settings, with timemodified (FACTS.md §1, §7).
                 if current != wanted {
                     let sql = format!(
@@ -667,7 +836,8 @@ impl Writer<'_> {
         }
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
             let sql = format!(
-                "SELECT id, enrolid, userid, {} FROM {} WHERE enrolid IN ({}) ORDER BY id",
+                "SELECT id, enrolid, userid, {}, timestart, timeend, modifierid, timecreated, \
+                 timemodified FROM {} WHERE enrolid IN ({}) ORDER BY id",
                 self.db().int("status"),
                 self.table("user_enrolments"),
                 list(chunk)
@@ -678,6 +848,13 @@ impl Writer<'_> {
                     Enrolment {
                         id: int(&r, 0)?,
                         active: int(&r, 3)? == 0,
+                        row: [
+                            int(&r, 4)?,
+                            int(&r, 5)?,
+                            int(&r, 6)?,
+                            int(&r, 7)?,
+                            int(&r, 8)?,
+                        ],
                     },
                 );
             }
@@ -740,7 +917,7 @@ impl Writer<'_> {
 
     /// Writes what [`plan_sync`] found, in Moodle's order (group memberships, roles, then
     /// enrolments go; enrolments, roles, then memberships come), then the last-enrolment
-    /// cleanup of every user who lost an enrolment.
+    /// cleanup of every user who lost an enrolment; and logs each change as Moodle does.
     async fn write_sync(
         &mut self,
         conn: &mut AnyConnection,
@@ -752,27 +929,72 @@ impl Writer<'_> {
         let members = self.table("groups_members");
         let roles = self.table("role_assignments");
         let enrolments = self.table("user_enrolments");
-        let ids = |v: &[(i64, i64)]| v.iter().map(|(id, _)| *id).collect::<Vec<_>>();
-        delete_in(conn, &members, "id", &ids(&changes.memberships_removed)).await?;
-        self.touched_groups
-            .extend(changes.memberships_removed.iter().map(|(_, g)| *g));
-        delete_in(conn, &roles, "id", &ids(&changes.roles_removed)).await?;
+        let of: HashMap<i64, &Instance> = instances.iter().map(|i| (i.id, i)).collect();
+        let at = |instance: i64| {
+            of.get(&instance).map_or(
+                (
+                    LogContext {
+                        id: 0,
+                        level: CONTEXT_COURSE,
+                        instance: 0,
+                    },
+                    0,
+                ),
+                |i| (course_context(i), i.course),
+            )
+        };
+        let removed: Vec<i64> = changes.memberships_removed.iter().map(|m| m.0).collect();
+        delete_in(conn, &members, "id", &removed).await?;
+        for &(_, group, user, instance) in &changes.memberships_removed {
+            self.touched_groups.insert(group);
+            let (context, course) = at(instance);
+            self.log.push(Event {
+                name: "group_member_removed",
+                crud: "d",
+                object: Some(("groups", group)),
+                context,
+                course,
+                related_user: Some(user),
+                other: "null".to_owned(),
+            });
+        }
+        let removed: Vec<i64> = changes.roles_removed.iter().map(|r| r.0).collect();
+        delete_in(conn, &roles, "id", &removed).await?;
+        for &(id, user, role, instance) in &changes.roles_removed {
+            self.dirty_users.insert(user);
+            let (context, course) = at(instance);
+            self.log.push(Event {
+                name: "role_unassigned",
+                crud: "d",
+                object: Some(("role", role)),
+                context,
+                course,
+                related_user: Some(user),
+                other: events::role_unassigned(id, "enrol_cohort", instance),
+            });
+        }
+        let removed: Vec<i64> = changes.unenrolled.iter().map(|u| u.0.id).collect();
+        delete_in(conn, &enrolments, "id", &removed).await?;
         self.dirty_users
-            .extend(changes.roles_removed.iter().map(|(_, u)| *u));
-        delete_in(conn, &enrolments, "id", &ids(&changes.unenrolled)).await?;
-        self.dirty_users
-            .extend(changes.unenrolled.iter().map(|(_, u)| *u));
+            .extend(changes.unenrolled.iter().map(|u| u.1));
         let set =
             |status: i64| format!("status = {status}, modifierid = {actor}, timemodified = {now}");
+        let ids = |v: &[(i64, i64, i64)]| v.iter().map(|r| r.0).collect::<Vec<_>>();
         update_in(conn, &enrolments, &set(1), &ids(&changes.suspended)).await?;
         update_in(conn, &enrolments, &set(0), &ids(&changes.reactivated)).await?;
-        self.dirty_users.extend(
-            changes
-                .suspended
-                .iter()
-                .chain(&changes.reactivated)
-                .map(|(_, u)| *u),
-        );
+        for &(id, user, instance) in changes.suspended.iter().chain(&changes.reactivated) {
+            self.dirty_users.insert(user);
+            let (context, course) = at(instance);
+            self.log.push(Event {
+                name: "user_enrolment_updated",
+                crud: "u",
+                object: Some(("user_enrolments", id)),
+                context,
+                course,
+                related_user: Some(user),
+                other: events::ENROL_COHORT.to_owned(),
+            });
+        }
         let rows: Vec<Vec<Value>> = changes
             .enrolled
             .iter()
@@ -807,16 +1029,55 @@ impl Writer<'_> {
         )
         .await
         .map_err(|e| taken(e, "user enrolment", ""))?;
-        // Last-enrolment cleanup: a user with no enrolment left in a course loses every role
-        // and group membership in it, manual ones included (FACTS.md §4).
-        let course_of: HashMap<i64, &Instance> = instances.iter().map(|i| (i.id, i)).collect();
-        let mut lost: BTreeMap<(i64, i64), BTreeSet<i64>> = BTreeMap::new();
-        for &(enrol, user) in &changes.unenrolled_pairs {
-            if let Some(i) = course_of.get(&enrol) {
-                lost.entry((i.course, i.context)).or_default().insert(user);
+        if !changes.enrolled.is_empty() {
+            let new: HashSet<(i64, i64)> = changes.enrolled.iter().copied().collect();
+            let ids: Vec<i64> = of.keys().copied().collect();
+            let mut created = Vec::new();
+            for chunk in ids.chunks(IDS_PER_STATEMENT) {
+                let sql = format!(
+                    "SELECT id, enrolid, userid FROM {enrolments} WHERE enrolid IN ({}) \
+                     AND timecreated = {now} ORDER BY id",
+                    list(chunk)
+                );
+                for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                    let (id, enrol, user) = (int(&r, 0)?, int(&r, 1)?, int(&r, 2)?);
+                    if new.contains(&(enrol, user)) {
+                        created.push((id, enrol, user));
+                    }
+                }
+            }
+            for (id, instance, user) in created {
+                let (context, course) = at(instance);
+                self.log.push(Event {
+                    name: "user_enrolment_created",
+                    crud: "c",
+                    object: Some(("user_enrolments", id)),
+                    context,
+                    course,
+                    related_user: Some(user),
+                    other: events::ENROL_COHORT.to_owned(),
+                });
             }
         }
-        for ((course, context), users) in lost {
+        // Last-enrolment cleanup: a user with no enrolment left in a course loses every role
+        // and group membership in it, manual ones included (FACTS.md §4).
+        let mut lost: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+        for &(_, user, instance) in &changes.unenrolled {
+            if of.contains_key(&instance) {
+                lost.entry(instance).or_default().insert(user);
+            }
+        }
+        let mut by_course: BTreeMap<i64, (LogContext, BTreeSet<i64>)> = BTreeMap::new();
+        for (instance, users) in lost {
+            let i = of[&instance];
+            by_course
+                .entry(i.course)
+                .or_insert_with(|| (course_context(i), BTreeSet::new()))
+                .1
+                .extend(users);
+        }
+        let mut last: HashSet<(i64, i64)> = HashSet::new();
+        for (course, (context, users)) in by_course {
             let users: Vec<i64> = users.into_iter().collect();
             let mut left: BTreeSet<i64> = users.iter().copied().collect();
             for chunk in users.chunks(IDS_PER_STATEMENT) {
@@ -831,28 +1092,83 @@ impl Writer<'_> {
                 }
             }
             let gone: Vec<i64> = left.into_iter().collect();
+            last.extend(gone.iter().map(|&u| (course, u)));
             for chunk in gone.chunks(IDS_PER_STATEMENT) {
                 let sql = format!(
-                    "SELECT id, groupid FROM {members} WHERE userid IN ({}) AND groupid IN \
-                     (SELECT id FROM {} WHERE courseid = {course})",
+                    "SELECT id, groupid, userid FROM {members} WHERE userid IN ({}) AND groupid IN \
+                     (SELECT id FROM {} WHERE courseid = {course}) ORDER BY id",
                     list(chunk),
                     self.table("groups")
                 );
-                let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
                 let mut found = Vec::new();
-                for r in rows {
-                    found.push(int(&r, 0)?);
-                    self.touched_groups.insert(int(&r, 1)?);
+                for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                    let (id, group, user) = (int(&r, 0)?, int(&r, 1)?, int(&r, 2)?);
+                    found.push(id);
+                    self.touched_groups.insert(group);
+                    self.log.push(Event {
+                        name: "group_member_removed",
+                        crud: "d",
+                        object: Some(("groups", group)),
+                        context,
+                        course,
+                        related_user: Some(user),
+                        other: "null".to_owned(),
+                    });
                 }
                 delete_in(conn, &members, "id", &found).await?;
                 let sql = format!(
-                    "DELETE FROM {roles} WHERE contextid = {context} AND userid IN ({})",
+                    "SELECT id, userid, roleid, component, itemid FROM {roles} \
+                     WHERE contextid = {} AND userid IN ({}) ORDER BY id",
+                    context.id,
                     list(chunk)
                 );
-                if sqlx::query(&sql).execute(&mut *conn).await?.rows_affected() > 0 {
-                    self.dirty_users.extend(chunk);
+                let mut found = Vec::new();
+                for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                    let (id, user, role) = (int(&r, 0)?, int(&r, 1)?, int(&r, 2)?);
+                    found.push(id);
+                    self.dirty_users.insert(user);
+                    self.log.push(Event {
+                        name: "role_unassigned",
+                        crud: "d",
+                        object: Some(("role", role)),
+                        context,
+                        course,
+                        related_user: Some(user),
+                        other: events::role_unassigned(id, &text(&r, 3)?, int(&r, 4)?),
+                    });
                 }
+                delete_in(conn, &roles, "id", &found).await?;
             }
+        }
+        for (row, user, instance) in &changes.unenrolled {
+            let (context, course) = at(*instance);
+            let [timestart, timeend, modifier, created, modified] = row.row;
+            let other = serde_json::json!({
+                "userenrolment": {
+                    "id": row.id.to_string(),
+                    "status": if row.active { "0" } else { "1" },
+                    "enrolid": instance.to_string(),
+                    "userid": user.to_string(),
+                    "timestart": timestart.to_string(),
+                    "timeend": timeend.to_string(),
+                    "modifierid": modifier.to_string(),
+                    "timecreated": created.to_string(),
+                    "timemodified": modified.to_string(),
+                    "courseid": course.to_string(),
+                    "enrol": "cohort",
+                    "lastenrol": last.contains(&(course, *user)),
+                },
+                "enrol": "cohort",
+            });
+            self.log.push(Event {
+                name: "user_enrolment_deleted",
+                crud: "d",
+                object: Some(("user_enrolments", row.id)),
+                context,
+                course,
+                related_user: Some(*user),
+                other: other.to_string(),
+            });
         }
         let rows: Vec<Vec<Value>> = changes
             .roles_assigned
@@ -887,8 +1203,38 @@ impl Writer<'_> {
             "",
         )
         .await?;
-        self.dirty_users
-            .extend(changes.roles_assigned.iter().map(|a| a.user));
+        if !changes.roles_assigned.is_empty() {
+            let new: HashSet<(i64, i64, i64)> = changes
+                .roles_assigned
+                .iter()
+                .map(|a| (a.item, a.user, a.role))
+                .collect();
+            let ids: Vec<i64> = of.keys().copied().collect();
+            for chunk in ids.chunks(IDS_PER_STATEMENT) {
+                let sql = format!(
+                    "SELECT id, itemid, userid, roleid FROM {roles} WHERE component = 'enrol_cohort' \
+                     AND itemid IN ({}) AND timemodified = {now} ORDER BY id",
+                    list(chunk)
+                );
+                for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                    let (id, item, user, role) =
+                        (int(&r, 0)?, int(&r, 1)?, int(&r, 2)?, int(&r, 3)?);
+                    if new.contains(&(item, user, role)) {
+                        self.dirty_users.insert(user);
+                        let (context, course) = at(item);
+                        self.log.push(Event {
+                            name: "role_assigned",
+                            crud: "c",
+                            object: Some(("role", role)),
+                            context,
+                            course,
+                            related_user: Some(user),
+                            other: events::role_assigned(id, "enrol_cohort", item),
+                        });
+                    }
+                }
+            }
+        }
         let rows: Vec<Vec<Value>> = changes
             .memberships_added
             .iter()
@@ -911,8 +1257,19 @@ impl Writer<'_> {
         )
         .await
         .map_err(|e| taken(e, "group member", ""))?;
-        self.touched_groups
-            .extend(changes.memberships_added.iter().map(|(g, _, _)| *g));
+        for &(group, user, item) in &changes.memberships_added {
+            self.touched_groups.insert(group);
+            let (context, course) = at(item);
+            self.log.push(Event {
+                name: "group_member_added",
+                crud: "c",
+                object: Some(("groups", group)),
+                context,
+                course,
+                related_user: Some(user),
+                other: events::group_member_added(item),
+            });
+        }
         Ok(())
     }
 
@@ -921,6 +1278,22 @@ impl Writer<'_> {
     async fn finish(&mut self, conn: &mut AnyConnection) -> StoreResult<()> {
         let now = self.context.now;
         let deleting: Vec<i64> = self.deleting.iter().copied().collect();
+        for chunk in deleting.chunks(IDS_PER_STATEMENT) {
+            let gone = self
+                .instance_rows(conn, &format!("id IN ({})", list(chunk)))
+                .await?;
+            for instance in gone {
+                self.log.push(Event {
+                    name: "enrol_instance_deleted",
+                    crud: "d",
+                    object: Some(("enrol", instance.id)),
+                    context: course_context(&instance),
+                    course: instance.course,
+                    related_user: None,
+                    other: events::ENROL_COHORT.to_owned(),
+                });
+            }
+        }
         delete_in(conn, &self.table("enrol"), "id", &deleting).await?;
         let groups: Vec<i64> = self.touched_groups.iter().copied().collect();
         update_in(
@@ -951,7 +1324,10 @@ impl Writer<'_> {
             }
         }
         self.flag(conn, "accesslib/dirtycontexts", &paths, timeout)
-            .await
+            .await?;
+        let log = std::mem::take(&mut self.log);
+        let table = self.table("logstore_standard_log");
+        log.write(conn, &table, self.context.actor, now).await
     }
 
     /// Moodle's `set_cache_flag(flagtype, name, 1, expiry)`: an upsert on (flagtype, name).
@@ -1022,6 +1398,9 @@ impl Writer<'_> {
 struct Enrolment {
     id: i64,
     active: bool,
+    /// timestart, timeend, modifierid, timecreated, timemodified: what Moodle's
+    /// `user_enrolment_deleted` event carries.
+    row: [i64; 5],
 }
 
 /// An `enrol_cohort` role assignment of one instance.
@@ -1070,15 +1449,19 @@ struct NewAssignment {
 #[derive(Debug, Default)]
 struct SyncChanges {
     enrolled: Vec<(i64, i64)>,
-    reactivated: Vec<(i64, i64)>,
-    suspended: Vec<(i64, i64)>,
-    unenrolled: Vec<(i64, i64)>,
+    /// (row id, user, instance).
+    reactivated: Vec<(i64, i64, i64)>,
+    suspended: Vec<(i64, i64, i64)>,
+    /// (row, user, instance).
+    unenrolled: Vec<(Enrolment, i64, i64)>,
     /// (instance, user) of each row unenrolled: the last-enrolment cleanup's input.
     unenrolled_pairs: Vec<(i64, i64)>,
     roles_assigned: Vec<NewAssignment>,
-    roles_removed: Vec<(i64, i64)>,
+    /// (id, user, role, instance).
+    roles_removed: Vec<(i64, i64, i64, i64)>,
     memberships_added: Vec<(i64, i64, i64)>,
-    memberships_removed: Vec<(i64, i64)>,
+    /// (id, group, user, instance).
+    memberships_removed: Vec<(i64, i64, i64, i64)>,
 }
 
 /// The rows that bring `instances` to what Moodle's sync converges to (module doc), in
@@ -1106,17 +1489,17 @@ fn plan_sync(
         for (&user, row) in rows {
             if members.contains(&user) {
                 if !row.active && instance.enabled {
-                    changes.reactivated.push((row.id, user));
+                    changes.reactivated.push((row.id, user, instance.id));
                     after.insert(user, true);
                 } else {
                     after.insert(user, row.active);
                 }
             } else if gone || unenrol == UnenrolAction::Unenrol {
-                changes.unenrolled.push((row.id, user));
+                changes.unenrolled.push((*row, user, instance.id));
                 changes.unenrolled_pairs.push((instance.id, user));
             } else {
                 if row.active {
-                    changes.suspended.push((row.id, user));
+                    changes.suspended.push((row.id, user, instance.id));
                 }
                 after.insert(user, false);
             }
@@ -1142,7 +1525,9 @@ fn plan_sync(
                 }
                 && has_role.insert(a.user);
             if !keep {
-                changes.roles_removed.push((a.id, a.user));
+                changes
+                    .roles_removed
+                    .push((a.id, a.user, a.role, instance.id));
             }
         }
         if instance.enabled && !gone {
@@ -1171,7 +1556,9 @@ fn plan_sync(
             .flatten()
         {
             if target != Some(m.group) || !after.contains_key(&m.user) {
-                changes.memberships_removed.push((m.id, m.group));
+                changes
+                    .memberships_removed
+                    .push((m.id, m.group, m.user, instance.id));
                 in_group.remove(&(m.group, m.user));
             }
         }
@@ -1184,6 +1571,15 @@ fn plan_sync(
         }
     }
     changes
+}
+
+/// The log context of an instance's course.
+fn course_context(instance: &Instance) -> LogContext {
+    LogContext {
+        id: instance.context,
+        level: CONTEXT_COURSE,
+        instance: instance.course,
+    }
 }
 
 /// Moodle's `enrol.status`.
