@@ -769,3 +769,87 @@ async fn the_cached_snapshot_leaves_with_the_account_that_signed_out() -> anyhow
     }
     browser.close().await
 }
+
+#[tokio::test]
+async fn on_a_moodle_site_a_teacher_checks_a_file_and_an_admin_applies_it_into_moodle()
+-> anyhow::Result<()> {
+    let test = "on_a_moodle_site_a_teacher_checks_a_file_and_an_admin_applies_it_into_moodle";
+    let Some(fixtures) = cohortsync_e2e::moodle_fixtures(test) else {
+        return Ok(());
+    };
+    let Some(url) = cohortsync_e2e::postgres_url(test).await else {
+        return Ok(());
+    };
+    cohortsync_e2e::load_moodle_site(&url, &fixtures).await?;
+    let server = Server::start_on_moodle(&url, &[]).await?;
+    server
+        .add_account("prof", "teacher", "teacher-password")
+        .await?;
+    server
+        .add_account("admin", "admin", "admin-password")
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let browser = Browser::start().await?;
+    sign_in(&browser, &server, "prof", "teacher-password").await?;
+    revision_after(&browser, "").await?;
+    // Timothée Faure (E20260056) joins L1-LET-2026, bound in Moodle to LET101 and HIST201.
+    drop_file(
+        &browser,
+        dir.path(),
+        "l1.csv",
+        "cmd;cidnumber;userid\nadd;L1-LET-2026;E20260056\n",
+    )
+    .await?;
+    browser
+        .wait_for("[data-testid=summary][data-ok=true]")
+        .await?;
+    let cohort = browser
+        .wait_for("[data-testid=dry-cohorts] tr[data-cohort=L1-LET-2026]")
+        .await?
+        .text()
+        .await?;
+    assert!(
+        cohort.contains("+1") && cohort.contains("E20260056"),
+        "{cohort}"
+    );
+    assert!(
+        !cohort.contains("Faure"),
+        "a teacher reads no name: {cohort}"
+    );
+    browser
+        .wait_for("[data-testid=submit]")
+        .await?
+        .click()
+        .await?;
+    let submitted = browser.wait_for("[data-testid=submitted] a").await?;
+    assert_eq!(
+        submitted.attr("href").await?.unwrap_or_default(),
+        "/changesets/1"
+    );
+    sign_out(&browser).await?;
+    sign_in(&browser, &server, "admin", "admin-password").await?;
+    approve_and_apply(&browser, &server, 1).await?;
+    // The rows are in Moodle's tables, as Moodle's own cohort sync writes them.
+    let mut moodle = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await?;
+    let tables = cohortsync_e2e::moodle_tables::tables_now(&mut moodle, false).await?;
+    let has = |table: &str, field: &str, value: &str| {
+        tables[table].iter().any(|row| {
+            row.get("user").cloned().flatten().as_deref() == Some("timothee.faure")
+                && row.get(field).cloned().flatten().as_deref() == Some(value)
+        })
+    };
+    assert!(has("cohort_members", "cohort", "L1-LET-2026"));
+    assert!(has(
+        "user_enrolments",
+        "enrol",
+        "LET101/cohort/L1-LET-2026/student"
+    ));
+    assert!(has(
+        "role_assignments",
+        "item",
+        "LET101/cohort/L1-LET-2026/student"
+    ));
+    assert!(has("groups_members", "group", "Atelier d'écriture"));
+    browser.close().await?;
+    server.stop().await
+}
