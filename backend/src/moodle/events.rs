@@ -38,6 +38,28 @@ pub struct Event {
     pub other: String,
 }
 
+impl Event {
+    /// An event about `user` in a course (`at` = the course's context and id).
+    pub fn about(
+        user: i64,
+        name: &'static str,
+        crud: &'static str,
+        object: (&'static str, i64),
+        at: (LogContext, i64),
+        other: impl Into<String>,
+    ) -> Event {
+        Event {
+            name,
+            crud,
+            object: Some(object),
+            context: at.0,
+            course: at.1,
+            related_user: Some(user),
+            other: other.into(),
+        }
+    }
+}
+
 /// Events collected during an apply, written at its end in the order they happened.
 #[derive(Debug, Default)]
 pub struct EventLog {

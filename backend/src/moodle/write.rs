@@ -165,6 +165,14 @@ impl Writer<'_> {
         }
     }
 
+    /// `customint2` for a group: its id, or 0 for none.
+    fn group_id(&self, group: Option<Ref>) -> StoreResult<i64> {
+        match group {
+            Some(group) => self.resolve(&self.applied.groups_created, group),
+            None => Ok(0),
+        }
+    }
+
     /// Writes the pending member additions and removals.
     async fn flush_members(
         &mut self,
@@ -494,10 +502,7 @@ impl Writer<'_> {
                 enrolend,
                 ..
             } => {
-                let group = match group {
-                    Some(group) => self.resolve(&self.applied.groups_created, *group)?,
-                    None => 0,
-                };
+                let group = self.group_id(*group)?;
                 let enrol = self.table("enrol");
                 let sortorder: i64 = sqlx::query(&format!(
                     "SELECT COALESCE(MAX(sortorder), -1) + 1 FROM {enrol} WHERE courseid = {course}"
@@ -569,10 +574,7 @@ impl Writer<'_> {
                 enrolstart,
                 enrolend,
             } => {
-                let group = match group {
-                    Some(group) => self.resolve(&self.applied.groups_created, *group)?,
-                    None => 0,
-                };
+                let group = self.group_id(*group)?;
                 let enrol = self.table("enrol");
                 let row = sqlx::query(&format!(
                     "SELECT COALESCE(customint2, 0), COALESCE(name, ''), enrolstartdate, \
@@ -858,39 +860,23 @@ impl Writer<'_> {
                     },
                 );
             }
-            let sql = format!(
-                "SELECT id, itemid, userid, roleid FROM {} WHERE component = 'enrol_cohort' \
-                 AND itemid IN ({}) ORDER BY id",
-                self.table("role_assignments"),
-                list(chunk)
-            );
-            for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
-                state
-                    .roles
-                    .entry(int(&r, 1)?)
-                    .or_default()
-                    .push(Assignment {
+            for (table, column, into) in [
+                ("role_assignments", "roleid", &mut state.roles),
+                ("groups_members", "groupid", &mut state.synced_memberships),
+            ] {
+                let sql = format!(
+                    "SELECT id, itemid, userid, {column} FROM {} \
+                     WHERE component = 'enrol_cohort' AND itemid IN ({}) ORDER BY id",
+                    self.table(table),
+                    list(chunk)
+                );
+                for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+                    into.entry(int(&r, 1)?).or_default().push(Synced {
                         id: int(&r, 0)?,
                         user: int(&r, 2)?,
-                        role: int(&r, 3)?,
+                        of: int(&r, 3)?,
                     });
-            }
-            let sql = format!(
-                "SELECT id, itemid, userid, groupid FROM {} WHERE component = 'enrol_cohort' \
-                 AND itemid IN ({}) ORDER BY id",
-                self.table("groups_members"),
-                list(chunk)
-            );
-            for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
-                state
-                    .synced_memberships
-                    .entry(int(&r, 1)?)
-                    .or_default()
-                    .push(Membership {
-                        id: int(&r, 0)?,
-                        user: int(&r, 2)?,
-                        group: int(&r, 3)?,
-                    });
+                }
             }
         }
         let targets: Vec<i64> = targets.into_iter().collect();
@@ -948,30 +934,28 @@ impl Writer<'_> {
         for &(_, group, user, instance) in &changes.memberships_removed {
             self.touched_groups.insert(group);
             let (context, course) = at(instance);
-            self.log.push(Event {
-                name: "group_member_removed",
-                crud: "d",
-                object: Some(("groups", group)),
-                context,
-                course,
-                related_user: Some(user),
-                other: "null".to_owned(),
-            });
+            self.log.push(Event::about(
+                user,
+                "group_member_removed",
+                "d",
+                ("groups", group),
+                (context, course),
+                "null".to_owned(),
+            ));
         }
         let removed: Vec<i64> = changes.roles_removed.iter().map(|r| r.0).collect();
         delete_in(conn, &roles, "id", &removed).await?;
         for &(id, user, role, instance) in &changes.roles_removed {
             self.dirty_users.insert(user);
             let (context, course) = at(instance);
-            self.log.push(Event {
-                name: "role_unassigned",
-                crud: "d",
-                object: Some(("role", role)),
-                context,
-                course,
-                related_user: Some(user),
-                other: events::role_unassigned(id, "enrol_cohort", instance),
-            });
+            self.log.push(Event::about(
+                user,
+                "role_unassigned",
+                "d",
+                ("role", role),
+                (context, course),
+                events::role_unassigned(id, "enrol_cohort", instance),
+            ));
         }
         let removed: Vec<i64> = changes.unenrolled.iter().map(|u| u.0.id).collect();
         delete_in(conn, &enrolments, "id", &removed).await?;
@@ -985,15 +969,14 @@ impl Writer<'_> {
         for &(id, user, instance) in changes.suspended.iter().chain(&changes.reactivated) {
             self.dirty_users.insert(user);
             let (context, course) = at(instance);
-            self.log.push(Event {
-                name: "user_enrolment_updated",
-                crud: "u",
-                object: Some(("user_enrolments", id)),
-                context,
-                course,
-                related_user: Some(user),
-                other: events::ENROL_COHORT.to_owned(),
-            });
+            self.log.push(Event::about(
+                user,
+                "user_enrolment_updated",
+                "u",
+                ("user_enrolments", id),
+                (context, course),
+                events::ENROL_COHORT.to_owned(),
+            ));
         }
         let rows: Vec<Vec<Value>> = changes
             .enrolled
@@ -1048,15 +1031,14 @@ impl Writer<'_> {
             }
             for (id, instance, user) in created {
                 let (context, course) = at(instance);
-                self.log.push(Event {
-                    name: "user_enrolment_created",
-                    crud: "c",
-                    object: Some(("user_enrolments", id)),
-                    context,
-                    course,
-                    related_user: Some(user),
-                    other: events::ENROL_COHORT.to_owned(),
-                });
+                self.log.push(Event::about(
+                    user,
+                    "user_enrolment_created",
+                    "c",
+                    ("user_enrolments", id),
+                    (context, course),
+                    events::ENROL_COHORT.to_owned(),
+                ));
             }
         }
         // Last-enrolment cleanup: a user with no enrolment left in a course loses every role
@@ -1105,15 +1087,14 @@ impl Writer<'_> {
                     let (id, group, user) = (int(&r, 0)?, int(&r, 1)?, int(&r, 2)?);
                     found.push(id);
                     self.touched_groups.insert(group);
-                    self.log.push(Event {
-                        name: "group_member_removed",
-                        crud: "d",
-                        object: Some(("groups", group)),
-                        context,
-                        course,
-                        related_user: Some(user),
-                        other: "null".to_owned(),
-                    });
+                    self.log.push(Event::about(
+                        user,
+                        "group_member_removed",
+                        "d",
+                        ("groups", group),
+                        (context, course),
+                        "null".to_owned(),
+                    ));
                 }
                 delete_in(conn, &members, "id", &found).await?;
                 let sql = format!(
@@ -1127,15 +1108,14 @@ impl Writer<'_> {
                     let (id, user, role) = (int(&r, 0)?, int(&r, 1)?, int(&r, 2)?);
                     found.push(id);
                     self.dirty_users.insert(user);
-                    self.log.push(Event {
-                        name: "role_unassigned",
-                        crud: "d",
-                        object: Some(("role", role)),
-                        context,
-                        course,
-                        related_user: Some(user),
-                        other: events::role_unassigned(id, &text(&r, 3)?, int(&r, 4)?),
-                    });
+                    self.log.push(Event::about(
+                        user,
+                        "role_unassigned",
+                        "d",
+                        ("role", role),
+                        (context, course),
+                        events::role_unassigned(id, &text(&r, 3)?, int(&r, 4)?),
+                    ));
                 }
                 delete_in(conn, &roles, "id", &found).await?;
             }
@@ -1160,15 +1140,14 @@ impl Writer<'_> {
                 },
                 "enrol": "cohort",
             });
-            self.log.push(Event {
-                name: "user_enrolment_deleted",
-                crud: "d",
-                object: Some(("user_enrolments", row.id)),
-                context,
-                course,
-                related_user: Some(*user),
-                other: other.to_string(),
-            });
+            self.log.push(Event::about(
+                *user,
+                "user_enrolment_deleted",
+                "d",
+                ("user_enrolments", row.id),
+                (context, course),
+                other.to_string(),
+            ));
         }
         let rows: Vec<Vec<Value>> = changes
             .roles_assigned
@@ -1222,15 +1201,14 @@ impl Writer<'_> {
                     if new.contains(&(item, user, role)) {
                         self.dirty_users.insert(user);
                         let (context, course) = at(item);
-                        self.log.push(Event {
-                            name: "role_assigned",
-                            crud: "c",
-                            object: Some(("role", role)),
-                            context,
-                            course,
-                            related_user: Some(user),
-                            other: events::role_assigned(id, "enrol_cohort", item),
-                        });
+                        self.log.push(Event::about(
+                            user,
+                            "role_assigned",
+                            "c",
+                            ("role", role),
+                            (context, course),
+                            events::role_assigned(id, "enrol_cohort", item),
+                        ));
                     }
                 }
             }
@@ -1260,15 +1238,14 @@ impl Writer<'_> {
         for &(group, user, item) in &changes.memberships_added {
             self.touched_groups.insert(group);
             let (context, course) = at(item);
-            self.log.push(Event {
-                name: "group_member_added",
-                crud: "c",
-                object: Some(("groups", group)),
-                context,
-                course,
-                related_user: Some(user),
-                other: events::group_member_added(item),
-            });
+            self.log.push(Event::about(
+                user,
+                "group_member_added",
+                "c",
+                ("groups", group),
+                (context, course),
+                events::group_member_added(item),
+            ));
         }
         Ok(())
     }
@@ -1403,20 +1380,13 @@ struct Enrolment {
     row: [i64; 5],
 }
 
-/// An `enrol_cohort` role assignment of one instance.
+/// An `enrol_cohort` row of one instance: a role assignment (`of` = the role) or a group
+/// membership (`of` = the group).
 #[derive(Debug, Clone, Copy)]
-struct Assignment {
+struct Synced {
     id: i64,
     user: i64,
-    role: i64,
-}
-
-/// An `enrol_cohort` group membership of one instance.
-#[derive(Debug, Clone, Copy)]
-struct Membership {
-    id: i64,
-    user: i64,
-    group: i64,
+    of: i64,
 }
 
 /// What the sync of some instances reads.
@@ -1427,9 +1397,9 @@ struct SyncState {
     /// Instance → user → enrolment row.
     enrolments: HashMap<i64, BTreeMap<i64, Enrolment>>,
     /// Instance → its role assignments.
-    roles: HashMap<i64, Vec<Assignment>>,
+    roles: HashMap<i64, Vec<Synced>>,
     /// Instance → its group memberships.
-    synced_memberships: HashMap<i64, Vec<Membership>>,
+    synced_memberships: HashMap<i64, Vec<Synced>>,
     /// The instances' groups → their course.
     group_course: HashMap<i64, i64>,
     /// (group, user) of every membership of the instances' groups, of any component.
@@ -1517,7 +1487,7 @@ fn plan_sync(
         let keeps_inactive = unenrol == UnenrolAction::Suspend && !gone;
         let mut has_role: HashSet<i64> = HashSet::new();
         for a in state.roles.get(&instance.id).into_iter().flatten() {
-            let keep = a.role == instance.role
+            let keep = a.of == instance.role
                 && !gone
                 && match after.get(&a.user) {
                     Some(&active) => (active && instance.enabled) || keeps_inactive,
@@ -1527,7 +1497,7 @@ fn plan_sync(
             if !keep {
                 changes
                     .roles_removed
-                    .push((a.id, a.user, a.role, instance.id));
+                    .push((a.id, a.user, a.of, instance.id));
             }
         }
         if instance.enabled && !gone {
@@ -1555,11 +1525,11 @@ fn plan_sync(
             .into_iter()
             .flatten()
         {
-            if target != Some(m.group) || !after.contains_key(&m.user) {
+            if target != Some(m.of) || !after.contains_key(&m.user) {
                 changes
                     .memberships_removed
-                    .push((m.id, m.group, m.user, instance.id));
-                in_group.remove(&(m.group, m.user));
+                    .push((m.id, m.of, m.user, instance.id));
+                in_group.remove(&(m.of, m.user));
             }
         }
         if let Some(group) = target {
