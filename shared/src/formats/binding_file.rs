@@ -1,6 +1,7 @@
 //! The course binding file (tool_sync format): `cmd` (add, del = disable, restore =
 //! enable, fulldel = delete), `cohort`, `course`, `role` (empty: student), `makegroup`
-//! (0/empty: none, 1: a group named after the cohort, else an existing group's name),
+//! (0/empty: none, 1: a new group named after the cohort as Moodle names it, else an
+//! existing group's name),
 //! `enrolstart`, `enrolend`; and two columns of our own, for what Moodle's form has and
 //! tool_sync's file lacks: `name` (the instance's custom name; empty: Moodle's default
 //! name) and `status` (`active` or `disabled`, with `add` only; empty: unchanged, or active
@@ -32,7 +33,8 @@ pub const BINDING_COLUMNS: &[&str] = &[
 pub enum GroupChoice<'a> {
     /// No group.
     None,
-    /// A group named after the cohort (created if the course lacks it).
+    /// A group named after the cohort as Moodle names it ("<cohort> cohort"), created unless
+    /// the binding is in one already.
     NamedAfterCohort,
     /// This existing group.
     Existing(&'a crate::snapshot::Group),

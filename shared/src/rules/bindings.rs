@@ -590,3 +590,22 @@ fn create_group(
     });
     Ref::New { new }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::moodle_group_name;
+
+    #[test]
+    fn new_groups_are_named_as_moodle_names_them() {
+        assert_eq!(
+            moodle_group_name("Licence 1 Lettres 2026", 1),
+            "Licence 1 Lettres 2026 cohort"
+        );
+        assert_eq!(
+            moodle_group_name("Licence 1 Sciences 2026", 2),
+            "Licence 1 Sciences 2026 cohort (2)"
+        );
+        // Moodle trims the string it builds: an empty name gives "cohort".
+        assert_eq!(moodle_group_name("", 1), "cohort");
+    }
+}
