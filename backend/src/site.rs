@@ -137,7 +137,13 @@ impl Site {
         let (revision, key) = store::site::state(own).await?;
         match self {
             Site::Embedded => Ok((revision, key)),
-            Site::Moodle(_) => Ok((self.snapshot(own).await?.revision, key)),
+            // The cached snapshot's fingerprint with the defaults: no copy of the site.
+            Site::Moodle(site) => {
+                let moodle = site.cached().await?;
+                let mut defaults = store::site::default_options(own).await?;
+                defaults.unenrol_action = moodle.defaults.unenrol_action;
+                Ok((combined_revision(moodle.revision, &defaults), key))
+            }
         }
     }
 
