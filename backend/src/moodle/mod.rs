@@ -16,6 +16,7 @@ use sqlx::{AnyConnection, AnyPool, Row};
 
 pub mod events;
 mod snapshot;
+mod sync;
 pub mod write;
 
 /// The two databases Moodle runs on that cohortsync reads.

@@ -26,6 +26,7 @@ use sqlx::AnyConnection;
 
 use super::events::{self, Event, EventLog, LogContext};
 use super::snapshot::{int, text};
+use super::sync::{Enrolment, Instance, SyncChanges, SyncState, Synced, plan_sync};
 use super::{Moodle, MoodleDatabase};
 use crate::store::bulk::{self, Value};
 use crate::store::{StoreError, StoreResult};
@@ -50,18 +51,6 @@ pub struct WriteContext {
     pub unenrol: UnenrolAction,
     /// The time stamped on every row written (Unix seconds).
     pub now: i64,
-}
-
-/// A cohort-sync instance as the sync needs it.
-#[derive(Debug, Clone)]
-struct Instance {
-    id: i64,
-    course: i64,
-    cohort: i64,
-    role: i64,
-    group: i64,
-    enabled: bool,
-    context: i64,
 }
 
 /// Writes `plan` into Moodle on `conn` (a transaction the caller commits), stopping with
@@ -1368,179 +1357,6 @@ impl Writer<'_> {
         .await?;
         Ok(())
     }
-}
-
-/// A user's enrolment row in one instance.
-#[derive(Debug, Clone, Copy)]
-struct Enrolment {
-    id: i64,
-    active: bool,
-    /// timestart, timeend, modifierid, timecreated, timemodified: what Moodle's
-    /// `user_enrolment_deleted` event carries.
-    row: [i64; 5],
-}
-
-/// An `enrol_cohort` row of one instance: a role assignment (`of` = the role) or a group
-/// membership (`of` = the group).
-#[derive(Debug, Clone, Copy)]
-struct Synced {
-    id: i64,
-    user: i64,
-    of: i64,
-}
-
-/// What the sync of some instances reads.
-#[derive(Debug, Default)]
-struct SyncState {
-    /// Cohort → its members who are not deleted users.
-    members: HashMap<i64, BTreeSet<i64>>,
-    /// Instance → user → enrolment row.
-    enrolments: HashMap<i64, BTreeMap<i64, Enrolment>>,
-    /// Instance → its role assignments.
-    roles: HashMap<i64, Vec<Synced>>,
-    /// Instance → its group memberships.
-    synced_memberships: HashMap<i64, Vec<Synced>>,
-    /// The instances' groups → their course.
-    group_course: HashMap<i64, i64>,
-    /// (group, user) of every membership of the instances' groups, of any component.
-    in_group: HashSet<(i64, i64)>,
-}
-
-/// A role assignment to write.
-#[derive(Debug, Clone, Copy)]
-struct NewAssignment {
-    role: i64,
-    context: i64,
-    user: i64,
-    item: i64,
-}
-
-/// What the sync writes. Pairs are (row id, user) or (row id, group).
-#[derive(Debug, Default)]
-struct SyncChanges {
-    enrolled: Vec<(i64, i64)>,
-    /// (row id, user, instance).
-    reactivated: Vec<(i64, i64, i64)>,
-    suspended: Vec<(i64, i64, i64)>,
-    /// (row, user, instance).
-    unenrolled: Vec<(Enrolment, i64, i64)>,
-    /// (instance, user) of each row unenrolled: the last-enrolment cleanup's input.
-    unenrolled_pairs: Vec<(i64, i64)>,
-    roles_assigned: Vec<NewAssignment>,
-    /// (id, user, role, instance).
-    roles_removed: Vec<(i64, i64, i64, i64)>,
-    memberships_added: Vec<(i64, i64, i64)>,
-    /// (id, group, user, instance).
-    memberships_removed: Vec<(i64, i64, i64, i64)>,
-}
-
-/// The rows that bring `instances` to what Moodle's sync converges to (module doc), in
-/// instance id order as Moodle walks them.
-fn plan_sync(
-    instances: &[Instance],
-    state: &SyncState,
-    deleting: &BTreeSet<i64>,
-    unenrol: UnenrolAction,
-) -> SyncChanges {
-    let mut changes = SyncChanges::default();
-    let no_members = BTreeSet::new();
-    let no_rows = BTreeMap::new();
-    let mut in_group = state.in_group.clone();
-    for instance in instances {
-        let gone = deleting.contains(&instance.id);
-        let members = if gone {
-            &no_members
-        } else {
-            state.members.get(&instance.cohort).unwrap_or(&no_members)
-        };
-        let rows = state.enrolments.get(&instance.id).unwrap_or(&no_rows);
-        // user → active, after the sync.
-        let mut after: BTreeMap<i64, bool> = BTreeMap::new();
-        for (&user, row) in rows {
-            if members.contains(&user) {
-                if !row.active && instance.enabled {
-                    changes.reactivated.push((row.id, user, instance.id));
-                    after.insert(user, true);
-                } else {
-                    after.insert(user, row.active);
-                }
-            } else if gone || unenrol == UnenrolAction::Unenrol {
-                changes.unenrolled.push((*row, user, instance.id));
-                changes.unenrolled_pairs.push((instance.id, user));
-            } else {
-                if row.active {
-                    changes.suspended.push((row.id, user, instance.id));
-                }
-                after.insert(user, false);
-            }
-        }
-        if instance.enabled && !gone {
-            for &user in members {
-                if !rows.contains_key(&user) {
-                    changes.enrolled.push((instance.id, user));
-                    after.insert(user, true);
-                }
-            }
-        }
-        // Roles: held by active rows of an enabled instance; under *suspend* a suspended row,
-        // or a disabled instance, keeps its role.
-        let keeps_inactive = unenrol == UnenrolAction::Suspend && !gone;
-        let mut has_role: HashSet<i64> = HashSet::new();
-        for a in state.roles.get(&instance.id).into_iter().flatten() {
-            let keep = a.of == instance.role
-                && !gone
-                && match after.get(&a.user) {
-                    Some(&active) => (active && instance.enabled) || keeps_inactive,
-                    None => false,
-                }
-                && has_role.insert(a.user);
-            if !keep {
-                changes
-                    .roles_removed
-                    .push((a.id, a.user, a.of, instance.id));
-            }
-        }
-        if instance.enabled && !gone {
-            for (&user, &active) in &after {
-                if active && !has_role.contains(&user) {
-                    changes.roles_assigned.push(NewAssignment {
-                        role: instance.role,
-                        context: instance.context,
-                        user,
-                        item: instance.id,
-                    });
-                }
-            }
-        }
-        // Groups: every row of the instance, suspended ones included, in the instance's
-        // group when it is one of the course's; a membership the user already has, of any
-        // component, is left as it is.
-        let target = (instance.group > 0
-            && !gone
-            && state.group_course.get(&instance.group) == Some(&instance.course))
-        .then_some(instance.group);
-        for m in state
-            .synced_memberships
-            .get(&instance.id)
-            .into_iter()
-            .flatten()
-        {
-            if target != Some(m.of) || !after.contains_key(&m.user) {
-                changes
-                    .memberships_removed
-                    .push((m.id, m.of, m.user, instance.id));
-                in_group.remove(&(m.of, m.user));
-            }
-        }
-        if let Some(group) = target {
-            for &user in after.keys() {
-                if in_group.insert((group, user)) {
-                    changes.memberships_added.push((group, user, instance.id));
-                }
-            }
-        }
-    }
-    changes
 }
 
 /// The log context of an instance's course.
