@@ -10,13 +10,14 @@ use std::time::{Duration, Instant};
 
 use cohortsync_shared::api::Applied;
 use cohortsync_shared::changeset::Changeset;
+use cohortsync_shared::options::Options;
 use cohortsync_shared::snapshot::{Binding, Cohort, Snapshot};
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
 use crate::moodle::Moodle;
 use crate::moodle::write::WriteContext;
-use crate::store::{self, StoreError, StoreResult};
+use crate::store::{self, StoreResult};
 
 /// How long a snapshot read from Moodle serves requests before it is read again.
 pub const MOODLE_SNAPSHOT_TTL: Duration = Duration::from_secs(5);
@@ -67,7 +68,7 @@ impl MoodleSite {
     }
 
     /// Moodle's part of the snapshot, read at most every [`MOODLE_SNAPSHOT_TTL`].
-    async fn cached(&self) -> anyhow::Result<Arc<Snapshot>> {
+    async fn cached(&self) -> StoreResult<Arc<Snapshot>> {
         let mut cache = self.cache.lock().await;
         if let Some((when, snapshot)) = cache.as_ref()
             && when.elapsed() < MOODLE_SNAPSHOT_TTL
@@ -87,7 +88,7 @@ impl MoodleSite {
 
 /// The revision of a Moodle snapshot with cohortsync's own default options: Moodle's
 /// content fingerprint and the options, hashed together (53 bits, exact in JavaScript).
-fn combined_revision(moodle_revision: u64, defaults: &cohortsync_shared::options::Options) -> u64 {
+fn combined_revision(moodle_revision: u64, defaults: &Options) -> u64 {
     let mut hash = Sha256::new();
     hash.update(moodle_revision.to_be_bytes());
     hash.update(serde_json::to_vec(defaults).unwrap_or_default());
@@ -97,16 +98,23 @@ fn combined_revision(moodle_revision: u64, defaults: &cohortsync_shared::options
     u64::from_be_bytes(bytes) >> 11
 }
 
-/// A Moodle snapshot with cohortsync's own default options, except the unenrol action,
-/// which is Moodle's.
-fn with_own_defaults(mut snapshot: Snapshot, own: cohortsync_shared::options::Options) -> Snapshot {
-    let unenrol_action = snapshot.defaults.unenrol_action;
-    snapshot.defaults = cohortsync_shared::options::Options {
-        unenrol_action,
-        ..own
-    };
+/// The default options of a Moodle site: cohortsync's own (read on `own`), except the
+/// unenrol action, which is Moodle's (`moodle`, as its snapshot carries it).
+async fn moodle_defaults(own: &mut AnyConnection, moodle: &Snapshot) -> StoreResult<Options> {
+    Ok(Options {
+        unenrol_action: moodle.defaults.unenrol_action,
+        ..store::site::default_options(own).await?
+    })
+}
+
+/// A Moodle snapshot with the site's default options and the revision they give.
+async fn with_own_defaults(
+    own: &mut AnyConnection,
+    mut snapshot: Snapshot,
+) -> StoreResult<Snapshot> {
+    snapshot.defaults = moodle_defaults(own, &snapshot).await?;
     snapshot.revision = combined_revision(snapshot.revision, &snapshot.defaults);
-    snapshot
+    Ok(snapshot)
 }
 
 impl Site {
@@ -121,34 +129,41 @@ impl Site {
     /// The site as the rules see it (the admin's variant), read with `own` (a connection to
     /// cohortsync's database, for the default options). A Moodle snapshot is cached for a
     /// few seconds.
-    pub async fn snapshot(&self, own: &mut AnyConnection) -> anyhow::Result<Snapshot> {
+    pub async fn snapshot(&self, own: &mut AnyConnection) -> StoreResult<Snapshot> {
         match self {
-            Site::Embedded => Ok(store::site::load_snapshot(own).await?),
+            Site::Embedded => store::site::load_snapshot(own).await,
             Site::Moodle(site) => {
                 let moodle = site.cached().await?;
-                let defaults = store::site::default_options(own).await?;
-                Ok(with_own_defaults(Snapshot::clone(&moodle), defaults))
+                with_own_defaults(own, Snapshot::clone(&moodle)).await
             }
         }
     }
 
     /// The current revision and the key of teachers' hashes, without building a snapshot.
-    pub async fn state(&self, own: &mut AnyConnection) -> anyhow::Result<(u64, String)> {
+    pub async fn state(&self, own: &mut AnyConnection) -> StoreResult<(u64, String)> {
         let (revision, key) = store::site::state(own).await?;
         match self {
             Site::Embedded => Ok((revision, key)),
             // The cached snapshot's fingerprint with the defaults: no copy of the site.
             Site::Moodle(site) => {
                 let moodle = site.cached().await?;
-                let mut defaults = store::site::default_options(own).await?;
-                defaults.unenrol_action = moodle.defaults.unenrol_action;
+                let defaults = moodle_defaults(own, &moodle).await?;
                 Ok((combined_revision(moodle.revision, &defaults), key))
             }
         }
     }
 
-    /// Whether an option is Moodle's to set (its unenrol action), not cohortsync's.
-    pub fn unenrol_action_is_moodles(&self) -> bool {
+    /// The site's default options (on Moodle, with Moodle's unenrol action), without
+    /// building a snapshot.
+    pub async fn default_options(&self, own: &mut AnyConnection) -> StoreResult<Options> {
+        match self {
+            Site::Embedded => store::site::default_options(own).await,
+            Site::Moodle(site) => moodle_defaults(own, &*site.cached().await?).await,
+        }
+    }
+
+    /// Whether the site is a Moodle database.
+    pub fn is_moodle(&self) -> bool {
         matches!(self, Site::Moodle(_))
     }
 }
@@ -193,13 +208,8 @@ impl SiteWrite {
         match self {
             SiteWrite::Embedded => store::site::load_snapshot(own).await,
             SiteWrite::Moodle { site, tx } => {
-                let snapshot = site
-                    .moodle
-                    .load_snapshot_on(tx, &site.managed)
-                    .await
-                    .map_err(|e| StoreError::InvalidPlan(format!("the Moodle snapshot: {e:#}")))?;
-                let defaults = store::site::default_options(own).await?;
-                Ok(with_own_defaults(snapshot, defaults))
+                let snapshot = site.moodle.load_snapshot_on(tx, &site.managed).await?;
+                with_own_defaults(own, snapshot).await
             }
         }
     }
@@ -261,11 +271,7 @@ impl SiteWrite {
                 None,
             )),
             SiteWrite::Moodle { site, tx } => {
-                let unenrol = site
-                    .moodle
-                    .unenrol_action_on(tx)
-                    .await
-                    .map_err(|e| StoreError::InvalidPlan(format!("{e:#}")))?;
+                let unenrol = site.moodle.unenrol_action_on(tx).await?;
                 let context = WriteContext {
                     actor: site.actor,
                     managed: site.managed.clone(),

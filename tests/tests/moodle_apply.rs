@@ -72,6 +72,17 @@ impl Fixture {
         })
     }
 
+    /// A signed-in account named `name` with `role`.
+    async fn caller(&self, name: &str, role: accounts::Role) -> anyhow::Result<Caller> {
+        let hash = cohortsync_backend::crypto::hash_password("password123")?;
+        let id = accounts::upsert_account(self.db.pool(), name, &hash, role).await?;
+        let token_hash = cohortsync_backend::crypto::sha256_hex(name.as_bytes());
+        accounts::create_session(self.db.pool(), id, &token_hash, 3600).await?;
+        Ok(accounts::caller_by_session(self.db.pool(), &token_hash)
+            .await?
+            .expect("a session"))
+    }
+
     /// Submits and approves `file`; returns the changeset id.
     async fn approved(&self, file: &str) -> anyhow::Result<i64> {
         let options = Options {
@@ -202,4 +213,57 @@ async fn flag_count(moodle: &mut AnyConnection) -> anyhow::Result<(i64, i64)> {
         .fetch_one(&mut *moodle)
         .await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_after_apply_command_printed_is_for_admins_only() -> anyhow::Result<()> {
+    for (url, fixtures) in sites("what_the_after_apply_command_printed_is_for_admins_only").await {
+        let f = Fixture::new(&url, &fixtures).await?;
+        let teacher = f.caller("prof", accounts::Role::Teacher).await?;
+        let options = Options {
+            user_identifier: UserIdentifier::Username,
+            cohort_identifier: CohortIdentifier::Idnumber,
+            mode: Mode::Incremental,
+            ..Options::default()
+        };
+        let id = changesets::submit(
+            &f.db,
+            &f.site,
+            &teacher,
+            "file.csv",
+            ADD_THREE.as_bytes().to_vec(),
+            &options,
+            Lang::En,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("submit: {e:?}"))?;
+        changesets::approve(&f.db, &f.site, &f.admin, id, "")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        changesets::apply(&f.db, &f.site, &f.admin, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let after_apply =
+            |detail: cohortsync_shared::api::ChangesetDetail| match detail.record.apply_report {
+                Some(cohortsync_shared::api::ApplyOutcome::Applied(report)) => report.after_apply,
+                other => panic!("{url}: not applied: {other:?}"),
+            };
+        let admin: &Caller = &f.admin;
+        let seen = changesets::detail(&f.db, &f.site, admin, id, false)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        assert_eq!(
+            after_apply(seen).map(|a| a.output),
+            Some("caches purged\n".into())
+        );
+        let seen = changesets::detail(&f.db, &f.site, &teacher, id, false)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        assert_eq!(
+            after_apply(seen),
+            None,
+            "{url}: a teacher read the command's output"
+        );
+    }
+    Ok(())
 }

@@ -10,7 +10,7 @@ use sqlx::AnyConnection;
 use super::{PlannedNow, locked, plan_now, wrong_status};
 use crate::auth::Admin;
 use crate::error::ApiError;
-use crate::site::{Site, SiteWrite};
+use crate::site::{AfterApply, Site, SiteWrite};
 use crate::store::changesets::{self, Status, Stored};
 use crate::store::{Database, audit};
 
@@ -82,18 +82,7 @@ async fn apply_failing_after(
     .await;
     let report = match written {
         Ok((mut report, after_apply)) => {
-            if after_apply.is_some() {
-                report.after_apply = after_apply;
-                let outcome = ApplyOutcome::Applied(report.clone());
-                changesets::finish_apply(
-                    &mut tx,
-                    id,
-                    Status::Applied,
-                    Some(report.revision),
-                    &outcome,
-                )
-                .await?;
-            }
+            record_after_apply(&mut tx, &mut report, after_apply).await?;
             report
         }
         Err(error) => {
@@ -110,7 +99,7 @@ async fn apply_failing_after(
     };
     audit::append(&mut tx, Some(admin.id), "apply", Some(id), "").await?;
     if let Err(error) = tx.commit().await {
-        if site.unenrol_action_is_moodles() {
+        if site.is_moodle() {
             // Moodle has the changes; only cohortsync's record of them is missing.
             tracing::error!(
                 %error,
@@ -121,6 +110,28 @@ async fn apply_failing_after(
         return Err(error.into());
     }
     Ok(report)
+}
+
+/// Adds what `--moodle-after-apply` gave (run after Moodle's commit) to `report`, and to the
+/// report the changeset keeps.
+pub(super) async fn record_after_apply(
+    tx: &mut AnyConnection,
+    report: &mut ApplyReport,
+    after_apply: Option<AfterApply>,
+) -> Result<(), ApiError> {
+    if after_apply.is_some() {
+        report.after_apply = after_apply;
+        let outcome = ApplyOutcome::Applied(report.clone());
+        changesets::finish_apply(
+            tx,
+            report.id,
+            Status::Applied,
+            Some(report.revision),
+            &outcome,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Writes `plan` for changeset `id` through `write`, with what a revert needs, and marks

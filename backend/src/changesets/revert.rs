@@ -6,7 +6,7 @@ use cohortsync_shared::report::{Lang, PAGE_ROWS};
 use cohortsync_shared::revert::{Revert, RevertData, changes_since, plan_revert, touched};
 use serde_json::json;
 
-use super::apply::write_and_record;
+use super::apply::{record_after_apply, write_and_record};
 use super::{locked, wrong_status};
 use crate::auth::Admin;
 use crate::error::ApiError;
@@ -91,7 +91,8 @@ pub async fn revert(
     .await?;
     let mut applied =
         write_and_record(&mut tx, &mut write, revert_id, &plan, None, &snapshot).await?;
-    applied.after_apply = write.commit().await?;
+    let after_apply = write.commit().await?;
+    record_after_apply(&mut tx, &mut applied, after_apply).await?;
     changesets::set_status(&mut tx, id, Status::Reverted).await?;
     audit::append(
         &mut tx,

@@ -1,6 +1,6 @@
 //! Reading a changeset with its drift and dry run, approving and rejecting it.
 
-use cohortsync_shared::api::ChangesetDetail;
+use cohortsync_shared::api::{ApplyOutcome, ChangesetDetail};
 use cohortsync_shared::dry_run::{dry_run, file_identifiers};
 
 use super::{PlannedNow, locked, plan_now, visible, wrong_status};
@@ -20,7 +20,17 @@ pub async fn detail(
     with_plan: bool,
 ) -> Result<ChangesetDetail, ApiError> {
     let mut conn = db.pool().acquire().await?;
-    let Stored { record, plan, file } = visible(&mut conn, caller, id).await?;
+    let Stored {
+        mut record,
+        plan,
+        file,
+    } = visible(&mut conn, caller, id).await?;
+    // What the admin's after-apply command printed is for admins: it may say anything.
+    if caller.role == Role::Teacher
+        && let Some(ApplyOutcome::Applied(report)) = &mut record.apply_report
+    {
+        report.after_apply = None;
+    }
     let (drift, dry_run) = match record.summary.status {
         Status::Submitted | Status::Approved => {
             let PlannedNow {

@@ -450,14 +450,14 @@ impl Moodle {
     pub async fn unenrol_action_on(
         &self,
         conn: &mut AnyConnection,
-    ) -> anyhow::Result<cohortsync_shared::options::UnenrolAction> {
+    ) -> Result<cohortsync_shared::options::UnenrolAction, sqlx::Error> {
         self.unenrol_action(conn).await
     }
 
     /// The release (`mdl_config.release`), if the site has one.
     pub async fn release(&self) -> anyhow::Result<Option<String>> {
         let mut conn = self.pool.acquire().await?;
-        self.config(&mut conn, "release").await
+        Ok(self.config(&mut conn, "release").await?)
     }
 
     /// The Moodle user an apply acts as: `username` (`--moodle-actor`), else the first
@@ -625,7 +625,11 @@ impl Moodle {
     }
 
     /// `mdl_config.value` of `name`, if set.
-    async fn config(&self, conn: &mut AnyConnection, name: &str) -> anyhow::Result<Option<String>> {
+    async fn config(
+        &self,
+        conn: &mut AnyConnection,
+        name: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
         let sql = format!(
             "SELECT value FROM {} WHERE name = {}",
             self.table("config"),
@@ -635,7 +639,7 @@ impl Moodle {
             .bind(name)
             .fetch_optional(&mut *conn)
             .await?;
-        Ok(row.map(|r| snapshot::text(&r, 0)).transpose()?)
+        row.map(|r| snapshot::text(&r, 0)).transpose()
     }
 
     /// `mdl_config_plugins.value` of `plugin`'s `name`, if set.
@@ -644,7 +648,7 @@ impl Moodle {
         conn: &mut AnyConnection,
         plugin: &str,
         name: &str,
-    ) -> anyhow::Result<Option<String>> {
+    ) -> Result<Option<String>, sqlx::Error> {
         let sql = format!(
             "SELECT value FROM {} WHERE plugin = {} AND name = {}",
             self.table("config_plugins"),
@@ -656,14 +660,17 @@ impl Moodle {
             .bind(name)
             .fetch_optional(&mut *conn)
             .await?;
-        Ok(row.map(|r| snapshot::text(&r, 0)).transpose()?)
+        row.map(|r| snapshot::text(&r, 0)).transpose()
     }
 
     /// `$CFG->mnet_localhost_id` and `$CFG->siteguest`: users of this site have that
     /// `mnethostid`, and the guest is not a person (both 1 on a site that never set them).
-    async fn local_host_and_guest(&self, conn: &mut AnyConnection) -> anyhow::Result<(i64, i64)> {
+    async fn local_host_and_guest(
+        &self,
+        conn: &mut AnyConnection,
+    ) -> Result<(i64, i64), sqlx::Error> {
         let mut number = async |name| {
-            anyhow::Ok(
+            Ok::<i64, sqlx::Error>(
                 self.config(conn, name)
                     .await?
                     .and_then(|v| v.parse().ok())

@@ -28,7 +28,7 @@ impl Moodle {
     /// - the unenrol action from Moodle's own `enrol_cohort` setting.
     ///
     /// The revision is a fingerprint of the content: any change made in Moodle changes it.
-    pub async fn load_snapshot(&self, managed: &str) -> anyhow::Result<Snapshot> {
+    pub async fn load_snapshot(&self, managed: &str) -> Result<Snapshot, sqlx::Error> {
         let mut conn = self.pool.acquire().await?;
         self.load_snapshot_on(&mut conn, managed).await
     }
@@ -39,7 +39,7 @@ impl Moodle {
         &self,
         conn: &mut AnyConnection,
         managed: &str,
-    ) -> anyhow::Result<Snapshot> {
+    ) -> Result<Snapshot, sqlx::Error> {
         let db = self.database;
         let (local, guest) = self.local_host_and_guest(conn).await?;
         let users = self
@@ -219,7 +219,7 @@ impl Moodle {
     pub(super) async fn unenrol_action(
         &self,
         conn: &mut AnyConnection,
-    ) -> anyhow::Result<UnenrolAction> {
+    ) -> Result<UnenrolAction, sqlx::Error> {
         Ok(
             match self
                 .plugin_config(conn, "enrol_cohort", "unenrolaction")
@@ -240,13 +240,13 @@ impl Moodle {
         sql: &str,
         values: &[i64],
         row: impl Fn(&AnyRow) -> Result<T, sqlx::Error>,
-    ) -> anyhow::Result<Vec<T>> {
+    ) -> Result<Vec<T>, sqlx::Error> {
         let mut query = sqlx::query(sql);
         for value in values {
             query = query.bind(*value);
         }
         let rows = query.fetch_all(&mut *conn).await?;
-        Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
+        rows.iter().map(row).collect()
     }
 }
 

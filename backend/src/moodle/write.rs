@@ -75,7 +75,7 @@ pub async fn write_changeset(
         log: EventLog::default(),
         cohort_contexts: HashMap::new(),
     };
-    let mut added: Vec<Vec<Value>> = Vec::new();
+    let mut added: Vec<(i64, i64)> = Vec::new();
     let mut removed: Vec<(i64, i64)> = Vec::new();
     let mut cohorts: BTreeSet<i64> = BTreeSet::new();
     for (done, step) in plan.operations.iter().enumerate() {
@@ -93,7 +93,7 @@ pub async fn write_changeset(
             Operation::AddMember { cohort, user } => {
                 let cohort = writer.resolve(&writer.applied.cohorts_created, *cohort)?;
                 cohorts.insert(cohort);
-                added.push(vec![cohort.into(), (*user).into(), context.now.into()]);
+                added.push((cohort, *user));
             }
             Operation::RemoveMember { cohort, user } => {
                 cohorts.insert(*cohort);
@@ -166,40 +166,35 @@ impl Writer<'_> {
     async fn flush_members(
         &mut self,
         conn: &mut AnyConnection,
-        added: &mut Vec<Vec<Value>>,
+        added: &mut Vec<(i64, i64)>,
         removed: &mut Vec<(i64, i64)>,
     ) -> StoreResult<()> {
-        let mut cohorts: Vec<i64> = added
-            .iter()
-            .filter_map(|row| match row.first() {
-                Some(Value::Int(c)) => Some(*c),
-                _ => None,
-            })
-            .chain(removed.iter().map(|(c, _)| *c))
-            .collect();
+        let mut cohorts: Vec<i64> = added.iter().chain(removed.iter()).map(|p| p.0).collect();
         cohorts.sort_unstable();
         cohorts.dedup();
         self.know_cohort_contexts(conn, &cohorts).await?;
-        for row in added.iter() {
-            if let [Value::Int(cohort), Value::Int(user), ..] = row.as_slice() {
-                self.log_cohort(*cohort, "cohort_member_added", "c", Some(*user));
-            }
+        for &(cohort, user) in added.iter() {
+            self.log_cohort(cohort, "cohort_member_added", "c", Some(user));
         }
         for &(cohort, user) in removed.iter() {
             self.log_cohort(cohort, "cohort_member_removed", "d", Some(user));
         }
         if !added.is_empty() {
+            let now = self.context.now;
+            let rows: Vec<Vec<Value>> = added
+                .drain(..)
+                .map(|(cohort, user)| vec![cohort.into(), user.into(), now.into()])
+                .collect();
             let table = self.table("cohort_members");
             bulk::insert(
                 conn,
                 &table,
                 &["cohortid", "userid", "timeadded"],
-                added,
+                &rows,
                 "",
             )
             .await
             .map_err(|e| taken(e, "cohort member", ""))?;
-            added.clear();
         }
         let mut by_cohort: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
         for (cohort, user) in removed.drain(..) {
@@ -1269,11 +1264,12 @@ impl Writer<'_> {
             &groups,
         )
         .await?;
-        let timeout = match self.moodle.config(conn, "sessiontimeout").await {
-            Ok(Some(value)) => value.parse().unwrap_or(DEFAULT_SESSION_TIMEOUT),
-            Ok(None) => DEFAULT_SESSION_TIMEOUT,
-            Err(error) => return Err(StoreError::InvalidPlan(error.to_string())),
-        };
+        let timeout = self
+            .moodle
+            .config(conn, "sessiontimeout")
+            .await?
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(DEFAULT_SESSION_TIMEOUT);
         let users: Vec<String> = self.dirty_users.iter().map(|u| u.to_string()).collect();
         self.flag(conn, "accesslib/dirtyusers", &users, timeout)
             .await?;

@@ -21,11 +21,7 @@ async fn get_settings(
     _caller: Caller,
 ) -> Result<ApiJson<SiteSettings>, ApiError> {
     let mut conn = state.db.pool().acquire().await?;
-    let options = match &state.site {
-        Site::Embedded => site::default_options(&mut conn).await?,
-        // Moodle's unenrol action, with cohortsync's own other defaults.
-        moodle => moodle.snapshot(&mut conn).await?.defaults,
-    };
+    let options = state.site.default_options(&mut conn).await?;
     Ok(ApiJson(SiteSettings {
         options,
         fixed_by_site: fixed_by_site(&state.site),
@@ -35,7 +31,7 @@ async fn get_settings(
 /// The options the site itself sets: on Moodle, the unenrol action (`enrol_cohort |
 /// unenrolaction`, Moodle is the authority).
 fn fixed_by_site(site: &Site) -> Vec<String> {
-    if site.unenrol_action_is_moodles() {
+    if site.is_moodle() {
         vec!["unenrol_action".to_owned()]
     } else {
         Vec::new()
@@ -50,14 +46,9 @@ async fn put_settings(
     if let Some(problem) = settings.options.problem_as_site_defaults() {
         return Err(ApiError::bad_request("invalid_settings", problem));
     }
-    if state.site.unenrol_action_is_moodles() {
+    if state.site.is_moodle() {
         let mut conn = state.db.pool().acquire().await?;
-        let moodles = state
-            .site
-            .snapshot(&mut conn)
-            .await?
-            .defaults
-            .unenrol_action;
+        let moodles = state.site.default_options(&mut conn).await?.unenrol_action;
         if settings.options.unenrol_action != moodles {
             return Err(ApiError::bad_request(
                 "set_in_moodle",
