@@ -208,7 +208,7 @@ pub enum Acted {
     /// Approved or rejected: the changeset now.
     Reviewed(Box<ChangesetDetail>),
     /// Applied or reverted: what was written.
-    Wrote(ApplyReport),
+    Wrote(Box<ApplyReport>),
 }
 
 /// `POST /api/changesets/{id}/approve|reject|apply|revert`.
@@ -235,9 +235,9 @@ pub async fn act(id: i64, action: Action, comment: &str) -> Result<Acted, ApiErr
             let request = Request::post(&url)
                 .build()
                 .map_err(|e| ApiError::Network(e.to_string()))?;
-            Ok(Acted::Wrote(
+            Ok(Acted::Wrote(Box::new(
                 json(check(request.send().await).await?).await?,
-            ))
+            )))
         }
     }
 }

@@ -142,6 +142,9 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "dry.unenrolled" => "Unenrolled", "Désinscrits";
         "dry.suspended" => "Suspended", "Suspendus";
         "dry.groups" => "Groups", "Groupes";
+        "dry.roles" => "Roles (enrolment kept)", "Rôles (inscription gardée)";
+        "dry.left" => "Last enrolment gone", "Dernière inscription retirée";
+        "dry.left_help" => "Moodle also takes their other roles and group memberships in the course, manual ones included", "Moodle leur retire aussi leurs autres rôles et groupes dans le cours, y compris manuels";
         "dry.totals" => "Totals", "Totaux";
         "dry.members" => "members", "membres";
         "dry.show_all" => "Show every cohort and course", "Afficher toutes les cohortes et tous les cours";

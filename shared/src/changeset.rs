@@ -1,10 +1,12 @@
 //! Changesets: the ordered operations a file asks for and their effects on course
 //! enrolments (the model of what applying them does is [`crate::model`]).
 //!
-//! Effects follow Moodle's cohort sync: a member added to a cohort is enrolled in every
-//! course an active binding links it to (and put in the binding's group); a member removed
-//! is unenrolled or suspended as the unenrol action says; a new binding enrols the members,
-//! a disabled one suspends them, a deleted one unenrols them.
+//! Effects are what Moodle's cohort sync does ([`crate::sync`], where they are planned): a
+//! member added to a cohort is enrolled in every course an active binding links it to (and
+//! put in the binding's group); a member removed is unenrolled or suspended as the unenrol
+//! action says; a new binding enrols the members, a disabled one keeps them enrolled and
+//! takes their role (unless the action is *suspend*), a deleted one unenrols them; a user's
+//! last enrolment in a course takes their other roles and groups there with it.
 
 use serde::{Deserialize, Serialize};
 
@@ -197,6 +199,40 @@ pub enum Effect {
         /// Group id.
         group: i64,
     },
+    /// An enrolled user is given the binding's role again (a binding enabled).
+    AssignRole {
+        /// User id.
+        user: i64,
+        /// Course id.
+        course: i64,
+        /// Role id.
+        role: i64,
+        /// The binding.
+        binding: Ref,
+    },
+    /// An enrolled user loses the binding's role, and stays enrolled (a binding disabled).
+    RemoveRole {
+        /// User id.
+        user: i64,
+        /// Course id.
+        course: i64,
+        /// Role id.
+        role: i64,
+        /// The binding.
+        binding: Ref,
+    },
+    /// The user's last enrolment in the course went: Moodle takes the roles and group
+    /// memberships they still had there with it, manual ones included.
+    LeaveCourse {
+        /// User id.
+        user: i64,
+        /// Course id.
+        course: i64,
+        /// The other roles they lose in the course.
+        roles: Vec<i64>,
+        /// The groups they leave (memberships no binding made).
+        groups: Vec<i64>,
+    },
 }
 
 /// Ordered operations and their effects, planned against one snapshot revision.
@@ -237,6 +273,15 @@ pub struct Totals {
     pub unenrolments: usize,
     /// Suspended enrolments.
     pub suspensions: usize,
+    /// Roles given again to enrolled users.
+    #[serde(default)]
+    pub roles_assigned: usize,
+    /// Roles taken from users who stay enrolled.
+    #[serde(default)]
+    pub roles_removed: usize,
+    /// Users whose last enrolment in a course went, losing their other roles or groups there.
+    #[serde(default)]
+    pub courses_left: usize,
 }
 
 impl Changeset {
@@ -266,6 +311,9 @@ impl Changeset {
                 Effect::Enrol { .. } => t.enrolments += 1,
                 Effect::Unenrol { .. } => t.unenrolments += 1,
                 Effect::Suspend { .. } => t.suspensions += 1,
+                Effect::AssignRole { .. } => t.roles_assigned += 1,
+                Effect::RemoveRole { .. } => t.roles_removed += 1,
+                Effect::LeaveCourse { .. } => t.courses_left += 1,
                 Effect::AddToGroup { .. } | Effect::RemoveFromGroup { .. } => {}
             }
         }

@@ -142,10 +142,10 @@ pub fn check_with_progress(
         &mut diagnostics,
     );
     (report.diagnostics, report.omitted) = diagnostics.finish();
-    let changeset = (!report.has_errors()).then_some(Changeset {
+    let changeset = (!report.has_errors()).then(|| Changeset {
         base_revision: snapshot.revision,
+        effects: crate::sync::effects(snapshot, &planned.operations, options.unenrol_action),
         operations: planned.operations,
-        effects: planned.effects,
     });
     Checked { report, changeset }
 }

@@ -91,6 +91,12 @@ impl DryRun {
                 person.identifier = identifiers.get(&person.id).cloned();
             }
         }
+        for course in &mut self.courses {
+            for person in &mut course.left {
+                person.name = None;
+                person.identifier = identifiers.get(&person.id).cloned();
+            }
+        }
         self
     }
 }
@@ -154,6 +160,19 @@ pub struct CourseChange {
     pub groups_created: Vec<String>,
     /// Bindings created, updated or deleted.
     pub bindings_changed: usize,
+    /// Enrolled users given a binding's role again (a binding enabled).
+    #[serde(default)]
+    pub roles_assigned: usize,
+    /// Users who stay enrolled and lose a binding's role (a binding disabled).
+    #[serde(default)]
+    pub roles_removed: usize,
+    /// How many users' last enrolment in the course goes, taking their other roles and
+    /// group memberships there (manual ones included) with it, as Moodle does.
+    #[serde(default)]
+    pub left_count: usize,
+    /// The first of them (at most [`PEOPLE_LISTED`]).
+    #[serde(default)]
+    pub left: Vec<Person>,
 }
 
 /// A changeset per cohort and per course, in the order of the cohorts' and courses' ids
@@ -270,7 +289,17 @@ pub fn dry_run(snapshot: &Snapshot, changeset: &Changeset) -> DryRun {
         }
     }
     for effect in &changeset.effects {
+        if let Effect::LeaveCourse { user, course, .. } = effect {
+            course_entry(*course, &mut courses);
+            if let Some(c) = courses.get_mut(course) {
+                list(&mut c.left_count, &mut c.left, || person(*user));
+            }
+            continue;
+        }
         let (course, apply): (i64, fn(&mut CourseChange)) = match effect {
+            Effect::AssignRole { course, .. } => (*course, |c| c.roles_assigned += 1),
+            Effect::RemoveRole { course, .. } => (*course, |c| c.roles_removed += 1),
+            Effect::LeaveCourse { .. } => continue,
             Effect::Enrol { course, .. } => (*course, |c| c.enrolled += 1),
             Effect::Unenrol { course, .. } => (*course, |c| c.unenrolled += 1),
             Effect::Suspend { course, .. } => (*course, |c| c.suspended += 1),

@@ -38,6 +38,7 @@ pub mod report;
 pub mod revert;
 mod rules;
 pub mod snapshot;
+pub mod sync;
 
 pub use check::{Checked, check};
 pub use report::Report;

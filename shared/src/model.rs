@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::HashMap;
-use crate::changeset::{Changeset, Operation, Ref};
-use crate::snapshot::{Binding, Cohort, Group, Snapshot};
+use crate::changeset::{Changeset, Effect, Operation, Ref};
+use crate::snapshot::{Binding, BindingState, Cohort, CourseState, EnrolmentState, Group, Snapshot};
 
 /// The snapshot after `changeset`: the model of what the server's apply writes.
 ///
@@ -158,6 +158,160 @@ pub fn snapshot_after(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
     }
     next.cohorts = cohorts.into_values().collect();
     next.bindings = bindings.into_values().collect();
+    if let Some(state) = next.enrolments.take() {
+        next.enrolments = Some(state_after(
+            state,
+            &next.bindings,
+            changeset,
+            |r| resolve(binding_base, r),
+            |r| resolve(group_base, r),
+        ));
+    }
     next.revision += 1;
     next
+}
+
+/// The enrolment state after `changeset`'s effects: the model of what the apply writes to
+/// `user_enrolments`, `role_assignments` and `groups_members`.
+fn state_after(
+    state: EnrolmentState,
+    bindings: &[Binding],
+    changeset: &Changeset,
+    binding_id: impl Fn(Ref) -> i64,
+    group_id: impl Fn(Ref) -> i64,
+) -> EnrolmentState {
+    use std::collections::BTreeSet;
+    #[derive(Default)]
+    struct Held {
+        active: BTreeSet<i64>,
+        suspended: BTreeSet<i64>,
+        without_role: BTreeSet<i64>,
+        grouped: BTreeSet<i64>,
+    }
+    let mut held: BTreeMap<i64, Held> = state
+        .bindings
+        .into_iter()
+        .map(|b| {
+            let set = |v: Vec<i64>| v.into_iter().collect();
+            let h = Held {
+                active: set(b.active),
+                suspended: set(b.suspended),
+                without_role: set(b.without_role),
+                grouped: set(b.grouped),
+            };
+            (b.binding, h)
+        })
+        .collect();
+    let mut courses: BTreeMap<i64, CourseState> =
+        state.courses.into_iter().map(|c| (c.course, c)).collect();
+    // The bindings of each (course, group), to say whose group membership an effect is.
+    let in_group = |course: i64, group: i64| -> Vec<i64> {
+        bindings
+            .iter()
+            .filter(|b| b.course == course && b.group == Some(group))
+            .map(|b| b.id)
+            .collect()
+    };
+    for effect in &changeset.effects {
+        match effect {
+            Effect::Enrol { user, binding, .. } => {
+                let h = held.entry(binding_id(*binding)).or_default();
+                h.suspended.remove(user);
+                h.without_role.remove(user);
+                h.active.insert(*user);
+            }
+            Effect::Unenrol { user, binding, .. } => {
+                if let Some(h) = held.get_mut(&binding_id(*binding)) {
+                    h.active.remove(user);
+                    h.suspended.remove(user);
+                    h.without_role.remove(user);
+                    h.grouped.remove(user);
+                }
+            }
+            Effect::Suspend {
+                user,
+                binding,
+                remove_roles,
+                ..
+            } => {
+                let h = held.entry(binding_id(*binding)).or_default();
+                h.active.remove(user);
+                h.suspended.insert(*user);
+                if *remove_roles {
+                    h.without_role.insert(*user);
+                }
+            }
+            Effect::AssignRole { user, binding, .. } => {
+                held.entry(binding_id(*binding))
+                    .or_default()
+                    .without_role
+                    .remove(user);
+            }
+            Effect::RemoveRole { user, binding, .. } => {
+                held.entry(binding_id(*binding))
+                    .or_default()
+                    .without_role
+                    .insert(*user);
+            }
+            Effect::AddToGroup {
+                user,
+                course,
+                group,
+            } => {
+                for id in in_group(*course, group_id(*group)) {
+                    let h = held.entry(id).or_default();
+                    if h.active.contains(user) || h.suspended.contains(user) {
+                        h.grouped.insert(*user);
+                        break;
+                    }
+                }
+            }
+            Effect::RemoveFromGroup {
+                user,
+                course,
+                group,
+            } => {
+                for id in in_group(*course, *group) {
+                    if let Some(h) = held.get_mut(&id) {
+                        h.grouped.remove(user);
+                    }
+                }
+                // A binding whose group changed held the membership in its old group.
+                for h in held.values_mut() {
+                    if !h.active.contains(user) && !h.suspended.contains(user) {
+                        h.grouped.remove(user);
+                    }
+                }
+            }
+            Effect::LeaveCourse {
+                user,
+                course,
+                roles,
+                groups,
+            } => {
+                if let Some(c) = courses.get_mut(course) {
+                    c.other_roles
+                        .retain(|(u, r)| !(u == user && roles.contains(r)));
+                    c.manual_groups
+                        .retain(|(g, u)| !(u == user && groups.contains(g)));
+                }
+            }
+        }
+    }
+    let live: std::collections::HashSet<i64> = bindings.iter().map(|b| b.id).collect();
+    EnrolmentState {
+        bindings: held
+            .into_iter()
+            .filter(|(id, _)| live.contains(id))
+            .map(|(binding, h)| BindingState {
+                binding,
+                active: h.active.into_iter().collect(),
+                suspended: h.suspended.into_iter().collect(),
+                without_role: h.without_role.into_iter().collect(),
+                grouped: h.grouped.into_iter().collect(),
+            })
+            .filter(|b| !b.active.is_empty() || !b.suspended.is_empty())
+            .collect(),
+        courses: courses.into_values().collect(),
+    }
 }

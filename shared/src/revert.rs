@@ -248,7 +248,7 @@ pub fn membership_effects(
     operations: &[Step],
     unenrol_action: UnenrolAction,
 ) -> Vec<Effect> {
-    crate::rules::cohorts::membership_effects(snapshot, operations, unenrol_action)
+    crate::sync::effects(snapshot, operations, unenrol_action)
 }
 
 /// The binding file that takes the touched bindings back to how they were (by ids):

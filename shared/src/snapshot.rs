@@ -57,6 +57,64 @@ pub struct Snapshot {
     /// The site's default options: where a check starts, and the bounds of what a teacher
     /// may choose ([`Options::exceeds_site`]).
     pub defaults: Options,
+    /// What the bindings and the other enrolment methods hold in the bound courses: what a
+    /// plan's effects are worked out from ([`crate::sync`]). An admin's snapshot carries it;
+    /// a teacher's does not, and the effects are then those of a site where cohort sync has
+    /// run (every member of an active binding enrolled, with its role and group).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolments: Option<EnrolmentState>,
+}
+
+/// The enrolments, roles and group memberships of the bound courses
+/// ([`Snapshot::enrolments`]): in Moodle, `user_enrolments`, `role_assignments` and
+/// `groups_members`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EnrolmentState {
+    /// What each binding holds (a binding without an entry holds nothing).
+    pub bindings: Vec<BindingState>,
+    /// What the other enrolment methods hold in the bound courses (a course without an
+    /// entry has none).
+    pub courses: Vec<CourseState>,
+}
+
+/// What one binding holds. User ids are sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BindingState {
+    /// Binding id.
+    pub binding: i64,
+    /// Users enrolled through it, active.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub active: Vec<i64>,
+    /// Users enrolled through it, suspended.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suspended: Vec<i64>,
+    /// Of its enrolled users, those who do not hold the role it gives (a disabled binding's,
+    /// say, or a suspended one's under *suspend and remove roles*).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub without_role: Vec<i64>,
+    /// Users it put in its group.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub grouped: Vec<i64>,
+}
+
+/// What the other enrolment methods (manual, self, a binding of another system) hold in
+/// one bound course.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CourseState {
+    /// Course id.
+    pub course: i64,
+    /// Users enrolled by another method, sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub enrolled_otherwise: Vec<i64>,
+    /// Roles in the course no binding gave: `[user, role]`, sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_roles: Vec<(i64, i64)>,
+    /// Group memberships no binding made (by hand, say): `[group, user]`, sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub manual_groups: Vec<(i64, i64)>,
 }
 
 /// A user. In a teacher's snapshot the identifying fields are empty and `hashes` is set.
@@ -364,6 +422,9 @@ impl Snapshot {
         Snapshot {
             user_hash_key: Some(key.iter().map(|b| format!("{b:02x}")).collect()),
             users,
+            // A teacher's preview works from a synced site: the enrolment state is the
+            // admin's (and the size of the download would double).
+            enrolments: None,
             ..self.clone()
         }
     }

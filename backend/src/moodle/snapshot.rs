@@ -1,11 +1,12 @@
 //! The snapshot of a Moodle site, read from its tables: what the rules check a file
 //! against when the site is a Moodle.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use cohortsync_shared::options::{Options, UnenrolAction};
 use cohortsync_shared::snapshot::{
-    Binding, BindingStatus, COHORTSYNC_COMPONENT, Cohort, Course, Group, Role, Snapshot, User,
+    Binding, BindingState, BindingStatus, COHORTSYNC_COMPONENT, Cohort, Course, CourseState,
+    EnrolmentState, Group, Role, Snapshot, User,
 };
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
@@ -15,6 +16,8 @@ use super::Moodle;
 
 /// Moodle's context level of a course category.
 const CONTEXT_COURSECAT: i64 = 40;
+/// Moodle's context level of a course.
+const CONTEXT_COURSE: i64 = 50;
 
 impl Moodle {
     /// The site as the rules see it (the admin's variant: names and emails in clear):
@@ -194,6 +197,7 @@ impl Moodle {
                 binding_of,
             )
             .await?;
+        let enrolments = Some(self.enrolment_state(conn, &bindings).await?);
         // Moodle's setting (0 unenrol, 2 suspend, 3 suspend and remove roles; 0 when unset).
         let unenrol_action = self.unenrol_action(conn).await?;
         let mut snapshot = Snapshot {
@@ -209,9 +213,138 @@ impl Moodle {
                 unenrol_action,
                 ..Options::default()
             },
+            enrolments,
         };
         snapshot.revision = fingerprint(&snapshot);
         Ok(snapshot)
+    }
+
+    /// What the cohort-sync instances and the other enrolment methods hold in the courses
+    /// that have an instance: `user_enrolments`, the `enrol_cohort` role assignments and
+    /// group memberships of each instance, and every other enrolment, course role and
+    /// group membership there (what the last-enrolment cleanup takes).
+    async fn enrolment_state(
+        &self,
+        conn: &mut AnyConnection,
+        bindings: &[Binding],
+    ) -> Result<EnrolmentState, sqlx::Error> {
+        let (enrol, ue) = (self.table("enrol"), self.table("user_enrolments"));
+        let bound = format!("SELECT courseid FROM {enrol} WHERE enrol = 'cohort'");
+        let mut held: BTreeMap<i64, BindingState> = bindings
+            .iter()
+            .map(|b| {
+                let state = BindingState {
+                    binding: b.id,
+                    ..BindingState::default()
+                };
+                (b.id, state)
+            })
+            .collect();
+        let sql = format!(
+            "SELECT ue.enrolid, ue.userid, {} FROM {ue} ue JOIN {enrol} e ON e.id = ue.enrolid \
+             WHERE e.enrol = 'cohort' ORDER BY ue.enrolid, ue.userid",
+            self.database.int("ue.status")
+        );
+        for (binding, user, status) in self.triples(conn, &sql).await? {
+            if let Some(state) = held.get_mut(&binding) {
+                if status == 0 {
+                    state.active.push(user);
+                } else {
+                    state.suspended.push(user);
+                }
+            }
+        }
+        let of: HashMap<i64, &Binding> = bindings.iter().map(|b| (b.id, b)).collect();
+        let mut with_role: HashMap<i64, std::collections::HashSet<i64>> = HashMap::new();
+        let sql = format!(
+            "SELECT itemid, userid, roleid FROM {} WHERE component = 'enrol_cohort'",
+            self.table("role_assignments")
+        );
+        for (binding, user, role) in self.triples(conn, &sql).await? {
+            if of.get(&binding).is_some_and(|b| b.role == role) {
+                with_role.entry(binding).or_default().insert(user);
+            }
+        }
+        let sql = format!(
+            "SELECT itemid, userid, groupid FROM {} WHERE component = 'enrol_cohort' \
+             ORDER BY itemid, userid",
+            self.table("groups_members")
+        );
+        for (binding, user, group) in self.triples(conn, &sql).await? {
+            if let (Some(b), Some(state)) = (of.get(&binding), held.get_mut(&binding))
+                && b.group == Some(group)
+            {
+                state.grouped.push(user);
+            }
+        }
+        for state in held.values_mut() {
+            let holds = with_role.get(&state.binding);
+            state.without_role = state
+                .active
+                .iter()
+                .chain(&state.suspended)
+                .copied()
+                .filter(|u| !holds.is_some_and(|h| h.contains(u)))
+                .collect();
+            state.without_role.sort_unstable();
+            state.grouped.dedup();
+        }
+        let mut courses: BTreeMap<i64, CourseState> = BTreeMap::new();
+        fn course(courses: &mut BTreeMap<i64, CourseState>, id: i64) -> &mut CourseState {
+            courses.entry(id).or_insert_with(|| CourseState {
+                course: id,
+                ..CourseState::default()
+            })
+        }
+        let sql = format!(
+            "SELECT DISTINCT e.courseid, ue.userid, 0 FROM {ue} ue JOIN {enrol} e \
+             ON e.id = ue.enrolid WHERE e.enrol <> 'cohort' AND e.courseid IN ({bound})"
+        );
+        for (id, user, _) in self.triples(conn, &sql).await? {
+            course(&mut courses, id).enrolled_otherwise.push(user);
+        }
+        let sql = format!(
+            "SELECT ctx.instanceid, ra.userid, ra.roleid FROM {} ra JOIN {} ctx \
+             ON ctx.id = ra.contextid AND ctx.contextlevel = {CONTEXT_COURSE} \
+             WHERE ra.component <> 'enrol_cohort' AND ctx.instanceid IN ({bound})",
+            self.table("role_assignments"),
+            self.table("context"),
+        );
+        for (id, user, role) in self.triples(conn, &sql).await? {
+            course(&mut courses, id).other_roles.push((user, role));
+        }
+        let sql = format!(
+            "SELECT g.courseid, gm.groupid, gm.userid FROM {} gm JOIN {} g ON g.id = gm.groupid \
+             WHERE gm.component <> 'enrol_cohort' AND g.courseid IN ({bound})",
+            self.table("groups_members"),
+            self.table("groups"),
+        );
+        for (id, group, user) in self.triples(conn, &sql).await? {
+            course(&mut courses, id).manual_groups.push((group, user));
+        }
+        for c in courses.values_mut() {
+            c.enrolled_otherwise.sort_unstable();
+            c.enrolled_otherwise.dedup();
+            c.other_roles.sort_unstable();
+            c.manual_groups.sort_unstable();
+        }
+        Ok(EnrolmentState {
+            bindings: held
+                .into_values()
+                .filter(|b| !b.active.is_empty() || !b.suspended.is_empty())
+                .collect(),
+            courses: courses.into_values().collect(),
+        })
+    }
+
+    /// Every row of `sql`, as three integers.
+    async fn triples(
+        &self,
+        conn: &mut AnyConnection,
+        sql: &str,
+    ) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
+        self.rows(conn, sql, &[], |r| Ok((int(r, 0)?, int(r, 1)?, int(r, 2)?)))
+            .await
     }
 
     /// Moodle's `enrol_cohort | unenrolaction` (0 unenrol, 2 suspend, 3 suspend and remove

@@ -26,7 +26,7 @@ use sqlx::AnyConnection;
 
 use super::events::{self, Event, EventLog, LogContext};
 use super::snapshot::{int, text};
-use super::sync::{Enrolment, Instance, SyncChanges, SyncState, Synced, plan_sync};
+use super::sync::{Enrolment, Instance, Row, SyncChanges, SyncState, Synced, plan_sync};
 use super::{Moodle, MoodleDatabase};
 use crate::store::bulk::{self, Value};
 use crate::store::{StoreError, StoreResult};
@@ -784,7 +784,8 @@ impl Writer<'_> {
             );
         }
         let state = self.read_state(conn, &instances).await?;
-        let changes = plan_sync(&instances, &state, &self.deleting, self.context.unenrol);
+        let planned: Vec<_> = instances.iter().map(Instance::for_sync).collect();
+        let changes = plan_sync(&planned, &state, &self.deleting, self.context.unenrol);
         self.write_sync(conn, &instances, changes).await
     }
 
@@ -832,15 +833,18 @@ impl Writer<'_> {
                 state.enrolments.entry(int(&r, 1)?).or_default().insert(
                     int(&r, 2)?,
                     Enrolment {
-                        id: int(&r, 0)?,
                         active: int(&r, 3)? == 0,
-                        row: [
-                            int(&r, 4)?,
-                            int(&r, 5)?,
-                            int(&r, 6)?,
-                            int(&r, 7)?,
-                            int(&r, 8)?,
-                        ],
+                        row: Row {
+                            id: int(&r, 0)?,
+                            active: int(&r, 3)? == 0,
+                            row: [
+                                int(&r, 4)?,
+                                int(&r, 5)?,
+                                int(&r, 6)?,
+                                int(&r, 7)?,
+                                int(&r, 8)?,
+                            ],
+                        },
                     },
                 );
             }
@@ -856,7 +860,7 @@ impl Writer<'_> {
                 );
                 for r in sqlx::query(&sql).fetch_all(&mut *conn).await? {
                     into.entry(int(&r, 1)?).or_default().push(Synced {
-                        id: int(&r, 0)?,
+                        row: int(&r, 0)?,
                         user: int(&r, 2)?,
                         of: int(&r, 3)?,
                     });
@@ -947,10 +951,11 @@ impl Writer<'_> {
             .extend(changes.unenrolled.iter().map(|u| u.1));
         let set =
             |status: i64| format!("status = {status}, modifierid = {actor}, timemodified = {now}");
-        let ids = |v: &[(i64, i64, i64)]| v.iter().map(|r| r.0).collect::<Vec<_>>();
+        let ids = |v: &[(Row, i64, i64)]| v.iter().map(|r| r.0.id).collect::<Vec<_>>();
         update_in(conn, &enrolments, &set(1), &ids(&changes.suspended)).await?;
         update_in(conn, &enrolments, &set(0), &ids(&changes.reactivated)).await?;
-        for &(id, user, instance) in changes.suspended.iter().chain(&changes.reactivated) {
+        for &(Row { id, .. }, user, instance) in changes.suspended.iter().chain(&changes.reactivated)
+        {
             self.dirty_users.insert(user);
             let (context, course) = at(instance);
             self.log.push(Event::about(
@@ -1136,15 +1141,15 @@ impl Writer<'_> {
         let rows: Vec<Vec<Value>> = changes
             .roles_assigned
             .iter()
-            .map(|a| {
+            .map(|&(item, user, role)| {
                 vec![
-                    a.role.into(),
-                    a.context.into(),
-                    a.user.into(),
+                    role.into(),
+                    of.get(&item).map_or(0, |i| i.context).into(),
+                    user.into(),
                     now.into(),
                     actor.into(),
                     "enrol_cohort".into(),
-                    a.item.into(),
+                    item.into(),
                     0.into(),
                 ]
             })
@@ -1167,11 +1172,7 @@ impl Writer<'_> {
         )
         .await?;
         if !changes.roles_assigned.is_empty() {
-            let new: HashSet<(i64, i64, i64)> = changes
-                .roles_assigned
-                .iter()
-                .map(|a| (a.item, a.user, a.role))
-                .collect();
+            let new: HashSet<(i64, i64, i64)> = changes.roles_assigned.iter().copied().collect();
             let ids: Vec<i64> = of.keys().copied().collect();
             for chunk in ids.chunks(IDS_PER_STATEMENT) {
                 let sql = format!(

@@ -1,7 +1,7 @@
 //! The site's directory (users, cohorts, courses, roles, groups, bindings, enrolments):
 //! read as a [`Snapshot`], and written by applying a [`Changeset`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use cohortsync_shared::changeset::{Changeset, Effect, Operation, Ref};
 use sqlx::{AnyConnection, Row};
@@ -11,6 +11,7 @@ use super::bulk::{self, Value};
 use super::{StoreError, StoreResult};
 use cohortsync_shared::options::Options;
 use cohortsync_shared::snapshot::{
+    BindingState, EnrolmentState,
     Binding, BindingStatus, Cohort, Course, Group, Role, Snapshot, User,
 };
 
@@ -121,6 +122,7 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> StoreResult<Snapshot> {
         binding_of,
     )
     .await?;
+    let enrolments = Some(enrolment_state(conn, &bindings).await?);
     Ok(Snapshot {
         revision,
         user_hash_key: None,
@@ -131,6 +133,65 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> StoreResult<Snapshot> {
         groups,
         bindings,
         defaults: default_options(conn).await?,
+        enrolments,
+    })
+}
+
+/// What the bindings hold: their enrolments (active or suspended, with or without the
+/// role) and the memberships of their groups. The embedded store has no other enrolment
+/// method, and every membership of a binding's group held by one of its enrolled users is
+/// that binding's.
+async fn enrolment_state(
+    conn: &mut AnyConnection,
+    bindings: &[Binding],
+) -> StoreResult<EnrolmentState> {
+    let mut held: BTreeMap<i64, BindingState> = BTreeMap::new();
+    let rows = sqlx::query(
+        "SELECT binding_id, user_id, status, role_removed FROM enrolments \
+         ORDER BY binding_id, user_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in rows {
+        let binding: i64 = r.get(0);
+        let user: i64 = r.get(1);
+        let state = held.entry(binding).or_insert_with(|| BindingState {
+            binding,
+            ..BindingState::default()
+        });
+        if r.get::<String, _>(2) == "active" {
+            state.active.push(user);
+        } else {
+            state.suspended.push(user);
+        }
+        if r.get::<i64, _>(3) != 0 {
+            state.without_role.push(user);
+        }
+    }
+    let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
+    for r in sqlx::query("SELECT group_id, user_id FROM group_members ORDER BY group_id, user_id")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        members.entry(r.get(0)).or_default().push(r.get(1));
+    }
+    for b in bindings {
+        let (Some(group), Some(state)) = (b.group, held.get_mut(&b.id)) else {
+            continue;
+        };
+        state.grouped = members
+            .get(&group)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|u| {
+                state.active.binary_search(u).is_ok() || state.suspended.binary_search(u).is_ok()
+            })
+            .collect();
+    }
+    Ok(EnrolmentState {
+        bindings: held.into_values().collect(),
+        courses: Vec::new(),
     })
 }
 
@@ -473,6 +534,14 @@ pub(crate) async fn write_changeset_failing_after(
                 pending.pairs.push((binding, *user));
             }
             Effect::RemoveFromGroup { user, group, .. } => pending.pairs.push((*group, *user)),
+            Effect::AssignRole { user, binding, .. } | Effect::RemoveRole { user, binding, .. } => {
+                let binding = resolve_binding(&applied, *binding)?;
+                pending.pairs.push((binding, *user));
+            }
+            // The embedded store holds no roles but the bindings': the groups go.
+            Effect::LeaveCourse { user, groups, .. } => {
+                pending.pairs.extend(groups.iter().map(|g| (*g, *user)))
+            }
         }
     }
     pending.flush(conn).await?;
@@ -514,6 +583,8 @@ enum EffectKind {
         remove_roles: bool,
     },
     RemoveFromGroup,
+    /// The binding's role given back (true) or taken (false), the enrolment kept.
+    Role(bool),
 }
 
 impl EffectKind {
@@ -524,7 +595,11 @@ impl EffectKind {
             Effect::Suspend { remove_roles, .. } => EffectKind::Suspend {
                 remove_roles: *remove_roles,
             },
-            Effect::RemoveFromGroup { .. } => EffectKind::RemoveFromGroup,
+            Effect::RemoveFromGroup { .. } | Effect::LeaveCourse { .. } => {
+                EffectKind::RemoveFromGroup
+            }
+            Effect::AssignRole { .. } => EffectKind::Role(true),
+            Effect::RemoveRole { .. } => EffectKind::Role(false),
         }
     }
 }
@@ -588,6 +663,15 @@ impl Effects {
             Some(EffectKind::RemoveFromGroup) => {
                 let pairs = ("group_id", "user_id");
                 bulk::delete_pairs(conn, "group_members", pairs, &self.pairs).await?;
+            }
+            Some(EffectKind::Role(held)) => {
+                let set = if held {
+                    "role_removed = 0"
+                } else {
+                    "role_removed = 1"
+                };
+                let pairs = ("binding_id", "user_id");
+                bulk::update_pairs(conn, "enrolments", set, pairs, &self.pairs).await?;
             }
         }
         *self = Effects::default();

@@ -30,7 +30,9 @@ fn people(list: &[Person], count: usize) -> String {
 const ROWS_SHOWN: usize = 100;
 
 /// The plan per cohort (created, members added and removed, with names) and per course
-/// (enrolled, suspended, unenrolled, groups), with totals.
+/// (enrolled, suspended, unenrolled, roles taken or given back with the enrolment kept,
+/// groups, and the people whose last enrolment goes, taking their other roles and groups in
+/// the course with it), with totals.
 #[function_component(DryRunView)]
 pub fn dry_run_view(props: &DryRunProps) -> Html {
     let ctx = use_ctx();
@@ -93,7 +95,9 @@ pub fn dry_run_view(props: &DryRunProps) -> Html {
                         <th scope="col">{ t(lang, "dry.enrolled") }</th>
                         <th scope="col">{ t(lang, "dry.suspended") }</th>
                         <th scope="col">{ t(lang, "dry.unenrolled") }</th>
+                        <th scope="col">{ t(lang, "dry.roles") }</th>
                         <th scope="col">{ t(lang, "dry.groups") }</th>
+                        <th scope="col">{ t(lang, "dry.left") }</th>
                     </tr></thead>
                     <tbody>
                         { for dry.courses.iter().take(shown).map(|c| html! {
@@ -102,8 +106,14 @@ pub fn dry_run_view(props: &DryRunProps) -> Html {
                                 <td>{ c.enrolled }</td>
                                 <td>{ c.suspended }</td>
                                 <td>{ c.unenrolled }</td>
+                                <td>{ format!("+{} / −{}", c.roles_assigned, c.roles_removed) }</td>
                                 <td>{ format!("+{} / −{}{}", c.added_to_groups, c.removed_from_groups,
                                     if c.groups_created.is_empty() { String::new() } else { format!(" ({})", c.groups_created.join(", ")) }) }</td>
+                                <td data-testid="left">{ c.left_count }
+                                    if c.left_count > 0 {
+                                        <span class="people" title={ t(lang, "dry.left_help") }>{ people(&c.left, c.left_count) }</span>
+                                    }
+                                </td>
                             </tr>
                         }) }
                     </tbody>

@@ -78,7 +78,7 @@ pub(crate) struct TextWords {
     pub(crate) nothing_to_change: &'static str,
     /// Cohorts created, updated, deleted; members added, removed; groups created; bindings
     /// created, updated, deleted; enrolments, unenrolments, suspensions.
-    pub(crate) totals: [&'static str; 12],
+    pub(crate) totals: [&'static str; 15],
 }
 
 impl TextWords {
@@ -128,6 +128,9 @@ const TEXT_EN: TextWords = TextWords {
         "enrolments",
         "unenrolments",
         "suspensions",
+        "roles given back (enrolment kept)",
+        "roles taken (enrolment kept)",
+        "last enrolments in a course (their other roles and groups there go too)",
     ],
 };
 
@@ -156,6 +159,9 @@ const TEXT_FR: TextWords = TextWords {
         "inscriptions",
         "désinscriptions",
         "suspensions",
+        "rôles rendus (inscription gardée)",
+        "rôles retirés (inscription gardée)",
+        "dernières inscriptions dans un cours (leurs autres rôles et groupes y partent aussi)",
     ],
 };
 

@@ -59,6 +59,9 @@ pub fn render(name: &str, report: &Report, totals: Option<Totals>, lang: Lang) -
                 t.enrolments,
                 t.unenrolments,
                 t.suspensions,
+                t.roles_assigned,
+                t.roles_removed,
+                t.courses_left,
             ];
             for (n, label) in figures.iter().zip(words.totals) {
                 if *n > 0 {

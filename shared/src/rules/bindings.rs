@@ -6,7 +6,7 @@ use crate::HashMap;
 
 use super::Site;
 use super::cohorts::Planned;
-use crate::changeset::{Effect, Operation, Ref, Step};
+use crate::changeset::{Operation, Ref, Step};
 use crate::formats::binding_file::{self, BindingLine, Command, MakeGroup};
 use crate::formats::{Columns, Rows, unstorable_cells};
 use crate::options::{CourseIdentifier, Options, RoleIdentifier};
@@ -380,14 +380,13 @@ impl Planner<'_> {
         self.new_bindings += 1;
         let wanted = &row.wanted;
         let status = wanted.status.unwrap_or_default();
-        let (course, role) = (row.course.id, row.role.id);
         self.planned.operations.push(Step {
             line: Some(row.line),
             op: Operation::CreateBinding {
                 binding: new,
-                course,
+                course: row.course.id,
                 cohort: row.cohort.id,
-                role,
+                role: row.role.id,
                 group,
                 name: wanted.name.clone().unwrap_or_default(),
                 status,
@@ -395,26 +394,6 @@ impl Planner<'_> {
                 enrolend: wanted.enrolend,
             },
         });
-        if status == BindingStatus::Disabled {
-            return; // it enrols nobody until it is restored
-        }
-        let binding = Ref::New { new };
-        for &user in &row.cohort.members {
-            let effects = &mut self.planned.effects;
-            effects.push(Effect::Enrol {
-                user,
-                course,
-                role,
-                binding,
-            });
-            if let Some(group) = group {
-                effects.push(Effect::AddToGroup {
-                    user,
-                    course,
-                    group,
-                });
-            }
-        }
     }
 
     /// An `add` row about an existing binding sets what it names; returns whether that
@@ -440,32 +419,16 @@ impl Planner<'_> {
         change(binding, target, row, &mut self.planned)
     }
 
-    /// Deleting a binding unenrols its cohort's members.
+    /// Deleting a binding unenrols its cohort's members ([`crate::sync`]).
     fn delete(&mut self, row: &Resolved<'_>, binding: &Binding) {
         let planned = &mut self.planned;
-        let course = row.course.id;
         planned.operations.push(Step {
             line: Some(row.line),
             op: Operation::DeleteBinding {
                 binding: binding.id,
             },
         });
-        for &user in &row.cohort.members {
-            planned.removals += 1;
-            planned.effects.push(Effect::Unenrol {
-                user,
-                course,
-                role: row.role.id,
-                binding: Ref::Existing(binding.id),
-            });
-            if let Some(group) = binding.group {
-                planned.effects.push(Effect::RemoveFromGroup {
-                    user,
-                    course,
-                    group,
-                });
-            }
-        }
+        planned.removals += row.cohort.members.len() as u64;
     }
 }
 
@@ -491,16 +454,15 @@ impl<'a> Settings<'a> {
     }
 }
 
-/// Plans moving an existing binding to `target`, with the effects on its cohort's
-/// `members`: disabling suspends them; enabling enrols them again; a new group takes them
-/// from the old one. Returns false when `target` is what the binding already has.
+/// Plans moving an existing binding to `target` (its effects on the cohort's members are
+/// [`crate::sync`]'s). Returns false when `target` is what the binding already has.
 fn change(
     binding: &Binding,
     target: Settings<'_>,
     row: &Resolved<'_>,
     planned: &mut Planned,
 ) -> bool {
-    let (members, course, role, line) = (&row.cohort.members, row.course.id, row.role.id, row.line);
+    let (members, line) = (&row.cohort.members, row.line);
     let group_changed = target.group != binding.group.map(Ref::Existing);
     if !group_changed
         && target.name == binding.name
@@ -510,7 +472,6 @@ fn change(
         return false;
     }
     let transition = (binding.status, target.status);
-    let enabled = transition == (BindingStatus::Disabled, BindingStatus::Active);
     let group = target.group;
     planned.operations.push(Step {
         line: Some(line),
@@ -523,48 +484,9 @@ fn change(
             enrolend: target.enrolend,
         },
     });
-    let this = Ref::Existing(binding.id);
-    for &user in members {
-        match transition {
-            (BindingStatus::Active, BindingStatus::Disabled) => {
-                planned.removals += 1;
-                planned.effects.push(Effect::Suspend {
-                    user,
-                    course,
-                    role,
-                    binding: this,
-                    remove_roles: false,
-                });
-            }
-            (BindingStatus::Disabled, BindingStatus::Active) => {
-                planned.effects.push(Effect::Enrol {
-                    user,
-                    course,
-                    role,
-                    binding: this,
-                });
-            }
-            _ => {}
-        }
-        if group_changed && let Some(old) = binding.group {
-            planned.effects.push(Effect::RemoveFromGroup {
-                user,
-                course,
-                group: old,
-            });
-        }
-        // Members follow the group even while the binding is disabled (Moodle keeps a
-        // suspended member's groups); enabling it puts those who joined the cohort
-        // meanwhile in its group.
-        if (group_changed || enabled)
-            && let Some(group) = group
-        {
-            planned.effects.push(Effect::AddToGroup {
-                user,
-                course,
-                group,
-            });
-        }
+    // Disabling takes the members' roles (or suspends them, as the limits count it).
+    if transition == (BindingStatus::Active, BindingStatus::Disabled) {
+        planned.removals += members.len() as u64;
     }
     true
 }

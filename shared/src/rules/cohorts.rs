@@ -8,18 +8,17 @@ use std::collections::hash_map::Entry;
 use crate::{HashMap, HashSet};
 
 use super::{Site, UserMatch, Users};
-use crate::changeset::{Effect, Operation, Ref, Step};
+use crate::changeset::{Operation, Ref, Step};
 use crate::formats::cohort_file::{self, CohortLine, Command, Layout, META_FIELDS};
 use crate::formats::{Columns, Rows, unstorable_cells};
-use crate::options::{CohortIdentifier, Mode, Options, UnenrolAction};
+use crate::options::{CohortIdentifier, Mode, Options};
 use crate::report::{Code, Diagnostic, Diagnostics};
-use crate::snapshot::{BindingStatus, COHORTSYNC_COMPONENT, Owner};
+use crate::snapshot::{COHORTSYNC_COMPONENT, Owner};
 
 /// What the cohort rules planned, with the figures the limits need.
 #[derive(Debug, Default)]
 pub(crate) struct Planned {
     pub(crate) operations: Vec<Step>,
-    pub(crate) effects: Vec<Effect>,
     /// Memberships that end (removed members, members of deleted cohorts).
     pub(crate) removals: u64,
     /// Members, before the file, of the existing cohorts it adds members to.
@@ -484,7 +483,6 @@ fn plan_existing<'r>(
                     user,
                 },
             });
-            enrol_effects(site, cohort.id, user, &mut planned.effects);
         }
     }
     let mut removed: HashSet<i64> = HashSet::default();
@@ -492,8 +490,7 @@ fn plan_existing<'r>(
         let (user, line) = (site.user(member.user).id, member.line);
         if members.contains(&user) {
             removed.insert(user);
-            let action = options.unenrol_action;
-            remove(site, cohort.id, user, Some(line), action, planned);
+            remove(cohort.id, user, Some(line), planned);
         } else {
             diagnostics.push(
                 Diagnostic::new(Code::NotMember, line)
@@ -614,8 +611,7 @@ fn plan_absent(
     absent.sort_unstable();
     if request.free.is_some() || (full && cohort.owner() == Owner::Cohortsync) {
         for &user in &absent {
-            let action = options.unenrol_action;
-            remove(site, cohort.id, user, request.free, action, planned);
+            remove(cohort.id, user, request.free, planned);
         }
         return 0;
     }
@@ -629,70 +625,12 @@ fn plan_absent(
     absent.len()
 }
 
-fn remove(
-    site: &Site<'_>,
-    cohort: i64,
-    user: i64,
-    line: Option<u32>,
-    action: UnenrolAction,
-    planned: &mut Planned,
-) {
+fn remove(cohort: i64, user: i64, line: Option<u32>, planned: &mut Planned) {
     planned.removals += 1;
     planned.operations.push(Step {
         line,
         op: Operation::RemoveMember { cohort, user },
     });
-    for binding in site.bindings_of(cohort) {
-        let (course, role, id) = (binding.course, binding.role, Ref::Existing(binding.id));
-        match action {
-            UnenrolAction::Unenrol => {
-                planned.effects.push(Effect::Unenrol {
-                    user,
-                    course,
-                    role,
-                    binding: id,
-                });
-                if let Some(group) = binding.group {
-                    planned.effects.push(Effect::RemoveFromGroup {
-                        user,
-                        course,
-                        group,
-                    });
-                }
-            }
-            UnenrolAction::Suspend | UnenrolAction::SuspendAndRemoveRoles => {
-                planned.effects.push(Effect::Suspend {
-                    user,
-                    course,
-                    role,
-                    binding: id,
-                    remove_roles: action == UnenrolAction::SuspendAndRemoveRoles,
-                })
-            }
-        }
-    }
-}
-
-/// A new member is enrolled through every active binding of the cohort.
-fn enrol_effects(site: &Site<'_>, cohort: i64, user: i64, effects: &mut Vec<Effect>) {
-    for binding in site
-        .bindings_of(cohort)
-        .filter(|b| b.status == BindingStatus::Active)
-    {
-        effects.push(Effect::Enrol {
-            user,
-            course: binding.course,
-            role: binding.role,
-            binding: Ref::Existing(binding.id),
-        });
-        if let Some(group) = binding.group {
-            effects.push(Effect::AddToGroup {
-                user,
-                course: binding.course,
-                group: Ref::Existing(group),
-            });
-        }
-    }
 }
 
 /// Cohorts managed by cohortsync that end up empty and unbound are deleted.
@@ -721,29 +659,4 @@ fn plan_cleanup(
             });
         }
     }
-}
-
-/// The effects on enrolments of adding and removing members, by the same rules as a file's
-/// plan: additions enrol through the cohort's active bindings, removals unenrol or suspend
-/// as `action` says. Other operations have no membership effects here.
-pub(crate) fn membership_effects(
-    snapshot: &crate::snapshot::Snapshot,
-    operations: &[Step],
-    action: UnenrolAction,
-) -> Vec<Effect> {
-    let site = Site::new(snapshot);
-    let mut planned = Planned::default();
-    for step in operations {
-        match step.op {
-            Operation::AddMember {
-                cohort: Ref::Existing(cohort),
-                user,
-            } => enrol_effects(&site, cohort, user, &mut planned.effects),
-            Operation::RemoveMember { cohort, user } => {
-                remove(&site, cohort, user, step.line, action, &mut planned)
-            }
-            _ => {}
-        }
-    }
-    planned.effects
 }
