@@ -1614,15 +1614,20 @@ async fn a_binding_created_disabled_with_a_name_enrols_nobody_until_enabled() {
         };
         assert_eq!(enrolments(&site).await, all("active"));
 
-        // Disabled again: members are suspended, keeping their role.
-        apply_file(
+        // Disabled again: as in Moodle, members stay enrolled and lose the binding's role.
+        let report = apply_file(
             &site,
             "cmd;cohort;course;status\nadd;COH001;CHIMIE-L1;disabled\n",
             json!({}),
         )
         .await;
+        assert_eq!(report["totals"]["roles_removed"], 2, "{report}");
         assert_eq!(bindings(&site).await, named("disabled"));
-        assert_eq!(enrolments(&site).await, all("suspended"));
+        let without_role: Vec<(i64, String, i64)> = [1, 2]
+            .iter()
+            .map(|&id| (id, "active".to_owned(), 1))
+            .collect();
+        assert_eq!(enrolments(&site).await, without_role);
         let mut conn = site.db.pool().acquire().await.unwrap();
         let snapshot = site::load_snapshot(&mut conn).await.unwrap();
         assert_eq!(snapshot.bindings[0].name, "Chimie; L2 Pharmacie");
@@ -1687,7 +1692,12 @@ async fn binding_changesets_are_reverted_through_the_binding_rules() {
             bindings(&site).await,
             [("Fermé".to_owned(), "disabled".to_owned())]
         );
-        assert_eq!(enrolments(&site).await, active("suspended"));
+        // Disabled: enrolled still, without the role (Moodle's update_status).
+        let without_role: Vec<(i64, String, i64)> = [1, 2]
+            .iter()
+            .map(|&u| (u, "active".to_owned(), 1))
+            .collect();
+        assert_eq!(enrolments(&site).await, without_role);
         let (status, body) = revert(disabled["id"].as_i64().unwrap()).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(

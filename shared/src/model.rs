@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::HashMap;
 use crate::changeset::{Changeset, Effect, Operation, Ref};
-use crate::snapshot::{Binding, BindingState, Cohort, CourseState, EnrolmentState, Group, Snapshot};
+use crate::snapshot::{
+    Binding, BindingState, Cohort, CourseState, EnrolmentState, Group, Snapshot,
+};
 
 /// The snapshot after `changeset`: the model of what the server's apply writes.
 ///

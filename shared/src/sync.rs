@@ -318,9 +318,11 @@ pub fn effects(snapshot: &Snapshot, operations: &[Step], unenrol: UnenrolAction)
     let mut new_groups: HashMap<i64, i64> = HashMap::default();
     for step in operations {
         match &step.op {
-            Operation::AddMember { cohort, user } => {
-                member_changes.entry(key(*cohort)).or_default().0.push(*user)
-            }
+            Operation::AddMember { cohort, user } => member_changes
+                .entry(key(*cohort))
+                .or_default()
+                .0
+                .push(*user),
             Operation::RemoveMember { cohort, user } => {
                 member_changes.entry(*cohort).or_default().1.push(*user)
             }
@@ -500,7 +502,13 @@ impl<'s> Held<'s> {
         }
         let rows = state.enrolments.entry(i.id).or_default();
         for &user in &active {
-            rows.insert(user, Enrolment { active: true, row: () });
+            rows.insert(
+                user,
+                Enrolment {
+                    active: true,
+                    row: (),
+                },
+            );
         }
         for &user in &suspended {
             rows.insert(
@@ -605,8 +613,11 @@ fn told(
         changes.unenrolled.iter().map(|&(_, u, i)| (u, i)).collect();
     let suspended: HashSet<(i64, i64)> =
         changes.suspended.iter().map(|&(_, u, i)| (u, i)).collect();
-    let roles_removed: HashSet<(i64, i64)> =
-        changes.roles_removed.iter().map(|&(_, u, _, i)| (u, i)).collect();
+    let roles_removed: HashSet<(i64, i64)> = changes
+        .roles_removed
+        .iter()
+        .map(|&(_, u, _, i)| (u, i))
+        .collect();
     let enrolled: HashSet<(i64, i64)> = changes
         .enrolled
         .iter()
@@ -765,7 +776,8 @@ mod tests {
     #[test]
     fn a_member_who_left_is_unenrolled_with_role_and_group_and_a_new_one_enrolled() {
         let (instances, state) = one_instance(true);
-        let c: SyncChanges<i64, i64> = plan_sync(&instances, &state, &BTreeSet::new(), UnenrolAction::Unenrol);
+        let c: SyncChanges<i64, i64> =
+            plan_sync(&instances, &state, &BTreeSet::new(), UnenrolAction::Unenrol);
         assert_eq!(c.enrolled, [(30, 3)]);
         assert_eq!(c.unenrolled, [(101, 2, 30)]);
         assert_eq!(c.roles_removed, [(201, 2, 5, 30)]);
@@ -777,7 +789,8 @@ mod tests {
     #[test]
     fn under_suspend_the_row_is_suspended_and_keeps_role_and_group() {
         let (instances, state) = one_instance(true);
-        let c: SyncChanges<i64, i64> = plan_sync(&instances, &state, &BTreeSet::new(), UnenrolAction::Suspend);
+        let c: SyncChanges<i64, i64> =
+            plan_sync(&instances, &state, &BTreeSet::new(), UnenrolAction::Suspend);
         assert_eq!(c.suspended, [(101, 2, 30)]);
         assert!(c.unenrolled.is_empty() && c.roles_removed.is_empty());
         assert!(c.memberships_removed.is_empty());

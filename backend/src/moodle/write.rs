@@ -954,7 +954,8 @@ impl Writer<'_> {
         let ids = |v: &[(Row, i64, i64)]| v.iter().map(|r| r.0.id).collect::<Vec<_>>();
         update_in(conn, &enrolments, &set(1), &ids(&changes.suspended)).await?;
         update_in(conn, &enrolments, &set(0), &ids(&changes.reactivated)).await?;
-        for &(Row { id, .. }, user, instance) in changes.suspended.iter().chain(&changes.reactivated)
+        for &(Row { id, .. }, user, instance) in
+            changes.suspended.iter().chain(&changes.reactivated)
         {
             self.dirty_users.insert(user);
             let (context, course) = at(instance);

@@ -11,8 +11,8 @@ use super::bulk::{self, Value};
 use super::{StoreError, StoreResult};
 use cohortsync_shared::options::Options;
 use cohortsync_shared::snapshot::{
-    BindingState, EnrolmentState,
-    Binding, BindingStatus, Cohort, Course, Group, Role, Snapshot, User,
+    Binding, BindingState, BindingStatus, Cohort, Course, EnrolmentState, Group, Role, Snapshot,
+    User,
 };
 
 /// The current revision and the key of teachers' hashes.
