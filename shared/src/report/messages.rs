@@ -330,9 +330,9 @@ fn render(d: &Diagnostic, lang: Lang) -> String {
         },
         // args: [cohort name, courses]
         Code::CohortInUse => if fr {
-            format!("La cohorte « {} » ne peut pas être supprimée : des cours y sont liés ({}). Supprimez d’abord ces liaisons.", arg(0), arg(1))
+            format!("La cohorte « {} » ne peut pas être supprimée : des cours y sont liés ({}). Avec l’action de désinscription « suspendre », supprimez d’abord ces liaisons.", arg(0), arg(1))
         } else {
-            format!("Cohort “{}” cannot be deleted: courses are bound to it ({}). Remove those bindings first.", arg(0), arg(1))
+            format!("Cohort “{}” cannot be deleted: courses are bound to it ({}). With the unenrol action “suspend”, remove those bindings first.", arg(0), arg(1))
         },
         // args: [identifier]
         Code::CourseNotFound => if fr {

@@ -11,7 +11,7 @@ use super::{Site, UserMatch, Users};
 use crate::changeset::{Operation, Ref, Step};
 use crate::formats::cohort_file::{self, CohortLine, Command, Layout, META_FIELDS};
 use crate::formats::{Columns, Rows, unstorable_cells};
-use crate::options::{CohortIdentifier, Mode, Options};
+use crate::options::{CohortIdentifier, Mode, Options, UnenrolAction};
 use crate::report::{Code, Diagnostic, Diagnostics};
 use crate::snapshot::{COHORTSYNC_COMPONENT, Owner};
 
@@ -459,7 +459,7 @@ fn plan_existing<'r>(
 ) -> bool {
     let cohort = site.cohort(index);
     if let Some(line) = request.delete {
-        plan_delete(cohort, line, site, diagnostics, planned);
+        plan_delete(cohort, line, site, options, diagnostics, planned);
         return false;
     }
     plan_fields(index, request, site, diagnostics, planned);
@@ -509,26 +509,41 @@ fn plan_existing<'r>(
     !request.declared && kept.len() + absent == 0
 }
 
-/// A `del` row without a user deletes the cohort, unless a course binding uses it.
+/// A `del` row without a user deletes the cohort. A bound cohort goes as Moodle deletes
+/// one under the *unenrol* action: its bindings first, with every enrolment they made
+/// (FACTS.md §5, case 07). Under the *suspend* actions Moodle keeps the bindings, disabled,
+/// pointing at a cohort that no longer exists; cohortsync keeps no binding without its
+/// cohort, so it refuses (`cohort_in_use`) and the bindings are removed first.
 fn plan_delete(
     cohort: &crate::snapshot::Cohort,
     line: u32,
     site: &Site<'_>,
+    options: &Options,
     diagnostics: &mut Diagnostics,
     planned: &mut Planned,
 ) {
-    let courses: Vec<&str> = site
-        .bindings_of(cohort.id)
-        .filter_map(|b| site.snapshot.courses.iter().find(|c| c.id == b.course))
-        .map(|c| c.shortname.as_str())
-        .collect();
-    if !courses.is_empty() {
+    let bindings: Vec<&crate::snapshot::Binding> = site.bindings_of(cohort.id).collect();
+    if !bindings.is_empty() && options.unenrol_action != UnenrolAction::Unenrol {
+        let courses: Vec<&str> = bindings
+            .iter()
+            .filter_map(|b| site.snapshot.courses.iter().find(|c| c.id == b.course))
+            .map(|c| c.shortname.as_str())
+            .collect();
         diagnostics.push(
             Diagnostic::new(Code::CohortInUse, line)
                 .arg(&cohort.name)
                 .arg(courses.join(", ")),
         );
         return;
+    }
+    for binding in bindings {
+        planned.removals += cohort.members.len() as u64;
+        planned.operations.push(Step {
+            line: Some(line),
+            op: Operation::DeleteBinding {
+                binding: binding.id,
+            },
+        });
     }
     planned.removals += cohort.members.len() as u64;
     planned.operations.push(Step {
