@@ -23,13 +23,15 @@ use sqlx::{AnyConnection, Connection};
 const NOT_COHORTSYNC: &[(&str, &str)] = &[
     (
         "08-delete-bound-cohort-suspend",
-        "cohortsync deletes a bound cohort only with its bindings (DESIGN.md); Moodle's \
-         suspend keeps them, disabled, pointing at a cohort that no longer exists",
+        "under the suspend actions cohortsync refuses to delete a bound cohort \
+         (cohort_in_use): Moodle keeps its bindings, disabled, pointing at a cohort that no \
+         longer exists, and cohortsync keeps no binding without its cohort",
     ),
     (
         "18-delete-bound-cohort-suspend-noroles",
-        "cohortsync deletes a bound cohort only with its bindings (DESIGN.md); Moodle's \
-         suspend keeps them, disabled, pointing at a cohort that no longer exists",
+        "under the suspend actions cohortsync refuses to delete a bound cohort \
+         (cohort_in_use): Moodle keeps its bindings, disabled, pointing at a cohort that no \
+         longer exists, and cohortsync keeps no binding without its cohort",
     ),
     (
         "21-change-binding-role",
@@ -100,31 +102,12 @@ async fn files_for(operations: &[Value], moodle: &mut AnyConnection) -> anyhow::
                 create = Some((s("idnumber"), s("name"), s("description"), category));
             }
             "delete_cohort" => {
-                // cohortsync deletes a bound cohort with its bindings: what Moodle's unenrol
-                // action does to them (case 07).
+                // One `del` row: a bound cohort goes with its bindings, as Moodle's unenrol
+                // action deletes them (case 07).
                 flush(&mut members, &mut seen, &mut create, &mut files);
-                let cohort = s("cohort_idnumber");
-                let sql = format!(
-                    "SELECT co.shortname, r.shortname FROM mdl_enrol e \
-                     JOIN mdl_cohort c ON c.id = e.customint1 \
-                     JOIN mdl_course co ON co.id = e.courseid JOIN mdl_role r ON r.id = e.roleid \
-                     WHERE e.enrol = 'cohort' AND c.idnumber = '{cohort}' ORDER BY e.id"
-                );
-                let mut text = String::from("cmd;cohort;course;role\n");
-                for row in sqlx::query(&sql).fetch_all(&mut *moodle).await? {
-                    text.push_str(&format!(
-                        "fulldel;{cohort};{};{}\n",
-                        cohortsync_e2e::moodle_tables::text(&row, 0)?,
-                        cohortsync_e2e::moodle_tables::text(&row, 1)?
-                    ));
-                }
-                files.push(File {
-                    name: "delete-bindings.csv".to_owned(),
-                    text,
-                });
                 files.push(File {
                     name: "delete-cohort.csv".to_owned(),
-                    text: format!("cmd;cidnumber;userid\ndel;{cohort};\n"),
+                    text: format!("cmd;cidnumber;userid\ndel;{};\n", s("cohort_idnumber")),
                 });
             }
             binding_op => {
