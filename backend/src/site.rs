@@ -162,6 +162,17 @@ impl Site {
         }
     }
 
+    /// `options` as this site runs a file with them: on Moodle the unenrol action is Moodle's
+    /// own setting (as `snapshot` carries it), since that is what its writer follows,
+    /// whatever the file was submitted with; the embedded store runs them as given.
+    pub fn run_options(&self, options: &Options, snapshot: &Snapshot) -> Options {
+        let mut options = options.clone();
+        if self.is_moodle() {
+            options.unenrol_action = snapshot.defaults.unenrol_action;
+        }
+        options
+    }
+
     /// Whether the site is a Moodle database.
     pub fn is_moodle(&self) -> bool {
         matches!(self, Site::Moodle(_))

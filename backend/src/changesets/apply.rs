@@ -63,7 +63,7 @@ async fn apply_failing_after(
     let snapshot = write.snapshot(&mut tx).await?;
     let PlannedNow {
         drift, snapshot, ..
-    } = plan_now(snapshot, file, &record.options, &plan).await?;
+    } = plan_now(site, snapshot, file, &record.options, &plan).await?;
     if drift.changed {
         return Err(ApiError::Conflict {
             code: "drift",

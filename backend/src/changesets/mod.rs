@@ -44,12 +44,13 @@ pub(crate) struct PlannedNow {
 
 /// Plans `file` again on `snapshot` (the current state) and compares with `planned`.
 pub(crate) async fn plan_now(
+    site: &crate::site::Site,
     snapshot: Snapshot,
     file: Vec<u8>,
     options: &Options,
     planned: &Changeset,
 ) -> Result<PlannedNow, ApiError> {
-    let options = options.clone();
+    let options = site.run_options(options, &snapshot);
     let (checked, snapshot, file) = crate::checks::off_executor(move || {
         let checked = check(&file, &snapshot, &options);
         (checked, snapshot, file)

@@ -56,7 +56,7 @@ pub async fn revert(
         &plan,
         &data,
         record.summary.kind,
-        &record.options,
+        &site.run_options(&record.options, &snapshot),
     )
     .map_err(|refused| ApiError::Conflict {
         code: "changed_since",

@@ -39,6 +39,7 @@ pub async fn detail(
                 file,
                 ..
             } = plan_now(
+                site,
                 site.snapshot(&mut conn).await?,
                 file,
                 &record.options,
@@ -87,7 +88,7 @@ pub async fn approve(
     }
     let snapshot = site.snapshot(&mut tx).await?;
     let PlannedNow { drift, checked, .. } =
-        plan_now(snapshot, file, &record.options, &plan).await?;
+        plan_now(site, snapshot, file, &record.options, &plan).await?;
     let Some(plan) = checked.changeset else {
         return Err(ApiError::Conflict {
             code: "file_no_longer_valid",

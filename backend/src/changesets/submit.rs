@@ -32,6 +32,8 @@ pub async fn submit(
             return Err(ApiError::BeyondSiteSettings(beyond));
         }
     }
+    // On Moodle the unenrol action is Moodle's: the changeset is stored with what it runs.
+    let options = &site.run_options(options, &snapshot);
     let (checked, file) = {
         let options = options.clone();
         crate::checks::off_executor(move || (check(&file, &snapshot, &options), file)).await?
