@@ -352,6 +352,8 @@ async fn run_case(url: &str, fixtures: &Path, case: &str) -> anyhow::Result<Vec<
         "mode": "incremental",
         "override_limits": true,
     });
+    // What the plans said they would do, from the same rules as every dry run.
+    let mut predicted = Predicted::default();
     for file in files {
         let form = reqwest::multipart::Form::new()
             .part(
@@ -376,6 +378,14 @@ async fn run_case(url: &str, fixtures: &Path, case: &str) -> anyhow::Result<Vec<
             );
         }
         let id = body["id"].as_i64().context("no id")?;
+        let detail: Value = client()
+            .get(server.at(&format!("/api/changesets/{id}?plan=true")))
+            .header(COOKIE, &admin)
+            .send()
+            .await?
+            .json()
+            .await?;
+        predicted.add(&detail["plan"]["effects"]);
         for action in ["approve", "apply"] {
             let response = client()
                 .post(server.at(&format!("/api/changesets/{id}/{action}")))
@@ -472,6 +482,13 @@ async fn run_case(url: &str, fixtures: &Path, case: &str) -> anyhow::Result<Vec<
         }
     }
     log_expected.sort();
+    // The plan's effects are what Moodle did: its own events, counted.
+    let moodle_did = Predicted::from_moodle(&side);
+    if predicted != moodle_did {
+        problems.push(format!(
+            "{case}: the plan's effects say {predicted:?}, Moodle's log says {moodle_did:?}"
+        ));
+    }
     let mut log_written = log_since(&mut moodle, mysql, started).await?;
     if direct {
         // Moodle's sync task saw bare rows: no cohort_member events to log.
@@ -499,6 +516,61 @@ async fn run_case(url: &str, fixtures: &Path, case: &str) -> anyhow::Result<Vec<
         }
     }
     Ok(problems)
+}
+
+/// Counts of what happens to enrolments and group memberships, from a plan's effects or
+/// from the events Moodle logged in a case.
+#[derive(Debug, Default, PartialEq)]
+struct Predicted {
+    /// Rows created or reactivated, plus rows suspended (both are `user_enrolment_created`
+    /// or `_updated` in Moodle's log).
+    enrolments_written: usize,
+    /// Rows deleted.
+    unenrolments: usize,
+    /// Group memberships made.
+    joined_groups: usize,
+    /// Group memberships deleted, the last-enrolment cleanup's included.
+    left_groups: usize,
+}
+
+impl Predicted {
+    fn add(&mut self, effects: &Value) {
+        for e in effects.as_array().into_iter().flatten() {
+            match e["effect"].as_str().unwrap_or_default() {
+                "enrol" | "suspend" => self.enrolments_written += 1,
+                "unenrol" => self.unenrolments += 1,
+                "add_to_group" => self.joined_groups += 1,
+                "remove_from_group" => self.left_groups += 1,
+                "leave_course" => {
+                    self.left_groups += e["groups"].as_array().map_or(0, Vec::len);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn from_moodle(side: &Value) -> Self {
+        let mut found = Predicted::default();
+        for phase in ["operations_phase", "sync_phase"] {
+            for e in side["logstore_standard_log"][phase]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let name = e["eventname"].as_str().unwrap_or_default();
+                match name.rsplit('\\').next().unwrap_or_default() {
+                    "user_enrolment_created" | "user_enrolment_updated" => {
+                        found.enrolments_written += 1
+                    }
+                    "user_enrolment_deleted" => found.unenrolments += 1,
+                    "group_member_added" => found.joined_groups += 1,
+                    "group_member_removed" => found.left_groups += 1,
+                    _ => {}
+                }
+            }
+        }
+        found
+    }
 }
 
 fn now() -> i64 {
