@@ -440,6 +440,10 @@ struct Held<'s> {
     unenrol: UnenrolAction,
     bindings: HashMap<i64, &'s crate::snapshot::BindingState>,
     courses: HashMap<i64, &'s crate::snapshot::CourseState>,
+    /// The snapshot's bindings by id and by course, its cohorts by id.
+    binding_by_id: HashMap<i64, &'s crate::snapshot::Binding>,
+    by_course: HashMap<i64, Vec<&'s crate::snapshot::Binding>>,
+    cohorts: HashMap<i64, &'s crate::snapshot::Cohort>,
 }
 
 impl<'s> Held<'s> {
@@ -454,6 +458,15 @@ impl<'s> Held<'s> {
             courses: state
                 .map(|s| s.courses.iter().map(|c| (c.course, c)).collect())
                 .unwrap_or_default(),
+            binding_by_id: snapshot.bindings.iter().map(|b| (b.id, b)).collect(),
+            by_course: snapshot
+                .bindings
+                .iter()
+                .fold(HashMap::default(), |mut m, b| {
+                    m.entry(b.course).or_insert_with(Vec::new).push(b);
+                    m
+                }),
+            cohorts: snapshot.cohorts.iter().map(|c| (c.id, c)).collect(),
         }
     }
 
@@ -463,17 +476,14 @@ impl<'s> Held<'s> {
 
     /// The members of `cohort` in the snapshot (for a state cohort sync leaves).
     fn members(&self, cohort: i64) -> &'s [i64] {
-        self.snapshot
-            .cohorts
-            .iter()
-            .find(|c| c.id == cohort)
-            .map_or(&[], |c| &c.members)
+        self.cohorts.get(&cohort).map_or(&[], |c| &c.members)
     }
 
     /// The rows, roles and memberships binding `i` holds, into `state`.
     fn fill(&self, i: &Instance, state: &mut SyncState<(), ()>) {
-        let binding = self.snapshot.bindings.iter().find(|b| b.id == i.id);
-        let Some(binding) = binding else { return };
+        let Some(&binding) = self.binding_by_id.get(&i.id) else {
+            return;
+        };
         let group = binding.group.unwrap_or(0);
         let (active, suspended, without_role, grouped): (Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);
         if self.known() {
@@ -549,11 +559,11 @@ impl<'s> Held<'s> {
         groups: &HashMap<i64, i64>,
     ) -> HashSet<(i64, i64)> {
         let mut found = HashSet::default();
-        for b in &self.snapshot.bindings {
+        for b in courses
+            .iter()
+            .flat_map(|c| self.by_course.get(c).into_iter().flatten())
+        {
             let Some(group) = b.group else { continue };
-            if !courses.contains(&b.course) {
-                continue;
-            }
             if self.known() {
                 if let Some(state) = self.bindings.get(&b.id) {
                     found.extend(state.grouped.iter().map(|&u| (group, u)));
@@ -583,9 +593,8 @@ impl<'s> Held<'s> {
             .get(&course)
             .is_some_and(|c| c.enrolled_otherwise.binary_search(&user).is_ok());
         by_other_method
-            || self.snapshot.bindings.iter().any(|b| {
-                b.course == course
-                    && !skip.contains(&b.id)
+            || self.by_course.get(&course).into_iter().flatten().any(|b| {
+                !skip.contains(&b.id)
                     && if self.known() {
                         self.bindings.get(&b.id).is_some_and(|s| {
                             s.active.binary_search(&user).is_ok()
@@ -697,15 +706,18 @@ fn told(
         .iter()
         .map(|&(_, user, instance)| (course(instance), user))
         .collect();
+    let mut in_course: HashMap<i64, Vec<&Instance>> = HashMap::default();
+    for i in instances {
+        in_course.entry(i.course).or_default().push(i);
+    }
     for (course, user) in gone {
-        let kept_by_touched = instances.iter().any(|i| {
-            i.course == course
-                && (enrolled.contains(&(user, i.id))
-                    || (state
-                        .enrolments
-                        .get(&i.id)
-                        .is_some_and(|rows| rows.contains_key(&user))
-                        && !unenrolled.contains(&(user, i.id))))
+        let kept_by_touched = in_course.get(&course).into_iter().flatten().any(|i| {
+            enrolled.contains(&(user, i.id))
+                || (state
+                    .enrolments
+                    .get(&i.id)
+                    .is_some_and(|rows| rows.contains_key(&user))
+                    && !unenrolled.contains(&(user, i.id)))
         });
         if kept_by_touched || held.enrolled_elsewhere(course, user, &touched) {
             continue;
