@@ -980,6 +980,9 @@ async fn a_plan_the_site_contradicts_is_refused_until_approved_again() {
             body["error"]["details"]["operations_removed"][0]["op"],
             "remove_member"
         );
+        // The site has what b asks for already, and the answer says so.
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("already has what changeset"), "{message}");
         assert_eq!(site.revision().await, revision);
         assert_eq!(site.snapshot_json().await, before);
 

@@ -62,15 +62,30 @@ async fn apply_failing_after(
     let mut write = SiteWrite::begin(site, &cohorts, &bindings).await?;
     let snapshot = write.snapshot(&mut tx).await?;
     let PlannedNow {
-        drift, snapshot, ..
+        drift,
+        snapshot,
+        checked,
+        ..
     } = plan_now(site, snapshot, file, &record.options, &plan).await?;
     if drift.changed {
-        return Err(ApiError::Conflict {
-            code: "drift",
-            message: format!(
+        // Nothing left to do: the site has the changes already (made another way, or an
+        // apply into Moodle whose record here was lost with a crash between the commits).
+        let done = checked.changeset.as_ref().is_some_and(|now| now.is_empty());
+        let message = if done {
+            format!(
+                "the site already has what changeset {id} asks for: planning it now finds \
+                 nothing left to do (it was done another way, or applied into Moodle while \
+                 cohortsync could not record it); reject it"
+            )
+        } else {
+            format!(
                 "the site changed since changeset {id} was approved: planning it now gives a \
                  different plan; review the difference and approve it again"
-            ),
+            )
+        };
+        return Err(ApiError::Conflict {
+            code: "drift",
+            message,
             details: serde_json::to_value(&drift).unwrap_or_default(),
         });
     }
