@@ -188,7 +188,7 @@ fn state_after(
         active: BTreeSet<i64>,
         suspended: BTreeSet<i64>,
         without_role: BTreeSet<i64>,
-        grouped: BTreeSet<i64>,
+        ungrouped: BTreeSet<i64>,
     }
     let mut held: BTreeMap<i64, Held> = state
         .bindings
@@ -199,7 +199,7 @@ fn state_after(
                 active: set(b.active),
                 suspended: set(b.suspended),
                 without_role: set(b.without_role),
-                grouped: set(b.grouped),
+                ungrouped: set(b.ungrouped),
             };
             (b.binding, h)
         })
@@ -207,6 +207,7 @@ fn state_after(
     let mut courses: BTreeMap<i64, CourseState> =
         state.courses.into_iter().map(|c| (c.course, c)).collect();
     // The bindings of each (course, group), to say whose group membership an effect is.
+    let has_group = |id: i64| bindings.iter().any(|b| b.id == id && b.group.is_some());
     let in_group = |course: i64, group: i64| -> Vec<i64> {
         bindings
             .iter()
@@ -217,17 +218,24 @@ fn state_after(
     for effect in &changeset.effects {
         match effect {
             Effect::Enrol { user, binding, .. } => {
-                let h = held.entry(binding_id(*binding)).or_default();
+                let id = binding_id(*binding);
+                let h = held.entry(id).or_default();
+                let new = !h.active.contains(user) && !h.suspended.contains(user);
                 h.suspended.remove(user);
                 h.without_role.remove(user);
                 h.active.insert(*user);
+                // A new row is in the binding's group once its add_to_group follows (none
+                // follows when a manual membership blocks it).
+                if new && has_group(id) {
+                    h.ungrouped.insert(*user);
+                }
             }
             Effect::Unenrol { user, binding, .. } => {
                 if let Some(h) = held.get_mut(&binding_id(*binding)) {
                     h.active.remove(user);
                     h.suspended.remove(user);
                     h.without_role.remove(user);
-                    h.grouped.remove(user);
+                    h.ungrouped.remove(user);
                 }
             }
             Effect::Suspend {
@@ -262,8 +270,7 @@ fn state_after(
             } => {
                 for id in in_group(*course, group_id(*group)) {
                     let h = held.entry(id).or_default();
-                    if h.active.contains(user) || h.suspended.contains(user) {
-                        h.grouped.insert(*user);
+                    if h.ungrouped.remove(user) {
                         break;
                     }
                 }
@@ -274,14 +281,10 @@ fn state_after(
                 group,
             } => {
                 for id in in_group(*course, *group) {
-                    if let Some(h) = held.get_mut(&id) {
-                        h.grouped.remove(user);
-                    }
-                }
-                // A binding whose group changed held the membership in its old group.
-                for h in held.values_mut() {
-                    if !h.active.contains(user) && !h.suspended.contains(user) {
-                        h.grouped.remove(user);
+                    if let Some(h) = held.get_mut(&id)
+                        && (h.active.contains(user) || h.suspended.contains(user))
+                    {
+                        h.ungrouped.insert(*user);
                     }
                 }
             }
@@ -310,7 +313,7 @@ fn state_after(
                 active: h.active.into_iter().collect(),
                 suspended: h.suspended.into_iter().collect(),
                 without_role: h.without_role.into_iter().collect(),
-                grouped: h.grouped.into_iter().collect(),
+                ungrouped: h.ungrouped.into_iter().collect(),
             })
             .filter(|b| !b.active.is_empty() || !b.suspended.is_empty())
             .collect(),

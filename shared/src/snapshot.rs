@@ -94,9 +94,11 @@ pub struct BindingState {
     /// say, or a suspended one's under *suspend and remove roles*).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub without_role: Vec<i64>,
-    /// Users it put in its group.
+    /// For a binding with a group: its enrolled users who are not in that group by it (a
+    /// manual membership blocked it, say). On a synced site this is short, where the list of
+    /// those who are would repeat every enrolment.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub grouped: Vec<i64>,
+    pub ungrouped: Vec<i64>,
 }
 
 /// What the other enrolment methods (manual, self, a binding of another system) hold in

@@ -493,7 +493,17 @@ impl<'s> Held<'s> {
             active = b.active.clone();
             suspended = b.suspended.clone();
             without_role = b.without_role.clone();
-            grouped = b.grouped.clone();
+            let ungrouped: HashSet<i64> = b.ungrouped.iter().copied().collect();
+            grouped = if group != 0 {
+                b.active
+                    .iter()
+                    .chain(&b.suspended)
+                    .copied()
+                    .filter(|u| !ungrouped.contains(u))
+                    .collect()
+            } else {
+                Vec::new()
+            };
         } else {
             let members = self.members(binding.cohort).to_vec();
             let enabled = binding.status == BindingStatus::Active;
@@ -566,7 +576,15 @@ impl<'s> Held<'s> {
             let Some(group) = b.group else { continue };
             if self.known() {
                 if let Some(state) = self.bindings.get(&b.id) {
-                    found.extend(state.grouped.iter().map(|&u| (group, u)));
+                    let ungrouped: HashSet<i64> = state.ungrouped.iter().copied().collect();
+                    found.extend(
+                        state
+                            .active
+                            .iter()
+                            .chain(&state.suspended)
+                            .filter(|u| !ungrouped.contains(u))
+                            .map(|&u| (group, u)),
+                    );
                 }
             } else {
                 found.extend(self.members(b.cohort).iter().map(|&u| (group, u)));

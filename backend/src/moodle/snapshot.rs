@@ -254,40 +254,35 @@ impl Moodle {
                 }
             }
         }
-        let of: HashMap<i64, &Binding> = bindings.iter().map(|b| (b.id, b)).collect();
-        let mut with_role: HashMap<i64, std::collections::HashSet<i64>> = HashMap::new();
+        // What is missing, not what is there: on a synced site every row holds the role and
+        // the group, and listing those would read (and send) every assignment again.
         let sql = format!(
-            "SELECT itemid, userid, roleid FROM {} WHERE component = 'enrol_cohort'",
+            "SELECT ue.enrolid, ue.userid, 0 FROM {ue} ue JOIN {enrol} e ON e.id = ue.enrolid \
+             WHERE e.enrol = 'cohort' AND NOT EXISTS (SELECT 1 FROM {} ra \
+               WHERE ra.component = 'enrol_cohort' AND ra.itemid = e.id \
+               AND ra.userid = ue.userid AND ra.roleid = e.roleid)",
             self.table("role_assignments")
         );
-        for (binding, user, role) in self.triples(conn, &sql).await? {
-            if of.get(&binding).is_some_and(|b| b.role == role) {
-                with_role.entry(binding).or_default().insert(user);
+        for (binding, user, _) in self.triples(conn, &sql).await? {
+            if let Some(state) = held.get_mut(&binding) {
+                state.without_role.push(user);
             }
         }
         let sql = format!(
-            "SELECT itemid, userid, groupid FROM {} WHERE component = 'enrol_cohort' \
-             ORDER BY itemid, userid",
+            "SELECT ue.enrolid, ue.userid, 0 FROM {ue} ue JOIN {enrol} e ON e.id = ue.enrolid \
+             WHERE e.enrol = 'cohort' AND e.customint2 > 0 AND NOT EXISTS (SELECT 1 FROM {} gm \
+               WHERE gm.groupid = e.customint2 AND gm.userid = ue.userid \
+               AND gm.component = 'enrol_cohort' AND gm.itemid = e.id)",
             self.table("groups_members")
         );
-        for (binding, user, group) in self.triples(conn, &sql).await? {
-            if let (Some(b), Some(state)) = (of.get(&binding), held.get_mut(&binding))
-                && b.group == Some(group)
-            {
-                state.grouped.push(user);
+        for (binding, user, _) in self.triples(conn, &sql).await? {
+            if let Some(state) = held.get_mut(&binding) {
+                state.ungrouped.push(user);
             }
         }
         for state in held.values_mut() {
-            let holds = with_role.get(&state.binding);
-            state.without_role = state
-                .active
-                .iter()
-                .chain(&state.suspended)
-                .copied()
-                .filter(|u| !holds.is_some_and(|h| h.contains(u)))
-                .collect();
             state.without_role.sort_unstable();
-            state.grouped.dedup();
+            state.ungrouped.sort_unstable();
         }
         let mut courses: BTreeMap<i64, CourseState> = BTreeMap::new();
         fn course(courses: &mut BTreeMap<i64, CourseState>, id: i64) -> &mut CourseState {

@@ -179,15 +179,15 @@ async fn enrolment_state(
         let (Some(group), Some(state)) = (b.group, held.get_mut(&b.id)) else {
             continue;
         };
-        state.grouped = members
-            .get(&group)
-            .into_iter()
-            .flatten()
+        let in_group = members.get(&group).map_or(&[][..], Vec::as_slice);
+        state.ungrouped = state
+            .active
+            .iter()
+            .chain(&state.suspended)
             .copied()
-            .filter(|u| {
-                state.active.binary_search(u).is_ok() || state.suspended.binary_search(u).is_ok()
-            })
+            .filter(|u| in_group.binary_search(u).is_err())
             .collect();
+        state.ungrouped.sort_unstable();
     }
     Ok(EnrolmentState {
         bindings: held.into_values().collect(),
