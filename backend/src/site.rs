@@ -5,13 +5,14 @@
 //! cohortsync's own data (accounts, sessions, tokens, changesets, audit log, settings) is
 //! always in its own database; with Moodle, only the site is elsewhere.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cohortsync_shared::api::Applied;
 use cohortsync_shared::changeset::Changeset;
 use cohortsync_shared::options::Options;
-use cohortsync_shared::snapshot::{Binding, Cohort, Snapshot};
+use cohortsync_shared::snapshot::{Binding, Cohort, EnrolmentState, Snapshot};
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
@@ -173,6 +174,26 @@ impl Site {
         options
     }
 
+    /// What the bindings and the other enrolment methods hold in `courses` of `snapshot`
+    /// (see [`cohortsync_shared::snapshot::EnrolmentState`]), read now.
+    pub async fn enrolment_state(
+        &self,
+        own: &mut AnyConnection,
+        snapshot: &Snapshot,
+        courses: &BTreeSet<i64>,
+    ) -> StoreResult<EnrolmentState> {
+        match self {
+            Site::Embedded => store::site::enrolment_state(own, &snapshot.bindings, courses).await,
+            Site::Moodle(site) => {
+                let mut conn = site.moodle.pool().acquire().await?;
+                Ok(site
+                    .moodle
+                    .enrolment_state_on(&mut conn, &snapshot.bindings, courses)
+                    .await?)
+            }
+        }
+    }
+
     /// Whether the site is a Moodle database.
     pub fn is_moodle(&self) -> bool {
         matches!(self, Site::Moodle(_))
@@ -222,6 +243,24 @@ impl SiteWrite {
                 let snapshot = site.moodle.load_snapshot_on(tx, &site.managed).await?;
                 with_own_defaults(own, snapshot).await
             }
+        }
+    }
+
+    /// [`Site::enrolment_state`] under the lock.
+    pub async fn enrolment_state(
+        &mut self,
+        own: &mut AnyConnection,
+        snapshot: &Snapshot,
+        courses: &BTreeSet<i64>,
+    ) -> StoreResult<EnrolmentState> {
+        match self {
+            SiteWrite::Embedded => {
+                store::site::enrolment_state(own, &snapshot.bindings, courses).await
+            }
+            SiteWrite::Moodle { site, tx } => Ok(site
+                .moodle
+                .enrolment_state_on(tx, &snapshot.bindings, courses)
+                .await?),
         }
     }
 

@@ -152,12 +152,13 @@ impl ValidateArgs {
 pub async fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let mut moodle = None;
     let snapshot = match (&args.snapshot, &args.moodle_db_url) {
         (_, Some(url)) => {
-            crate::moodle::Moodle::connect(url, &args.moodle_prefix)
-                .await?
-                .load_snapshot(&args.moodle_component)
-                .await?
+            let site = crate::moodle::Moodle::connect(url, &args.moodle_prefix).await?;
+            let snapshot = site.load_snapshot(&args.moodle_component).await?;
+            moodle = Some(site);
+            snapshot
         }
         (Some(path), None) => {
             let json =
@@ -167,7 +168,26 @@ pub async fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         }
         (None, None) => anyhow::bail!("give --snapshot FILE or --moodle-db-url URL"),
     };
-    let checked = cohortsync_shared::check(&bytes, &snapshot, &args.options(&snapshot.defaults));
+    let options = args.options(&snapshot.defaults);
+    let mut checked = cohortsync_shared::check(&bytes, &snapshot, &options);
+    // Against Moodle, the effects come from the state of the courses the plan touches (a
+    // snapshot file carries its own state, or none).
+    if let (Some(site), Some(plan)) = (&moodle, &mut checked.changeset) {
+        let courses = cohortsync_shared::sync::courses_touched(&snapshot, &plan.operations);
+        if !courses.is_empty() {
+            let mut snapshot = snapshot.clone();
+            let mut conn = site.pool().acquire().await?;
+            snapshot.enrolments = Some(
+                site.enrolment_state_on(&mut conn, &snapshot.bindings, &courses)
+                    .await?,
+            );
+            plan.effects = cohortsync_shared::sync::effects(
+                &snapshot,
+                &plan.operations,
+                options.unenrol_action,
+            );
+        }
+    }
     let lang = args.lang;
     match args.format {
         FormatArg::Json => println!(

@@ -58,10 +58,11 @@ pub struct Snapshot {
     /// may choose ([`Options::exceeds_site`]).
     pub defaults: Options,
     /// What the bindings and the other enrolment methods hold in the bound courses: what a
-    /// plan's effects are worked out from ([`crate::sync`]). An admin's snapshot carries it;
-    /// a teacher's does not, and the effects are then those of a site where cohort sync has
-    /// run (every member of an active binding enrolled, with its role and group).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// plan's effects are worked out from ([`crate::sync`]). The server reads it for the
+    /// courses a plan touches, when it plans (reading it for the whole site would read every
+    /// enrolment, role and group membership); a snapshot sent to a browser does not carry it,
+    /// and the effects are then those of a site where cohort sync has run (every member of an
+    /// active binding enrolled, with its role and group).
     pub enrolments: Option<EnrolmentState>,
 }
 
@@ -424,8 +425,7 @@ impl Snapshot {
         Snapshot {
             user_hash_key: Some(key.iter().map(|b| format!("{b:02x}")).collect()),
             users,
-            // A teacher's preview works from a synced site: the enrolment state is the
-            // admin's (and the size of the download would double).
+            // A teacher's preview works from a synced site, as a browser's does.
             enrolments: None,
             ..self.clone()
         }

@@ -268,8 +268,8 @@ fn instance_order(key: i64) -> (bool, i64) {
 
 /// The effects of `operations` on the bound courses of `snapshot` under `unenrol`: what
 /// Moodle's sync of every instance they touch converges to (module doc), from the
-/// snapshot's enrolment state, or, when it has none (a teacher's), from the state cohort
-/// sync leaves (every member of an active binding enrolled with its role and in its group;
+/// snapshot's enrolment state (the server reads it for [`courses_touched`]), or, when it has
+/// none (a browser's), from the state cohort sync leaves (every member of an active binding enrolled with its role and in its group;
 /// a disabled binding's members enrolled, without the role unless the action is *suspend*).
 ///
 /// In each instance's order: memberships, roles and enrolments that go, then enrolments,
@@ -300,6 +300,86 @@ fn instance_order(key: i64) -> (bool, i64) {
 /// assert!(effects(&snapshot, &disable, UnenrolAction::Suspend).is_empty());
 /// ```
 pub fn effects(snapshot: &Snapshot, operations: &[Step], unenrol: UnenrolAction) -> Vec<Effect> {
+    let Touched {
+        instances,
+        deleting,
+        member_changes,
+        deleted_cohorts,
+        new_groups,
+    } = touched(snapshot, operations);
+    if instances.is_empty() {
+        return Vec::new();
+    }
+    let held = Held::new(snapshot, unenrol);
+    let mut state: SyncState<(), ()> = SyncState::default();
+    let cohorts: HashMap<i64, &crate::snapshot::Cohort> =
+        snapshot.cohorts.iter().map(|c| (c.id, c)).collect();
+    for i in &instances {
+        state.members.entry(i.cohort).or_insert_with(|| {
+            if deleted_cohorts.contains(&i.cohort) {
+                return BTreeSet::new();
+            }
+            let mut members: BTreeSet<i64> = cohorts
+                .get(&i.cohort)
+                .map(|c| c.members.iter().copied().collect())
+                .unwrap_or_default();
+            if let Some((adds, removes)) = member_changes.get(&i.cohort) {
+                members.extend(adds);
+                for user in removes {
+                    members.remove(user);
+                }
+            }
+            members
+        });
+    }
+    let groups: HashMap<i64, i64> = snapshot
+        .groups
+        .iter()
+        .map(|g| (g.id, g.course))
+        .chain(new_groups)
+        .collect();
+    let courses: BTreeSet<i64> = instances.iter().map(|i| i.course).collect();
+    for i in &instances {
+        if i.id > 0 {
+            held.fill(i, &mut state);
+        }
+        if i.group != 0
+            && let Some(&course) = groups.get(&i.group)
+        {
+            state.group_course.insert(i.group, course);
+        }
+    }
+    state.in_group = held.memberships_in(&courses, &groups);
+    let changes = plan_sync(&instances, &state, &deleting, unenrol);
+    told(&instances, &state, changes, &held, &groups)
+}
+
+/// The courses whose enrolment state the effects of `operations` are planned from: those
+/// of every binding they touch (directly, or through its cohort's members). A server reads
+/// the state of these courses only, not of the whole site.
+pub fn courses_touched(snapshot: &Snapshot, operations: &[Step]) -> BTreeSet<i64> {
+    touched(snapshot, operations)
+        .instances
+        .iter()
+        .map(|i| i.course)
+        .collect()
+}
+
+/// The instances some operations touch, as they are after them, and what the operations do
+/// to cohorts and groups.
+struct Touched {
+    /// In Moodle's order.
+    instances: Vec<Instance>,
+    /// The instances deleted.
+    deleting: BTreeSet<i64>,
+    /// Cohort → (members added, members removed).
+    member_changes: HashMap<i64, (Vec<i64>, Vec<i64>)>,
+    deleted_cohorts: HashSet<i64>,
+    /// Created group → its course.
+    new_groups: HashMap<i64, i64>,
+}
+
+fn touched(snapshot: &Snapshot, operations: &[Step]) -> Touched {
     // The bindings and cohorts the operations touch, as they are after them.
     let mut bindings: BTreeMap<(bool, i64), Instance> = BTreeMap::new();
     let by_id: HashMap<i64, &crate::snapshot::Binding> =
@@ -384,53 +464,13 @@ pub fn effects(snapshot: &Snapshot, operations: &[Step], unenrol: UnenrolAction)
                 .or_insert_with(|| instance(b));
         }
     }
-    if bindings.is_empty() {
-        return Vec::new();
+    Touched {
+        instances: bindings.into_values().collect(),
+        deleting,
+        member_changes,
+        deleted_cohorts,
+        new_groups,
     }
-    let instances: Vec<Instance> = bindings.into_values().collect();
-
-    let held = Held::new(snapshot, unenrol);
-    let mut state: SyncState<(), ()> = SyncState::default();
-    let cohorts: HashMap<i64, &crate::snapshot::Cohort> =
-        snapshot.cohorts.iter().map(|c| (c.id, c)).collect();
-    for i in &instances {
-        state.members.entry(i.cohort).or_insert_with(|| {
-            if deleted_cohorts.contains(&i.cohort) {
-                return BTreeSet::new();
-            }
-            let mut members: BTreeSet<i64> = cohorts
-                .get(&i.cohort)
-                .map(|c| c.members.iter().copied().collect())
-                .unwrap_or_default();
-            if let Some((adds, removes)) = member_changes.get(&i.cohort) {
-                members.extend(adds);
-                for user in removes {
-                    members.remove(user);
-                }
-            }
-            members
-        });
-    }
-    let groups: HashMap<i64, i64> = snapshot
-        .groups
-        .iter()
-        .map(|g| (g.id, g.course))
-        .chain(new_groups)
-        .collect();
-    let courses: BTreeSet<i64> = instances.iter().map(|i| i.course).collect();
-    for i in &instances {
-        if i.id > 0 {
-            held.fill(i, &mut state);
-        }
-        if i.group != 0
-            && let Some(&course) = groups.get(&i.group)
-        {
-            state.group_course.insert(i.group, course);
-        }
-    }
-    state.in_group = held.memberships_in(&courses, &groups);
-    let changes = plan_sync(&instances, &state, &deleting, unenrol);
-    told(&instances, &state, changes, &held, &groups)
 }
 
 /// What the bindings and other methods hold, from the snapshot's state or as cohort sync

@@ -76,6 +76,10 @@ fn text_output_is_grouped_and_translated() -> anyhow::Result<()> {
         "samples/toolsync_cohort_delete_sample.csv",
         "--cohort-id",
         "name",
+        // Under *suspend* a bound cohort is not deleted (under *unenrol* its bindings go
+        // with it, as in Moodle).
+        "--unenrol-action",
+        "suspend",
         "--lang",
         "fr",
     ])?;

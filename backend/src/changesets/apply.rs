@@ -66,7 +66,16 @@ async fn apply_failing_after(
         snapshot,
         checked,
         ..
-    } = plan_now(site, snapshot, file, &record.options, &plan).await?;
+    } = plan_now(
+        site,
+        super::StateFrom::Write(&mut write),
+        &mut tx,
+        snapshot,
+        file,
+        &record.options,
+        &plan,
+    )
+    .await?;
     if drift.changed {
         // Nothing left to do: the site has the changes already (made another way, or an
         // apply into Moodle whose record here was lost with a crash between the commits).

@@ -42,20 +42,60 @@ pub(crate) struct PlannedNow {
     pub(crate) file: Vec<u8>,
 }
 
-/// Plans `file` again on `snapshot` (the current state) and compares with `planned`.
+/// Where the enrolment state of the courses a plan touches is read: the site as it is, or
+/// a write's view of it under its lock.
+pub(crate) enum StateFrom<'a> {
+    /// The site, now.
+    Site(&'a crate::site::Site),
+    /// Inside a write, under its lock.
+    Write(&'a mut crate::site::SiteWrite),
+}
+
+/// Plans the effects of `plan` (checked against `snapshot`) again from the enrolment state
+/// of the courses it touches, read now: the rules' own effects assume a site where cohort
+/// sync has run, since a snapshot does not carry the state of the whole site (reading it
+/// would read every enrolment, role and group membership). `snapshot` keeps the state read.
+pub(crate) async fn effects_from_state(
+    from: StateFrom<'_>,
+    own: &mut AnyConnection,
+    snapshot: &mut Snapshot,
+    plan: &mut Changeset,
+    unenrol: cohortsync_shared::options::UnenrolAction,
+) -> Result<(), ApiError> {
+    let courses = cohortsync_shared::sync::courses_touched(snapshot, &plan.operations);
+    if courses.is_empty() {
+        return Ok(());
+    }
+    let state = match from {
+        StateFrom::Site(site) => site.enrolment_state(own, snapshot, &courses).await?,
+        StateFrom::Write(write) => write.enrolment_state(own, snapshot, &courses).await?,
+    };
+    snapshot.enrolments = Some(state);
+    plan.effects = cohortsync_shared::sync::effects(snapshot, &plan.operations, unenrol);
+    Ok(())
+}
+
+/// Plans `file` again on `snapshot` (the current state, its enrolments read through
+/// `from` with `own`) and compares with `planned`.
 pub(crate) async fn plan_now(
     site: &crate::site::Site,
+    from: StateFrom<'_>,
+    own: &mut AnyConnection,
     snapshot: Snapshot,
     file: Vec<u8>,
     options: &Options,
     planned: &Changeset,
 ) -> Result<PlannedNow, ApiError> {
     let options = site.run_options(options, &snapshot);
-    let (checked, snapshot, file) = crate::checks::off_executor(move || {
+    let unenrol = options.unenrol_action;
+    let (mut checked, mut snapshot, file) = crate::checks::off_executor(move || {
         let checked = check(&file, &snapshot, &options);
         (checked, snapshot, file)
     })
     .await?;
+    if let Some(plan) = &mut checked.changeset {
+        effects_from_state(from, own, &mut snapshot, plan, unenrol).await?;
+    }
     let drift = Drift::between(planned, &checked, snapshot.revision);
     Ok(PlannedNow {
         drift,

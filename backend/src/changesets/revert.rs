@@ -33,7 +33,7 @@ pub async fn revert(
     };
     let (cohorts, bindings) = touched(&plan);
     let mut write = SiteWrite::begin(site, &cohorts, &bindings).await?;
-    let snapshot = write.snapshot(&mut tx).await?;
+    let mut snapshot = write.snapshot(&mut tx).await?;
     let changed = changes_since(&snapshot, &data);
     if !changed.is_empty() {
         return Err(ApiError::Conflict {
@@ -50,7 +50,7 @@ pub async fn revert(
         file,
         options,
         report,
-        plan,
+        mut plan,
     } = plan_revert(
         &snapshot,
         &plan,
@@ -66,6 +66,14 @@ pub async fn revert(
         ),
         details: serde_json::to_value(refused.to_refusal(Lang::En, PAGE_ROWS)).unwrap_or_default(),
     })?;
+    super::effects_from_state(
+        super::StateFrom::Write(&mut write),
+        &mut tx,
+        &mut snapshot,
+        &mut plan,
+        options.unenrol_action,
+    )
+    .await?;
     let revert_id = changesets::insert(
         &mut tx,
         &NewChangeset {

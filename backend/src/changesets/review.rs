@@ -33,6 +33,7 @@ pub async fn detail(
     }
     let (drift, dry_run) = match record.summary.status {
         Status::Submitted | Status::Approved => {
+            let snapshot = site.snapshot(&mut conn).await?;
             let PlannedNow {
                 drift,
                 snapshot,
@@ -40,7 +41,9 @@ pub async fn detail(
                 ..
             } = plan_now(
                 site,
-                site.snapshot(&mut conn).await?,
+                super::StateFrom::Site(site),
+                &mut conn,
+                snapshot,
                 file,
                 &record.options,
                 &plan,
@@ -87,8 +90,16 @@ pub async fn approve(
         return Err(wrong_status(id, from, "approve"));
     }
     let snapshot = site.snapshot(&mut tx).await?;
-    let PlannedNow { drift, checked, .. } =
-        plan_now(site, snapshot, file, &record.options, &plan).await?;
+    let PlannedNow { drift, checked, .. } = plan_now(
+        site,
+        super::StateFrom::Site(site),
+        &mut tx,
+        snapshot,
+        file,
+        &record.options,
+        &plan,
+    )
+    .await?;
     let Some(plan) = checked.changeset else {
         return Err(ApiError::Conflict {
             code: "file_no_longer_valid",

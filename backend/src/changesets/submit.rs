@@ -34,10 +34,22 @@ pub async fn submit(
     }
     // On Moodle the unenrol action is Moodle's: the changeset is stored with what it runs.
     let options = &site.run_options(options, &snapshot);
-    let (checked, file) = {
+    let (mut checked, mut snapshot, file) = {
         let options = options.clone();
-        crate::checks::off_executor(move || (check(&file, &snapshot, &options), file)).await?
+        crate::checks::off_executor(move || (check(&file, &snapshot, &options), snapshot, file))
+            .await?
     };
+    if let Some(plan) = &mut checked.changeset {
+        let mut conn = db.pool().acquire().await?;
+        super::effects_from_state(
+            super::StateFrom::Site(site),
+            &mut conn,
+            &mut snapshot,
+            plan,
+            options.unenrol_action,
+        )
+        .await?;
+    }
     let (Some(plan), Some(kind)) = (&checked.changeset, checked.report.kind) else {
         return Err(invalid(&checked, lang));
     };

@@ -1,7 +1,7 @@
 //! The snapshot of a Moodle site, read from its tables: what the rules check a file
 //! against when the site is a Moodle.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use cohortsync_shared::options::{Options, UnenrolAction};
 use cohortsync_shared::snapshot::{
@@ -197,7 +197,6 @@ impl Moodle {
                 binding_of,
             )
             .await?;
-        let enrolments = Some(self.enrolment_state(conn, &bindings).await?);
         // Moodle's setting (0 unenrol, 2 suspend, 3 suspend and remove roles; 0 when unset).
         let unenrol_action = self.unenrol_action(conn).await?;
         let mut snapshot = Snapshot {
@@ -213,25 +212,27 @@ impl Moodle {
                 unenrol_action,
                 ..Options::default()
             },
-            enrolments,
+            enrolments: None,
         };
         snapshot.revision = fingerprint(&snapshot);
         Ok(snapshot)
     }
 
-    /// What the cohort-sync instances and the other enrolment methods hold in the courses
-    /// that have an instance: `user_enrolments`, the `enrol_cohort` role assignments and
-    /// group memberships of each instance, and every other enrolment, course role and
-    /// group membership there (what the last-enrolment cleanup takes).
-    async fn enrolment_state(
+    /// What the cohort-sync instances (`bindings`: the snapshot's) and the other enrolment
+    /// methods hold in `courses`: each instance's `user_enrolments` rows, those of its rows
+    /// that lack its `enrol_cohort` role or group membership, and every other enrolment,
+    /// course role and group membership there (what the last-enrolment cleanup takes). Read
+    /// for the courses a plan touches, not the whole site.
+    pub async fn enrolment_state_on(
         &self,
         conn: &mut AnyConnection,
         bindings: &[Binding],
+        courses: &BTreeSet<i64>,
     ) -> Result<EnrolmentState, sqlx::Error> {
         let (enrol, ue) = (self.table("enrol"), self.table("user_enrolments"));
-        let bound = format!("SELECT courseid FROM {enrol} WHERE enrol = 'cohort'");
         let mut held: BTreeMap<i64, BindingState> = bindings
             .iter()
+            .filter(|b| courses.contains(&b.course))
             .map(|b| {
                 let state = BindingState {
                     binding: b.id,
@@ -240,84 +241,96 @@ impl Moodle {
                 (b.id, state)
             })
             .collect();
-        let sql = format!(
-            "SELECT ue.enrolid, ue.userid, {} FROM {ue} ue JOIN {enrol} e ON e.id = ue.enrolid \
-             WHERE e.enrol = 'cohort' ORDER BY ue.enrolid, ue.userid",
-            self.database.int("ue.status")
-        );
-        for (binding, user, status) in self.triples(conn, &sql).await? {
-            if let Some(state) = held.get_mut(&binding) {
-                if status == 0 {
-                    state.active.push(user);
-                } else {
-                    state.suspended.push(user);
-                }
-            }
-        }
-        // What is missing, not what is there: on a synced site every row holds the role and
-        // the group, and listing those would read (and send) every assignment again.
-        let sql = format!(
-            "SELECT ue.enrolid, ue.userid, 0 FROM {ue} ue JOIN {enrol} e ON e.id = ue.enrolid \
-             WHERE e.enrol = 'cohort' AND NOT EXISTS (SELECT 1 FROM {} ra \
-               WHERE ra.component = 'enrol_cohort' AND ra.itemid = e.id \
-               AND ra.userid = ue.userid AND ra.roleid = e.roleid)",
-            self.table("role_assignments")
-        );
-        for (binding, user, _) in self.triples(conn, &sql).await? {
-            if let Some(state) = held.get_mut(&binding) {
-                state.without_role.push(user);
-            }
-        }
-        let sql = format!(
-            "SELECT ue.enrolid, ue.userid, 0 FROM {ue} ue JOIN {enrol} e ON e.id = ue.enrolid \
-             WHERE e.enrol = 'cohort' AND e.customint2 > 0 AND NOT EXISTS (SELECT 1 FROM {} gm \
-               WHERE gm.groupid = e.customint2 AND gm.userid = ue.userid \
-               AND gm.component = 'enrol_cohort' AND gm.itemid = e.id)",
-            self.table("groups_members")
-        );
-        for (binding, user, _) in self.triples(conn, &sql).await? {
-            if let Some(state) = held.get_mut(&binding) {
-                state.ungrouped.push(user);
-            }
-        }
-        for state in held.values_mut() {
-            state.without_role.sort_unstable();
-            state.ungrouped.sort_unstable();
-        }
-        let mut courses: BTreeMap<i64, CourseState> = BTreeMap::new();
+        let mut found: BTreeMap<i64, CourseState> = BTreeMap::new();
         fn course(courses: &mut BTreeMap<i64, CourseState>, id: i64) -> &mut CourseState {
             courses.entry(id).or_insert_with(|| CourseState {
                 course: id,
                 ..CourseState::default()
             })
         }
-        let sql = format!(
-            "SELECT DISTINCT e.courseid, ue.userid, 0 FROM {ue} ue JOIN {enrol} e \
-             ON e.id = ue.enrolid WHERE e.enrol <> 'cohort' AND e.courseid IN ({bound})"
-        );
-        for (id, user, _) in self.triples(conn, &sql).await? {
-            course(&mut courses, id).enrolled_otherwise.push(user);
+        let ids: Vec<i64> = courses.iter().copied().collect();
+        for chunk in ids.chunks(crate::store::bulk::IDS_PER_LIST) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT ue.enrolid, ue.userid, {} FROM {ue} ue JOIN {enrol} e \
+                 ON e.id = ue.enrolid WHERE e.enrol = 'cohort' AND e.courseid IN ({list})",
+                self.database.int("ue.status")
+            );
+            for (binding, user, status) in self.triples(conn, &sql).await? {
+                if let Some(state) = held.get_mut(&binding) {
+                    if status == 0 {
+                        state.active.push(user);
+                    } else {
+                        state.suspended.push(user);
+                    }
+                }
+            }
+            // What is missing, not what is there: on a synced site every row holds the role
+            // and the group, and listing those would read every assignment again.
+            let sql = format!(
+                "SELECT ue.enrolid, ue.userid, 0 FROM {ue} ue JOIN {enrol} e ON e.id = ue.enrolid \
+                 WHERE e.enrol = 'cohort' AND e.courseid IN ({list}) AND NOT EXISTS \
+                 (SELECT 1 FROM {} ra WHERE ra.component = 'enrol_cohort' AND ra.itemid = e.id \
+                  AND ra.userid = ue.userid AND ra.roleid = e.roleid)",
+                self.table("role_assignments")
+            );
+            for (binding, user, _) in self.triples(conn, &sql).await? {
+                if let Some(state) = held.get_mut(&binding) {
+                    state.without_role.push(user);
+                }
+            }
+            let sql = format!(
+                "SELECT ue.enrolid, ue.userid, 0 FROM {ue} ue JOIN {enrol} e ON e.id = ue.enrolid \
+                 WHERE e.enrol = 'cohort' AND e.courseid IN ({list}) AND e.customint2 > 0 \
+                 AND NOT EXISTS (SELECT 1 FROM {} gm WHERE gm.groupid = e.customint2 \
+                  AND gm.userid = ue.userid AND gm.component = 'enrol_cohort' \
+                  AND gm.itemid = e.id)",
+                self.table("groups_members")
+            );
+            for (binding, user, _) in self.triples(conn, &sql).await? {
+                if let Some(state) = held.get_mut(&binding) {
+                    state.ungrouped.push(user);
+                }
+            }
+            let sql = format!(
+                "SELECT DISTINCT e.courseid, ue.userid, 0 FROM {ue} ue JOIN {enrol} e \
+                 ON e.id = ue.enrolid WHERE e.enrol <> 'cohort' AND e.courseid IN ({list})"
+            );
+            for (id, user, _) in self.triples(conn, &sql).await? {
+                course(&mut found, id).enrolled_otherwise.push(user);
+            }
+            let sql = format!(
+                "SELECT ctx.instanceid, ra.userid, ra.roleid FROM {} ra JOIN {} ctx \
+                 ON ctx.id = ra.contextid AND ctx.contextlevel = {CONTEXT_COURSE} \
+                 WHERE ra.component <> 'enrol_cohort' AND ctx.instanceid IN ({list})",
+                self.table("role_assignments"),
+                self.table("context"),
+            );
+            for (id, user, role) in self.triples(conn, &sql).await? {
+                course(&mut found, id).other_roles.push((user, role));
+            }
+            let sql = format!(
+                "SELECT g.courseid, gm.groupid, gm.userid FROM {} gm JOIN {} g \
+                 ON g.id = gm.groupid WHERE gm.component <> 'enrol_cohort' \
+                 AND g.courseid IN ({list})",
+                self.table("groups_members"),
+                self.table("groups"),
+            );
+            for (id, group, user) in self.triples(conn, &sql).await? {
+                course(&mut found, id).manual_groups.push((group, user));
+            }
         }
-        let sql = format!(
-            "SELECT ctx.instanceid, ra.userid, ra.roleid FROM {} ra JOIN {} ctx \
-             ON ctx.id = ra.contextid AND ctx.contextlevel = {CONTEXT_COURSE} \
-             WHERE ra.component <> 'enrol_cohort' AND ctx.instanceid IN ({bound})",
-            self.table("role_assignments"),
-            self.table("context"),
-        );
-        for (id, user, role) in self.triples(conn, &sql).await? {
-            course(&mut courses, id).other_roles.push((user, role));
+        for state in held.values_mut() {
+            state.active.sort_unstable();
+            state.suspended.sort_unstable();
+            state.without_role.sort_unstable();
+            state.ungrouped.sort_unstable();
         }
-        let sql = format!(
-            "SELECT g.courseid, gm.groupid, gm.userid FROM {} gm JOIN {} g ON g.id = gm.groupid \
-             WHERE gm.component <> 'enrol_cohort' AND g.courseid IN ({bound})",
-            self.table("groups_members"),
-            self.table("groups"),
-        );
-        for (id, group, user) in self.triples(conn, &sql).await? {
-            course(&mut courses, id).manual_groups.push((group, user));
-        }
-        for c in courses.values_mut() {
+        for c in found.values_mut() {
             c.enrolled_otherwise.sort_unstable();
             c.enrolled_otherwise.dedup();
             c.other_roles.sort_unstable();
@@ -328,7 +341,7 @@ impl Moodle {
                 .into_values()
                 .filter(|b| !b.active.is_empty() || !b.suspended.is_empty())
                 .collect(),
-            courses: courses.into_values().collect(),
+            courses: found.into_values().collect(),
         })
     }
 

@@ -190,3 +190,6 @@ async fn change_pairs(
     }
     Ok(written)
 }
+
+/// Ids written into one `IN (…)` list, at most: long lists are read in chunks of this many.
+pub const IDS_PER_LIST: usize = 5_000;

@@ -122,7 +122,6 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> StoreResult<Snapshot> {
         binding_of,
     )
     .await?;
-    let enrolments = Some(enrolment_state(conn, &bindings).await?);
     Ok(Snapshot {
         revision,
         user_hash_key: None,
@@ -133,47 +132,70 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> StoreResult<Snapshot> {
         groups,
         bindings,
         defaults: default_options(conn).await?,
-        enrolments,
+        enrolments: None,
     })
 }
 
-/// What the bindings hold: their enrolments (active or suspended, with or without the
-/// role) and the memberships of their groups. The embedded store has no other enrolment
-/// method, and every membership of a binding's group held by one of its enrolled users is
-/// that binding's.
-async fn enrolment_state(
+/// What the bindings of `courses` hold (`bindings`: the snapshot's): their enrolments
+/// (active or suspended, with or without the role) and whom of them their group lacks. The
+/// embedded store has no other enrolment method, and every membership of a binding's group
+/// held by one of its enrolled users is that binding's.
+pub async fn enrolment_state(
     conn: &mut AnyConnection,
     bindings: &[Binding],
+    courses: &std::collections::BTreeSet<i64>,
 ) -> StoreResult<EnrolmentState> {
+    let bindings: Vec<&Binding> = bindings
+        .iter()
+        .filter(|b| courses.contains(&b.course))
+        .collect();
     let mut held: BTreeMap<i64, BindingState> = BTreeMap::new();
-    let rows = sqlx::query(
-        "SELECT binding_id, user_id, status, role_removed FROM enrolments \
-         ORDER BY binding_id, user_id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    for r in rows {
-        let binding: i64 = r.get(0);
-        let user: i64 = r.get(1);
-        let state = held.entry(binding).or_insert_with(|| BindingState {
-            binding,
-            ..BindingState::default()
-        });
-        if r.get::<String, _>(2) == "active" {
-            state.active.push(user);
-        } else {
-            state.suspended.push(user);
-        }
-        if r.get::<i64, _>(3) != 0 {
-            state.without_role.push(user);
+    for chunk in bindings.chunks(bulk::IDS_PER_LIST) {
+        let ids = chunk
+            .iter()
+            .map(|b| b.id.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(&format!(
+            "SELECT binding_id, user_id, status, role_removed FROM enrolments \
+             WHERE binding_id IN ({ids}) ORDER BY binding_id, user_id"
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in rows {
+            let binding: i64 = r.get(0);
+            let user: i64 = r.get(1);
+            let state = held.entry(binding).or_insert_with(|| BindingState {
+                binding,
+                ..BindingState::default()
+            });
+            if r.get::<String, _>(2) == "active" {
+                state.active.push(user);
+            } else {
+                state.suspended.push(user);
+            }
+            if r.get::<i64, _>(3) != 0 {
+                state.without_role.push(user);
+            }
         }
     }
+    let groups: Vec<i64> = bindings.iter().filter_map(|b| b.group).collect();
     let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
-    for r in sqlx::query("SELECT group_id, user_id FROM group_members ORDER BY group_id, user_id")
+    for chunk in groups.chunks(bulk::IDS_PER_LIST) {
+        let ids = chunk
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        for r in sqlx::query(&format!(
+            "SELECT group_id, user_id FROM group_members WHERE group_id IN ({ids}) \
+             ORDER BY group_id, user_id"
+        ))
         .fetch_all(&mut *conn)
         .await?
-    {
-        members.entry(r.get(0)).or_default().push(r.get(1));
+        {
+            members.entry(r.get(0)).or_default().push(r.get(1));
+        }
     }
     for b in bindings {
         let (Some(group), Some(state)) = (b.group, held.get_mut(&b.id)) else {
