@@ -4,6 +4,8 @@
 //! memberships; on PostgreSQL and on MariaDB:
 //!
 //! - the snapshot read from Moodle (median of 5);
+//! - the enrolment state of every bound course, what a plan touching them all reads besides
+//!   (median of 3);
 //! - the apply of one approved changeset of 100k member additions (50 to each cohort),
 //!   which writes them with their 100k enrolments, role assignments and group memberships
 //!   in one transaction: the server's own apply, re-planning included.
@@ -77,6 +79,33 @@ async fn bench(name: &str, base: &str) -> anyhow::Result<()> {
             .map(|c| c.members.len())
             .sum::<usize>(),
         snapshot.bindings.len()
+    );
+
+    // What a plan touching every course reads besides: the enrolment state of those courses.
+    let courses: std::collections::BTreeSet<i64> =
+        snapshot.bindings.iter().map(|b| b.course).collect();
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for _ in 0..3 {
+        let mut conn = moodle.pool().acquire().await?;
+        let started = Instant::now();
+        let state = moodle
+            .enrolment_state_on(&mut conn, &snapshot.bindings, &courses)
+            .await?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        rows = state
+            .bindings
+            .iter()
+            .map(|b| b.active.len() + b.suspended.len())
+            .sum();
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{name}: enrolment state of {} courses ({rows} enrolments): median {:.0} ms (min {:.0}, max {:.0})",
+        courses.len(),
+        times[1],
+        times[0],
+        times[2]
     );
 
     let dir = tempfile::tempdir()?;
