@@ -194,9 +194,11 @@ fn effects_of(report: &Value, user: i64) -> Vec<(String, i64)> {
         .filter(|e| e["user"] == user)
         .map(|e| {
             let what = e["effect"].as_str().unwrap().to_owned();
+            // A binding's effect names it, a group's the group, a course's the course.
             let on = e
                 .get("binding")
                 .or(e.get("group"))
+                .or(e.get("course"))
                 .unwrap()
                 .as_i64()
                 .unwrap();
@@ -238,10 +240,17 @@ async fn validate_checks_a_file_against_the_snapshot_read_from_moodle() -> anyho
             effects_of(&report, 22),
             string(&[("enrol", 36), ("add_to_group", 3)])
         );
-        // Moodle's own unenrol action (0: unenrol) is the plan's.
+        // Moodle's own unenrol action (0: unenrol) is the plan's; MATH101 (course 2) was
+        // the user's last enrolment there, so what else they hold in it goes too, as the
+        // enrolment state read from Moodle says.
         assert_eq!(
             effects_of(&report, 3),
-            string(&[("unenrol", 31), ("unenrol", 32), ("remove_from_group", 10)])
+            string(&[
+                ("remove_from_group", 10),
+                ("unenrol", 31),
+                ("unenrol", 32),
+                ("leave_course", 2)
+            ])
         );
         revisions.push(report["changeset"]["base_revision"].clone());
 
