@@ -396,15 +396,32 @@ fn touched(snapshot: &Snapshot, operations: &[Step]) -> Touched {
     let mut member_changes: HashMap<i64, (Vec<i64>, Vec<i64>)> = HashMap::default();
     let mut deleted_cohorts: HashSet<i64> = HashSet::default();
     let mut new_groups: HashMap<i64, i64> = HashMap::default();
+    // Only a bound cohort's members have effects: a file adding 100k members to unbound
+    // cohorts records none of them.
+    let bound: HashSet<i64> = snapshot
+        .bindings
+        .iter()
+        .map(|b| b.cohort)
+        .chain(operations.iter().filter_map(|step| match step.op {
+            Operation::CreateBinding { cohort, .. } => Some(cohort),
+            _ => None,
+        }))
+        .collect();
     for step in operations {
         match &step.op {
-            Operation::AddMember { cohort, user } => member_changes
-                .entry(key(*cohort))
-                .or_default()
-                .0
-                .push(*user),
+            Operation::AddMember { cohort, user } => {
+                if bound.contains(&key(*cohort)) {
+                    member_changes
+                        .entry(key(*cohort))
+                        .or_default()
+                        .0
+                        .push(*user)
+                }
+            }
             Operation::RemoveMember { cohort, user } => {
-                member_changes.entry(*cohort).or_default().1.push(*user)
+                if bound.contains(cohort) {
+                    member_changes.entry(*cohort).or_default().1.push(*user)
+                }
             }
             Operation::DeleteCohort { cohort } => {
                 deleted_cohorts.insert(*cohort);
