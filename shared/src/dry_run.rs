@@ -289,17 +289,16 @@ pub fn dry_run(snapshot: &Snapshot, changeset: &Changeset) -> DryRun {
         }
     }
     for effect in &changeset.effects {
-        if let Effect::LeaveCourse { user, course, .. } = effect {
-            course_entry(*course, &mut courses);
-            if let Some(c) = courses.get_mut(course) {
-                list(&mut c.left_count, &mut c.left, || person(*user));
-            }
-            continue;
-        }
         let (course, apply): (i64, fn(&mut CourseChange)) = match effect {
             Effect::AssignRole { course, .. } => (*course, |c| c.roles_assigned += 1),
             Effect::RemoveRole { course, .. } => (*course, |c| c.roles_removed += 1),
-            Effect::LeaveCourse { .. } => continue,
+            Effect::LeaveCourse { user, course, .. } => {
+                course_entry(*course, &mut courses);
+                if let Some(c) = courses.get_mut(course) {
+                    list(&mut c.left_count, &mut c.left, || person(*user));
+                }
+                continue;
+            }
             Effect::Enrol { course, .. } => (*course, |c| c.enrolled += 1),
             Effect::Unenrol { course, .. } => (*course, |c| c.unenrolled += 1),
             Effect::Suspend { course, .. } => (*course, |c| c.suspended += 1),
