@@ -135,8 +135,8 @@ fn the_dry_run_names_who_loses_their_last_enrolment() {
             .unwrap(),
     )
     .for_teacher(&file_identifiers(&bytes, &teacher, &Options::default()));
-    // A teacher's snapshot has no enrolment state: the preview counts the unenrolments but
-    // cannot know about manual roles; the server's dry run, from the admin's state, does.
+    // A browser's snapshot has no enrolment state: the preview counts the unenrolments but
+    // cannot know about manual roles; the server's dry run, from the state it reads, does.
     let hist = teachers
         .courses
         .iter()
