@@ -138,7 +138,11 @@ fn is_hashed(name: &str) -> bool {
     let stem = stem.split('.').next().unwrap_or(stem);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+        // Trunk writes its 64-bit hash in hex without leading zeros: 16 digits, or fewer (one
+        // name in sixteen has 15).
+        .is_some_and(|(_, hash)| {
+            (8..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        })
 }
 
 #[cfg(test)]
@@ -150,6 +154,7 @@ mod tests {
         assert!(is_hashed("cohortsync-frontend-1f2e3d4c5b6a7980.js"));
         assert!(is_hashed("cohortsync-frontend-1f2e3d4c5b6a7980_bg.wasm"));
         assert!(is_hashed("style-0123456789abcdef.css"));
+        assert!(is_hashed("cohortsync-frontend-ddb2e014cf1b75c_bg.wasm"));
         for name in [
             "index.html",
             "sw.js",
