@@ -347,6 +347,9 @@ pub struct SiteSettings {
     /// Moodle site (Moodle's `enrol_cohort` setting). Ignored in a `PUT`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixed_by_site: Vec<String>,
+    /// The sync folder's settings (the scheduled task).
+    #[serde(default)]
+    pub sync: crate::folder::SyncSettings,
 }
 
 /// One entry of `GET /api/audit` (admins).

@@ -1,5 +1,5 @@
 //! Files made for people: the annotated copy of a checked file, safe to open in a
-//! spreadsheet.
+//! spreadsheet, and a file cut into its good and bad rows (the sync folder's tryback).
 
 use crate::decode::decode;
 use crate::options::Options;
@@ -114,6 +114,77 @@ pub fn annotate(
         let _ = writer.write_record(&cells);
     }
     writer.into_inner().unwrap_or_default()
+}
+
+/// A checked file cut in two: the rows without errors, and the rows with errors (a
+/// "tryback" file, to be fixed and run again), each with the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitFile {
+    /// The header and the rows no error names.
+    pub kept: Vec<u8>,
+    /// How many data rows `kept` has.
+    pub kept_rows: usize,
+    /// The header and the rows with errors.
+    pub set_aside: Vec<u8>,
+    /// How many data rows `set_aside` has.
+    pub set_aside_rows: usize,
+}
+
+/// Cuts a file by the lines of its errors: every data row whose line is in `bad_lines`
+/// goes to [`SplitFile::set_aside`], the others to [`SplitFile::kept`], both after the
+/// header, as UTF-8 with the file's delimiter (comment and blank lines left out). The
+/// cells are written as they were, not [`neutralise`]d: these files are to be run again,
+/// not opened as reports. An error on the header line or before it (a missing column, an
+/// unreadable file) is every row's: all of them are set aside. `None`: the file cannot
+/// be read as a table at all.
+///
+/// ```
+/// use cohortsync_shared::export::split_rows;
+/// use cohortsync_shared::options::Options;
+///
+/// let file = b"cmd;cidnumber;userid\nadd;L2;U1\n# a comment\nadd;L2;U404\nadd;L2;U3\n";
+/// let split = split_rows(file, &[4].into(), &Options::default()).unwrap();
+/// assert_eq!(split.kept, b"cmd;cidnumber;userid\r\nadd;L2;U1\r\nadd;L2;U3\r\n");
+/// assert_eq!(split.set_aside, b"cmd;cidnumber;userid\r\nadd;L2;U404\r\n");
+/// assert_eq!((split.kept_rows, split.set_aside_rows), (2, 1));
+/// ```
+pub fn split_rows(
+    bytes: &[u8],
+    bad_lines: &std::collections::BTreeSet<u32>,
+    options: &Options,
+) -> Option<SplitFile> {
+    let mut ignored = crate::report::Diagnostics::keeping(0);
+    let table = decode(bytes, options.encoding, options.delimiter, &mut ignored)?;
+    let whole_file_bad = bad_lines
+        .first()
+        .is_some_and(|&first| first <= table.header_line);
+    let writer = || {
+        csv::WriterBuilder::new()
+            .delimiter(table.delimiter.byte())
+            .terminator(csv::Terminator::CRLF)
+            .flexible(true)
+            .from_writer(Vec::new())
+    };
+    let (mut kept, mut set_aside) = (writer(), writer());
+    // Writing to a Vec cannot fail.
+    let _ = kept.write_record(&table.header);
+    let _ = set_aside.write_record(&table.header);
+    let (mut kept_rows, mut set_aside_rows) = (0, 0);
+    for row in table.rows() {
+        if whole_file_bad || bad_lines.contains(&row.line) {
+            let _ = set_aside.write_record(row.cells());
+            set_aside_rows += 1;
+        } else {
+            let _ = kept.write_record(row.cells());
+            kept_rows += 1;
+        }
+    }
+    Some(SplitFile {
+        kept: kept.into_inner().unwrap_or_default(),
+        kept_rows,
+        set_aside: set_aside.into_inner().unwrap_or_default(),
+        set_aside_rows,
+    })
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@
 //! - [`report`] holds what was found: diagnostics, their messages, pages of them;
 //! - [`model`] is the pure apply (the snapshot after a changeset), [`revert`] plans the
 //!   undoing of an applied one, [`dry_run`] tells a changeset per cohort and course,
-//!   [`export`] writes the annotated file, and [`api`] has the types on the wire.
+//!   [`export`] writes the annotated file, [`folder`] decides what the sync folder's task
+//!   does with a dropped file, and [`api`] has the types on the wire.
 //!
 //! [`check()`] is the one entry point: bytes, snapshot and options in; a report and, when it
 //! has no errors, the changeset out. Checking and planning are one call because several
@@ -31,6 +32,7 @@ pub mod check;
 pub mod decode;
 pub mod dry_run;
 pub mod export;
+pub mod folder;
 pub mod formats;
 pub mod model;
 pub mod options;
