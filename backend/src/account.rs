@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use crate::auth::Role;
 use crate::config::DatabaseArgs;
 use crate::crypto;
-use crate::store::{Database, accounts};
+use crate::store::{Database, accounts, sync as accounts_sync};
 
 /// Flags of `cohortsync account add`.
 #[derive(Debug, Clone, Args)]
@@ -20,6 +20,10 @@ pub struct AccountAddArgs {
     /// What the account may do.
     #[arg(long, value_enum)]
     pub role: RoleArg,
+    /// The account's email address: admins with one are mailed when a file of the sync
+    /// folder needs them. Left out: the address stays as it was.
+    #[arg(long)]
+    pub email: Option<String>,
     /// Where the database is.
     #[command(flatten)]
     pub database: DatabaseArgs,
@@ -41,6 +45,12 @@ pub async fn add(args: AccountAddArgs) -> anyhow::Result<ExitCode> {
     if name.is_empty() {
         anyhow::bail!("the account name is empty");
     }
+    if name == accounts_sync::SCHEDULER {
+        anyhow::bail!(
+            "{name} is the account of the sync folder's task (it cannot sign in); choose \
+             another name"
+        );
+    }
     let password = if std::io::stdin().is_terminal() {
         rpassword::prompt_password(format!("Password for {name}: "))?
     } else {
@@ -58,6 +68,13 @@ pub async fn add(args: AccountAddArgs) -> anyhow::Result<ExitCode> {
     let db = Database::connect(&args.database.url()?).await?;
     let hash = crypto::hash_password(&password)?;
     let id = accounts::upsert_account(db.pool(), &name, &hash, role).await?;
+    if let Some(email) = &args.email {
+        let email = email.trim();
+        if !email.is_empty() && !email.contains('@') {
+            anyhow::bail!("--email {email} is not an email address");
+        }
+        accounts::set_email(db.pool(), id, email).await?;
+    }
     // A new password is a reset: whoever held the old one loses their way in.
     let (sessions, tokens) = accounts::end_sessions_and_tokens(db.pool(), id).await?;
     println!("account {name} ({}) saved, id {id}", role.as_str());

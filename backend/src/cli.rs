@@ -39,6 +39,18 @@ pub enum Command {
     /// Work with a Moodle database.
     #[command(subcommand)]
     Moodle(MoodleCommand),
+    /// The sync folder's task.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+}
+
+/// `cohortsync sync …`.
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Run the sync folder's task now: take the cohort file, then the binding file, apply
+    /// or hold each under the policy, archive them and write their reports and tryback
+    /// files. Exit 0 when the run worked, whatever the files held.
+    Run(crate::scheduler::command::SyncRunArgs),
 }
 
 /// `cohortsync moodle …`.
@@ -95,5 +107,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => crate::import::run(args).await,
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Moodle(MoodleCommand::Check(args)) => crate::moodle::run_check(args).await,
+        Command::Sync(SyncCommand::Run(args)) => crate::scheduler::command::run(args).await,
     }
 }

@@ -63,6 +63,10 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub moodle: MoodleSiteArgs,
 
+    /// The sync folder's task.
+    #[command(flatten)]
+    pub sync: SyncFolderArgs,
+
     /// Mark the session cookie `Secure` (on by itself when --public-url is https).
     #[arg(long, env = "COHORTSYNC_SECURE_COOKIES")]
     pub secure_cookies: bool,
@@ -83,6 +87,58 @@ pub struct ServeArgs {
     /// instead of the copy inside the binary: for development, after `trunk build`.
     #[arg(long, env = "COHORTSYNC_ASSETS_DIR")]
     pub assets_dir: Option<PathBuf>,
+}
+
+/// Flags of the sync folder's task (`serve` and `sync run`).
+#[derive(Debug, Clone, Args)]
+pub struct SyncFolderArgs {
+    /// The sync folder, where the student information system drops its files. Default:
+    /// `sync` in the data directory.
+    #[arg(long, env = "COHORTSYNC_SYNC_DIR")]
+    pub sync_dir: Option<PathBuf>,
+    /// A file changed less than this many seconds ago is still being written: the task
+    /// leaves it for its next run.
+    #[arg(long, env = "COHORTSYNC_SYNC_SETTLE_SECONDS", default_value_t = 30)]
+    pub sync_settle_seconds: u64,
+    /// Larger files in the sync folder are not read (a report entry says so).
+    #[arg(long, env = "COHORTSYNC_SYNC_MAX_FILE_BYTES", default_value_t = 200 * 1024 * 1024)]
+    pub sync_max_file_bytes: u64,
+    /// The SMTP server admins are mailed through when a scheduled file needs them:
+    /// `smtp://host:25`, `smtp://user:password@host:587?tls=required`, `smtps://host:465`.
+    /// Default: no mail.
+    #[arg(long, env = "COHORTSYNC_SMTP_URL", requires = "mail_from")]
+    pub smtp_url: Option<String>,
+    /// The sender of that mail, e.g. `cohortsync <noreply@univ.example>`.
+    #[arg(long, env = "COHORTSYNC_MAIL_FROM")]
+    pub mail_from: Option<String>,
+}
+
+impl SyncFolderArgs {
+    /// The task's setup: the folder (in `data_dir` by default), the mailer, and the
+    /// address links in mail start with.
+    pub fn setup(
+        &self,
+        data_dir: &std::path::Path,
+        public_url: Option<String>,
+    ) -> anyhow::Result<crate::scheduler::SyncSetup> {
+        let folder = crate::scheduler::SyncFolder {
+            dir: self.sync_dir.clone().unwrap_or_else(|| data_dir.join("sync")),
+            settle: std::time::Duration::from_secs(self.sync_settle_seconds),
+            max_file_bytes: self.sync_max_file_bytes,
+        };
+        let mailer = match (&self.smtp_url, &self.mail_from) {
+            (Some(url), Some(from)) => Some(crate::scheduler::Mailer::new(url, from)?),
+            _ => {
+                tracing::info!("no --smtp-url: the sync folder's task sends no mail");
+                None
+            }
+        };
+        Ok(crate::scheduler::SyncSetup {
+            folder,
+            mailer,
+            public_url,
+        })
+    }
 }
 
 /// Flags that serve the site from a Moodle database (`cohortsync serve --moodle-db-url`).
@@ -133,6 +189,8 @@ pub struct Config {
     pub demo_examples: Option<PathBuf>,
     /// The Moodle database, when the site is one.
     pub moodle: MoodleSiteArgs,
+    /// The sync folder's task.
+    pub sync: crate::scheduler::SyncSetup,
 }
 
 impl ServeArgs {
@@ -148,6 +206,9 @@ impl ServeArgs {
         let https = public_origin
             .as_deref()
             .is_some_and(|o| o.starts_with("https://"));
+        let sync = self
+            .sync
+            .setup(&self.database.data_dir, public_origin.clone())?;
         Ok(Config {
             bind: self.bind,
             database_url,
@@ -158,6 +219,7 @@ impl ServeArgs {
             trusted_proxy: self.trusted_proxy,
             demo_examples: self.demo.then(|| self.database.data_dir.join("examples")),
             moodle: self.moodle,
+            sync,
         })
     }
 }
@@ -181,6 +243,13 @@ mod tests {
             trusted_proxy: None,
             assets_dir: Some(assets.to_path_buf()),
             moodle: MoodleSiteArgs::default(),
+            sync: SyncFolderArgs {
+                sync_dir: None,
+                sync_settle_seconds: 30,
+                sync_max_file_bytes: 1024,
+                smtp_url: None,
+                mail_from: None,
+            },
         }
     }
 

@@ -25,6 +25,7 @@ pub mod error;
 pub mod import;
 pub mod moodle;
 pub mod routes;
+pub mod scheduler;
 pub mod security;
 pub mod site;
 pub mod store;
@@ -51,6 +52,19 @@ pub struct AppState {
     pub trusted_proxy: Option<std::net::IpAddr>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The sync folder's task: its folder and mail.
+    pub sync: scheduler::SyncSetup,
+}
+
+impl AppState {
+    /// The sync folder's task on this state's database and site.
+    pub fn sync_task(&self) -> scheduler::Task {
+        scheduler::Task {
+            db: self.db.clone(),
+            site: self.site.clone(),
+            setup: self.sync.clone(),
+        }
+    }
 }
 
 /// The whole HTTP application: `/api/…` and the web app with client-side routes.
@@ -107,7 +121,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         public_origin: config.public_origin.clone(),
         trusted_proxy: config.trusted_proxy,
         max_body_bytes: config.max_body_bytes,
+        sync: config.sync.clone(),
     };
+    tokio::spawn(scheduler::schedule::run_on_schedule(state.sync_task()));
     let app = app(state, &config.web_app);
     axum::serve(
         listener,

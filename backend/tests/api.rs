@@ -55,6 +55,15 @@ impl Site {
             public_origin: None,
             trusted_proxy: None,
             max_body_bytes: 64 * 1024,
+            sync: cohortsync_backend::scheduler::SyncSetup {
+                folder: cohortsync_backend::scheduler::SyncFolder {
+                    dir: dir.path().join("sync"),
+                    settle: std::time::Duration::ZERO,
+                    max_file_bytes: 1 << 20,
+                },
+                mailer: None,
+                public_url: None,
+            },
         };
         let router = app(
             state,

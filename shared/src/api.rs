@@ -145,6 +145,10 @@ pub struct ChangesetSummary {
     pub totals: Totals,
     /// The changeset this one undoes, if any.
     pub reverts: Option<i64>,
+    /// Made from a file of the sync folder (or pushed under its policy) that waits for an
+    /// admin: why (errors, a limit, the policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_reason: Option<crate::folder::WaitingReason>,
 }
 
 /// Everything stored about one changeset.
@@ -347,9 +351,10 @@ pub struct SiteSettings {
     /// Moodle site (Moodle's `enrol_cohort` setting). Ignored in a `PUT`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixed_by_site: Vec<String>,
-    /// The sync folder's settings (the scheduled task).
-    #[serde(default)]
-    pub sync: crate::folder::SyncSettings,
+    /// The sync folder's settings (the scheduled task): always in a `GET`; left out of a
+    /// `PUT`, they stay as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<crate::folder::SyncSettings>,
 }
 
 /// One entry of `GET /api/audit` (admins).

@@ -343,6 +343,163 @@ fn plan_beyond_limits(
     })
 }
 
+/// What the task did with one file (or, in a simulated run, would have done).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Its changeset was applied.
+    Applied,
+    /// Its changeset waits for an admin ([`FileRun::waiting`] says why).
+    Waiting,
+    /// The same file (same SHA-256) was applied before: archived, not applied again.
+    AlreadyApplied,
+    /// Nothing could be planned from it (every row has an error, or the file cannot be
+    /// read as a table): see its report and tryback file.
+    NothingPlanned,
+    /// Its changeset was stored but applying it failed; nothing was written.
+    Failed,
+    /// The file could not be read (permissions, a folder, a broken link, too large).
+    Unreadable,
+    /// Changed too recently: still being written, left for the next run.
+    NotSettled,
+}
+
+impl Outcome {
+    /// The name on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Waiting => "waiting",
+            Outcome::AlreadyApplied => "already_applied",
+            Outcome::NothingPlanned => "nothing_planned",
+            Outcome::Failed => "failed",
+            Outcome::Unreadable => "unreadable",
+            Outcome::NotSettled => "not_settled",
+        }
+    }
+
+    /// The outcome named `name`.
+    pub fn parse(name: &str) -> Option<Outcome> {
+        [
+            Outcome::Applied,
+            Outcome::Waiting,
+            Outcome::AlreadyApplied,
+            Outcome::NothingPlanned,
+            Outcome::Failed,
+            Outcome::Unreadable,
+            Outcome::NotSettled,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == name)
+    }
+
+    /// Whether an admin should hear of it (a mail): it waits for them or went wrong.
+    pub fn needs_an_admin(self) -> bool {
+        matches!(
+            self,
+            Outcome::Waiting | Outcome::NothingPlanned | Outcome::Failed | Outcome::Unreadable
+        )
+    }
+}
+
+/// One file of one run of the task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileRun {
+    /// The file's name in the folder.
+    pub file_name: String,
+    /// SHA-256 of the file as it came (empty when it could not be read).
+    pub file_sha256: String,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// Why its changeset waits, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<WaitingReason>,
+    /// What happened, for people.
+    pub message: String,
+    /// Its changeset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changeset: Option<i64>,
+    /// Errors found in the file as it came.
+    #[serde(default)]
+    pub errors: usize,
+    /// Rows set aside in the tryback file.
+    #[serde(default)]
+    pub rows_set_aside: usize,
+    /// Where it was archived, relative to the sync folder.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub archive: String,
+    /// Its text report, relative to the sync folder.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub report: String,
+    /// Its tryback file (the rows with errors), relative to the sync folder.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tryback: String,
+}
+
+impl FileRun {
+    /// An entry for file `name` (`sha256` as it came) with nothing filed yet.
+    pub fn new(name: &str, sha256: &str, outcome: Outcome, message: String) -> FileRun {
+        FileRun {
+            file_name: name.to_owned(),
+            file_sha256: sha256.to_owned(),
+            outcome,
+            waiting: None,
+            message,
+            changeset: None,
+            errors: 0,
+            rows_set_aside: 0,
+            archive: String::new(),
+            report: String::new(),
+            tryback: String::new(),
+        }
+    }
+}
+
+/// What one run of the task did (`POST /api/sync/run`, `cohortsync sync run`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// A simulation: nothing was stored, moved or written; the outcomes say what would
+    /// have happened.
+    pub simulated: bool,
+    /// When it started (Unix seconds).
+    pub started_at: i64,
+    /// The files it looked at, in the order taken (absent files are not listed).
+    pub files: Vec<FileRun>,
+    /// Old archives, reports and tryback files deleted (retention).
+    pub deleted_old_files: usize,
+    /// The text report of each file, in the settings' language, when simulated (a real
+    /// run writes them to `reports/`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reports: Vec<String>,
+}
+
+/// One entry of the task's history (`GET /api/sync`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncRunEntry {
+    /// Order of writing.
+    pub id: i64,
+    /// When (Unix seconds).
+    pub at: i64,
+    /// `schedule` or `manual`.
+    pub run_by: String,
+    /// What became of the file.
+    #[serde(flatten)]
+    pub file: FileRun,
+}
+
+/// `GET /api/sync` (admins): the settings, when the task runs next, and what it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// The settings.
+    pub settings: SyncSettings,
+    /// The folder the server reads.
+    pub folder: String,
+    /// The next scheduled run (Unix seconds), when the schedule is on.
+    pub next_run: Option<i64>,
+    /// The last 50 files the task looked at, newest first.
+    pub runs: Vec<SyncRunEntry>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

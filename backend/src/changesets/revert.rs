@@ -85,6 +85,8 @@ pub async fn revert(
             report: &report,
             plan: &plan,
             reverts: Some(id),
+            source_sha256: None,
+            waiting_reason: None,
         },
     )
     .await?;

@@ -65,6 +65,8 @@ pub async fn submit(
             report: &checked.report,
             plan,
             reverts: None,
+            source_sha256: None,
+            waiting_reason: None,
         },
     )
     .await?;

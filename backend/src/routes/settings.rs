@@ -1,5 +1,5 @@
 //! `GET /api/settings` (anyone signed in) and `PUT /api/settings` (admins): the site's default
-//! options, which snapshots carry.
+//! options, which snapshots carry, and the sync folder's settings.
 
 use axum::Router;
 use axum::extract::State;
@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, ApiJson};
 use crate::site::Site;
-use crate::store::{audit, site};
+use crate::store::{audit, site, sync};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/settings", get(get_settings).put(put_settings))
@@ -22,9 +22,11 @@ async fn get_settings(
 ) -> Result<ApiJson<SiteSettings>, ApiError> {
     let mut conn = state.db.pool().acquire().await?;
     let options = state.site.default_options(&mut conn).await?;
+    let sync = sync::settings(&mut conn).await?;
     Ok(ApiJson(SiteSettings {
         options,
         fixed_by_site: fixed_by_site(&state.site),
+        sync: Some(sync),
     }))
 }
 
@@ -46,6 +48,12 @@ async fn put_settings(
     if let Some(problem) = settings.options.problem_as_site_defaults() {
         return Err(ApiError::bad_request("invalid_settings", problem));
     }
+    if let Some(sync) = &settings.sync {
+        let schedule = crate::scheduler::schedule::parse(&sync.schedule).err();
+        if let Some(problem) = sync.problem().or(schedule) {
+            return Err(ApiError::bad_request("invalid_settings", problem));
+        }
+    }
     if state.site.is_moodle() {
         let mut conn = state.db.pool().acquire().await?;
         let moodles = state.site.default_options(&mut conn).await?.unenrol_action;
@@ -64,6 +72,15 @@ async fn put_settings(
     site::set_default_options(&mut tx, &settings.options).await?;
     let text = serde_json::to_string(&settings.options).map_err(anyhow::Error::from)?;
     audit::append(&mut tx, Some(admin.id), "settings", None, &text).await?;
+    if let Some(sync) = &settings.sync {
+        sync::set_settings(&mut tx, sync).await?;
+        let text = serde_json::to_string(sync).map_err(anyhow::Error::from)?;
+        audit::append(&mut tx, Some(admin.id), "sync_settings", None, &text).await?;
+    }
+    let sync = sync::settings(&mut tx).await?;
     tx.commit().await?;
-    Ok(ApiJson(settings))
+    Ok(ApiJson(SiteSettings {
+        sync: Some(sync),
+        ..settings
+    }))
 }

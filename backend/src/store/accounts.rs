@@ -116,6 +116,16 @@ pub async fn upsert_account(
     .map_err(StoreError::from)
 }
 
+/// Sets the email address of account `id` (`""`: none).
+pub async fn set_email(pool: &AnyPool, id: i64, email: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE accounts SET email = $1 WHERE id = $2")
+        .bind(email)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// The account named `username`, if any and not disabled.
 pub async fn find_account(pool: &AnyPool, username: &str) -> StoreResult<Option<Account>> {
     let row = sqlx::query(

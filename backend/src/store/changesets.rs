@@ -4,6 +4,7 @@
 use cohortsync_shared::Report;
 use cohortsync_shared::api::{ApplyOutcome, ChangesetRecord, ChangesetSummary};
 use cohortsync_shared::changeset::Changeset;
+use cohortsync_shared::folder::WaitingReason;
 use cohortsync_shared::formats::FileKind;
 use cohortsync_shared::options::Options;
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,10 @@ pub struct NewChangeset<'a> {
     pub plan: &'a Changeset,
     /// Set when this changeset undoes another.
     pub reverts: Option<i64>,
+    /// Set when it was made from a dropped or pushed file: that file's SHA-256 as it came.
+    pub source_sha256: Option<&'a str>,
+    /// Why it waits for an admin, when made under the sync folder's policy.
+    pub waiting_reason: Option<WaitingReason>,
 }
 
 fn json_error(e: serde_json::Error) -> StoreError {
@@ -44,8 +49,10 @@ fn json_error(e: serde_json::Error) -> StoreError {
 pub async fn insert(conn: &mut AnyConnection, new: &NewChangeset<'_>) -> StoreResult<i64> {
     sqlx::query_scalar(
         "INSERT INTO changesets (author_id, created_at, file_name, file_sha256, file_content, kind, \
-         options, report, plan, totals, base_revision, status, reverts_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', $12) RETURNING id",
+         options, report, plan, totals, base_revision, status, reverts_id, source_sha256, \
+         waiting_reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', $12, $13, $14) \
+         RETURNING id",
     )
     .bind(new.author)
     .bind(now())
@@ -59,6 +66,8 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewChangeset<'_>) -> StoreRe
     .bind(to_json(&new.plan.totals())?)
     .bind(new.plan.base_revision as i64)
     .bind(new.reverts)
+    .bind(new.source_sha256)
+    .bind(new.waiting_reason.map(WaitingReason::as_str))
     .fetch_one(&mut *conn)
     .await.map_err(StoreError::from)
 }
@@ -82,7 +91,7 @@ pub struct ListFilter {
 
 // The totals have their own column: a list must not parse every plan (100k operations each).
 const SUMMARY_COLUMNS: &str = "c.id, a.username, c.created_at, c.file_name, c.kind, c.status, \
-     c.base_revision, c.totals, c.reverts_id";
+     c.base_revision, c.totals, c.reverts_id, c.waiting_reason";
 
 fn summary(row: &sqlx::any::AnyRow) -> StoreResult<ChangesetSummary> {
     Ok(ChangesetSummary {
@@ -101,6 +110,10 @@ fn summary(row: &sqlx::any::AnyRow) -> StoreResult<ChangesetSummary> {
         base_revision: row.get::<i64, _>(6) as u64,
         totals: serde_json::from_str(&row.get::<String, _>(7)).map_err(json_error)?,
         reverts: row.get(8),
+        waiting_reason: row
+            .get::<Option<String>, _>(9)
+            .as_deref()
+            .and_then(WaitingReason::parse),
     })
 }
 
@@ -155,25 +168,25 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> StoreResult<Option<Stored
     };
     let record = ChangesetRecord {
         summary: summary(&row)?,
-        author_id: row.get(9),
-        file_sha256: row.get(10),
-        options: serde_json::from_value(parse(11)?).map_err(json_error)?,
-        report: serde_json::from_value(parse(12)?).map_err(json_error)?,
-        reviewer: row.get(13),
-        review_comment: row.get(14),
-        reviewed_at: row.get(15),
-        applied_at: row.get(16),
-        applied_revision: row.get::<Option<i64>, _>(17).map(|r| r as u64),
+        author_id: row.get(10),
+        file_sha256: row.get(11),
+        options: serde_json::from_value(parse(12)?).map_err(json_error)?,
+        report: serde_json::from_value(parse(13)?).map_err(json_error)?,
+        reviewer: row.get(14),
+        review_comment: row.get(15),
+        reviewed_at: row.get(16),
+        applied_at: row.get(17),
+        applied_revision: row.get::<Option<i64>, _>(18).map(|r| r as u64),
         apply_report: row
-            .get::<Option<String>, _>(18)
+            .get::<Option<String>, _>(19)
             .map(|text| serde_json::from_str(&text))
             .transpose()
             .map_err(json_error)?,
     };
     Ok(Some(Stored {
         record,
-        plan: serde_json::from_str(&row.get::<String, _>(20)).map_err(json_error)?,
-        file: row.get(19),
+        plan: serde_json::from_str(&row.get::<String, _>(21)).map_err(json_error)?,
+        file: row.get(20),
     }))
 }
 
@@ -285,4 +298,27 @@ pub async fn revert_data(
             .flatten();
     text.map(|t| serde_json::from_str(&t).map_err(json_error))
         .transpose()
+}
+
+/// The changeset last made from a file whose SHA-256 (as it came) is `sha256`, unless it
+/// was rejected or failed: its id, status and why it waits.
+pub async fn by_source(
+    conn: &mut AnyConnection,
+    sha256: &str,
+) -> StoreResult<Option<(i64, Status, Option<WaitingReason>)>> {
+    let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, status, waiting_reason FROM changesets WHERE source_sha256 = $1 \
+         AND status NOT IN ('rejected', 'failed') ORDER BY id DESC LIMIT 1",
+    )
+    .bind(sha256)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|(id, status, waiting)| {
+        let status = Status::parse(&status).ok_or_else(|| StoreError::Unreadable {
+            what: "changeset status",
+            reason: "not a status cohortsync writes".into(),
+        })?;
+        Ok((id, status, waiting.as_deref().and_then(WaitingReason::parse)))
+    })
+    .transpose()
 }

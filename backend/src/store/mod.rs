@@ -17,6 +17,7 @@ pub mod bulk;
 pub mod changesets;
 mod error;
 pub mod site;
+pub mod sync;
 
 pub use error::{StoreError, StoreResult};
 

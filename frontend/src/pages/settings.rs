@@ -52,6 +52,8 @@ pub fn settings_page() -> Html {
                 let result = api::save_settings(&SiteSettings {
                     options: current,
                     fixed_by_site: Vec::new(),
+                    // The sync folder has its own page; left out, its settings stay.
+                    sync: None,
                 })
                 .await;
                 let ok = result.is_ok();
