@@ -353,6 +353,9 @@ pub enum Outcome {
     Waiting,
     /// The same file (same SHA-256) was applied before: archived, not applied again.
     AlreadyApplied,
+    /// The site already has what the file says (a nightly export that changed nothing):
+    /// archived, no changeset.
+    NothingToDo,
     /// Nothing could be planned from it (every row has an error, or the file cannot be
     /// read as a table): see its report and tryback file.
     NothingPlanned,
@@ -371,6 +374,7 @@ impl Outcome {
             Outcome::Applied => "applied",
             Outcome::Waiting => "waiting",
             Outcome::AlreadyApplied => "already_applied",
+            Outcome::NothingToDo => "nothing_to_do",
             Outcome::NothingPlanned => "nothing_planned",
             Outcome::Failed => "failed",
             Outcome::Unreadable => "unreadable",
@@ -384,6 +388,7 @@ impl Outcome {
             Outcome::Applied,
             Outcome::Waiting,
             Outcome::AlreadyApplied,
+            Outcome::NothingToDo,
             Outcome::NothingPlanned,
             Outcome::Failed,
             Outcome::Unreadable,

@@ -31,6 +31,7 @@ pub use apply::apply_with_failure_after;
 pub use revert::revert;
 pub use review::{approve, detail, reject};
 pub use submit::submit;
+pub(crate) use submit::invalid;
 
 /// What planning a stored file again found.
 pub(crate) struct PlannedNow {

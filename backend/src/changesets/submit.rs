@@ -77,7 +77,7 @@ pub async fn submit(
 
 /// A refused file: its first page of errors and the counts of all (a file of a million
 /// bad lines answers a page, not a million).
-fn invalid(checked: &Checked, lang: Lang) -> ApiError {
+pub(crate) fn invalid(checked: &Checked, lang: Lang) -> ApiError {
     ApiError::InvalidFile(
         serde_json::to_value(checked.to_refusal(lang, PAGE_ROWS))
             .unwrap_or(serde_json::Value::Null),

@@ -26,10 +26,12 @@ pub(super) fn router() -> Router<AppState> {
         .route("/changesets/{id}/revert", post(revert_changeset))
 }
 
-/// Reads the `file` and `options` parts of a submission.
-async fn read_submission(mut multipart: Multipart) -> Result<(String, Vec<u8>, Options), ApiError> {
+/// Reads the `file` and `options` parts of a submission (`None`: no options sent).
+async fn read_submission(
+    mut multipart: Multipart,
+) -> Result<(String, Vec<u8>, Option<Options>), ApiError> {
     let mut file = None;
-    let mut options = Options::default();
+    let mut options = None;
     while let Some(field) = multipart.next_field().await? {
         match field.name() {
             Some("file") => {
@@ -39,9 +41,9 @@ async fn read_submission(mut multipart: Multipart) -> Result<(String, Vec<u8>, O
             Some("options") => {
                 let text = field.text().await?;
                 if !text.trim().is_empty() {
-                    options = serde_json::from_str(&text).map_err(|e| {
+                    options = Some(serde_json::from_str(&text).map_err(|e| {
                         ApiError::bad_request("invalid_options", format!("options: {e}"))
-                    })?;
+                    })?);
                 }
             }
             Some(other) => {
@@ -60,12 +62,23 @@ async fn read_submission(mut multipart: Multipart) -> Result<(String, Vec<u8>, O
     Ok((name, bytes, options))
 }
 
+/// Query of `POST /api/changesets`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitQuery {
+    /// `auto`: run the file under the sync folder's policy (applied at once when it may
+    /// be, else waiting with the reason), as a script pushing its nightly export wants.
+    policy: Option<String>,
+}
+
 async fn submit_changeset(
     State(state): State<AppState>,
     caller: Caller,
     headers: axum::http::HeaderMap,
+    ApiQuery(query): ApiQuery<SubmitQuery>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Result<(StatusCode, ApiJson<ChangesetDetail>), ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let multipart = multipart.map_err(|e| {
         ApiError::bad_request(
             "wrong_content_type",
@@ -78,6 +91,17 @@ async fn submit_changeset(
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map_or(Lang::En, Lang::from_accept_language);
+    match query.policy.as_deref() {
+        None => {}
+        Some("auto") => return push(&state, &caller, &name, bytes, options, lang).await,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("unknown policy `{other}`: the one policy is `auto`"),
+            ));
+        }
+    }
+    let options = options.unwrap_or_default();
     let id = lifecycle::submit(
         &state.db,
         &state.site,
@@ -89,7 +113,49 @@ async fn submit_changeset(
     )
     .await?;
     let detail = lifecycle::detail(&state.db, &state.site, &caller, id, false).await?;
-    Ok((StatusCode::CREATED, ApiJson(detail)))
+    Ok((StatusCode::CREATED, ApiJson(detail)).into_response())
+}
+
+/// `POST /api/changesets?policy=auto`: the file runs under the sync folder's policy. The
+/// answer is the run's entry (`outcome`: applied, waiting with its `waiting` reason,
+/// already_applied, failed), `201` when it made a changeset; a file from which nothing
+/// can be planned is refused like any other (`422` with its report).
+async fn push(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    bytes: Vec<u8>,
+    options: Option<Options>,
+    lang: Lang,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    if caller.role != Role::Admin
+        && let Some(options) = &options
+    {
+        let mut conn = state.db.pool().acquire().await?;
+        let site = state.site.default_options(&mut conn).await?;
+        let beyond = options.exceeds_site(&site);
+        if !beyond.is_empty() {
+            return Err(ApiError::BeyondSiteSettings(beyond));
+        }
+    }
+    let (file, decision) = state
+        .sync_task()
+        .push(caller, name, bytes, options)
+        .await?;
+    if let (cohortsync_shared::folder::Outcome::NothingPlanned, Some(decision)) =
+        (file.outcome, &decision)
+    {
+        return Err(lifecycle::invalid(&decision.checked, lang));
+    }
+    // 201 when this push made a changeset; 200 when it made none (nothing to do, or the
+    // same file made one before).
+    let status = if decision.is_some() && file.changeset.is_some() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, ApiJson(file)).into_response())
 }
 
 async fn list_changesets(

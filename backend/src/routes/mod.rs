@@ -11,6 +11,7 @@ mod changesets;
 mod health;
 mod settings;
 mod snapshot;
+mod sync;
 mod tokens;
 
 /// All `/api` routes; unknown API paths answer a JSON 404, never the web app.
@@ -23,5 +24,6 @@ pub fn router() -> Router<AppState> {
         .merge(settings::router())
         .merge(audit::router())
         .merge(tokens::router())
+        .merge(sync::router())
         .fallback(|| async { ApiError::NotFound })
 }

@@ -186,10 +186,11 @@ impl Task {
                 None,
             ),
             None => {
-                let (file, outputs) = self
+                let taken = self
                     .take_new(scheduler.as_ref(), name, bytes, sha256, settings, simulate)
                     .await?;
-                (file, Some(outputs))
+                let outputs = Outputs::of(name, &taken.bytes, &taken.decision, settings);
+                (taken.file, Some(outputs))
             }
         };
         let text = outputs.as_ref().map(|o| o.report_text.clone());
@@ -254,7 +255,8 @@ impl Task {
     }
 
     /// A file never seen: decided under the policy, stored as a changeset by `author`
-    /// (the scheduler; `None` when simulating), applied when the policy says so.
+    /// (the scheduler, or the account that pushed it; `None` when simulating), approved
+    /// and applied by the scheduler when the policy says so.
     async fn take_new(
         &self,
         author: Option<&Caller>,
@@ -263,9 +265,8 @@ impl Task {
         sha256: String,
         settings: &SyncSettings,
         simulate: bool,
-    ) -> Result<(FileRun, Outputs), ApiError> {
+    ) -> Result<Taken, ApiError> {
         let (decision, bytes) = decide_file(&self.db, &self.site, bytes, settings).await?;
-        let outputs = Outputs::of(name, &bytes, &decision, settings);
         let mut file = FileRun::new(name, &sha256, Outcome::NothingPlanned, String::new());
         file.errors = decision.checked.report.counts().errors;
         file.rows_set_aside = decision.set_aside.as_ref().map_or(0, |(_, rows)| *rows);
@@ -276,7 +277,7 @@ impl Task {
                  drop it in the folder again",
                 file.errors
             );
-            return Ok((file, outputs));
+            return Ok(Taken { file, decision, bytes });
         };
         let totals = planned
             .checked
@@ -284,21 +285,52 @@ impl Task {
             .as_ref()
             .map(|plan| plan.totals())
             .unwrap_or_default();
+        let empty = planned
+            .checked
+            .changeset
+            .as_ref()
+            .is_none_or(|plan| plan.is_empty());
+        if empty {
+            // No changeset for nothing: a nightly export that changed nothing is common.
+            (file.outcome, file.message) = if file.rows_set_aside > 0 {
+                (
+                    Outcome::NothingPlanned,
+                    format!(
+                        "{} error(s), and the other rows change nothing: fix the rows of the \
+                         tryback file and drop it in the folder again",
+                        file.errors
+                    ),
+                )
+            } else {
+                (
+                    Outcome::NothingToDo,
+                    "the site already has what the file says: nothing to do".to_owned(),
+                )
+            };
+            return Ok(Taken {
+                file,
+                decision,
+                bytes,
+            });
+        }
         if simulate {
             (file.outcome, file.waiting) = match decision.waiting {
                 None => (Outcome::Applied, None),
                 Some(reason) => (Outcome::Waiting, Some(reason)),
             };
             file.message = format!("would be {}: {}", file.outcome.as_str(), said(&totals));
-            return Ok((file, outputs));
+            return Ok(Taken { file, decision, bytes });
         }
         let author = author.ok_or_else(|| anyhow::anyhow!("a run that stores needs an author"))?;
         let id = store(&self.db, author, name, &file.file_sha256, &decision).await?;
         file.changeset = Some(id);
         match decision.waiting {
             None => {
+                let mut conn = self.db.pool().acquire().await?;
+                let scheduler = sync::scheduler(&mut conn).await?;
+                drop(conn);
                 (file.outcome, file.message) = self
-                    .approve_and_apply(author, id, Status::Submitted)
+                    .approve_and_apply(&scheduler, id, Status::Submitted)
                     .await?;
             }
             Some(reason) => {
@@ -307,7 +339,39 @@ impl Task {
                 file.message = waiting_message(id, reason, &file, &totals);
             }
         }
-        Ok((file, outputs))
+        Ok(Taken { file, decision, bytes })
+    }
+
+    /// Runs a file pushed by `caller` (`POST /api/changesets?policy=auto`) under the
+    /// folder's policy, with `options` when given (else the folder's): stored as a
+    /// changeset by `caller`, applied by the scheduler when the policy says so. The same
+    /// file pushed twice is not planned again.
+    pub async fn push(
+        &self,
+        caller: &Caller,
+        name: &str,
+        bytes: Vec<u8>,
+        options: Option<cohortsync_shared::options::Options>,
+    ) -> Result<(FileRun, Option<Decision>), ApiError> {
+        let sha256 = crate::crypto::sha256_hex(&bytes);
+        let mut conn = self.db.pool().acquire().await?;
+        let mut settings = sync::settings(&mut conn).await?;
+        let scheduler = sync::scheduler(&mut conn).await?;
+        let known = changesets::by_source(&mut conn, &sha256).await?;
+        drop(conn);
+        if let Some(known) = known {
+            let file = self
+                .known(name, &sha256, known, Some(&scheduler), false)
+                .await?;
+            return Ok((file, None));
+        }
+        if options.is_some() {
+            settings.options = options;
+        }
+        let taken = self
+            .take_new(Some(caller), name, bytes, sha256, &settings, false)
+            .await?;
+        Ok((taken.file, Some(taken.decision)))
     }
 
     /// Approves (when submitted) and applies changeset `id` as the scheduler.
@@ -376,18 +440,35 @@ fn unreachable_status(file: &mut FileRun, id: i64) {
     file.message = format!("changeset {id} was refused; drop the file again to retry");
 }
 
-/// "12 member(s) added, 3 removed…": what a plan does, in a few words.
+/// What a plan does, in a few words: its non-zero totals.
 fn said(totals: &Totals) -> String {
-    format!(
-        "{} cohort(s) created, {} member(s) added, {} removed, {} binding(s) created, {} \
-         enrolment(s), {} unenrolment(s)",
-        totals.cohorts_created,
-        totals.members_added,
-        totals.members_removed,
-        totals.bindings_created,
-        totals.enrolments,
-        totals.unenrolments
-    )
+    let t = totals;
+    let parts: Vec<String> = [
+        (t.cohorts_created, "cohort(s) created"),
+        (t.cohorts_updated, "cohort(s) updated"),
+        (t.cohorts_deleted, "cohort(s) deleted"),
+        (t.members_added, "member(s) added"),
+        (t.members_removed, "member(s) removed"),
+        (t.groups_created, "group(s) created"),
+        (t.bindings_created, "binding(s) created"),
+        (t.bindings_updated, "binding(s) updated"),
+        (t.bindings_deleted, "binding(s) deleted"),
+        (t.enrolments, "enrolment(s)"),
+        (t.unenrolments, "unenrolment(s)"),
+        (t.suspensions, "enrolment(s) suspended"),
+        (t.roles_assigned, "role(s) given back"),
+        (t.roles_removed, "role(s) taken"),
+        (t.courses_left, "last enrolment(s) gone"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if parts.is_empty() {
+        "no change".to_owned()
+    } else {
+        parts.join(", ")
+    }
 }
 
 fn waiting_message(id: i64, reason: WaitingReason, file: &FileRun, totals: &Totals) -> String {
@@ -495,6 +576,13 @@ pub(crate) async fn store(
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// A new file, taken: its entry, what was decided, and its bytes.
+struct Taken {
+    file: FileRun,
+    decision: Decision,
+    bytes: Vec<u8>,
 }
 
 /// The files a checked input leaves in the folder: its text report, its annotated copy
