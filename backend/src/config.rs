@@ -122,7 +122,10 @@ impl SyncFolderArgs {
         public_url: Option<String>,
     ) -> anyhow::Result<crate::scheduler::SyncSetup> {
         let folder = crate::scheduler::SyncFolder {
-            dir: self.sync_dir.clone().unwrap_or_else(|| data_dir.join("sync")),
+            dir: self
+                .sync_dir
+                .clone()
+                .unwrap_or_else(|| data_dir.join("sync")),
             settle: std::time::Duration::from_secs(self.sync_settle_seconds),
             max_file_bytes: self.sync_max_file_bytes,
         };

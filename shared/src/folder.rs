@@ -264,7 +264,11 @@ pub fn decide(
     // With errors left out of the report (more than it keeps), which rows are bad is not
     // known: every row is set aside and nothing is planned.
     let all_bad = report.omitted.counts.errors > 0 || report.kind.is_none();
-    let bad_lines = if all_bad { BTreeSet::from([0]) } else { bad_lines };
+    let bad_lines = if all_bad {
+        BTreeSet::from([0])
+    } else {
+        bad_lines
+    };
     let Some(split) = split_rows(bytes, &bad_lines, options) else {
         let rows = report.rows;
         return Decision {
@@ -589,7 +593,8 @@ mod tests {
     #[test]
     fn leaving_bad_rows_out_in_full_mode_still_meets_the_limits() {
         // U404 is unknown; without its row the file keeps 8 of 10: within 25%.
-        let file = b"cidnumber;userid\nL2;U1\nL2;U2\nL2;U3\nL2;U404\nL2;U4\nL2;U5\nL2;U6\nL2;U7\nL2;U8\n";
+        let file =
+            b"cidnumber;userid\nL2;U1\nL2;U2\nL2;U3\nL2;U404\nL2;U4\nL2;U5\nL2;U6\nL2;U7\nL2;U8\n";
         let settings = SyncSettings {
             auto_apply: true,
             on_errors: OnErrors::ApplyValidRows,

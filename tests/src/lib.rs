@@ -84,6 +84,18 @@ impl Server {
         Server::start_in(tempfile::tempdir()?, database_url, Vec::new()).await
     }
 
+    /// Starts the server on the given database URL (`None`: SQLite in the data directory)
+    /// with `extra` flags.
+    pub async fn start_with(database_url: Option<&str>, extra: &[&str]) -> anyhow::Result<Server> {
+        let extra = extra.iter().map(|a| (*a).to_owned()).collect();
+        Server::start_in(tempfile::tempdir()?, database_url, extra).await
+    }
+
+    /// The server's data directory (its sync folder is `sync` in it by default).
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
     /// Starts the server on a fresh SQLite file, its site a Moodle database (`postgres://…`
     /// or `mysql://…`), with `extra` flags.
     pub async fn start_on_moodle(moodle_url: &str, extra: &[&str]) -> anyhow::Result<Server> {
@@ -445,6 +457,82 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
 fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// A real SMTP server (Python's aiosmtpd from PyPI, which `scripts/setup --browser`
+/// installs) writing every message it receives to a Maildir; killed when dropped.
+pub struct SmtpServer {
+    child: Child,
+    /// The `--smtp-url` that reaches it.
+    pub url: String,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    /// Starts it on a free port, or `None` (SKIPPED on stderr; a failure under `CI=true`)
+    /// when aiosmtpd is not installed.
+    pub async fn start(test: &str) -> anyhow::Result<Option<SmtpServer>> {
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let installed = std::process::Command::new(&python)
+            .args(["-c", "import aiosmtpd"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !installed {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                bail!(
+                    "CI=true but aiosmtpd is not installed: {test} needs it (scripts/setup --browser)"
+                );
+            }
+            eprintln!(
+                "SKIPPED {test}: aiosmtpd is not installed (scripts/setup --browser installs it)"
+            );
+            return Ok(None);
+        }
+        let maildir = tempfile::tempdir()?;
+        let port = free_port()?;
+        let child = Command::new(&python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            // A path that does not exist yet: Python's Maildir makes it with its folders.
+            .arg(maildir.path().join("mail"))
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start aiosmtpd")?;
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(Some(SmtpServer {
+                    child,
+                    url: format!("smtp://127.0.0.1:{port}"),
+                    maildir,
+                }));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("aiosmtpd did not listen on port {port} within 10 s")
+    }
+
+    /// The messages received so far, raw (headers and body), oldest first.
+    pub fn messages(&self) -> anyhow::Result<Vec<String>> {
+        let mut messages = Vec::new();
+        let new = self.maildir.path().join("mail/new");
+        let Ok(entries) = std::fs::read_dir(&new) else {
+            return Ok(messages);
+        };
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        for path in paths {
+            messages.push(std::fs::read_to_string(path)?);
+        }
+        Ok(messages)
+    }
+
+    /// Stops it.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.child.kill().await?;
+        Ok(())
+    }
 }
 
 /// A fresh, empty PostgreSQL database for one test, or `None` (and a note on stderr) when

@@ -30,8 +30,8 @@ pub use apply::apply;
 pub use apply::apply_with_failure_after;
 pub use revert::revert;
 pub use review::{approve, detail, reject};
-pub use submit::submit;
 pub(crate) use submit::invalid;
+pub use submit::submit;
 
 /// What planning a stored file again found.
 pub(crate) struct PlannedNow {

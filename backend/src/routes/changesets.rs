@@ -139,10 +139,7 @@ async fn push(
             return Err(ApiError::BeyondSiteSettings(beyond));
         }
     }
-    let (file, decision) = state
-        .sync_task()
-        .push(caller, name, bytes, options)
-        .await?;
+    let (file, decision) = state.sync_task().push(caller, name, bytes, options).await?;
     if let (cohortsync_shared::folder::Outcome::NothingPlanned, Some(decision)) =
         (file.outcome, &decision)
     {

@@ -54,7 +54,12 @@ pub async fn run(args: SyncRunArgs) -> anyhow::Result<ExitCode> {
         println!("no file to take in {}", folder.display());
     }
     for file in &report.files {
-        println!("{}: {} — {}", file.file_name, file.outcome.as_str(), file.message);
+        println!(
+            "{}: {} — {}",
+            file.file_name,
+            file.outcome.as_str(),
+            file.message
+        );
         for (label, path) in [
             ("archive", &file.archive),
             ("report", &file.report),

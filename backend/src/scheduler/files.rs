@@ -183,13 +183,17 @@ pub(super) fn write_outputs(
     write(folder, &report, text.as_bytes())?;
     file.report = report;
     if !outputs.annotated.is_empty() {
-        let annotated = free_name(folder, REPORTS, &format!("{at}_{}_annotated.csv", stem(name)))
-            .map_err(io)?;
+        let annotated = free_name(
+            folder,
+            REPORTS,
+            &format!("{at}_{}_annotated.csv", stem(name)),
+        )
+        .map_err(io)?;
         write(folder, &annotated, &outputs.annotated)?;
     }
     if let Some(tryback) = &outputs.tryback {
-        let path = free_name(folder, TRYBACK, &format!("{}_tryback_{at}.csv", stem(name)))
-            .map_err(io)?;
+        let path =
+            free_name(folder, TRYBACK, &format!("{}_tryback_{at}.csv", stem(name))).map_err(io)?;
         write(folder, &path, tryback)?;
         file.tryback = path;
     }

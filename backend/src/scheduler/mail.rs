@@ -21,12 +21,7 @@ impl Mailer {
     /// `smtps://host:465`), sending as `from`.
     pub fn new(url: &str, from: &str) -> anyhow::Result<Mailer> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "--smtp-url {}: {e}",
-                    crate::store::redact(url)
-                )
-            })?
+            .map_err(|e| anyhow::anyhow!("--smtp-url {}: {e}", crate::store::redact(url)))?
             .build();
         let from = from
             .parse()

@@ -138,7 +138,8 @@ impl Task {
         }
         if !simulate && settings.retention_days > 0 {
             let keep = Duration::from_secs(u64::from(settings.retention_days) * 86_400);
-            report.deleted_old_files = files::delete_older(&self.setup.folder.dir, keep, now.into());
+            report.deleted_old_files =
+                files::delete_older(&self.setup.folder.dir, keep, now.into());
         }
         Ok(report)
     }
@@ -161,12 +162,18 @@ impl Task {
                     "changed {} s ago: still being written, left for the next run",
                     age.as_secs()
                 );
-                return Ok(Some((FileRun::new(name, "", Outcome::NotSettled, message), None)));
+                return Ok(Some((
+                    FileRun::new(name, "", Outcome::NotSettled, message),
+                    None,
+                )));
             }
             files::Read::Unreadable(why) => {
                 let message = format!("cannot be read: {why}");
                 tracing::warn!(file = %path.display(), "{message}");
-                return Ok(Some((FileRun::new(name, "", Outcome::Unreadable, message), None)));
+                return Ok(Some((
+                    FileRun::new(name, "", Outcome::Unreadable, message),
+                    None,
+                )));
             }
             files::Read::Bytes(bytes) => bytes,
         };
@@ -243,9 +250,8 @@ impl Task {
                 }
                 _ => {
                     file.outcome = Outcome::Applied;
-                    file.message = format!(
-                        "changeset {id}, left by an interrupted run, would be applied now"
-                    );
+                    file.message =
+                        format!("changeset {id}, left by an interrupted run, would be applied now");
                 }
             },
             // by_source leaves rejected and failed ones out: a new drop is a new try.
@@ -277,7 +283,11 @@ impl Task {
                  drop it in the folder again",
                 file.errors
             );
-            return Ok(Taken { file, decision, bytes });
+            return Ok(Taken {
+                file,
+                decision,
+                bytes,
+            });
         };
         let totals = planned
             .checked
@@ -319,7 +329,11 @@ impl Task {
                 Some(reason) => (Outcome::Waiting, Some(reason)),
             };
             file.message = format!("would be {}: {}", file.outcome.as_str(), said(&totals));
-            return Ok(Taken { file, decision, bytes });
+            return Ok(Taken {
+                file,
+                decision,
+                bytes,
+            });
         }
         let author = author.ok_or_else(|| anyhow::anyhow!("a run that stores needs an author"))?;
         let id = store(&self.db, author, name, &file.file_sha256, &decision).await?;
@@ -339,7 +353,11 @@ impl Task {
                 file.message = waiting_message(id, reason, &file, &totals);
             }
         }
-        Ok(Taken { file, decision, bytes })
+        Ok(Taken {
+            file,
+            decision,
+            bytes,
+        })
     }
 
     /// Runs a file pushed by `caller` (`POST /api/changesets?policy=auto`) under the
@@ -539,8 +557,7 @@ pub(crate) async fn store(
         .planned
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("nothing planned to store"))?;
-    let (Some(plan), Some(kind)) = (&planned.checked.changeset, planned.checked.report.kind)
-    else {
+    let (Some(plan), Some(kind)) = (&planned.checked.changeset, planned.checked.report.kind) else {
         return Err(anyhow::anyhow!("a planned file without a plan").into());
     };
     let mut tx = db.begin_write().await?;

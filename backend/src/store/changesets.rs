@@ -318,7 +318,11 @@ pub async fn by_source(
             what: "changeset status",
             reason: "not a status cohortsync writes".into(),
         })?;
-        Ok((id, status, waiting.as_deref().and_then(WaitingReason::parse)))
+        Ok((
+            id,
+            status,
+            waiting.as_deref().and_then(WaitingReason::parse),
+        ))
     })
     .transpose()
 }
