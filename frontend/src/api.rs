@@ -255,6 +255,21 @@ pub async fn save_settings(settings: &SiteSettings) -> Result<SiteSettings, ApiE
     json(check(request.send().await).await?).await
 }
 
+/// `GET /api/sync` (admins): the sync folder's settings, next run and history.
+pub async fn sync_status() -> Result<cohortsync_shared::folder::SyncStatus, ApiError> {
+    json(check(Request::get("/api/sync").send().await).await?).await
+}
+
+/// `POST /api/sync/run[?simulate=true]` (admins): runs the sync folder's task now.
+pub async fn run_sync(simulate: bool) -> Result<cohortsync_shared::folder::RunReport, ApiError> {
+    let url = if simulate {
+        "/api/sync/run?simulate=true"
+    } else {
+        "/api/sync/run"
+    };
+    json(check(Request::post(url).send().await).await?).await
+}
+
 /// `GET /api/audit?changeset=…` (admins): what was done to changeset `id`, newest first.
 pub async fn audit(id: i64) -> Result<Vec<AuditEntry>, ApiError> {
     let request = Request::get("/api/audit").query([("changeset", id.to_string())]);

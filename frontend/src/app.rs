@@ -17,7 +17,7 @@ use crate::hooks::use_ctx;
 use crate::i18n::{self, t};
 use crate::pages::{
     ChangesetList, ChangesetPage, CheckPage, CohortList, CohortPage, CourseList, LoginPage,
-    SettingsPage,
+    SettingsPage, SyncPage,
 };
 use crate::routes::Route;
 use crate::state::{CheckAction, CheckState, Ctx, SnapshotAction, SnapshotState};
@@ -266,6 +266,7 @@ fn shell() -> Html {
                         <Link<Route> to={Route::Changesets}>{ t(lang, "nav.changesets") }</Link<Route>>
                     }
                     if ctx.me.as_ref().is_some_and(|m| m.is_admin()) {
+                        <Link<Route> to={Route::Sync}>{ t(lang, "nav.sync") }</Link<Route>>
                         <Link<Route> to={Route::Settings}>{ t(lang, "nav.settings") }</Link<Route>>
                     }
                     { account }
@@ -291,5 +292,6 @@ fn switch(route: Route) -> Html {
         Route::Cohort { id } => html! { <CohortPage id={id} /> },
         Route::Courses => html! { <CourseList /> },
         Route::Settings => html! { <SettingsPage /> },
+        Route::Sync => html! { <SyncPage /> },
     }
 }

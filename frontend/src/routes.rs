@@ -29,6 +29,9 @@ pub enum Route {
     /// The site's settings (admins).
     #[at("/settings")]
     Settings,
+    /// The sync folder's task (admins).
+    #[at("/sync")]
+    Sync,
     /// One changeset.
     #[at("/changesets/:id")]
     Changeset {

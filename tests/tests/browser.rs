@@ -853,3 +853,92 @@ async fn on_a_moodle_site_a_teacher_checks_a_file_and_an_admin_applies_it_into_m
     browser.close().await?;
     server.stop().await
 }
+
+#[tokio::test]
+async fn an_admin_runs_the_sync_folder_from_its_page() -> anyhow::Result<()> {
+    let server = Server::start_with(None, &["--sync-settle-seconds", "0"]).await?;
+    server.import("users", USERS).await?;
+    server
+        .add_account("admin", "admin", "admin-password")
+        .await?;
+    let folder = server.data_dir().join("sync");
+    std::fs::create_dir_all(&folder)?;
+    std::fs::write(folder.join("cohorts.csv"), GOOD)?;
+    let browser = Browser::start().await?;
+    sign_in(&browser, &server, "admin", "admin-password").await?;
+    browser.client.goto(&server.at("/sync")).await?;
+    browser.wait_for("[data-testid=sync-form]").await?;
+    let next = browser.wait_for("[data-testid=sync-next]").await?;
+    assert!(
+        next.text().await?.contains("none"),
+        "{}",
+        next.text().await?
+    );
+    accessible(&browser, "sync").await?;
+
+    // Simulate: the report says what would happen; the file stays where it is.
+    browser
+        .wait_for("[data-testid=sync-simulate]")
+        .await?
+        .click()
+        .await?;
+    let report = browser
+        .wait_for("[data-testid=sync-report-files] td[data-outcome=waiting]")
+        .await?;
+    assert!(report.text().await?.contains("waits for an admin"));
+    assert!(folder.join("cohorts.csv").exists());
+    accessible(&browser, "sync with a simulated report").await?;
+
+    // The policy: apply clean files at once. Saved, then run from the keyboard.
+    browser
+        .wait_for("[data-testid=sync-auto-apply]")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for("[data-testid=sync-save]")
+        .await?
+        .click()
+        .await?;
+    browser.wait_for("[data-testid=sync-saved]").await?;
+    browser
+        .wait_for("[data-testid=sync-run]")
+        .await?
+        .send_keys("\u{e007}")
+        .await?;
+    let applied = browser
+        .wait_for("[data-testid=sync-history] td[data-outcome=applied]")
+        .await?;
+    assert!(applied.text().await?.contains("applied"));
+    assert!(!folder.join("cohorts.csv").exists());
+    let row = browser
+        .wait_for("[data-testid=sync-history] tbody tr")
+        .await?;
+    let text = row.text().await?;
+    assert!(
+        text.contains("cohorts.csv") && text.contains("#1"),
+        "{text}"
+    );
+
+    // In French too.
+    for button in browser
+        .client
+        .find_all(Locator::Css("header nav button"))
+        .await?
+    {
+        if button.attr("lang").await?.as_deref() == Some("fr") {
+            button.click().await?;
+        }
+    }
+    let title = browser.wait_for("#sync-title").await?;
+    for _ in 0..50 {
+        if title.text().await? == "Dossier de synchronisation" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(title.text().await?, "Dossier de synchronisation");
+    accessible(&browser, "sync in French").await?;
+    browser.close().await?;
+    server.stop().await
+}

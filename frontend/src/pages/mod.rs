@@ -9,6 +9,7 @@ mod cohorts;
 mod courses;
 mod login;
 mod settings;
+mod sync;
 
 pub use changeset::ChangesetPage;
 pub use changesets::ChangesetList;
@@ -18,3 +19,4 @@ pub use cohorts::CohortList;
 pub use courses::CourseList;
 pub use login::LoginPage;
 pub use settings::SettingsPage;
+pub use sync::SyncPage;
