@@ -153,6 +153,9 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "submit.login" => "Sign in to submit this file.", "Connectez-vous pour soumettre ce fichier.";
         "submit.beyond_site" => "A teacher cannot submit these options beyond the site's settings:", "Un enseignant ne peut soumettre ces options au-delà des réglages du site :";
         "nav.settings" => "Settings", "Réglages";
+        "waiting.errors" => "(rows with errors left out)", "(lignes en erreur écartées)";
+        "waiting.limit" => "(beyond a safety limit: approving overrides it)", "(au-delà d’une limite de sécurité : approuver la lève)";
+        "waiting.policy" => "(the sync policy waits for an admin)", "(la politique de synchronisation attend un administrateur)";
         "nav.sync" => "Sync folder", "Dossier de synchronisation";
         "sync.title" => "Sync folder", "Dossier de synchronisation";
         "sync.intro" => "Files dropped in the sync folder (the cohort file first, then the binding file) go through the same rules, limits and changesets as an upload. Each is applied at once or waits for an admin under the policy below; its input is archived, its report and tryback file written beside it.", "Les fichiers déposés dans le dossier de synchronisation (le fichier de cohortes d’abord, puis celui des liaisons) passent par les mêmes règles, limites et modifications qu’un dépôt. Chacun est appliqué aussitôt ou attend un administrateur selon la politique ci-dessous ; le fichier est archivé, son rapport et son fichier de reprise écrits à côté.";

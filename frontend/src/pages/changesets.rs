@@ -2,6 +2,7 @@
 
 use cohortsync_shared::api::{ChangesetStatus, ChangesetSummary};
 use cohortsync_shared::changeset::Totals;
+use cohortsync_shared::folder::WaitingReason;
 use cohortsync_shared::report::Lang;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -28,6 +29,15 @@ pub(crate) fn totals_line(totals: &Totals) -> String {
         totals.unenrolments,
         totals.suspensions
     )
+}
+
+/// Why a file of the sync folder waits, in the interface's language.
+pub(crate) fn waiting_word(lang: Lang, reason: WaitingReason) -> &'static str {
+    match reason {
+        WaitingReason::Errors => t(lang, "waiting.errors"),
+        WaitingReason::Limit => t(lang, "waiting.limit"),
+        WaitingReason::Policy => t(lang, "waiting.policy"),
+    }
 }
 
 /// A status in the interface's language.
@@ -117,7 +127,11 @@ pub fn changeset_list() -> Html {
                                         <td>{ &c.file_name }</td>
                                         <td>{ &c.author }</td>
                                         <td>{ date(c.created_at) }</td>
-                                        <td><span class={classes!("status", c.status.as_str())}>{ status_word(lang, c.status) }</span></td>
+                                        <td><span class={classes!("status", c.status.as_str())}>{ status_word(lang, c.status) }</span>
+                                            // A file of the sync folder says why it waits.
+                                            if let (ChangesetStatus::Submitted, Some(reason)) = (c.status, c.waiting_reason) {
+                                                <span class="waiting" data-waiting={reason.as_str()}>{ " " }{ waiting_word(lang, reason) }</span>
+                                            }</td>
                                         <td>{ totals_line(&c.totals) }</td>
                                     </tr>
                                 }
