@@ -469,3 +469,60 @@ async fn unreadable_entries_are_reported() -> anyhow::Result<()> {
     );
     server.stop().await
 }
+
+/// On a Moodle site the task writes into Moodle: a dropped file that adds a member to a
+/// bound cohort is applied under the policy, and Moodle has the member and the enrolment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_moodle_a_dropped_file_is_applied_into_moodle() -> anyhow::Result<()> {
+    use cohortsync_e2e::{load_moodle_site, mariadb_url, moodle_fixtures};
+    use sqlx::Connection;
+    let test = "on_moodle_a_dropped_file_is_applied_into_moodle";
+    let Some(fixtures) = moodle_fixtures(test) else {
+        return Ok(());
+    };
+    sqlx::any::install_default_drivers();
+    for url in [postgres_url(test).await, mariadb_url(test).await]
+        .into_iter()
+        .flatten()
+    {
+        load_moodle_site(&url, &fixtures).await?;
+        let server = Server::start_on_moodle(&url, &["--sync-settle-seconds", "0"]).await?;
+        server.add_account("admin", "admin", ADMIN_PASSWORD).await?;
+        let cookie = server.sign_in("admin", ADMIN_PASSWORD).await?;
+        set_sync(&server, &cookie, json!({"auto_apply": true})).await?;
+        // E20260020 joins Maths TD1, bound to MATH102.
+        let folder = server.data_dir().join("sync");
+        drop_file(
+            &folder,
+            "cohorts.csv",
+            "cmd;cidnumber;userid\nadd;CS-MATH-TD1;E20260020\n",
+        )?;
+        let file = run_one(&server, &cookie).await?;
+        assert_eq!(file["outcome"], "applied", "{url}: {file}");
+        let mut moodle = sqlx::AnyConnection::connect(&url).await?;
+        let enrolled: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM mdl_user_enrolments ue \
+             JOIN mdl_enrol e ON e.id = ue.enrolid \
+             JOIN mdl_cohort c ON c.id = e.customint1 \
+             JOIN mdl_user u ON u.id = ue.userid \
+             WHERE e.enrol = 'cohort' AND c.idnumber = 'CS-MATH-TD1' \
+             AND u.idnumber = 'E20260020' AND ue.status = 0",
+        )
+        .fetch_one(&mut moodle)
+        .await?;
+        assert_eq!(
+            enrolled, 1,
+            "{url}: the member is enrolled through the binding"
+        );
+        let members: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM mdl_cohort_members cm JOIN mdl_cohort c ON c.id = cm.cohortid \
+             JOIN mdl_user u ON u.id = cm.userid \
+             WHERE c.idnumber = 'CS-MATH-TD1' AND u.idnumber = 'E20260020'",
+        )
+        .fetch_one(&mut moodle)
+        .await?;
+        assert_eq!(members, 1, "{url}");
+        server.stop().await?;
+    }
+    Ok(())
+}
