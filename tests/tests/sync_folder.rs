@@ -226,6 +226,21 @@ async fn nightly_files(database_url: Option<&str>, label: &str) -> anyhow::Resul
         assert!(mail.contains("approving it overrides the limit"), "{mail}");
     }
 
+    // Approved by the admin but not applied yet, the same file dropped again is still
+    // theirs: the task does not apply it for them.
+    let response = client()
+        .post(server.at(&format!("/api/changesets/{id}/approve")))
+        .header(COOKIE, &cookie)
+        .json(&json!({"comment": "checked with the registrar"}))
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    drop_file(&folder, "cohorts.csv", &nightly("NIGHTLY", 1..=5, ""))?;
+    let still = run_one(&server, &cookie).await?;
+    assert_eq!(still["outcome"], "waiting", "{still}");
+    assert_eq!(still["changeset"], id);
+    assert_eq!(members(&server, &cookie, "NIGHTLY").await?, 18);
+
     // Rows with errors under apply_valid_rows: the others are applied, the bad ones (and
     // only they) go to the tryback file.
     set_sync(&server, &cookie, json!({"on_errors": "apply_valid_rows"})).await?;
@@ -279,6 +294,7 @@ async fn nightly_files(database_url: Option<&str>, label: &str) -> anyhow::Resul
         outcomes,
         [
             "applied",
+            "waiting",
             "waiting",
             "applied",
             "already_applied",

@@ -17,6 +17,7 @@ use cohortsync_shared::changeset::Totals;
 use cohortsync_shared::folder::{
     self, Decision, FileRun, Outcome, RunReport, SyncSettings, WaitingReason,
 };
+use cohortsync_shared::options::Options;
 use cohortsync_shared::report::text::render;
 use cohortsync_shared::snapshot::Snapshot;
 use serde_json::json;
@@ -196,7 +197,7 @@ impl Task {
                 let taken = self
                     .take_new(scheduler.as_ref(), name, bytes, sha256, settings, simulate)
                     .await?;
-                let outputs = Outputs::of(name, &taken.bytes, &taken.decision, settings);
+                let outputs = Outputs::of(name, &taken, settings);
                 (taken.file, Some(outputs))
             }
         };
@@ -218,8 +219,8 @@ impl Task {
     }
 
     /// A file whose SHA-256 already made changeset `id`: never planned again. An applied
-    /// one is archived; a waiting one stays waiting; one a killed run left between its
-    /// steps (stored but not approved, approved but not applied) goes on.
+    /// one is archived; one waiting for an admin stays theirs; one a killed run left
+    /// between its steps (stored but not approved, approved but not applied) goes on.
     async fn known(
         &self,
         name: &str,
@@ -237,13 +238,20 @@ impl Task {
                      applied again"
                 );
             }
-            (Status::Submitted, Some(reason)) => {
+            // Made to wait for an admin: still theirs, even once approved (an admin
+            // applies what they approved; a file dropped again does not do it for them).
+            (Status::Submitted | Status::Approved, Some(reason)) => {
                 file.outcome = Outcome::Waiting;
                 file.waiting = Some(reason);
-                file.message =
-                    format!("the same file already waits for an admin as changeset {id}");
+                file.message = match status {
+                    Status::Approved => format!(
+                        "the same file is changeset {id}, approved by an admin, who applies it"
+                    ),
+                    _ => format!("the same file already waits for an admin as changeset {id}"),
+                };
             }
-            (Status::Submitted | Status::Approved, _) => match scheduler {
+            // The task's own, left between its steps by an interrupted run: carried on.
+            (Status::Submitted | Status::Approved, None) => match scheduler {
                 Some(scheduler) if !simulate => {
                     (file.outcome, file.message) =
                         self.approve_and_apply(scheduler, id, status).await?;
@@ -272,7 +280,7 @@ impl Task {
         settings: &SyncSettings,
         simulate: bool,
     ) -> Result<Taken, ApiError> {
-        let (decision, bytes) = decide_file(&self.db, &self.site, bytes, settings).await?;
+        let (decision, bytes, options) = decide_file(&self.db, &self.site, bytes, settings).await?;
         let mut file = FileRun::new(name, &sha256, Outcome::NothingPlanned, String::new());
         file.errors = decision.checked.report.counts().errors;
         file.rows_set_aside = decision.set_aside.as_ref().map_or(0, |(_, rows)| *rows);
@@ -287,6 +295,7 @@ impl Task {
                 file,
                 decision,
                 bytes,
+                options,
             });
         };
         let totals = planned
@@ -321,6 +330,7 @@ impl Task {
                 file,
                 decision,
                 bytes,
+                options,
             });
         }
         if simulate {
@@ -333,6 +343,7 @@ impl Task {
                 file,
                 decision,
                 bytes,
+                options,
             });
         }
         let author = author.ok_or_else(|| anyhow::anyhow!("a run that stores needs an author"))?;
@@ -357,6 +368,7 @@ impl Task {
             file,
             decision,
             bytes,
+            options,
         })
     }
 
@@ -508,23 +520,23 @@ fn waiting_message(id: i64, reason: WaitingReason, file: &FileRun, totals: &Tota
 }
 
 /// Checks and decides `bytes` against the site now under `settings`, the effects of what
-/// it plans read from the enrolment state; hands the bytes back.
+/// it plans read from the enrolment state; hands the bytes back, with the options it ran.
 pub(crate) async fn decide_file(
     db: &Database,
     site: &Site,
     bytes: Vec<u8>,
     settings: &SyncSettings,
-) -> Result<(Decision, Vec<u8>), ApiError> {
+) -> Result<(Decision, Vec<u8>, Options), ApiError> {
     let mut conn = db.pool().acquire().await?;
     let snapshot = site.snapshot(&mut conn).await?;
     let options = settings.options.as_ref().unwrap_or(&snapshot.defaults);
     let options = site.run_options(options, &snapshot);
     let unenrol = options.unenrol_action;
     let settings = settings.clone();
-    let (mut decision, mut snapshot, bytes): (Decision, Snapshot, Vec<u8>) =
+    let (mut decision, mut snapshot, bytes, options): (Decision, Snapshot, Vec<u8>, Options) =
         crate::checks::off_executor(move || {
             let decision = folder::decide(&bytes, &snapshot, &options, &settings);
-            (decision, snapshot, bytes)
+            (decision, snapshot, bytes, options)
         })
         .await?;
     if let Some(plan) = decision
@@ -541,7 +553,7 @@ pub(crate) async fn decide_file(
         )
         .await?;
     }
-    Ok((decision, bytes))
+    Ok((decision, bytes, options))
 }
 
 /// Stores what `decision` planned as a submitted changeset by `author`, with the source
@@ -600,6 +612,8 @@ struct Taken {
     file: FileRun,
     decision: Decision,
     bytes: Vec<u8>,
+    /// The options it was checked with.
+    options: Options,
 }
 
 /// The files a checked input leaves in the folder: its text report, its annotated copy
@@ -611,22 +625,17 @@ pub(crate) struct Outputs {
 }
 
 impl Outputs {
-    fn of(name: &str, bytes: &[u8], decision: &Decision, settings: &SyncSettings) -> Outputs {
+    fn of(name: &str, taken: &Taken, settings: &SyncSettings) -> Outputs {
+        let (decision, bytes, options) = (&taken.decision, &taken.bytes, &taken.options);
         let checked = &decision.checked;
         let totals = checked.changeset.as_ref().map(|plan| plan.totals());
-        let options = decision
-            .planned
-            .as_ref()
-            .map(|p| p.options.clone())
-            .or_else(|| settings.options.clone())
-            .unwrap_or_default();
         Outputs {
             report_text: render(name, &checked.report, totals, settings.lang),
             annotated: cohortsync_shared::export::annotate(
                 bytes,
                 &checked.report.diagnostics,
                 settings.lang,
-                &options,
+                options,
             ),
             tryback: decision.set_aside.as_ref().map(|(file, _)| file.clone()),
         }
