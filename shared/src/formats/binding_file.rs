@@ -154,7 +154,9 @@ pub(crate) enum MakeGroup<'t> {
 pub(crate) struct BindingLine<'t> {
     pub(crate) line: u32,
     pub(crate) command: Command,
+    /// The course cell (empty: the row names no course).
     pub(crate) course: &'t str,
+    /// The cohort cell (empty: the row names no cohort).
     pub(crate) cohort: &'t str,
     /// The role cell (empty: the rules use `student`).
     pub(crate) role: &'t str,
@@ -173,9 +175,10 @@ pub(crate) struct BindingLine<'t> {
 /// The most characters a binding's custom name may have (Moodle's `enrol.name`).
 const NAME_MAX: usize = 255;
 
-/// Reads `row` of a binding file. `Err`: what makes the row impossible to resolve (an
-/// unknown command, an empty course or cohort). `Ok`: its values, and the problems of the
-/// cells that hold its settings (reported after those of its lookups).
+/// Reads `row` of a binding file. `Err`: a command it does not know, after which nothing
+/// of the row means anything. `Ok`: its values (an empty course or cohort is the rules'
+/// to report), and the problems of the cells that hold its settings (reported after those
+/// of its lookups).
 pub(crate) fn read<'t>(
     row: &Row<'t>,
     columns: &Columns,
@@ -198,14 +201,6 @@ pub(crate) fn read<'t>(
     };
     let course = cell(row, columns.get("course"));
     let cohort = cell(row, columns.get("cohort"));
-    let empty: Vec<Diagnostic> = [("course", course), ("cohort", cohort)]
-        .into_iter()
-        .filter(|(_, value)| value.is_empty())
-        .map(|(column, _)| Diagnostic::new(Code::EmptyValue, line).column(column))
-        .collect();
-    if !empty.is_empty() {
-        return Err(empty);
-    }
     let mut problems = Vec::new();
     let name = columns.has("name").then(|| cell(row, columns.get("name")));
     if let Some(name) = name

@@ -87,6 +87,11 @@ impl Layout {
     pub(crate) fn user<'t>(&self, row: &Row<'t>) -> &'t str {
         cell(row, self.user)
     }
+
+    /// Where the `userid` column is in the header.
+    pub(crate) fn user_position(&self) -> Option<usize> {
+        self.user
+    }
 }
 
 /// What a row of a cohort file asks for.
@@ -107,8 +112,10 @@ pub(crate) struct CohortLine<'t> {
     pub(crate) command: Command,
     /// The column that names the cohort: `cid` when its cell is filled, else the key column.
     pub(crate) key_column: &'static str,
-    /// That cell's value (never empty).
+    /// That cell's value (empty: the row names no cohort).
     pub(crate) key: &'t str,
+    /// Where that cell is in the header.
+    pub(crate) key_position: Option<usize>,
     /// The `userid` cell (empty: the row is about the cohort itself).
     pub(crate) user: &'t str,
     /// The `cname`, `cidnumber` and `cdescription` cells (empty when absent).
@@ -119,8 +126,9 @@ pub(crate) struct CohortLine<'t> {
     pub(crate) component: &'t str,
 }
 
-/// Reads `row` of a cohort file. `Err`: what makes the row impossible to resolve (an
-/// unknown command, no cohort named); boxed, as errors are the rare case.
+/// Reads `row` of a cohort file. `Err`: a command it does not know, after which nothing
+/// of the row means anything; boxed, as errors are the rare case. An empty cohort key is
+/// the rules' to report, beside the row's other problems.
 pub(crate) fn read<'t>(row: &Row<'t>, layout: &Layout) -> Result<CohortLine<'t>, Box<Diagnostic>> {
     let line = row.line;
     let command = match cell(row, layout.cmd) {
@@ -137,22 +145,16 @@ pub(crate) fn read<'t>(row: &Row<'t>, layout: &Layout) -> Result<CohortLine<'t>,
             ));
         }
     };
-    let (key_column, key) = match cell(row, layout.cid) {
-        "" => (layout.key_column, cell(row, layout.key)),
-        value => ("cid", value),
+    let (key_column, key, key_position) = match cell(row, layout.cid) {
+        "" => (layout.key_column, cell(row, layout.key), layout.key),
+        value => ("cid", value, layout.cid),
     };
-    if key.is_empty() {
-        return Err(Box::new(
-            Diagnostic::new(Code::EmptyValue, line)
-                .column(layout.key_column)
-                .arg("cohort_key"),
-        ));
-    }
     Ok(CohortLine {
         line,
         command,
         key_column,
         key,
+        key_position,
         user: cell(row, layout.user),
         meta: layout.meta.map(|position| cell(row, position)),
         category: cell(row, layout.category),

@@ -202,20 +202,38 @@ pub(crate) const COHORT_NAME_CHARS: usize = 254;
 /// Longest cohort idnumber Moodle stores (`mdl_cohort.idnumber` is `varchar(100)`).
 pub(crate) const COHORT_IDNUMBER_CHARS: usize = 100;
 
+/// The cells of a row that no site could store, by position in the header: their values
+/// are reported once and then not used, while the row's other cells are still checked.
+#[derive(Debug, Default)]
+pub(crate) struct Unstorable {
+    positions: Vec<usize>,
+}
+
+impl Unstorable {
+    /// Whether the row has any such cell: it is checked, never planned.
+    pub(crate) fn any(&self) -> bool {
+        !self.positions.is_empty()
+    }
+
+    /// Whether the cell at `position` (a column of the header, if present) is one.
+    pub(crate) fn has(&self, position: Option<usize>) -> bool {
+        position.is_some_and(|p| self.positions.contains(&p))
+    }
+}
+
 /// Reports the cells of `row` that no site could store: a NUL character anywhere
 /// (PostgreSQL refuses it in text; no spreadsheet writes one), or a value longer than its
-/// Moodle column (`limits`: column name and position, most characters). Returns whether
-/// the row had any: such a row is not checked further.
+/// Moodle column (`limits`: column name and position, most characters).
 pub(crate) fn unstorable_cells(
     row: &Row<'_>,
     header: &[String],
     limits: &[(&str, Option<usize>, usize)],
     diagnostics: &mut Diagnostics,
-) -> bool {
-    let mut found = false;
+) -> Unstorable {
+    let mut found = Unstorable::default();
     for (index, value) in row.cells().enumerate() {
         if value.contains('\0') {
-            found = true;
+            found.positions.push(index);
             diagnostics.push(
                 Diagnostic::new(Code::InvalidValue, row.line)
                     .column(header.get(index).map_or("", String::as_str))
@@ -228,7 +246,7 @@ pub(crate) fn unstorable_cells(
         let value = crate::decode::trim(cell(row, position));
         // Characters, as Moodle counts them; bytes first, which most values pass.
         if value.len() > most && value.chars().count() > most {
-            found = true;
+            found.positions.extend(position);
             diagnostics.push(
                 Diagnostic::new(Code::InvalidValue, row.line)
                     .column(name)

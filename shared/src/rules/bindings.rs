@@ -8,7 +8,7 @@ use super::Site;
 use super::cohorts::Planned;
 use crate::changeset::{Operation, Ref, Step};
 use crate::formats::binding_file::{self, BindingLine, Command, MakeGroup};
-use crate::formats::{Columns, Rows, unstorable_cells};
+use crate::formats::{Columns, Rows, Unstorable, unstorable_cells};
 use crate::options::{CourseIdentifier, Options, RoleIdentifier};
 use crate::report::{Code, Diagnostic, Diagnostics};
 use crate::snapshot::{Binding, BindingStatus, Cohort, Course, Role, Snapshot};
@@ -60,14 +60,13 @@ pub(crate) fn plan(
     };
     let header = rows.header();
     for (index, row) in rows.iter().enumerate() {
-        if unstorable_cells(&row, header, &[], diagnostics) {
-            continue;
-        }
         if index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
             progress(index, rows.len());
         }
-        let resolved = binding_file::read(&row, columns)
-            .and_then(|(read, problems)| resolve(&read, problems, site, options));
+        let unstorable = unstorable_cells(&row, header, &[], diagnostics);
+        let resolved = binding_file::read(&row, columns).and_then(|(read, problems)| {
+            resolve(&read, problems, &unstorable, columns, site, options)
+        });
         match resolved {
             Ok(row) => planner.plan_row(&row, diagnostics),
             Err(problems) => diagnostics.extend(problems),
@@ -76,29 +75,51 @@ pub(crate) fn plan(
     planner.planned
 }
 
-/// Looks up a row's course, cohort, role and group. `Err`: every problem of the row, the
-/// lookups' first and then `cell_problems` (those of its settings).
+/// Looks up a row's course, cohort, role and group, each on its own, so that a row with
+/// several wrong says so at once. `Err`: every problem of the row, the lookups' first and
+/// then `cell_problems` (those of its settings). A cell `unstorable` has reported is not
+/// looked up; the group is, only once its course is known.
 fn resolve<'s>(
     read: &BindingLine<'_>,
     cell_problems: Vec<Diagnostic>,
+    unstorable: &Unstorable,
+    columns: &Columns,
     site: &Site<'s>,
     options: &Options,
 ) -> Result<Resolved<'s>, Vec<Diagnostic>> {
     let snapshot = site.snapshot;
     let mut problems = Vec::new();
-    let course = found(
-        find_course(snapshot, options.course_identifier, read),
-        &mut problems,
-    );
-    let cohort = found(find_cohort(site, options, read), &mut problems);
-    let role = found(
-        find_role(snapshot, options.role_identifier, read),
-        &mut problems,
-    );
+    let named = |column: &str, value: &str, problems: &mut Vec<Diagnostic>| {
+        if unstorable.has(columns.get(column)) {
+            return false;
+        }
+        // An empty role is `student`; an empty course or cohort names nothing.
+        if value.is_empty() && column != "role" {
+            problems.push(Diagnostic::new(Code::EmptyValue, read.line).column(column));
+            return false;
+        }
+        true
+    };
+    let course = named("course", read.course, &mut problems)
+        .then(|| find_course(snapshot, options.course_identifier, read))
+        .and_then(|lookup| found(lookup, &mut problems));
+    let cohort = named("cohort", read.cohort, &mut problems)
+        .then(|| find_cohort(site, options, read))
+        .and_then(|lookup| found(lookup, &mut problems));
+    let role = named("role", read.role, &mut problems)
+        .then(|| find_role(snapshot, options.role_identifier, read))
+        .and_then(|lookup| found(lookup, &mut problems));
     problems.extend(cell_problems);
     let (Some(course), Some(cohort), Some(role)) = (course, cohort, role) else {
+        // An existing group belongs to its course alone: it is checked all the same.
+        if let (Some(course), Some(MakeGroup::Named(name))) = (course, read.makegroup) {
+            existing_group(read, snapshot, course, name, &mut problems);
+        }
         return Err(problems);
     };
+    if unstorable.any() {
+        return Err(problems);
+    }
     let group = group_wish(read, snapshot, (course, cohort, role), &mut problems);
     if !problems.is_empty() {
         return Err(problems);
@@ -255,17 +276,31 @@ fn group_wish(
                 GroupWish::Create(name)
             })
         }
-        Some(MakeGroup::Named(name)) => {
-            in_course(&|g| g.name == name || (!g.idnumber.is_empty() && g.idnumber == name))
-                .unwrap_or_else(|| {
-                    problems.push(
-                        Diagnostic::new(Code::GroupNotFound, read.line)
-                            .column("makegroup")
-                            .value(name)
-                            .arg(&course.shortname),
-                    );
-                    GroupWish::Keep
-                })
+        Some(MakeGroup::Named(name)) => existing_group(read, snapshot, course, name, problems),
+    }
+}
+
+/// The existing group of `course` the `makegroup` cell names (by name, else idnumber).
+fn existing_group(
+    read: &BindingLine<'_>,
+    snapshot: &Snapshot,
+    course: &Course,
+    name: &str,
+    problems: &mut Vec<Diagnostic>,
+) -> GroupWish {
+    let group = snapshot.groups.iter().find(|g| {
+        g.course == course.id && (g.name == name || (!g.idnumber.is_empty() && g.idnumber == name))
+    });
+    match group {
+        Some(group) => GroupWish::Existing(group.id),
+        None => {
+            problems.push(
+                Diagnostic::new(Code::GroupNotFound, read.line)
+                    .column("makegroup")
+                    .value(name)
+                    .arg(&course.shortname),
+            );
+            GroupWish::Keep
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::{HashMap, HashSet};
 use super::{Site, UserMatch, Users};
 use crate::changeset::{Operation, Ref, Step};
 use crate::formats::cohort_file::{self, CohortLine, Command, Layout, META_FIELDS};
-use crate::formats::{Columns, Rows, unstorable_cells};
+use crate::formats::{Columns, Rows, Unstorable, unstorable_cells};
 use crate::options::{CohortIdentifier, Mode, Options, UnenrolAction};
 use crate::report::{Code, Diagnostic, Diagnostics};
 use crate::snapshot::{COHORTSYNC_COMPONENT, Owner};
@@ -94,11 +94,9 @@ pub(crate) fn plan(
         if row_index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
             progress(row_index, rows.len());
         }
-        if unstorable_cells(&row, header, &limits, diagnostics) {
-            continue;
-        }
+        let unstorable = unstorable_cells(&row, header, &limits, diagnostics);
         match cohort_file::read(&row, &layout) {
-            Ok(read) => reading.row(row_index, &read, diagnostics),
+            Ok(read) => reading.row(row_index, &read, &unstorable, &layout, diagnostics),
             Err(problem) => diagnostics.push(*problem),
         }
     }
@@ -122,26 +120,34 @@ struct Reading<'r, 's> {
 }
 
 impl Reading<'_, '_> {
-    /// Records what one row asks for, or reports why it cannot.
-    fn row(&mut self, row_index: usize, read: &CohortLine<'_>, diagnostics: &mut Diagnostics) {
-        let Some(target) = self.target(read, diagnostics) else {
-            return;
-        };
-        let request = self.requests.entry(target).or_insert_with(|| {
-            self.order.push(target);
-            Requests {
-                first_line: read.line,
-                ..Requests::default()
+    /// Records what one row asks for, or reports every reason it cannot: its cohort and
+    /// its user are looked up independently, so a row with both wrong says so at once.
+    fn row(
+        &mut self,
+        row_index: usize,
+        read: &CohortLine<'_>,
+        unstorable: &Unstorable,
+        layout: &Layout,
+        diagnostics: &mut Diagnostics,
+    ) {
+        // A row with a cell no site could store is checked, never planned.
+        let target = self
+            .target(read, unstorable, diagnostics)
+            .filter(|_| !unstorable.any());
+        if let Some(target) = target {
+            let request = self.request(target, read.line);
+            if read.command == Command::Add {
+                agree_on_fields(request, read, diagnostics);
             }
-        });
-        if read.command == Command::Add {
-            agree_on_fields(request, read, diagnostics);
         }
         if read.user.is_empty() {
-            match read.command {
-                Command::Add => request.declared = true,
-                Command::Del => request.delete = request.delete.or(Some(read.line)),
-                Command::Free => request.free = request.free.or(Some(read.line)),
+            if let Some(target) = target {
+                let request = self.request(target, read.line);
+                match read.command {
+                    Command::Add => request.declared = true,
+                    Command::Del => request.delete = request.delete.or(Some(read.line)),
+                    Command::Free => request.free = request.free.or(Some(read.line)),
+                }
             }
             return;
         }
@@ -154,33 +160,65 @@ impl Reading<'_, '_> {
             );
             return;
         }
-        let found = member(
-            &self.users,
-            &mut self.pairs,
-            self.site,
-            target,
-            read,
-            diagnostics,
-        );
-        if let Some(user) = found {
-            let member = Member {
-                user,
-                line: read.line,
-                row: row_index,
-            };
-            match read.command {
-                Command::Add => request.adds.push(member),
-                Command::Del => request.dels.push(member),
-                Command::Free => unreachable!("free rows with a user were refused above"),
-            }
+        if unstorable.has(layout.user_position()) {
+            return;
         }
+        let found = self.users.find(read.user);
+        if let Some(problem) = self.users.problem(&found, read.line, "userid", read.user) {
+            diagnostics.push(problem);
+            return;
+        }
+        let (UserMatch::Found(user), Some(target)) = (found, target) else {
+            return;
+        };
+        if !new_pair(&mut self.pairs, self.site, target, user, read, diagnostics) {
+            return;
+        }
+        let member = Member {
+            user,
+            line: read.line,
+            row: row_index,
+        };
+        let request = self.request(target, read.line);
+        match read.command {
+            Command::Add => request.adds.push(member),
+            Command::Del => request.dels.push(member),
+            Command::Free => unreachable!("free rows with a user were refused above"),
+        }
+    }
+
+    /// What the rows ask of `target` so far; the first row about it is at `line`.
+    fn request(&mut self, target: Target, line: u32) -> &mut Requests {
+        self.requests.entry(target).or_insert_with(|| {
+            self.order.push(target);
+            Requests {
+                first_line: line,
+                ..Requests::default()
+            }
+        })
     }
 
     /// The cohort a row is about: an existing one, one created by an earlier row, or a new
     /// one it creates.
-    fn target(&mut self, read: &CohortLine<'_>, diagnostics: &mut Diagnostics) -> Option<Target> {
+    fn target(
+        &mut self,
+        read: &CohortLine<'_>,
+        unstorable: &Unstorable,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Target> {
         let (site, identifier) = (self.site, self.options.cohort_identifier);
         let (line, column, value) = (read.line, read.key_column, read.key);
+        if value.is_empty() {
+            diagnostics.push(
+                Diagnostic::new(Code::EmptyValue, line)
+                    .column(column)
+                    .arg("cohort_key"),
+            );
+            return None;
+        }
+        if unstorable.has(read.key_position) {
+            return None;
+        }
         if identifier == CohortIdentifier::Id && value.parse::<i64>().is_err() {
             let better = site
                 .cohort_identifier_hint(identifier, value)
@@ -224,7 +262,7 @@ impl Reading<'_, '_> {
                     && options.create_missing
                     && identifier != CohortIdentifier::Id
                 {
-                    return self.create(read, diagnostics);
+                    return self.create(read, unstorable, diagnostics);
                 }
                 let reason = match read.command {
                     Command::Del | Command::Free => "nothing_deleted",
@@ -245,23 +283,31 @@ impl Reading<'_, '_> {
         }
     }
 
-    /// A new cohort for an `add` row whose cohort the site lacks, if the row can make one.
-    fn create(&mut self, read: &CohortLine<'_>, diagnostics: &mut Diagnostics) -> Option<Target> {
+    /// A new cohort for an `add` row whose cohort the site lacks, if the row can make one;
+    /// every reason it cannot is reported.
+    fn create(
+        &mut self,
+        read: &CohortLine<'_>,
+        unstorable: &Unstorable,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Target> {
         let line = read.line;
         let [cname, cidnumber, description] = read.meta;
         let (name, idnumber) = match self.options.cohort_identifier {
             CohortIdentifier::Name => (read.key, cidnumber),
             _ => (cname, read.key),
         };
+        let mut refused = unstorable.any();
         if name.is_empty() {
+            refused = true;
             diagnostics.push(
                 Diagnostic::new(Code::EmptyValue, line)
                     .column("cname")
                     .arg("new_cohort_name"),
             );
-            return None;
         }
         if let [taken, ..] = self.site.find_cohorts(CohortIdentifier::Idnumber, idnumber) {
+            refused = true;
             diagnostics.push(
                 Diagnostic::new(Code::CohortConflict, line)
                     .column("cidnumber")
@@ -270,15 +316,17 @@ impl Reading<'_, '_> {
                     .arg("idnumber")
                     .arg(&self.site.cohort(*taken).name),
             );
-            return None;
         }
         if !read.component.is_empty() && read.component != COHORTSYNC_COMPONENT {
+            refused = true;
             diagnostics.push(
                 Diagnostic::new(Code::InvalidValue, line)
                     .column("component")
                     .value(read.component)
                     .arg("component"),
             );
+        }
+        if refused {
             return None;
         }
         let new = self.new_cohorts.len() as u32;
@@ -346,30 +394,22 @@ impl Reading<'_, '_> {
     }
 }
 
-/// The user a row adds or removes, unless the user is not found, or an earlier row
-/// already named them for this cohort.
-fn member(
-    users: &Users<'_>,
+/// Whether `user` is the first this cohort's rows name: an earlier row about the same
+/// (cohort, user) makes this one a duplicate, or a conflict when it asked otherwise.
+fn new_pair(
     pairs: &mut HashMap<(Target, usize), (Command, u32)>,
     site: &Site<'_>,
     target: Target,
+    user: usize,
     read: &CohortLine<'_>,
     diagnostics: &mut Diagnostics,
-) -> Option<usize> {
+) -> bool {
     let (line, value) = (read.line, read.user);
-    let found = users.find(value);
-    if let Some(problem) = users.problem(&found, line, "userid", value) {
-        diagnostics.push(problem);
-        return None;
-    }
-    let UserMatch::Found(user) = found else {
-        return None;
-    };
     let at = |code| Diagnostic::new(code, line).column("userid").value(value);
     match pairs.entry((target, user)) {
         Entry::Occupied(first) if first.get().0 == read.command => {
             diagnostics.push(at(Code::DuplicateRow).arg(first.get().1));
-            return None;
+            return false;
         }
         Entry::Occupied(first) => {
             diagnostics.push(
@@ -377,7 +417,7 @@ fn member(
                     .arg(first.get().1)
                     .arg("add_and_remove"),
             );
-            return None;
+            return false;
         }
         Entry::Vacant(slot) => {
             slot.insert((read.command, line));
@@ -386,7 +426,7 @@ fn member(
     if read.command == Command::Add && site.user(user).suspended {
         diagnostics.push(at(Code::UserSuspended));
     }
-    Some(user)
+    true
 }
 
 /// Rows about one cohort must agree on its name, idnumber and description: the first
