@@ -1,5 +1,5 @@
-//! `cohortsync import users|courses|roles|groups FILE.csv`: base data, in the columns Moodle
-//! exports them with. Idempotent: a row that matches what is stored changes nothing.
+//! `cohortsync import users|courses|roles|groups|categories FILE.csv`: base data, in the
+//! columns Moodle exports them with. Idempotent: a row that matches what is stored changes nothing.
 //!
 //! Files are read by the same decoder as cohort files (encoding, delimiter, quoting, exact
 //! lines), and problems are the same diagnostics.
@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 use cohortsync_shared::decode::{Row, decode};
 use cohortsync_shared::options::{DelimiterChoice, EncodingChoice};
 use cohortsync_shared::report::{Code, Diagnostic, Lang, Severity};
+use cohortsync_shared::snapshot::{Category, category_paths};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row as _};
 
@@ -30,6 +31,9 @@ pub enum ImportKind {
     Roles,
     /// `course,name[,idnumber]` (course by shortname).
     Groups,
+    /// `name[,idnumber,parent]`: course categories; the parent by idnumber, else by path
+    /// ("Sciences / Mathématiques"), and above its children in the file.
+    Categories,
 }
 
 impl ImportKind {
@@ -42,6 +46,7 @@ impl ImportKind {
             ImportKind::Courses => (&["shortname", "fullname", "idnumber"], &["category"]),
             ImportKind::Roles => (&["shortname"], &["name"]),
             ImportKind::Groups => (&["course", "name"], &["idnumber"]),
+            ImportKind::Categories => (&["name"], &["idnumber", "parent"]),
         }
     }
 }
@@ -248,6 +253,26 @@ pub async fn import(db: &Database, kind: ImportKind, bytes: &[u8]) -> anyhow::Re
                 )
                 .await?
             }
+            ImportKind::Categories => {
+                let parent = get(header, &row, "parent");
+                let Some(parent_id) = category_named(&mut tx, parent).await? else {
+                    report.diagnostics.push(
+                        Diagnostic::new(Code::CategoryNotFound, row.line)
+                            .column("parent")
+                            .value(parent)
+                            .arg("parent")
+                            .severity(Severity::Error),
+                    );
+                    continue;
+                };
+                upsert_category(
+                    &mut tx,
+                    get(header, &row, "name"),
+                    get(header, &row, "idnumber"),
+                    parent_id,
+                )
+                .await?
+            }
         };
         match outcome {
             Outcome::Created => report.created += 1,
@@ -378,6 +403,84 @@ async fn upsert(
                 query = query.bind(*value);
             }
             query.execute(&mut *conn).await?;
+            Ok(Outcome::Updated)
+        }
+    }
+}
+
+/// The id of the category `named` (by idnumber, else by path); 0 for an empty name (the
+/// top level); `None` when no category is so named.
+async fn category_named(conn: &mut AnyConnection, named: &str) -> StoreResult<Option<i64>> {
+    if named.is_empty() {
+        return Ok(Some(0));
+    }
+    let categories: Vec<Category> =
+        sqlx::query("SELECT id, name, idnumber, parent FROM categories ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| Category {
+                id: r.get(0),
+                name: r.get(1),
+                idnumber: r.get(2),
+                parent: r.get(3),
+                context: 0,
+            })
+            .collect();
+    if let Some(found) = categories.iter().find(|c| c.idnumber == named) {
+        return Ok(Some(found.id));
+    }
+    let paths = category_paths(&categories);
+    Ok(categories
+        .iter()
+        .zip(paths)
+        .find(|(_, path)| path.as_deref() == Some(named))
+        .map(|(c, _)| c.id))
+}
+
+/// A category with an idnumber is the one with that idnumber (its name and parent follow
+/// the file); one without is the one of that name under that parent.
+async fn upsert_category(
+    conn: &mut AnyConnection,
+    name: &str,
+    idnumber: &str,
+    parent: i64,
+) -> StoreResult<Outcome> {
+    let existing = if idnumber.is_empty() {
+        sqlx::query(
+            "SELECT id, name, parent FROM categories WHERE idnumber = '' AND name = $1 \
+             AND parent = $2 ORDER BY id",
+        )
+        .bind(name)
+        .bind(parent)
+        .fetch_optional(&mut *conn)
+        .await?
+    } else {
+        sqlx::query("SELECT id, name, parent FROM categories WHERE idnumber = $1")
+            .bind(idnumber)
+            .fetch_optional(&mut *conn)
+            .await?
+    };
+    match existing {
+        None => {
+            sqlx::query("INSERT INTO categories (name, idnumber, parent) VALUES ($1, $2, $3)")
+                .bind(name)
+                .bind(idnumber)
+                .bind(parent)
+                .execute(&mut *conn)
+                .await?;
+            Ok(Outcome::Created)
+        }
+        Some(row) if row.get::<String, _>(1) == name && row.get::<i64, _>(2) == parent => {
+            Ok(Outcome::Unchanged)
+        }
+        Some(row) => {
+            sqlx::query("UPDATE categories SET name = $1, parent = $2 WHERE id = $3")
+                .bind(name)
+                .bind(parent)
+                .bind(row.get::<i64, _>(0))
+                .execute(&mut *conn)
+                .await?;
             Ok(Outcome::Updated)
         }
     }

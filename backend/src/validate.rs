@@ -83,6 +83,10 @@ pub struct ValidateArgs {
     /// Cell delimiter [auto].
     #[arg(long, value_parser = shared_values(DelimiterChoice::ALL, DelimiterChoice::as_str))]
     pub delimiter: Option<DelimiterChoice>,
+    /// Where a Moodle cohort upload file's cohorts go when a row names no context: a
+    /// category by path ("Sciences / Mathématiques"), id or idnumber [the system context].
+    #[arg(long, value_name = "CATEGORY")]
+    pub default_category: Option<String>,
     /// Language of the messages.
     #[arg(long, value_parser = shared_values(Lang::ALL, Lang::as_str), default_value = "en")]
     pub lang: Lang,
@@ -144,6 +148,10 @@ impl ValidateArgs {
             override_limits: self.override_limits,
             encoding: or(self.encoding, &defaults.encoding),
             delimiter: or(self.delimiter, &defaults.delimiter),
+            default_category: self
+                .default_category
+                .clone()
+                .unwrap_or_else(|| defaults.default_category.clone()),
         }
     }
 }

@@ -2002,7 +2002,9 @@ async fn a_key_another_write_took_is_a_409_that_names_it() {
                     name: "Mine".into(),
                     description: String::new(),
                     category: String::new(),
+                    category_id: None,
                     component: "cohortsync".into(),
+                    visible: true,
                 },
             }],
             effects: Vec::new(),
@@ -2021,6 +2023,86 @@ async fn a_key_another_write_took_is_a_409_that_names_it() {
             body["error"]["message"].as_str().unwrap().contains("\"TAKEN\""),
             "{body}"
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn categories_are_imported_and_a_moodle_cohort_upload_file_creates_cohorts_in_them() {
+    on_every_database(|site| async move {
+        let file = "name,idnumber,parent\nSciences,SCI,\nMathématiques,,SCI\n\
+                    Algèbre,ALG,Sciences / Mathématiques\nLost,,NOWHERE\n";
+        let report = import(&site.db, ImportKind::Categories, file.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!((report.created, report.updated), (3, 0));
+        let found: Vec<_> = report
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.code.as_str()))
+            .collect();
+        assert_eq!(found, [(5, "category_not_found")]);
+        let again = import(&site.db, ImportKind::Categories, file.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 3));
+        let categories = site.snapshot_json().await["categories"].clone();
+        assert_eq!(
+            categories,
+            json!([
+                {"id": 1, "name": "Sciences", "idnumber": "SCI", "parent": 0},
+                {"id": 2, "name": "Mathématiques", "parent": 1},
+                {"id": 3, "name": "Algèbre", "idnumber": "ALG", "parent": 2}
+            ])
+        );
+
+        let before = site.snapshot_json().await;
+        let upload = "name,idnumber,description,category,visible\n\
+                      L1 Maths,L1-MATHS,Licence 1,Sciences / Mathématiques,\n\
+                      L1 Algèbre,,,ALG,no\n\
+                      Ailleurs,,,Nowhere,\n";
+        let report = apply_file(&site, upload, json!({})).await;
+        assert_eq!(report["totals"]["cohorts_created"], 3, "{report}");
+        let cohorts = site.snapshot_json().await["cohorts"].clone();
+        let made: Vec<_> = cohorts
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["component"] == "")
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap().to_owned(),
+                    c["category"].as_str().unwrap_or("").to_owned(),
+                    c["visible"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        assert!(
+            made.contains(&("L1 Maths".into(), "Mathématiques".into(), true))
+                && made.contains(&("L1 Algèbre".into(), "ALG".into(), false))
+                && made.contains(&("Ailleurs".into(), String::new(), true)),
+            "{made:?}"
+        );
+        let (_, detail) = site
+            .call(
+                Method::GET,
+                &format!("/api/changesets/{}", report["id"]),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(detail["kind"], "moodle_cohorts", "{detail}");
+
+        // Reverting deletes the cohorts it made: the site is as before.
+        let (status, revert) = site
+            .act(&site.admin, report["id"].as_i64().unwrap(), "revert")
+            .await;
+        assert_eq!(status, StatusCode::OK, "{revert}");
+        let mut now = site.snapshot_json().await;
+        let mut expected = before;
+        now["revision"] = Value::Null;
+        expected["revision"] = Value::Null;
+        assert_eq!(now, expected);
     })
     .await;
 }

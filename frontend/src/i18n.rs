@@ -94,8 +94,6 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "check.unreadable" => "The file cannot be read", "Le fichier ne peut pas être lu";
         "check.summary" => "Summary", "Résumé";
         "check.kind" => "Kind", "Type";
-        "check.kind.cohorts" => "cohort file", "fichier de cohortes";
-        "check.kind.bindings" => "course binding file", "fichier de liaisons aux cours";
         "check.kind.unknown" => "not recognised", "non reconnu";
         "check.rows" => "Rows", "Lignes";
         "check.errors" => "Errors", "Erreurs";

@@ -25,6 +25,14 @@ pub enum Ref {
     },
 }
 
+fn visible() -> bool {
+    true
+}
+
+fn is_visible(visible: &bool) -> bool {
+    *visible
+}
+
 /// What a changeset does, one step at a time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -39,10 +47,18 @@ pub enum Operation {
         name: String,
         /// Description.
         description: String,
-        /// Category (empty: system).
+        /// Category (empty: system), by its key ([`crate::snapshot::Category::key`]).
         category: String,
+        /// The category's id, when the plan found it among the site's categories: what the
+        /// apply puts the cohort in (`category` then only tells people which one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        category_id: Option<i64>,
         /// Owner component (`cohortsync`, or empty for a hand-made cohort).
         component: String,
+        /// Whether the cohort is visible (a Moodle cohort upload file may create hidden
+        /// ones).
+        #[serde(default = "visible", skip_serializing_if = "is_visible")]
+        visible: bool,
     },
     /// Change a cohort's name, idnumber or description (only the fields given).
     UpdateCohort {

@@ -39,6 +39,8 @@ pub fn snapshot_after(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
                 description,
                 category,
                 component,
+                visible,
+                ..
             } => {
                 let id = cohort_base + i64::from(*cohort);
                 cohorts.insert(
@@ -50,6 +52,7 @@ pub fn snapshot_after(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
                         description: description.clone(),
                         category: category.clone(),
                         component: component.clone(),
+                        visible: *visible,
                         ..Cohort::default()
                     },
                 );

@@ -159,6 +159,11 @@ pub struct Options {
     pub encoding: EncodingChoice,
     /// Cell delimiter of the file.
     pub delimiter: DelimiterChoice,
+    /// Where a Moodle cohort upload file's cohorts go when a row names no context: a
+    /// category, by path ("Sciences / Mathématiques"), else id when numeric, else idnumber
+    /// (Moodle's *default context*). Empty: the system context.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub default_category: String,
 }
 
 impl Default for Options {
@@ -178,6 +183,7 @@ impl Default for Options {
             override_limits: false,
             encoding: EncodingChoice::default(),
             delimiter: DelimiterChoice::default(),
+            default_category: String::new(),
         }
     }
 }

@@ -361,7 +361,9 @@ fn inverse_cohorts(data: &RevertData) -> Vec<Step> {
             name: before.name.clone(),
             description: before.description.clone(),
             category: before.category.clone(),
+            category_id: None,
             component: before.component.clone(),
+            visible: before.visible,
         });
         operations.extend(before.members.iter().map(|user| Operation::AddMember {
             cohort: Ref::New { new },

@@ -9,6 +9,7 @@
 //!  "cohorts": [{"id": 1, "idnumber": "COH001", "name": "L2 Pharmacie", "description": "",
 //!               "visible": true, "component": "", "members": [1]}],
 //!  "courses": [{"id": 1, "shortname": "PHARMA-L2", "idnumber": "", "fullname": "Pharmacie L2"}],
+//!  "categories": [{"id": 2, "name": "Sciences économiques", "idnumber": "FAC-ECO", "parent": 0}],
 //!  "roles": [{"id": 5, "shortname": "student"}],
 //!  "groups": [{"id": 1, "course": 1, "name": "TD1", "idnumber": ""}],
 //!  "bindings": [{"id": 1, "course": 1, "cohort": 1, "role": 5, "group": null, "name": "", "status": "active"}]}
@@ -48,6 +49,10 @@ pub struct Snapshot {
     pub cohorts: Vec<Cohort>,
     /// Courses.
     pub courses: Vec<Course>,
+    /// Course categories, where cohorts may live (optional: a site without them has only
+    /// the system context).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<Category>,
     /// Roles.
     pub roles: Vec<Role>,
     /// Course groups.
@@ -239,6 +244,79 @@ pub struct Course {
     pub idnumber: String,
     /// Full name.
     pub fullname: String,
+}
+
+/// A course category (Moodle's `course_categories`): a context cohorts may live in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Category {
+    /// Moodle category id.
+    pub id: i64,
+    /// Name (not unique: two faculties may each have a "Licence").
+    pub name: String,
+    /// Id number (unique when set).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub idnumber: String,
+    /// The parent category's id; 0 for a top-level category.
+    pub parent: i64,
+    /// The id of its context in Moodle (`mdl_context`, level 40), when the site has one:
+    /// what a Moodle cohort upload file's `contextid` names. 0 in the embedded store.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub context: i64,
+}
+
+fn is_zero(value: &i64) -> bool {
+    *value == 0
+}
+
+impl Category {
+    /// The key a cohort's `category` holds for this category: its idnumber, else its name.
+    pub fn key(&self) -> &str {
+        if self.idnumber.is_empty() {
+            &self.name
+        } else {
+            &self.idnumber
+        }
+    }
+}
+
+/// Each category's path as Moodle's category lists show it, its ancestors' names and its
+/// own joined by ` / ` ("Sciences / Mathématiques"), in the order of `categories`; `None`
+/// for one whose parent is missing or whose parents loop.
+///
+/// ```
+/// use cohortsync_shared::snapshot::{Category, category_paths};
+///
+/// let categories = [
+///     Category { id: 2, name: "Sciences".into(), ..Category::default() },
+///     Category { id: 3, name: "Mathématiques".into(), parent: 2, ..Category::default() },
+///     Category { id: 4, name: "Lost".into(), parent: 99, ..Category::default() },
+/// ];
+/// let paths = category_paths(&categories);
+/// assert_eq!(paths[1].as_deref(), Some("Sciences / Mathématiques"));
+/// assert_eq!(paths[2], None);
+/// ```
+pub fn category_paths(categories: &[Category]) -> Vec<Option<String>> {
+    let by_id: std::collections::HashMap<i64, &Category> =
+        categories.iter().map(|c| (c.id, c)).collect();
+    categories
+        .iter()
+        .map(|category| {
+            let mut names = vec![category.name.as_str()];
+            let mut parent = category.parent;
+            while parent != 0 {
+                // A path longer than the categories are many is a loop.
+                if names.len() > categories.len() {
+                    return None;
+                }
+                let up = by_id.get(&parent)?;
+                names.push(up.name.as_str());
+                parent = up.parent;
+            }
+            names.reverse();
+            Some(names.join(" / "))
+        })
+        .collect()
 }
 
 /// A role.

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use cohortsync_shared::options::{Options, UnenrolAction};
 use cohortsync_shared::snapshot::{
-    Binding, BindingState, BindingStatus, COHORTSYNC_COMPONENT, Cohort, Course, CourseState,
-    EnrolmentState, Group, Role, Snapshot, User,
+    Binding, BindingState, BindingStatus, COHORTSYNC_COMPONENT, Category, Cohort, Course,
+    CourseState, EnrolmentState, Group, Role, Snapshot, User,
 };
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
@@ -149,6 +149,30 @@ impl Moodle {
                 },
             )
             .await?;
+        let categories = self
+            .rows(
+                conn,
+                &format!(
+                    "SELECT cat.id, cat.name, COALESCE(cat.idnumber, ''), {}, \
+                     COALESCE(ctx.id, 0) FROM {} cat LEFT JOIN {} ctx \
+                     ON ctx.contextlevel = {CONTEXT_COURSECAT} AND ctx.instanceid = cat.id \
+                     ORDER BY cat.id",
+                    db.int("cat.parent"),
+                    self.table("course_categories"),
+                    self.table("context"),
+                ),
+                &[],
+                |r| {
+                    Ok(Category {
+                        id: r.try_get(0)?,
+                        name: text(r, 1)?,
+                        idnumber: text(r, 2)?,
+                        parent: int(r, 3)?,
+                        context: int(r, 4)?,
+                    })
+                },
+            )
+            .await?;
         let roles = self
             .rows(
                 conn,
@@ -205,6 +229,7 @@ impl Moodle {
             users,
             cohorts,
             courses,
+            categories,
             roles,
             groups,
             bindings,

@@ -322,10 +322,12 @@ impl Writer<'_> {
                 name,
                 description,
                 category,
+                category_id,
                 component,
+                visible,
                 ..
             } => {
-                let contextid = self.cohort_context(conn, category).await?;
+                let contextid = self.cohort_context(conn, category, *category_id).await?;
                 let component = if component == COHORTSYNC_COMPONENT {
                     self.context.managed.as_str()
                 } else {
@@ -353,7 +355,7 @@ impl Writer<'_> {
                             idnumber.as_str().into(),
                             description.as_str().into(),
                             1.into(),
-                            1.into(),
+                            i64::from(*visible).into(),
                             component.into(),
                             now.into(),
                             now.into(),
@@ -654,11 +656,23 @@ impl Writer<'_> {
         execute(conn, &sql).await
     }
 
-    /// The context a new cohort lives in: the system's, or its category's (by idnumber,
-    /// else by name, as the snapshot names it).
-    async fn cohort_context(&self, conn: &mut AnyConnection, category: &str) -> StoreResult<i64> {
+    /// The context a new cohort lives in: the system's, or its category's (by id when the
+    /// plan found it, else by idnumber, else by name, as the snapshot names it).
+    async fn cohort_context(
+        &self,
+        conn: &mut AnyConnection,
+        category: &str,
+        category_id: Option<i64>,
+    ) -> StoreResult<i64> {
         let context = self.table("context");
-        let row = if category.is_empty() {
+        let row = if let Some(id) = category_id {
+            sqlx::query(&format!(
+                "SELECT id FROM {context} WHERE contextlevel = {CONTEXT_COURSECAT} \
+                 AND instanceid = {id}"
+            ))
+            .fetch_optional(&mut *conn)
+            .await?
+        } else if category.is_empty() {
             sqlx::query(&format!(
                 "SELECT id FROM {context} WHERE contextlevel = {CONTEXT_SYSTEM}"
             ))

@@ -11,8 +11,8 @@ use super::bulk::{self, Value};
 use super::{StoreError, StoreResult};
 use cohortsync_shared::options::Options;
 use cohortsync_shared::snapshot::{
-    Binding, BindingState, BindingStatus, Cohort, Course, EnrolmentState, Group, Role, Snapshot,
-    User,
+    Binding, BindingState, BindingStatus, Category, Cohort, Course, EnrolmentState, Group, Role,
+    Snapshot, User,
 };
 
 /// The current revision and the key of teachers' hashes.
@@ -98,6 +98,18 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> StoreResult<Snapshot> {
         },
     )
     .await?;
+    let categories = every(
+        conn,
+        "SELECT id, name, idnumber, parent FROM categories ORDER BY id",
+        |r| Category {
+            id: r.get(0),
+            name: r.get(1),
+            idnumber: r.get(2),
+            parent: r.get(3),
+            context: 0,
+        },
+    )
+    .await?;
     let roles = every(conn, "SELECT id, shortname FROM roles ORDER BY id", |r| {
         Role {
             id: r.get(0),
@@ -128,6 +140,7 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> StoreResult<Snapshot> {
         users,
         cohorts,
         courses,
+        categories,
         roles,
         groups,
         bindings,
@@ -389,15 +402,17 @@ pub(crate) async fn write_changeset_failing_after(
                 description,
                 category,
                 component,
+                visible,
                 ..
             } => {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO cohorts (idnumber, name, description, visible, category, component) \
-                     VALUES ($1, $2, $3, 1, $4, $5) RETURNING id",
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                 )
                 .bind(idnumber)
                 .bind(name)
                 .bind(description)
+                .bind(i64::from(*visible))
                 .bind(category)
                 .bind(component)
                 .fetch_one(&mut *conn)

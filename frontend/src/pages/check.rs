@@ -238,8 +238,7 @@ fn results(props: &ResultsProps) -> Html {
     let output: &Checked = &props.result;
     let summary = &output.summary;
     let kind = match output.kind {
-        Some(cohortsync_shared::formats::FileKind::Cohorts) => t(lang, "check.kind.cohorts"),
-        Some(cohortsync_shared::formats::FileKind::Bindings) => t(lang, "check.kind.bindings"),
+        Some(kind) => cohortsync_shared::report::kind_name(kind, lang),
         None => t(lang, "check.kind.unknown"),
     };
     // The annotated copy is made in the worker, which has every diagnostic.

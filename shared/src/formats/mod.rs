@@ -9,30 +9,46 @@ use crate::report::diagnostic::{Code, Diagnostic, Diagnostics};
 
 pub mod binding_file;
 pub mod cohort_file;
+pub mod moodle_cohorts;
 
 pub use binding_file::{BINDING_COLUMNS, BindingRow, GroupChoice, RowCommand, binding_file};
 pub use cohort_file::COHORT_COLUMNS;
+pub use moodle_cohorts::MOODLE_COHORT_COLUMNS;
 
 /// The kind of file a changeset comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum FileKind {
-    /// A cohort file (members).
+    /// A cohort file (members; tool_sync's format).
     Cohorts,
-    /// A course binding file.
+    /// A course binding file (tool_sync's format).
     Bindings,
+    /// Moodle's core cohort upload file (creates cohorts).
+    MoodleCohorts,
 }
 
 impl FileKind {
     /// Every kind.
-    pub const ALL: [FileKind; 2] = [FileKind::Cohorts, FileKind::Bindings];
+    pub const ALL: [FileKind; 3] = [
+        FileKind::Cohorts,
+        FileKind::Bindings,
+        FileKind::MoodleCohorts,
+    ];
 
-    /// The kind as written on the wire and in the store: `cohorts`, `bindings`.
+    /// The kind as written on the wire and in the store: `cohorts`, `bindings`,
+    /// `moodle_cohorts`.
     pub fn as_str(self) -> &'static str {
         match self {
             FileKind::Cohorts => "cohorts",
             FileKind::Bindings => "bindings",
+            FileKind::MoodleCohorts => "moodle_cohorts",
         }
+    }
+
+    /// Whether files of this kind are in one of Moodle's own formats (header names read as
+    /// Moodle reads them: spaces removed).
+    pub fn is_moodle(self) -> bool {
+        matches!(self, FileKind::MoodleCohorts)
     }
 
     /// The kind named `text`, if any.
@@ -67,6 +83,8 @@ pub(crate) fn recognise(
 ) -> Option<(FileKind, Columns)> {
     let header = &table.header;
     let line = table.header_line;
+    // Moodle reads its own formats' header names with every space removed.
+    let squeezed: Vec<String> = header.iter().map(|h| h.replace(' ', "")).collect();
     let has = |name: &str| header.iter().any(|h| h == name);
     let kind = if has("course") && has("cohort") {
         FileKind::Bindings
@@ -78,14 +96,8 @@ pub(crate) fn recognise(
         .any(|c| has(c))
     {
         FileKind::Cohorts
-    } else if has("name")
-        && ["idnumber", "description", "category", "context", "visible"]
-            .iter()
-            .any(|c| has(c))
-    {
-        diagnostics
-            .push(Diagnostic::new(Code::UnsupportedFormat, line).arg("moodle_cohort_upload"));
-        return None;
+    } else if moodle_cohorts::fits(&squeezed) {
+        FileKind::MoodleCohorts
     } else {
         diagnostics.push(Diagnostic::new(Code::UnsupportedFormat, line).value(header.join(",")));
         return None;
@@ -93,10 +105,12 @@ pub(crate) fn recognise(
     let known = match kind {
         FileKind::Cohorts => COHORT_COLUMNS,
         FileKind::Bindings => BINDING_COLUMNS,
+        FileKind::MoodleCohorts => MOODLE_COHORT_COLUMNS,
     };
+    let names = if kind.is_moodle() { &squeezed } else { header };
     let mut positions = HashMap::default();
     let mut ok = true;
-    for (index, name) in header.iter().enumerate() {
+    for (index, name) in names.iter().enumerate() {
         if name.is_empty() {
             continue; // a trailing delimiter in the header: an unnamed column, ignored
         }

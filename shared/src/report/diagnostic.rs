@@ -65,6 +65,9 @@ codes! {
     MissingColumn = "missing_column", Error;
     /// A header column this format does not know; it is ignored.
     UnknownColumn = "unknown_column", Warning;
+    /// A column of Moodle's format that cohortsync does not use (a user's password, a
+    /// cohort's theme…); it is ignored.
+    IgnoredColumn = "ignored_column", Info;
     /// A column appears twice in the header.
     DuplicateColumn = "duplicate_column", Error;
     /// A row has a different number of cells than the header.
@@ -105,6 +108,8 @@ codes! {
     RoleNotFound = "role_not_found", Error;
     /// The course has no such group.
     GroupNotFound = "group_not_found", Error;
+    /// No course category matches: the cohort goes to the default context, as in Moodle.
+    CategoryNotFound = "category_not_found", Warning;
     /// The cohort is not bound to the course with that role.
     BindingNotFound = "binding_not_found", Error;
     /// The same row appears twice; the repeat is ignored.

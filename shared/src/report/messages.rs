@@ -63,10 +63,21 @@ impl Lang {
     }
 }
 
+/// What a kind of file is called, in `lang`: "cohort file", "Moodle cohort upload file"…
+pub fn kind_name(kind: crate::formats::FileKind, lang: Lang) -> &'static str {
+    use crate::formats::FileKind;
+    match (kind, lang) {
+        (FileKind::Cohorts, Lang::En) => "cohort file",
+        (FileKind::Cohorts, Lang::Fr) => "fichier de cohortes",
+        (FileKind::Bindings, Lang::En) => "course binding file",
+        (FileKind::Bindings, Lang::Fr) => "fichier de liaisons aux cours",
+        (FileKind::MoodleCohorts, Lang::En) => "Moodle cohort upload file",
+        (FileKind::MoodleCohorts, Lang::Fr) => "fichier d’import de cohortes Moodle",
+    }
+}
+
 /// The words of the text report (what `cohortsync validate` prints), in one language.
 pub(crate) struct TextWords {
-    pub(crate) cohort_file: &'static str,
-    pub(crate) binding_file: &'static str,
     pub(crate) delimiter: &'static str,
     pub(crate) rows: &'static str,
     pub(crate) errors: &'static str,
@@ -104,8 +115,6 @@ impl TextWords {
 }
 
 const TEXT_EN: TextWords = TextWords {
-    cohort_file: "cohort file",
-    binding_file: "binding file",
     delimiter: "delimiter",
     rows: "rows",
     errors: "error(s)",
@@ -135,8 +144,6 @@ const TEXT_EN: TextWords = TextWords {
 };
 
 const TEXT_FR: TextWords = TextWords {
-    cohort_file: "fichier de cohortes",
-    binding_file: "fichier de liaisons",
     delimiter: "séparateur",
     rows: "lignes",
     errors: "erreur(s)",
@@ -261,12 +268,10 @@ fn render(d: &Diagnostic, lang: Lang) -> String {
         },
         // args: [format key]
         Code::UnsupportedFormat => match (arg(0), fr) {
-            ("moodle_cohort_upload", false) => "This is Moodle’s core cohort upload format (name, idnumber, description…): it is not supported yet. Use a cohort file (cmd, userid, cidnumber, cname…).".into(),
-            ("moodle_cohort_upload", true) => "C’est le format d’import de cohortes de Moodle (name, idnumber, description…) : il n’est pas encore pris en charge. Utilisez un fichier de cohortes (cmd, userid, cidnumber, cname…).".into(),
             ("moodle_user_upload", false) => "This is Moodle’s user upload format (username, cohort1…): it is not supported yet. Use a cohort file (cmd, userid, cidnumber, cname…).".into(),
             ("moodle_user_upload", true) => "C’est le format d’import d’utilisateurs de Moodle (username, cohort1…) : il n’est pas encore pris en charge. Utilisez un fichier de cohortes (cmd, userid, cidnumber, cname…).".into(),
-            (_, false) => "Unrecognised header: a cohort file has userid and a cohort column (cid, cidnumber or cname); a course binding file has course and cohort.".into(),
-            (_, true) => "En-tête non reconnu : un fichier de cohortes a userid et une colonne de cohorte (cid, cidnumber ou cname) ; un fichier de liaisons de cours a course et cohort.".into(),
+            (_, false) => "Unrecognised header. cohortsync reads: a cohort file (userid and a cohort column: cid, cidnumber or cname); a course binding file (course and cohort); Moodle’s cohort upload file (name, with idnumber, description, category…).".into(),
+            (_, true) => "En-tête non reconnu. cohortsync lit : un fichier de cohortes (userid et une colonne de cohorte : cid, cidnumber ou cname) ; un fichier de liaisons de cours (course et cohort) ; le fichier d’import de cohortes de Moodle (name, avec idnumber, description, category…).".into(),
         },
         // args: [allowed commands]
         Code::InvalidCommand => if fr {
@@ -325,6 +330,8 @@ fn render(d: &Diagnostic, lang: Lang) -> String {
         Code::CohortConflict => match (arg(0), fr) {
             ("taken", false) => format!("The {} “{value}” already belongs to cohort “{}”.", arg(1), arg(2)),
             ("taken", true) => format!("Le {} « {value} » appartient déjà à la cohorte « {} ».", arg(1), arg(2)),
+            ("in_file", false) => format!("Line {} already creates a cohort with the {} “{value}”: Moodle refuses a second one.", arg(2), arg(1)),
+            ("in_file", true) => format!("La ligne {} crée déjà une cohorte avec le {} « {value} » : Moodle en refuse une deuxième.", arg(2), arg(1)),
             (_, false) => format!("This row gives the cohort the {} “{value}” but line {} gives “{}”.", arg(1), arg(3), arg(2)),
             (_, true) => format!("Cette ligne donne à la cohorte le {} « {value} » mais la ligne {} donne « {} ».", arg(1), arg(3), arg(2)),
         },
@@ -353,6 +360,42 @@ fn render(d: &Diagnostic, lang: Lang) -> String {
             format!("No role has {} “{value}”.", arg(0))
         },
         // args: [course]
+        // args: [how it was named: contextid, path, id, idnumber, category, default_category;
+        //        the default category's name, empty for the system context]
+        Code::CategoryNotFound => {
+            let how = match (arg(0), fr) {
+                ("contextid", false) => "the context id",
+                ("contextid", true) => "l’identifiant de contexte",
+                ("path", false) => "the path",
+                ("path", true) => "le chemin",
+                ("id", false) => "the id",
+                ("id", true) => "l’identifiant",
+                ("idnumber", false) => "the idnumber",
+                ("idnumber", true) => "le numéro d’identification",
+                (_, false) => "the path, id or idnumber",
+                (_, true) => "le chemin, l’identifiant ou le numéro d’identification",
+            };
+            let default = match (arg(1), fr) {
+                ("", false) => "the system context".to_owned(),
+                ("", true) => "le contexte système".to_owned(),
+                (name, false) => format!("the default category “{name}”"),
+                (name, true) => format!("la catégorie par défaut « {name} »"),
+            };
+            match (arg(0), fr) {
+                ("parent", false) => format!("No category has the idnumber or path “{value}”: a parent category comes above its children, or is already imported."),
+                ("parent", true) => format!("Aucune catégorie n’a le numéro d’identification ou le chemin « {value} » : une catégorie parente vient avant ses enfants, ou est déjà importée."),
+                ("default_category", false) => format!("The default category “{value}” (option default_category) is not a category of the site: cohorts without a context go to the system context."),
+                ("default_category", true) => format!("La catégorie par défaut « {value} » (option default_category) n’est pas une catégorie du site : les cohortes sans contexte vont dans le contexte système."),
+                (_, false) => format!("No category has {how} “{value}”: the cohort is created in {default}, as Moodle does."),
+                (_, true) => format!("Aucune catégorie n’a {how} « {value} » : la cohorte est créée dans {default}, comme le fait Moodle."),
+            }
+        }
+        // args: [why: not_set]
+        Code::IgnoredColumn => if fr {
+            format!("La colonne « {column} » est de Moodle, mais cohortsync ne la renseigne pas : elle est ignorée et les cohortes ont la valeur par défaut de Moodle.")
+        } else {
+            format!("Column “{column}” is Moodle’s, but cohortsync does not set it: it is ignored and cohorts get Moodle’s default.")
+        },
         Code::GroupNotFound => if fr {
             format!("Le cours « {} » n’a pas de groupe « {value} ». Mettez 1 pour créer un groupe au nom de la cohorte.", arg(0))
         } else {

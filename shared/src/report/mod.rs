@@ -20,7 +20,7 @@ pub mod text;
 pub use diagnostic::{
     Code, Counts, DIAGNOSTICS_KEPT, Diagnostic, Diagnostics, Hint, Omitted, Severity, VALUE_CHARS,
 };
-pub use messages::{DiagnosticView, Lang};
+pub use messages::{DiagnosticView, Lang, kind_name};
 pub use page::{DiagnosticFilter, DiagnosticPage, ORIGINAL_CHARS, PAGE_ROWS, PageRow, code_counts};
 
 /// What checking a file found.

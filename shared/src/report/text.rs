@@ -6,19 +6,15 @@ use std::fmt::Write;
 
 use super::Report;
 use super::diagnostic::Severity;
-use super::messages::{Lang, TextWords};
+use super::messages::{Lang, TextWords, kind_name};
 use crate::changeset::Totals;
-use crate::formats::FileKind;
 
 /// The report of file `name` as text: a header line, the diagnostics grouped by code with
 /// their counts, then the planned `totals` (`None`: the file has errors, no plan).
 pub fn render(name: &str, report: &Report, totals: Option<Totals>, lang: Lang) -> String {
     let words = TextWords::of(lang);
     let mut out = String::new();
-    let kind = report.kind.map_or("?", |k| match k {
-        FileKind::Cohorts => words.cohort_file,
-        FileKind::Bindings => words.binding_file,
-    });
+    let kind = report.kind.map_or("?", |k| kind_name(k, lang));
     let _ = writeln!(
         out,
         "{name}: {kind}, {}, {} {}, {} {}",

@@ -471,7 +471,9 @@ fn plan_new(
             name: cohort.name.clone(),
             description,
             category: cohort.category.clone(),
+            category_id: None,
             component: COHORTSYNC_COMPONENT.to_owned(),
+            visible: true,
         },
     });
     for &Member { user, line, .. } in &request.adds {

@@ -12,6 +12,7 @@ use crate::snapshot::{Binding, Cohort, Snapshot, User, UserLookup};
 pub(crate) mod bindings;
 pub(crate) mod cohorts;
 pub(crate) mod limits;
+pub(crate) mod moodle_cohorts;
 
 /// The snapshot, indexed for the lookups rules make.
 pub(crate) struct Site<'s> {
