@@ -267,3 +267,62 @@ async fn what_the_after_apply_command_printed_is_for_admins_only() -> anyhow::Re
     }
     Ok(())
 }
+
+/// Moodle's own cohort upload file, applied into Moodle: each cohort in the context its row
+/// names (a category by path, by context id, by idnumber; the system's), hidden when the
+/// row says so, and manual (no component), as Moodle's upload screen makes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moodle_cohort_upload_file_creates_its_cohorts_in_moodle() -> anyhow::Result<()> {
+    use sqlx::Row;
+    for (url, fixtures) in sites("a_moodle_cohort_upload_file_creates_its_cohorts_in_moodle").await
+    {
+        let mut f = Fixture::new(&url, &fixtures).await?;
+        let file = "name,idnumber,description,visible,contextid,category\n\
+                    M1 Maths,M1-MATHS,<p>Master 1</p>,no,,Sciences et Technologies / Mathématiques\n\
+                    M1 Lettres,M1-LET,,,130,\n\
+                    M1 Sciences,,,,,SCI\n\
+                    Tout le monde,ALL-2026,,,,\n";
+        let id = f.approved(file).await?;
+        changesets::apply(&f.db, &f.site, &f.admin, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let int = if f.mysql { "SIGNED" } else { "BIGINT" };
+        let rows = sqlx::query(&format!(
+            "SELECT name, COALESCE(idnumber, ''), CAST(contextid AS {int}), \
+             CAST(visible AS {int}), component FROM mdl_cohort WHERE name IN \
+             ('M1 Maths', 'M1 Lettres', 'M1 Sciences', 'Tout le monde') ORDER BY name"
+        ))
+        .fetch_all(&mut f.moodle)
+        .await?;
+        let text = cohortsync_e2e::moodle_tables::text;
+        let found = rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    text(r, 0)?,
+                    text(r, 1)?,
+                    r.try_get::<i64, _>(2)?,
+                    r.try_get::<i64, _>(3)?,
+                    text(r, 4)?,
+                ))
+            })
+            .collect::<anyhow::Result<Vec<(String, String, i64, i64, String)>>>()?;
+        assert_eq!(
+            found,
+            [
+                ("M1 Lettres".into(), "M1-LET".into(), 130, 1, String::new()),
+                ("M1 Maths".into(), "M1-MATHS".into(), 129, 0, String::new()),
+                ("M1 Sciences".into(), String::new(), 128, 1, String::new()),
+                (
+                    "Tout le monde".into(),
+                    "ALL-2026".into(),
+                    1,
+                    1,
+                    String::new()
+                ),
+            ],
+            "{url}"
+        );
+    }
+    Ok(())
+}
