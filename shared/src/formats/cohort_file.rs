@@ -25,6 +25,7 @@ pub const COHORT_COLUMNS: &[&str] = &[
 pub(crate) struct Layout {
     /// The column the cohort identifier option names (`cid`, `cidnumber` or `cname`).
     pub(crate) key_column: &'static str,
+    identifier: CohortIdentifier,
     key: Option<usize>,
     cid: Option<usize>,
     cmd: Option<usize>,
@@ -57,6 +58,7 @@ impl Layout {
         };
         let layout = Layout {
             key_column,
+            identifier,
             key: columns.get(key_column),
             cid: columns.get("cid"),
             cmd: columns.get("cmd"),
@@ -116,6 +118,11 @@ pub(crate) struct CohortLine<'t> {
     pub(crate) key: &'t str,
     /// Where that cell is in the header.
     pub(crate) key_position: Option<usize>,
+    /// What the key is: the cohort's id, idnumber or name.
+    pub(crate) identifier: CohortIdentifier,
+    /// The component of a cohort this row creates: `cohortsync` for a cohort file, none (a
+    /// manual cohort) for Moodle's user upload, as Moodle makes it.
+    pub(crate) owner: &'static str,
     /// The `userid` cell (empty: the row is about the cohort itself).
     pub(crate) user: &'t str,
     /// The `cname`, `cidnumber` and `cdescription` cells (empty when absent).
@@ -155,6 +162,8 @@ pub(crate) fn read<'t>(row: &Row<'t>, layout: &Layout) -> Result<CohortLine<'t>,
         key_column,
         key,
         key_position,
+        identifier: layout.identifier,
+        owner: crate::snapshot::COHORTSYNC_COMPONENT,
         user: cell(row, layout.user),
         meta: layout.meta.map(|position| cell(row, position)),
         category: cell(row, layout.category),

@@ -38,6 +38,7 @@ struct NewCohort {
     name: String,
     description: String,
     category: String,
+    component: &'static str,
 }
 
 /// A member named by a row: the user's index in the snapshot and the row that names them.
@@ -46,6 +47,8 @@ struct Member {
     user: usize,
     line: u32,
     row: usize,
+    /// The column that names the user.
+    column: &'static str,
 }
 
 /// Everything the rows say about one cohort.
@@ -130,16 +133,7 @@ impl Reading<'_, '_> {
         layout: &Layout,
         diagnostics: &mut Diagnostics,
     ) {
-        // A row with a cell no site could store is checked, never planned.
-        let target = self
-            .target(read, unstorable, diagnostics)
-            .filter(|_| !unstorable.any());
-        if let Some(target) = target {
-            let request = self.request(target, read.line);
-            if read.command == Command::Add {
-                agree_on_fields(request, read, diagnostics);
-            }
-        }
+        let target = self.cohort_of(read, unstorable, diagnostics);
         if read.user.is_empty() {
             if let Some(target) = target {
                 let request = self.request(target, read.line);
@@ -160,30 +154,71 @@ impl Reading<'_, '_> {
             );
             return;
         }
-        if unstorable.has(layout.user_position()) {
-            return;
+        if !unstorable.has(layout.user_position()) {
+            self.members(row_index, "userid", &[(*read, target)], diagnostics);
         }
-        let found = self.users.find(read.user);
-        if let Some(problem) = self.users.problem(&found, read.line, "userid", read.user) {
+    }
+
+    /// The cohort a row names, with what the row says of its fields; `None` (reported)
+    /// when there is none, and for a row with a cell no site could store: it is checked,
+    /// never planned.
+    pub(super) fn cohort_of(
+        &mut self,
+        read: &CohortLine<'_>,
+        unstorable: &Unstorable,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Target> {
+        let target = self
+            .target(read, unstorable, diagnostics)
+            .filter(|_| !unstorable.any())?;
+        let request = self.request(target, read.line);
+        if read.command == Command::Add {
+            agree_on_fields(request, read, diagnostics);
+        }
+        Some(target)
+    }
+
+    /// The user of a row (its `column` cell, `reads[0].user`), looked up once, made a
+    /// member of (or removed from) each cohort found for it: one for a cohort file's row,
+    /// one per `cohortN` cell for a Moodle user upload's.
+    pub(super) fn members(
+        &mut self,
+        row_index: usize,
+        column: &'static str,
+        reads: &[(CohortLine<'_>, Option<Target>)],
+        diagnostics: &mut Diagnostics,
+    ) {
+        let Some((first, _)) = reads.first() else {
+            return;
+        };
+        let (line, value) = (first.line, first.user);
+        let found = self.users.find(value);
+        if let Some(problem) = self.users.problem(&found, line, column, value) {
             diagnostics.push(problem);
             return;
         }
-        let (UserMatch::Found(user), Some(target)) = (found, target) else {
+        let UserMatch::Found(user) = found else {
             return;
         };
-        if !new_pair(&mut self.pairs, self.site, target, user, read, diagnostics) {
-            return;
-        }
-        let member = Member {
-            user,
-            line: read.line,
-            row: row_index,
-        };
-        let request = self.request(target, read.line);
-        match read.command {
-            Command::Add => request.adds.push(member),
-            Command::Del => request.dels.push(member),
-            Command::Free => unreachable!("free rows with a user were refused above"),
+        for (read, target) in reads {
+            let Some(target) = *target else {
+                continue;
+            };
+            if !new_pair(&mut self.pairs, self.site, target, user, read, column, diagnostics) {
+                continue;
+            }
+            let member = Member {
+                user,
+                line,
+                row: row_index,
+                column,
+            };
+            let request = self.request(target, line);
+            match read.command {
+                Command::Add => request.adds.push(member),
+                Command::Del => request.dels.push(member),
+                Command::Free => unreachable!("free rows with a user were refused above"),
+            }
         }
     }
 
@@ -206,7 +241,7 @@ impl Reading<'_, '_> {
         unstorable: &Unstorable,
         diagnostics: &mut Diagnostics,
     ) -> Option<Target> {
-        let (site, identifier) = (self.site, self.options.cohort_identifier);
+        let (site, identifier) = (self.site, read.identifier);
         let (line, column, value) = (read.line, read.key_column, read.key);
         if value.is_empty() {
             diagnostics.push(
@@ -293,7 +328,7 @@ impl Reading<'_, '_> {
     ) -> Option<Target> {
         let line = read.line;
         let [cname, cidnumber, description] = read.meta;
-        let (name, idnumber) = match self.options.cohort_identifier {
+        let (name, idnumber) = match read.identifier {
             CohortIdentifier::Name => (read.key, cidnumber),
             _ => (cname, read.key),
         };
@@ -336,6 +371,7 @@ impl Reading<'_, '_> {
             name: name.to_owned(),
             description: description.to_owned(),
             category: read.category.to_owned(),
+            component: read.owner,
         });
         self.new_by_key.insert(read.key.to_owned(), new);
         Some(Target::New(new))
@@ -402,10 +438,11 @@ fn new_pair(
     target: Target,
     user: usize,
     read: &CohortLine<'_>,
+    column: &str,
     diagnostics: &mut Diagnostics,
 ) -> bool {
     let (line, value) = (read.line, read.user);
-    let at = |code| Diagnostic::new(code, line).column("userid").value(value);
+    let at = |code| Diagnostic::new(code, line).column(column).value(value);
     match pairs.entry((target, user)) {
         Entry::Occupied(first) if first.get().0 == read.command => {
             diagnostics.push(at(Code::DuplicateRow).arg(first.get().1));
@@ -472,7 +509,7 @@ fn plan_new(
             description,
             category: cohort.category.clone(),
             category_id: None,
-            component: COHORTSYNC_COMPONENT.to_owned(),
+            component: cohort.component.to_owned(),
             visible: true,
         },
     });
@@ -513,7 +550,7 @@ fn plan_existing<'r>(
         if members.contains(&user) {
             diagnostics.push(
                 Diagnostic::new(Code::AlreadyMember, line)
-                    .column("userid")
+                    .column(member.column)
                     .value(named(member))
                     .arg(&cohort.name),
             );
@@ -536,7 +573,7 @@ fn plan_existing<'r>(
         } else {
             diagnostics.push(
                 Diagnostic::new(Code::NotMember, line)
-                    .column("userid")
+                    .column(member.column)
                     .value(named(member))
                     .arg(&cohort.name),
             );
