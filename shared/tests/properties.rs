@@ -1,6 +1,7 @@
 //! Property tests: no input makes the rules panic, and plan-then-apply is idempotent.
 #![cfg(not(target_arch = "wasm32"))]
 
+use cohortsync_shared::changeset::Operation;
 use cohortsync_shared::check;
 use cohortsync_shared::model::snapshot_after;
 use cohortsync_shared::options::{Mode, Options};
@@ -23,7 +24,17 @@ fn cell() -> impl Strategy<Value = String> {
         ])
         .prop_map(String::from),
         prop::sample::select(vec![
-            "U0001", "U0002", "U0003", "U0004", "U0005", "UGR1", "nobody"
+            "U0001", "U0002", "U0003", "U0004", "U0005", "UGR1", "nobody", "jdupont", "amartin"
+        ])
+        .prop_map(String::from),
+        prop::sample::select(vec![
+            "Cat 1",
+            "CAT2",
+            "Cat 1 / Cat 3",
+            "40",
+            "System",
+            "2",
+            "no"
         ])
         .prop_map(String::from),
         prop::sample::select(vec![
@@ -87,7 +98,12 @@ proptest! {
 
     #[test]
     fn cohort_files_plan_then_apply_is_idempotent(
-        file in prop_oneof![csv_file("cmd;cidnumber;cname;userid;cdescription"), csv_file("cmd;course;cohort;role;makegroup"), csv_file("cmd;course;cohort;role;makegroup;name;status")],
+        file in prop_oneof![
+            csv_file("cmd;cidnumber;cname;userid;cdescription"),
+            csv_file("cmd;course;cohort;role;makegroup"),
+            csv_file("cmd;course;cohort;role;makegroup;name;status"),
+            csv_file("username;cohort1;cohort2;firstname"),
+        ],
         options in options(),
     ) {
         let site = site();
@@ -98,6 +114,38 @@ proptest! {
             let again = check(&file, &after, &options);
             let ops = again.changeset.map(|c| c.operations).unwrap_or_default();
             prop_assert!(ops.is_empty(), "second plan: {:?}", ops);
+        }
+    }
+
+    /// Moodle's cohort upload file creates cohorts and nothing else: once its plan is
+    /// applied, checking it again never creates a second cohort with one of its idnumbers
+    /// (the site has them now: Moodle refuses duplicates).
+    #[test]
+    fn a_moodle_cohort_upload_never_creates_an_idnumber_twice(
+        file in csv_file("name;idnumber;visible;category;contextid;category_path"),
+        options in options(),
+    ) {
+        let site = site();
+        let checked = check(&file, &site, &options);
+        prop_assert_eq!(checked.changeset.is_some(), !checked.report.has_errors());
+        if let Some(changeset) = checked.changeset {
+            let creates_only = changeset
+                .operations
+                .iter()
+                .all(|s| matches!(s.op, Operation::CreateCohort { .. }));
+            prop_assert!(creates_only, "{:?}", changeset.operations);
+            let after = snapshot_after(&site, &changeset);
+            let again = check(&file, &after, &options);
+            let recreated = again.changeset.map(|c| c.operations).unwrap_or_default();
+            prop_assert!(
+                recreated.iter().all(|s| !matches!(
+                    &s.op,
+                    Operation::CreateCohort { idnumber, .. }
+                        if !idnumber.is_empty()
+                )),
+                "second plan: {:?}",
+                recreated
+            );
         }
     }
 }

@@ -113,7 +113,7 @@ pub(crate) struct CohortLine<'t> {
     pub(crate) line: u32,
     pub(crate) command: Command,
     /// The column that names the cohort: `cid` when its cell is filled, else the key column.
-    pub(crate) key_column: &'static str,
+    pub(crate) key_column: &'t str,
     /// That cell's value (empty: the row names no cohort).
     pub(crate) key: &'t str,
     /// Where that cell is in the header.
@@ -123,6 +123,9 @@ pub(crate) struct CohortLine<'t> {
     /// The component of a cohort this row creates: `cohortsync` for a cohort file, none (a
     /// manual cohort) for Moodle's user upload, as Moodle makes it.
     pub(crate) owner: &'static str,
+    /// The name of a cohort this row creates when it gives none (`cname`): empty for a
+    /// cohort file (a new cohort needs a name), the value itself for Moodle's user upload.
+    pub(crate) name_if_new: &'t str,
     /// The `userid` cell (empty: the row is about the cohort itself).
     pub(crate) user: &'t str,
     /// The `cname`, `cidnumber` and `cdescription` cells (empty when absent).
@@ -164,6 +167,7 @@ pub(crate) fn read<'t>(row: &Row<'t>, layout: &Layout) -> Result<CohortLine<'t>,
         key_position,
         identifier: layout.identifier,
         owner: crate::snapshot::COHORTSYNC_COMPONENT,
+        name_if_new: "",
         user: cell(row, layout.user),
         meta: layout.meta.map(|position| cell(row, position)),
         category: cell(row, layout.category),

@@ -10,10 +10,12 @@ use crate::report::diagnostic::{Code, Diagnostic, Diagnostics};
 pub mod binding_file;
 pub mod cohort_file;
 pub mod moodle_cohorts;
+pub mod moodle_users;
 
 pub use binding_file::{BINDING_COLUMNS, BindingRow, GroupChoice, RowCommand, binding_file};
 pub use cohort_file::COHORT_COLUMNS;
 pub use moodle_cohorts::MOODLE_COHORT_COLUMNS;
+pub use moodle_users::MOODLE_USER_KEYS;
 
 /// The kind of file a changeset comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,30 +27,34 @@ pub enum FileKind {
     Bindings,
     /// Moodle's core cohort upload file (creates cohorts).
     MoodleCohorts,
+    /// Moodle's user upload file with `cohortN` columns (adds members).
+    MoodleUserCohorts,
 }
 
 impl FileKind {
     /// Every kind.
-    pub const ALL: [FileKind; 3] = [
+    pub const ALL: [FileKind; 4] = [
         FileKind::Cohorts,
         FileKind::Bindings,
         FileKind::MoodleCohorts,
+        FileKind::MoodleUserCohorts,
     ];
 
     /// The kind as written on the wire and in the store: `cohorts`, `bindings`,
-    /// `moodle_cohorts`.
+    /// `moodle_cohorts`, `moodle_user_cohorts`.
     pub fn as_str(self) -> &'static str {
         match self {
             FileKind::Cohorts => "cohorts",
             FileKind::Bindings => "bindings",
             FileKind::MoodleCohorts => "moodle_cohorts",
+            FileKind::MoodleUserCohorts => "moodle_user_cohorts",
         }
     }
 
     /// Whether files of this kind are in one of Moodle's own formats (header names read as
     /// Moodle reads them: spaces removed).
     pub fn is_moodle(self) -> bool {
-        matches!(self, FileKind::MoodleCohorts)
+        matches!(self, FileKind::MoodleCohorts | FileKind::MoodleUserCohorts)
     }
 
     /// The kind named `text`, if any.
@@ -61,6 +67,9 @@ impl FileKind {
 #[derive(Debug, Clone)]
 pub(crate) struct Columns {
     positions: HashMap<&'static str, usize>,
+    /// Columns of a numbered family (Moodle's `cohort1`, `cohort2`…), by name and position,
+    /// in the header's order.
+    numbered: Vec<(String, usize)>,
 }
 
 impl Columns {
@@ -72,6 +81,11 @@ impl Columns {
     /// Whether the header has `name`.
     pub(crate) fn has(&self, name: &str) -> bool {
         self.positions.contains_key(name)
+    }
+
+    /// The numbered columns (`cohort1`…), by name and position.
+    pub(crate) fn numbered(&self) -> &[(String, usize)] {
+        &self.numbered
     }
 }
 
@@ -88,9 +102,8 @@ pub(crate) fn recognise(
     let has = |name: &str| header.iter().any(|h| h == name);
     let kind = if has("course") && has("cohort") {
         FileKind::Bindings
-    } else if has("username") && header.iter().any(|h| is_numbered_cohort_column(h)) {
-        diagnostics.push(Diagnostic::new(Code::UnsupportedFormat, line).arg("moodle_user_upload"));
-        return None;
+    } else if moodle_users::fits(&squeezed) {
+        FileKind::MoodleUserCohorts
     } else if ["userid", "cid", "cname", "cidnumber"]
         .iter()
         .any(|c| has(c))
@@ -106,9 +119,11 @@ pub(crate) fn recognise(
         FileKind::Cohorts => COHORT_COLUMNS,
         FileKind::Bindings => BINDING_COLUMNS,
         FileKind::MoodleCohorts => MOODLE_COHORT_COLUMNS,
+        FileKind::MoodleUserCohorts => &["username", "idnumber", "email"],
     };
     let names = if kind.is_moodle() { &squeezed } else { header };
     let mut positions = HashMap::default();
+    let mut numbered = Vec::new();
     let mut ok = true;
     for (index, name) in names.iter().enumerate() {
         if name.is_empty() {
@@ -126,17 +141,36 @@ pub(crate) fn recognise(
                     ok = false;
                 }
             }
+            None if kind == FileKind::MoodleUserCohorts => {
+                if !moodle_users::is_cohort_column(name) {
+                    diagnostics.push(
+                        Diagnostic::new(Code::IgnoredColumn, line)
+                            .column(name.as_str())
+                            .arg("user_upload"),
+                    );
+                } else if let Some((_, first)) = numbered.iter().find(|(n, _)| n == name) {
+                    diagnostics.push(
+                        Diagnostic::new(Code::DuplicateColumn, line)
+                            .column(name.as_str())
+                            .arg(first + 1),
+                    );
+                    ok = false;
+                } else {
+                    numbered.push((name.clone(), index));
+                }
+            }
             None => {
                 diagnostics.push(Diagnostic::new(Code::UnknownColumn, line).column(name.as_str()))
             }
         }
     }
-    ok.then_some((kind, Columns { positions }))
-}
-
-fn is_numbered_cohort_column(name: &str) -> bool {
-    name.strip_prefix("cohort")
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    ok.then_some((
+        kind,
+        Columns {
+            positions,
+            numbered,
+        },
+    ))
 }
 
 /// The rows of a table that fit its header, looked up in the table itself: a row is

@@ -73,6 +73,10 @@ pub fn kind_name(kind: crate::formats::FileKind, lang: Lang) -> &'static str {
         (FileKind::Bindings, Lang::Fr) => "fichier de liaisons aux cours",
         (FileKind::MoodleCohorts, Lang::En) => "Moodle cohort upload file",
         (FileKind::MoodleCohorts, Lang::Fr) => "fichier d’import de cohortes Moodle",
+        (FileKind::MoodleUserCohorts, Lang::En) => "Moodle user upload file (cohort columns)",
+        (FileKind::MoodleUserCohorts, Lang::Fr) => {
+            "fichier d’import d’utilisateurs Moodle (colonnes de cohortes)"
+        }
     }
 }
 
@@ -268,10 +272,8 @@ fn render(d: &Diagnostic, lang: Lang) -> String {
         },
         // args: [format key]
         Code::UnsupportedFormat => match (arg(0), fr) {
-            ("moodle_user_upload", false) => "This is Moodle’s user upload format (username, cohort1…): it is not supported yet. Use a cohort file (cmd, userid, cidnumber, cname…).".into(),
-            ("moodle_user_upload", true) => "C’est le format d’import d’utilisateurs de Moodle (username, cohort1…) : il n’est pas encore pris en charge. Utilisez un fichier de cohortes (cmd, userid, cidnumber, cname…).".into(),
-            (_, false) => "Unrecognised header. cohortsync reads: a cohort file (userid and a cohort column: cid, cidnumber or cname); a course binding file (course and cohort); Moodle’s cohort upload file (name, with idnumber, description, category…).".into(),
-            (_, true) => "En-tête non reconnu. cohortsync lit : un fichier de cohortes (userid et une colonne de cohorte : cid, cidnumber ou cname) ; un fichier de liaisons de cours (course et cohort) ; le fichier d’import de cohortes de Moodle (name, avec idnumber, description, category…).".into(),
+            (_, false) => "Unrecognised header. cohortsync reads: a cohort file (userid and a cohort column: cid, cidnumber or cname); a course binding file (course and cohort); Moodle’s cohort upload file (name, with idnumber, description, category…); Moodle’s user upload file with cohort columns (username and cohort1, cohort2…).".into(),
+            (_, true) => "En-tête non reconnu. cohortsync lit : un fichier de cohortes (userid et une colonne de cohorte : cid, cidnumber ou cname) ; un fichier de liaisons de cours (course et cohort) ; le fichier d’import de cohortes de Moodle (name, avec idnumber, description, category…) ; le fichier d’import d’utilisateurs de Moodle avec des colonnes de cohortes (username et cohort1, cohort2…).".into(),
         },
         // args: [allowed commands]
         Code::InvalidCommand => if fr {
@@ -390,11 +392,12 @@ fn render(d: &Diagnostic, lang: Lang) -> String {
                 (_, true) => format!("Aucune catégorie n’a {how} « {value} » : la cohorte est créée dans {default}, comme le fait Moodle."),
             }
         }
-        // args: [why: not_set]
-        Code::IgnoredColumn => if fr {
-            format!("La colonne « {column} » est de Moodle, mais cohortsync ne la renseigne pas : elle est ignorée et les cohortes ont la valeur par défaut de Moodle.")
-        } else {
-            format!("Column “{column}” is Moodle’s, but cohortsync does not set it: it is ignored and cohorts get Moodle’s default.")
+        // args: [why: not_set, user_upload]
+        Code::IgnoredColumn => match (arg(0), fr) {
+            ("user_upload", false) => format!("Column “{column}” is about the user: cohortsync does not create or change users, it only adds them to the cohorts of the cohort columns. The column is ignored."),
+            ("user_upload", true) => format!("La colonne « {column} » concerne l’utilisateur : cohortsync ne crée ni ne modifie d’utilisateurs, il les ajoute seulement aux cohortes des colonnes de cohortes. La colonne est ignorée."),
+            (_, true) => format!("La colonne « {column} » est de Moodle, mais cohortsync ne la renseigne pas : elle est ignorée et les cohortes ont la valeur par défaut de Moodle."),
+            (_, false) => format!("Column “{column}” is Moodle’s, but cohortsync does not set it: it is ignored and cohorts get Moodle’s default."),
         },
         Code::GroupNotFound => if fr {
             format!("Le cours « {} » n’a pas de groupe « {value} ». Mettez 1 pour créer un groupe au nom de la cohorte.", arg(0))
@@ -473,6 +476,10 @@ fn reason(key: &str, lang: Lang) -> &'static str {
         }
         ("new_cohort_name", false) => " A new cohort needs a name.",
         ("new_cohort_name", true) => " Une nouvelle cohorte a besoin d’un nom.",
+        ("user_upload_user", false) => " It names the user who joins the row’s cohorts.",
+        ("user_upload_user", true) => {
+            " Elle désigne l’utilisateur qui rejoint les cohortes de la ligne."
+        }
         ("nothing_deleted", false) => " Nothing is deleted or removed for this row.",
         ("nothing_deleted", true) => " Rien n’est supprimé ni retiré pour cette ligne.",
         ("create_missing_off", false) => " Creating missing cohorts is turned off.",

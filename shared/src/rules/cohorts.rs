@@ -26,7 +26,7 @@ pub(crate) struct Planned {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Target {
+pub(super) enum Target {
     Existing(usize),
     New(u32),
 }
@@ -43,10 +43,11 @@ struct NewCohort {
 
 /// A member named by a row: the user's index in the snapshot and the row that names them.
 #[derive(Debug, Clone, Copy)]
-struct Member {
+pub(super) struct Member {
     user: usize,
     line: u32,
-    row: usize,
+    /// The row's index among the rows that fit.
+    pub(super) row: usize,
     /// The column that names the user.
     column: &'static str,
 }
@@ -82,16 +83,7 @@ pub(crate) fn plan(
             return Planned::default();
         }
     };
-    let mut reading = Reading {
-        site,
-        options,
-        users: Users::new(site.snapshot, options.user_identifier),
-        order: Vec::new(),
-        requests: HashMap::default(),
-        new_cohorts: Vec::new(),
-        new_by_key: HashMap::default(),
-        pairs: HashMap::with_capacity_and_hasher(rows.len(), Default::default()),
-    };
+    let mut reading = Reading::new(site, options, options.user_identifier, rows.len());
     let (header, limits) = (rows.header(), layout.limits());
     for (row_index, row) in rows.iter().enumerate() {
         if row_index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
@@ -108,7 +100,7 @@ pub(crate) fn plan(
 }
 
 /// What the rows asked for so far, per cohort and per (cohort, user).
-struct Reading<'r, 's> {
+pub(super) struct Reading<'r, 's> {
     site: &'r Site<'s>,
     options: &'r Options,
     users: Users<'s>,
@@ -122,7 +114,26 @@ struct Reading<'r, 's> {
     pairs: HashMap<(Target, usize), (Command, u32)>,
 }
 
-impl Reading<'_, '_> {
+impl<'r, 's> Reading<'r, 's> {
+    /// Nothing read yet, of a file of about `rows` rows whose users are named by `users`.
+    pub(super) fn new(
+        site: &'r Site<'s>,
+        options: &'r Options,
+        users: crate::options::UserIdentifier,
+        rows: usize,
+    ) -> Self {
+        Reading {
+            site,
+            options,
+            users: Users::new(site.snapshot, users),
+            order: Vec::new(),
+            requests: HashMap::default(),
+            new_cohorts: Vec::new(),
+            new_by_key: HashMap::default(),
+            pairs: HashMap::with_capacity_and_hasher(rows, Default::default()),
+        }
+    }
+
     /// Records what one row asks for, or reports every reason it cannot: its cohort and
     /// its user are looked up independently, so a row with both wrong says so at once.
     fn row(
@@ -204,7 +215,15 @@ impl Reading<'_, '_> {
             let Some(target) = *target else {
                 continue;
             };
-            if !new_pair(&mut self.pairs, self.site, target, user, read, column, diagnostics) {
+            if !new_pair(
+                &mut self.pairs,
+                self.site,
+                target,
+                user,
+                read,
+                column,
+                diagnostics,
+            ) {
                 continue;
             }
             let member = Member {
@@ -305,7 +324,13 @@ impl Reading<'_, '_> {
                     Command::Add => "",
                 };
                 let mut d = found(Code::CohortNotFound).arg(reason);
-                if let Some(better) = site.cohort_identifier_hint(identifier, value) {
+                // A hint names the option; a line whose identifier is not the option's
+                // (a Moodle user upload's, by Moodle's rule) has none to give.
+                let optional = identifier == self.options.cohort_identifier;
+                if let Some(better) = site
+                    .cohort_identifier_hint(identifier, value)
+                    .filter(|_| optional)
+                {
                     d = d.hint("cohort_identifier", better.as_str());
                 }
                 diagnostics.push(d);
@@ -331,6 +356,11 @@ impl Reading<'_, '_> {
         let (name, idnumber) = match read.identifier {
             CohortIdentifier::Name => (read.key, cidnumber),
             _ => (cname, read.key),
+        };
+        let name = if name.is_empty() {
+            read.name_if_new
+        } else {
+            name
         };
         let mut refused = unstorable.any();
         if name.is_empty() {
@@ -378,7 +408,7 @@ impl Reading<'_, '_> {
     }
 
     /// Plans what the rows asked for, cohort by cohort in the file's order.
-    fn plan<'n>(
+    pub(super) fn plan<'n>(
         self,
         rows: usize,
         named: &dyn Fn(&Member) -> &'n str,
