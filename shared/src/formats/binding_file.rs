@@ -149,6 +149,16 @@ pub(crate) enum MakeGroup<'t> {
     Named(&'t str),
 }
 
+/// Where a line's course, cohort, role and group cells are: their column's name (what a
+/// diagnostic names) and position in the header (when present).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LineColumns<'t> {
+    pub(crate) course: (&'t str, Option<usize>),
+    pub(crate) cohort: (&'t str, Option<usize>),
+    pub(crate) role: (&'t str, Option<usize>),
+    pub(crate) group: (&'t str, Option<usize>),
+}
+
 /// One row of a binding file, read: its cells as values, before any lookup in the site.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BindingLine<'t> {
@@ -170,6 +180,8 @@ pub(crate) struct BindingLine<'t> {
     pub(crate) enrolstart: Option<Option<i64>>,
     /// As `enrolstart`.
     pub(crate) enrolend: Option<Option<i64>>,
+    /// The columns its cells are in.
+    pub(crate) columns: LineColumns<'t>,
 }
 
 /// The most characters a binding's custom name may have (Moodle's `enrol.name`).
@@ -244,6 +256,12 @@ pub(crate) fn read<'t>(
         status,
         enrolstart,
         enrolend,
+        columns: LineColumns {
+            course: ("course", columns.get("course")),
+            cohort: ("cohort", columns.get("cohort")),
+            role: ("role", columns.get("role")),
+            group: ("makegroup", columns.get("makegroup")),
+        },
     };
     Ok((read, problems))
 }

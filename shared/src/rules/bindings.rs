@@ -50,25 +50,16 @@ pub(crate) fn plan(
     diagnostics: &mut Diagnostics,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Planned {
-    let mut planner = Planner {
-        snapshot: site.snapshot,
-        keep_dates: (!columns.has("enrolstart"), !columns.has("enrolend")),
-        seen: HashMap::default(),
-        created_groups: HashMap::default(),
-        new_bindings: 0,
-        planned: Planned::default(),
-    };
+    let keep_dates = (!columns.has("enrolstart"), !columns.has("enrolend"));
+    let mut planner = Planner::new(site, options, keep_dates);
     let header = rows.header();
     for (index, row) in rows.iter().enumerate() {
         if index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
             progress(index, rows.len());
         }
         let unstorable = unstorable_cells(&row, header, &[], diagnostics);
-        let resolved = binding_file::read(&row, columns).and_then(|(read, problems)| {
-            resolve(&read, problems, &unstorable, columns, site, options)
-        });
-        match resolved {
-            Ok(row) => planner.plan_row(&row, diagnostics),
+        match binding_file::read(&row, columns) {
+            Ok((read, problems)) => planner.line(&read, problems, &unstorable, diagnostics),
             Err(problems) => diagnostics.extend(problems),
         }
     }
@@ -83,30 +74,32 @@ fn resolve<'s>(
     read: &BindingLine<'_>,
     cell_problems: Vec<Diagnostic>,
     unstorable: &Unstorable,
-    columns: &Columns,
     site: &Site<'s>,
     options: &Options,
 ) -> Result<Resolved<'s>, Vec<Diagnostic>> {
     let snapshot = site.snapshot;
     let mut problems = Vec::new();
-    let named = |column: &str, value: &str, problems: &mut Vec<Diagnostic>| {
-        if unstorable.has(columns.get(column)) {
+    // An empty role is `student`; an empty course or cohort names nothing.
+    let named = |(column, position): (&str, Option<usize>),
+                 value: &str,
+                 may_be_empty: bool,
+                 problems: &mut Vec<Diagnostic>| {
+        if unstorable.has(position) {
             return false;
         }
-        // An empty role is `student`; an empty course or cohort names nothing.
-        if value.is_empty() && column != "role" {
+        if value.is_empty() && !may_be_empty {
             problems.push(Diagnostic::new(Code::EmptyValue, read.line).column(column));
             return false;
         }
         true
     };
-    let course = named("course", read.course, &mut problems)
+    let course = named(read.columns.course, read.course, false, &mut problems)
         .then(|| find_course(snapshot, options.course_identifier, read))
         .and_then(|lookup| found(lookup, &mut problems));
-    let cohort = named("cohort", read.cohort, &mut problems)
+    let cohort = named(read.columns.cohort, read.cohort, false, &mut problems)
         .then(|| find_cohort(site, options, read))
         .and_then(|lookup| found(lookup, &mut problems));
-    let role = named("role", read.role, &mut problems)
+    let role = named(read.columns.role, read.role, true, &mut problems)
         .then(|| find_role(snapshot, options.role_identifier, read))
         .and_then(|lookup| found(lookup, &mut problems));
     problems.extend(cell_problems);
@@ -163,7 +156,7 @@ fn find_course<'s>(
         .collect();
     let problem = |code| {
         Diagnostic::new(code, read.line)
-            .column("course")
+            .column(read.columns.course.0)
             .value(value)
             .arg(kind.as_str())
     };
@@ -182,7 +175,7 @@ fn find_cohort<'s>(
     let (kind, value) = (options.cohort_identifier, read.cohort);
     let problem = |code| {
         Diagnostic::new(code, read.line)
-            .column("cohort")
+            .column(read.columns.cohort.0)
             .value(value)
             .arg(kind.as_str())
     };
@@ -219,7 +212,7 @@ fn find_role<'s>(
         .ok_or_else(|| {
             Box::new(
                 Diagnostic::new(Code::RoleNotFound, read.line)
-                    .column("role")
+                    .column(read.columns.role.0)
                     .value(value)
                     .arg(kind.as_str()),
             )
@@ -296,7 +289,7 @@ fn existing_group(
         None => {
             problems.push(
                 Diagnostic::new(Code::GroupNotFound, read.line)
-                    .column("makegroup")
+                    .column(read.columns.group.0)
                     .value(name)
                     .arg(&course.shortname),
             );
@@ -317,7 +310,9 @@ pub fn moodle_group_name(cohort: &str, n: u32) -> String {
 }
 
 /// What the rows planned so far, and what they asked for.
-struct Planner<'s> {
+pub(crate) struct Planner<'r, 's> {
+    site: &'r Site<'s>,
+    options: &'r Options,
     snapshot: &'s Snapshot,
     /// Whether the file lacks the `enrolstart`, `enrolend` columns (dates left alone).
     keep_dates: (bool, bool),
@@ -325,10 +320,41 @@ struct Planner<'s> {
     seen: HashMap<(i64, i64, i64), (Wanted, u32)>,
     created_groups: HashMap<(i64, String), u32>,
     new_bindings: u32,
-    planned: Planned,
+    /// What was planned.
+    pub(crate) planned: Planned,
 }
 
-impl Planner<'_> {
+impl<'r, 's> Planner<'r, 's> {
+    /// Nothing planned yet. `keep_dates`: whether the file leaves the enrolment start, end
+    /// of existing bindings as they are (it has no such column).
+    pub(crate) fn new(site: &'r Site<'s>, options: &'r Options, keep_dates: (bool, bool)) -> Self {
+        Planner {
+            site,
+            options,
+            snapshot: site.snapshot,
+            keep_dates,
+            seen: HashMap::default(),
+            created_groups: HashMap::default(),
+            new_bindings: 0,
+            planned: Planned::default(),
+        }
+    }
+
+    /// Checks one line (a binding file's row, or one enrolment of a Moodle course upload
+    /// row) with the problems its reader found in its cells, and plans it if it can be.
+    pub(crate) fn line(
+        &mut self,
+        read: &BindingLine<'_>,
+        cell_problems: Vec<Diagnostic>,
+        unstorable: &Unstorable,
+        diagnostics: &mut Diagnostics,
+    ) {
+        match resolve(read, cell_problems, unstorable, self.site, self.options) {
+            Ok(row) => self.plan_row(&row, diagnostics),
+            Err(problems) => diagnostics.extend(problems),
+        }
+    }
+
     /// Plans one resolved row, unless an earlier row already asked for the same binding.
     fn plan_row(&mut self, row: &Resolved<'_>, diagnostics: &mut Diagnostics) {
         let key = (row.course.id, row.cohort.id, row.role.id);
