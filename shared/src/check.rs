@@ -132,6 +132,15 @@ pub fn check_with_progress(
             &mut diagnostics,
             &mut |done, total| progress(Progress::Checking { done, total }),
         ),
+        FileKind::MoodleCourseCohorts => rules::moodle_courses::plan(
+            &rows,
+            &columns,
+            table.header_line,
+            &site,
+            options,
+            &mut diagnostics,
+            &mut |done, total| progress(Progress::Checking { done, total }),
+        ),
         FileKind::MoodleUserCohorts => rules::moodle_users::plan(
             &rows,
             &columns,

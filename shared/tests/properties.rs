@@ -17,8 +17,10 @@ fn site() -> Snapshot {
 fn cell() -> impl Strategy<Value = String> {
     prop_oneof![
         Just(String::new()),
-        prop::sample::select(vec!["add", "del", "free", "ADD", "fulldel", "restore"])
-            .prop_map(String::from),
+        prop::sample::select(vec![
+            "add", "del", "free", "ADD", "fulldel", "restore", "cohort"
+        ])
+        .prop_map(String::from),
         prop::sample::select(vec![
             "COH001", "COH002", "COH003", "COHGRP", "LDAP1", "NEW1", "NEW2"
         ])
@@ -103,6 +105,7 @@ proptest! {
             csv_file("cmd;course;cohort;role;makegroup"),
             csv_file("cmd;course;cohort;role;makegroup;name;status"),
             csv_file("username;cohort1;cohort2;firstname"),
+            csv_file("shortname;enrolment_1;enrolment_1_cohortidnumber;enrolment_1_role;enrolment_1_addtogroup;enrolment_1_disable"),
         ],
         options in options(),
     ) {

@@ -10,6 +10,7 @@ use crate::report::diagnostic::{Code, Diagnostic, Diagnostics};
 pub mod binding_file;
 pub mod cohort_file;
 pub mod moodle_cohorts;
+pub mod moodle_courses;
 pub mod moodle_users;
 
 pub use binding_file::{BINDING_COLUMNS, BindingRow, GroupChoice, RowCommand, binding_file};
@@ -29,32 +30,39 @@ pub enum FileKind {
     MoodleCohorts,
     /// Moodle's user upload file with `cohortN` columns (adds members).
     MoodleUserCohorts,
+    /// Moodle's course upload file with `enrolment_N=cohort` columns (binds cohorts).
+    MoodleCourseCohorts,
 }
 
 impl FileKind {
     /// Every kind.
-    pub const ALL: [FileKind; 4] = [
+    pub const ALL: [FileKind; 5] = [
         FileKind::Cohorts,
         FileKind::Bindings,
         FileKind::MoodleCohorts,
         FileKind::MoodleUserCohorts,
+        FileKind::MoodleCourseCohorts,
     ];
 
     /// The kind as written on the wire and in the store: `cohorts`, `bindings`,
-    /// `moodle_cohorts`, `moodle_user_cohorts`.
+    /// `moodle_cohorts`, `moodle_user_cohorts`, `moodle_course_cohorts`.
     pub fn as_str(self) -> &'static str {
         match self {
             FileKind::Cohorts => "cohorts",
             FileKind::Bindings => "bindings",
             FileKind::MoodleCohorts => "moodle_cohorts",
             FileKind::MoodleUserCohorts => "moodle_user_cohorts",
+            FileKind::MoodleCourseCohorts => "moodle_course_cohorts",
         }
     }
 
     /// Whether files of this kind are in one of Moodle's own formats (header names read as
     /// Moodle reads them: spaces removed).
     pub fn is_moodle(self) -> bool {
-        matches!(self, FileKind::MoodleCohorts | FileKind::MoodleUserCohorts)
+        matches!(
+            self,
+            FileKind::MoodleCohorts | FileKind::MoodleUserCohorts | FileKind::MoodleCourseCohorts
+        )
     }
 
     /// The kind named `text`, if any.
@@ -104,6 +112,8 @@ pub(crate) fn recognise(
         FileKind::Bindings
     } else if moodle_users::fits(&squeezed) {
         FileKind::MoodleUserCohorts
+    } else if moodle_courses::fits(&squeezed) {
+        FileKind::MoodleCourseCohorts
     } else if ["userid", "cid", "cname", "cidnumber"]
         .iter()
         .any(|c| has(c))
@@ -120,6 +130,7 @@ pub(crate) fn recognise(
         FileKind::Bindings => BINDING_COLUMNS,
         FileKind::MoodleCohorts => MOODLE_COHORT_COLUMNS,
         FileKind::MoodleUserCohorts => &["username", "idnumber", "email"],
+        FileKind::MoodleCourseCohorts => &["shortname"],
     };
     let names = if kind.is_moodle() { &squeezed } else { header };
     let mut positions = HashMap::default();
@@ -141,12 +152,25 @@ pub(crate) fn recognise(
                     ok = false;
                 }
             }
-            None if kind == FileKind::MoodleUserCohorts => {
-                if !moodle_users::is_cohort_column(name) {
+            None if matches!(
+                kind,
+                FileKind::MoodleUserCohorts | FileKind::MoodleCourseCohorts
+            ) =>
+            {
+                let (numbered_here, upload) = if kind == FileKind::MoodleUserCohorts {
+                    (moodle_users::is_cohort_column(name), "user_upload")
+                } else {
+                    let field = moodle_courses::enrolment_column(name);
+                    let read = field.is_some_and(|(_, f)| {
+                        f.is_none_or(|f| moodle_courses::COHORT_FIELDS.contains(&f))
+                    });
+                    (read, "course_upload")
+                };
+                if !numbered_here {
                     diagnostics.push(
                         Diagnostic::new(Code::IgnoredColumn, line)
                             .column(name.as_str())
-                            .arg("user_upload"),
+                            .arg(upload),
                     );
                 } else if let Some((_, first)) = numbered.iter().find(|(n, _)| n == name) {
                     diagnostics.push(

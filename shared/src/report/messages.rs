@@ -77,6 +77,12 @@ pub fn kind_name(kind: crate::formats::FileKind, lang: Lang) -> &'static str {
         (FileKind::MoodleUserCohorts, Lang::Fr) => {
             "fichier d’import d’utilisateurs Moodle (colonnes de cohortes)"
         }
+        (FileKind::MoodleCourseCohorts, Lang::En) => {
+            "Moodle course upload file (cohort enrolments)"
+        }
+        (FileKind::MoodleCourseCohorts, Lang::Fr) => {
+            "fichier d’import de cours Moodle (inscriptions par cohorte)"
+        }
     }
 }
 
@@ -272,8 +278,8 @@ fn render(d: &Diagnostic, lang: Lang) -> String {
         },
         // args: [format key]
         Code::UnsupportedFormat => match (arg(0), fr) {
-            (_, false) => "Unrecognised header. cohortsync reads: a cohort file (userid and a cohort column: cid, cidnumber or cname); a course binding file (course and cohort); Moodle’s cohort upload file (name, with idnumber, description, category…); Moodle’s user upload file with cohort columns (username and cohort1, cohort2…).".into(),
-            (_, true) => "En-tête non reconnu. cohortsync lit : un fichier de cohortes (userid et une colonne de cohorte : cid, cidnumber ou cname) ; un fichier de liaisons de cours (course et cohort) ; le fichier d’import de cohortes de Moodle (name, avec idnumber, description, category…) ; le fichier d’import d’utilisateurs de Moodle avec des colonnes de cohortes (username et cohort1, cohort2…).".into(),
+            (_, false) => "Unrecognised header. cohortsync reads: a cohort file (userid and a cohort column: cid, cidnumber or cname); a course binding file (course and cohort); Moodle’s cohort upload file (name, with idnumber, description, category…); Moodle’s user upload file with cohort columns (username and cohort1, cohort2…); Moodle’s course upload file with cohort enrolments (shortname and enrolment_1…).".into(),
+            (_, true) => "En-tête non reconnu. cohortsync lit : un fichier de cohortes (userid et une colonne de cohorte : cid, cidnumber ou cname) ; un fichier de liaisons de cours (course et cohort) ; le fichier d’import de cohortes de Moodle (name, avec idnumber, description, category…) ; le fichier d’import d’utilisateurs de Moodle avec des colonnes de cohortes (username et cohort1, cohort2…) ; le fichier d’import de cours de Moodle avec des inscriptions par cohorte (shortname et enrolment_1…).".into(),
         },
         // args: [allowed commands]
         Code::InvalidCommand => if fr {
@@ -396,6 +402,10 @@ fn render(d: &Diagnostic, lang: Lang) -> String {
         Code::IgnoredColumn => match (arg(0), fr) {
             ("user_upload", false) => format!("Column “{column}” is about the user: cohortsync does not create or change users, it only adds them to the cohorts of the cohort columns. The column is ignored."),
             ("user_upload", true) => format!("La colonne « {column} » concerne l’utilisateur : cohortsync ne crée ni ne modifie d’utilisateurs, il les ajoute seulement aux cohortes des colonnes de cohortes. La colonne est ignorée."),
+            ("course_upload", false) => format!("Column “{column}” is about the course or another enrolment method: cohortsync does not create or change courses, it only binds cohorts to them (enrolment_N = cohort). The column is ignored."),
+            ("course_upload", true) => format!("La colonne « {column} » concerne le cours ou une autre méthode d’inscription : cohortsync ne crée ni ne modifie de cours, il y lie seulement des cohortes (enrolment_N = cohort). La colonne est ignorée."),
+            ("other_method", false) => format!("Enrolment method “{value}” is not cohort sync: cohortsync skips it, here and on every other row."),
+            ("other_method", true) => format!("La méthode d’inscription « {value} » n’est pas la synchronisation de cohortes : cohortsync l’ignore, ici et sur toutes les autres lignes."),
             (_, true) => format!("La colonne « {column} » est de Moodle, mais cohortsync ne la renseigne pas : elle est ignorée et les cohortes ont la valeur par défaut de Moodle."),
             (_, false) => format!("Column “{column}” is Moodle’s, but cohortsync does not set it: it is ignored and cohorts get Moodle’s default."),
         },
@@ -476,6 +486,18 @@ fn reason(key: &str, lang: Lang) -> &'static str {
         }
         ("new_cohort_name", false) => " A new cohort needs a name.",
         ("new_cohort_name", true) => " Une nouvelle cohorte a besoin d’un nom.",
+        ("role_required", false) => {
+            " A cohort enrolment needs its role (Moodle tells two bindings of a cohort apart by it)."
+        }
+        ("role_required", true) => {
+            " Une inscription par cohorte a besoin de son rôle (Moodle distingue par lui deux liaisons d’une cohorte)."
+        }
+        ("cohort_enrolment", false) => {
+            " A cohort enrolment (enrolment_N = cohort) needs its cohort idnumber and its role."
+        }
+        ("cohort_enrolment", true) => {
+            " Une inscription par cohorte (enrolment_N = cohort) a besoin du numéro d’identification de sa cohorte et de son rôle."
+        }
         ("user_upload_user", false) => " It names the user who joins the row’s cohorts.",
         ("user_upload_user", true) => {
             " Elle désigne l’utilisateur qui rejoint les cohortes de la ligne."
@@ -537,6 +559,20 @@ fn expected(key: &str, lang: Lang) -> &'static str {
         ("name_length", true) => "255 caractères au plus",
         ("boolean", false) => "0 or 1 is expected (yes/no and true/false also work)",
         ("boolean", true) => "0 ou 1 est attendu (oui/non et true/false conviennent aussi)",
+        ("yes_no", false) => "1 or 0 is expected (yes/no and true/false also work)",
+        ("yes_no", true) => "1 ou 0 est attendu (oui/non et true/false conviennent aussi)",
+        ("addtogroup", false) => {
+            "0 (no group) or 1 (a new group named after the cohort) is expected; an existing group goes in enrolment_N_groupname"
+        }
+        ("addtogroup", true) => {
+            "0 (pas de groupe) ou 1 (un nouveau groupe au nom de la cohorte) est attendu ; un groupe existant se met dans enrolment_N_groupname"
+        }
+        ("addtogroup_and_groupname", false) => {
+            "a row gives addtogroup or groupname, not both (as Moodle says)"
+        }
+        ("addtogroup_and_groupname", true) => {
+            "une ligne donne addtogroup ou groupname, pas les deux (comme le dit Moodle)"
+        }
         (_, false) => "unexpected value",
         (_, true) => "valeur inattendue",
     }

@@ -13,6 +13,7 @@ pub(crate) mod bindings;
 pub(crate) mod cohorts;
 pub(crate) mod limits;
 pub(crate) mod moodle_cohorts;
+pub(crate) mod moodle_courses;
 pub(crate) mod moodle_users;
 
 /// The snapshot, indexed for the lookups rules make.
