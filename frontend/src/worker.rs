@@ -143,6 +143,8 @@ struct LastCheck {
     id: u32,
     file: Vec<u8>,
     options: Options,
+    /// The kind of file, when recognised.
+    kind: Option<cohortsync_shared::formats::FileKind>,
     /// Every diagnostic (messages are rendered a page at a time).
     diagnostics: Vec<Diagnostic>,
     /// The language of the messages.
@@ -201,6 +203,7 @@ impl Worker for CheckWorker {
                 if let Some(last) = self.last.as_ref().filter(|l| l.id == id) {
                     let bytes = cohortsync_shared::export::annotate(
                         &last.file,
+                        last.kind,
                         &last.diagnostics,
                         last.lang,
                         &last.options,
@@ -316,6 +319,7 @@ impl CheckWorker {
             id,
             file,
             options,
+            kind: report.kind,
             diagnostics,
             lang,
             lines,

@@ -62,6 +62,8 @@ pub fn options(input: &[u8]) -> (Options, &[u8]) {
             DelimiterChoice::Semicolon,
             DelimiterChoice::Tab,
         ][usize::from((d >> 4) % 4)],
+        // Names the golden site's categories, by path, idnumber and id, or none.
+        default_category: ["", "Cat 1 / Cat 3", "CAT2", "1"][usize::from(c >> 6)].to_owned(),
     };
     (options, rest)
 }
@@ -77,8 +79,13 @@ pub fn exercise(file: &[u8], options: &Options, snapshot: &Snapshot) {
     );
     assert_eq!(checked.changeset.is_some(), !report.has_errors());
     let _ = serde_json::to_vec(&checked.to_output(Default::default()));
-    let _ =
-        cohortsync_shared::export::annotate(file, &report.diagnostics, Default::default(), options);
+    let _ = cohortsync_shared::export::annotate(
+        file,
+        report.kind,
+        &report.diagnostics,
+        Default::default(),
+        options,
+    );
     if let Some(plan) = &checked.changeset {
         let _ = cohortsync_shared::dry_run::dry_run(snapshot, plan);
         let after = cohortsync_shared::model::snapshot_after(snapshot, plan);

@@ -2,8 +2,9 @@
 //! spreadsheet, and a file cut into its good and bad rows (the sync folder's tryback).
 
 use crate::decode::decode;
+use crate::formats::FileKind;
 use crate::options::Options;
-use crate::report::{Diagnostic, Lang, Severity};
+use crate::report::{Diagnostic, Lang, Severity, kind_name};
 
 /// Makes a cell safe for spreadsheets: a value starting with `=`, `+`, `-`, `@` (or their
 /// full-width forms `＝ ＋ － ＠`, which some spreadsheets read the same), after any spaces
@@ -40,22 +41,26 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 /// `status` (`ok`, or the most serious severity on that line) and `messages` (every
 /// diagnostic of the line, in `lang`), as UTF-8 with a byte-order mark (so that spreadsheets
 /// read accents right), with the file's delimiter. Every cell is [`neutralise`]d. Comment
-/// and blank lines are left out; problems of the header line (a missing column…) are in a
-/// first row whose first cell is `#header`.
+/// and blank lines are left out; the kind of file, when it was recognised, is a first
+/// comment line (`# cohorts: cohort file`), which cohortsync skips if the copy is checked
+/// again; problems of the header line (a missing column…) are in a first row whose first
+/// cell is `#header`.
 ///
 /// ```
 /// use cohortsync_shared::export::annotate;
+/// use cohortsync_shared::formats::FileKind;
 /// use cohortsync_shared::options::Options;
 /// use cohortsync_shared::report::{Code, Diagnostic, Lang};
 ///
 /// let file = b"cmd;userid\nadd;=1+1\n";
 /// let diagnostic = Diagnostic::new(Code::UserNotFound, 2).column("userid").value("=1+1").arg("idnumber");
-/// let out = annotate(file, &[diagnostic], Lang::En, &Options::default());
+/// let out = annotate(file, Some(FileKind::Cohorts), &[diagnostic], Lang::En, &Options::default());
 /// let out = String::from_utf8(out).unwrap();
-/// assert_eq!(out, "\u{feff}cmd;userid;status;messages\r\nadd;'=1+1;error;No user has idnumber “=1+1”.\r\n");
+/// assert_eq!(out, "\u{feff}# cohorts: cohort file\r\ncmd;userid;status;messages\r\nadd;'=1+1;error;No user has idnumber “=1+1”.\r\n");
 /// ```
 pub fn annotate(
     bytes: &[u8],
+    kind: Option<FileKind>,
     diagnostics: &[Diagnostic],
     lang: Lang,
     options: &Options,
@@ -68,7 +73,13 @@ pub fn annotate(
         .delimiter(table.delimiter.byte())
         .terminator(csv::Terminator::CRLF)
         .flexible(true)
-        .from_writer(Vec::from("\u{feff}".as_bytes()));
+        .from_writer(match kind {
+            // Kind names hold no delimiter, quote or line break: the line stays a comment.
+            Some(kind) => {
+                format!("\u{feff}# {}: {}\r\n", kind.as_str(), kind_name(kind, lang)).into_bytes()
+            }
+            None => Vec::from("\u{feff}".as_bytes()),
+        });
     // Grouped once by line: looking them up per row would be rows × diagnostics.
     let mut by_line: std::collections::BTreeMap<u32, Vec<&Diagnostic>> = Default::default();
     for d in diagnostics {
@@ -208,8 +219,14 @@ mod tests {
                 .value("U1")
                 .arg("idnumber"),
         ];
-        let out =
-            String::from_utf8(annotate(file, &diagnostics, Lang::En, &Options::default())).unwrap();
+        let out = String::from_utf8(annotate(
+            file,
+            None,
+            &diagnostics,
+            Lang::En,
+            &Options::default(),
+        ))
+        .unwrap();
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 4, "{out}");
         assert!(lines[1].starts_with("#header;;error;"), "{}", lines[1]);

@@ -173,15 +173,13 @@ async fn teacher_checks_and_submits_admin_approves_and_applies() -> anyhow::Resu
     }
     let text = std::fs::read_to_string(&annotated)?;
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(
-        lines[0],
-        "\u{feff}cmd;cname;userid;cidnumber;status;messages"
-    );
-    assert_eq!(lines[1], "add;L2 Pharmacie;U0001;COH001;ok;");
+    assert_eq!(lines[0], "\u{feff}# cohorts: cohort file");
+    assert_eq!(lines[1], "cmd;cname;userid;cidnumber;status;messages");
+    assert_eq!(lines[2], "add;L2 Pharmacie;U0001;COH001;ok;");
     assert!(
-        lines[2].starts_with("del;L2 Pharmacie;U0404;COH001;error;No user has idnumber"),
+        lines[3].starts_with("del;L2 Pharmacie;U0404;COH001;error;No user has idnumber"),
         "{}",
-        lines[2]
+        lines[3]
     );
 
     // A good file: the dry run names the new cohort and who joins it.

@@ -633,6 +633,7 @@ impl Outputs {
             report_text: render(name, &checked.report, totals, settings.lang),
             annotated: cohortsync_shared::export::annotate(
                 bytes,
+                checked.report.kind,
                 &checked.report.diagnostics,
                 settings.lang,
                 options,
