@@ -2106,3 +2106,57 @@ async fn categories_are_imported_and_a_moodle_cohort_upload_file_creates_cohorts
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn moodle_user_and_course_upload_files_apply_and_revert_like_the_others() {
+    on_every_database(|site| async move {
+        let before = site.snapshot_json().await;
+        // Moodle's user upload: jdupont joins a cohort the file creates (manual, as Moodle
+        // makes it); the other columns are noted, not used.
+        let users = "username,password,firstname,cohort1\njdupont,Secret1!,Jean,L2-PHARMA\n\
+                     mmartin,Secret1!,Marie,L2-PHARMA\n";
+        let added = apply_file(&site, users, json!({})).await;
+        assert_eq!(added["totals"]["cohorts_created"], 1, "{added}");
+        assert_eq!(added["totals"]["members_added"], 2, "{added}");
+        let cohorts = site.snapshot_json().await["cohorts"].clone();
+        assert_eq!(cohorts[0]["idnumber"], "L2-PHARMA");
+        assert_eq!(cohorts[0]["name"], "L2-PHARMA");
+        assert_eq!(cohorts[0]["component"], "");
+        assert_eq!(cohorts[0]["members"], json!([1, 2]));
+
+        // Moodle's course upload: the cohort bound to PHARMA-L2 with a new group; its
+        // members are enrolled.
+        let courses = "shortname,fullname,enrolment_1,enrolment_1_cohortidnumber,\
+                       enrolment_1_role,enrolment_1_addtogroup\n\
+                       PHARMA-L2,Pharmacie L2,cohort,L2-PHARMA,student,1\n";
+        let bound = apply_file(&site, courses, json!({})).await;
+        assert_eq!(bound["totals"]["bindings_created"], 1, "{bound}");
+        assert_eq!(bound["totals"]["groups_created"], 1, "{bound}");
+        assert_eq!(bound["totals"]["enrolments"], 2, "{bound}");
+        assert_eq!(enrolments(&site).await.len(), 2);
+        let (_, detail) = site
+            .call(
+                Method::GET,
+                &format!("/api/changesets/{}", bound["id"]),
+                Some(&site.admin),
+                None,
+            )
+            .await;
+        assert_eq!(detail["kind"], "moodle_course_cohorts", "{detail}");
+
+        // Reverted, latest first: the site is as it was (the group Moodle's way stays).
+        for id in [&bound["id"], &added["id"]] {
+            let (status, revert) = site.act(&site.admin, id.as_i64().unwrap(), "revert").await;
+            assert_eq!(status, StatusCode::OK, "{revert}");
+        }
+        assert!(enrolments(&site).await.is_empty());
+        let mut now = site.snapshot_json().await;
+        let mut expected = before;
+        for snapshot in [&mut now, &mut expected] {
+            snapshot["revision"] = Value::Null;
+            snapshot["groups"] = Value::Null;
+        }
+        assert_eq!(now, expected);
+    })
+    .await;
+}

@@ -221,6 +221,72 @@ mod tests {
         assert_eq!(refusal.summary.counts, report.counts());
     }
 
+    /// Each of Moodle's formats is recognised from its header and planned (this runs in
+    /// WebAssembly too, as the browser runs it).
+    #[test]
+    fn moodles_own_formats_are_recognised_and_planned() {
+        use crate::changeset::Operation;
+        use crate::snapshot::{Cohort, Course, Role, User};
+        let snapshot = Snapshot {
+            users: vec![User {
+                id: 7,
+                username: "jdupont".into(),
+                ..User::default()
+            }],
+            cohorts: vec![Cohort {
+                id: 3,
+                idnumber: "L1".into(),
+                name: "Licence 1".into(),
+                component: "cohortsync".into(),
+                ..Cohort::default()
+            }],
+            courses: vec![Course {
+                id: 9,
+                shortname: "MATH101".into(),
+                ..Course::default()
+            }],
+            roles: vec![Role {
+                id: 5,
+                shortname: "student".into(),
+            }],
+            ..Snapshot::default()
+        };
+        let plan = |file: &str| {
+            let checked = check(file.as_bytes(), &snapshot, &Options::default());
+            let ops: Vec<&'static str> = checked
+                .changeset
+                .as_ref()
+                .map(|c| {
+                    c.operations
+                        .iter()
+                        .map(|s| match s.op {
+                            Operation::CreateCohort { .. } => "create_cohort",
+                            Operation::AddMember { .. } => "add_member",
+                            Operation::CreateBinding { .. } => "create_binding",
+                            _ => "other",
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (checked.report.kind.map(FileKind::as_str), ops)
+        };
+        assert_eq!(
+            plan("Name,ID Number,visible\nL2,L2,no\n"),
+            (Some("moodle_cohorts"), vec!["create_cohort"])
+        );
+        assert_eq!(
+            plan("username,password,cohort1\njdupont,x,L1\n"),
+            (Some("moodle_user_cohorts"), vec!["add_member"])
+        );
+        assert_eq!(
+            plan(
+                "shortname,enrolment_1,enrolment_1_cohortidnumber,enrolment_1_role\nMATH101,cohort,L1,student\n"
+            ),
+            (Some("moodle_course_cohorts"), vec!["create_binding"])
+        );
+        assert_eq!(plan("name,email\nx,y\n"), (None, vec![]));
+    }
+
     #[test]
     fn a_long_check_reports_reading_then_checking_in_order() {
         let mut file = String::from("cmd;cidnumber;cname;userid\n");
