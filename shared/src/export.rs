@@ -1,10 +1,13 @@
 //! Files made for people: the annotated copy of a checked file, safe to open in a
-//! spreadsheet, and a file cut into its good and bad rows (the sync folder's tryback).
+//! spreadsheet, a file cut into its good and bad rows (the sync folder's tryback), and a
+//! changeset as the files Moodle's own upload screens read.
 
+use crate::changeset::{Changeset, Operation, Ref};
 use crate::decode::decode;
 use crate::formats::FileKind;
 use crate::options::Options;
 use crate::report::{Diagnostic, Lang, Severity, kind_name};
+use crate::snapshot::Snapshot;
 
 /// Makes a cell safe for spreadsheets: a value starting with `=`, `+`, `-`, `@` (or their
 /// full-width forms `＝ ＋ － ＠`, which some spreadsheets read the same), after any spaces
@@ -198,6 +201,186 @@ pub fn split_rows(
     })
 }
 
+/// A changeset's new cohorts as Moodle's own cohort upload file (*Site administration ›
+/// Users › Cohorts › Upload cohorts*): `name,idnumber,description,visible,category_id`, one
+/// row per cohort it creates, in the category the plan found (by id), so that a site that
+/// will not let cohortsync write can load them through Moodle's screen. Cohorts made that
+/// way are manual (no component), as Moodle makes them. `None` when it creates none.
+///
+/// ```
+/// use cohortsync_shared::changeset::{Changeset, Operation, Step};
+/// use cohortsync_shared::export::moodle_cohort_file;
+///
+/// let plan = Changeset {
+///     base_revision: 1,
+///     operations: vec![Step { line: Some(2), op: Operation::CreateCohort {
+///         cohort: 0, idnumber: "L1-2026".into(), name: "Licence 1, 2026".into(),
+///         description: String::new(), category: "SCI".into(), category_id: Some(2),
+///         component: "cohortsync".into(), visible: false,
+///     } }],
+///     effects: vec![],
+/// };
+/// assert_eq!(
+///     moodle_cohort_file(&plan).unwrap(),
+///     "name,idnumber,description,visible,category_id\n\"Licence 1, 2026\",L1-2026,,0,2\n"
+/// );
+/// ```
+pub fn moodle_cohort_file(plan: &Changeset) -> Option<String> {
+    let mut rows = plan.operations.iter().filter_map(|s| match &s.op {
+        Operation::CreateCohort {
+            idnumber,
+            name,
+            description,
+            category,
+            category_id,
+            visible,
+            ..
+        } => Some([
+            name.clone(),
+            idnumber.clone(),
+            description.clone(),
+            if *visible { "1" } else { "0" }.to_owned(),
+            // A category the plan found goes by id; one it only named, as it was named.
+            category_id.map_or_else(|| category.clone(), |id| id.to_string()),
+        ]),
+        _ => None,
+    });
+    let first = rows.next()?;
+    let by_id = plan.operations.iter().all(|s| match &s.op {
+        Operation::CreateCohort {
+            category,
+            category_id,
+            ..
+        } => category_id.is_some() || category.is_empty(),
+        _ => true,
+    });
+    let mut writer = moodle_writer();
+    let place = if by_id { "category_id" } else { "category" };
+    write(
+        &mut writer,
+        &["name", "idnumber", "description", "visible", place],
+    );
+    for row in std::iter::once(first).chain(rows) {
+        write(&mut writer, &row);
+    }
+    Some(finish(writer))
+}
+
+/// Why a membership addition cannot go in Moodle's user upload file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotExported {
+    /// The user has no username (Moodle's key for that file), or the snapshot lacks them.
+    User(i64),
+    /// A cohort the changeset creates without an idnumber: the file could not name it.
+    NewCohortWithoutIdnumber(u32),
+}
+
+/// A changeset's membership additions as Moodle's own user upload file (*Site
+/// administration › Users › Upload users*, upload type *Update existing users only*):
+/// `username,cohort1,cohort2…`, one row per user, each cohort by idnumber (by id when it
+/// has none: Moodle reads a numeric value as an id). Moodle's file cannot remove members,
+/// so removals are not in it; a cohort this changeset creates is named by its idnumber
+/// (load [`moodle_cohort_file`] first). `None` when it adds nobody; `Err` lists what the
+/// file could not name.
+pub fn moodle_user_file(
+    plan: &Changeset,
+    snapshot: &Snapshot,
+) -> Result<Option<String>, Vec<NotExported>> {
+    let new_idnumbers: Vec<(u32, &str)> = plan
+        .operations
+        .iter()
+        .filter_map(|s| match &s.op {
+            Operation::CreateCohort {
+                cohort, idnumber, ..
+            } => Some((*cohort, idnumber.as_str())),
+            _ => None,
+        })
+        .collect();
+    let mut problems = Vec::new();
+    // Users in the order the changeset first adds them, each with their cohorts.
+    let mut users: Vec<(String, Vec<String>)> = Vec::new();
+    let mut position: crate::HashMap<i64, usize> = crate::HashMap::default();
+    for step in &plan.operations {
+        let Operation::AddMember { cohort, user } = &step.op else {
+            continue;
+        };
+        let value = match cohort {
+            Ref::Existing(id) => snapshot
+                .cohorts
+                .iter()
+                .find(|c| c.id == *id)
+                .filter(|c| !c.idnumber.is_empty())
+                .map_or_else(|| id.to_string(), |c| c.idnumber.clone()),
+            Ref::New { new } => match new_idnumbers.iter().find(|(n, _)| n == new) {
+                Some((_, idnumber)) if !idnumber.is_empty() => (*idnumber).to_owned(),
+                _ => {
+                    let problem = NotExported::NewCohortWithoutIdnumber(*new);
+                    if !problems.contains(&problem) {
+                        problems.push(problem);
+                    }
+                    continue;
+                }
+            },
+        };
+        let index = match position.get(user) {
+            Some(&index) => index,
+            None => {
+                let username = snapshot
+                    .users
+                    .iter()
+                    .find(|u| u.id == *user)
+                    .map(|u| u.username.as_str())
+                    .filter(|u| !u.is_empty());
+                let Some(username) = username else {
+                    problems.push(NotExported::User(*user));
+                    continue;
+                };
+                position.insert(*user, users.len());
+                users.push((username.to_owned(), Vec::new()));
+                users.len() - 1
+            }
+        };
+        users[index].1.push(value);
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    if users.is_empty() {
+        return Ok(None);
+    }
+    let columns = users.iter().map(|(_, c)| c.len()).max().unwrap_or(0);
+    let mut writer = moodle_writer();
+    let mut header = vec!["username".to_owned()];
+    header.extend((1..=columns).map(|n| format!("cohort{n}")));
+    write(&mut writer, &header);
+    for (username, mut cohorts) in users {
+        cohorts.resize(columns, String::new());
+        let mut row = vec![username];
+        row.extend(cohorts);
+        write(&mut writer, &row);
+    }
+    Ok(Some(finish(writer)))
+}
+
+/// A writer of Moodle's CSV as its upload screens read it by default: commas, `\n`,
+/// UTF-8 without a byte-order mark, quotes only where a cell needs them.
+fn moodle_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new())
+}
+
+fn write<S: AsRef<[u8]>>(writer: &mut csv::Writer<Vec<u8>>, record: &[S]) {
+    writer
+        .write_record(record)
+        .expect("writing to memory cannot fail");
+}
+
+fn finish(writer: csv::Writer<Vec<u8>>) -> String {
+    let bytes = writer.into_inner().expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("the cells are text")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +388,105 @@ mod tests {
 
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// A plan exported for Moodle and read back by the readers of Moodle's formats gives
+    /// the same site: the same cohorts (but manual, as Moodle's screens make them), in the
+    /// same categories, with the same members.
+    #[test]
+    fn a_plan_exported_for_moodle_reads_back_to_the_same_site() {
+        use crate::check::check;
+        use crate::model::snapshot_after;
+        let site =
+            Snapshot::from_json(include_bytes!("../tests/golden/snapshot.json")).expect("golden");
+        let file = "cmd;cidnumber;cname;cdescription;userid;ccatcontext\n\
+                    add;NEW-A;Nouvelle A, groupe 1;Desc A;U0001;CAT2\n\
+                    add;NEW-A;Nouvelle A, groupe 1;;U0002;CAT2\n\
+                    add;NEW-B;Nouvelle B;;U0003;\n\
+                    add;COH002;COHORT2;;U0004;\n\
+                    add;COH001;;;U0001;\n";
+        let options = Options::default();
+        let plan = check(file.as_bytes(), &site, &options)
+            .changeset
+            .expect("a clean file");
+        let cohorts = moodle_cohort_file(&plan).expect("it creates cohorts");
+        let users = moodle_user_file(&plan, &site)
+            .expect("every addition can be named")
+            .expect("it adds members");
+        assert_eq!(
+            users,
+            "username,cohort1,cohort2\njdupont,NEW-A,COH001\namartin,NEW-A,\n\
+             lbernard,NEW-B,\ntbernard,COH002,\n"
+        );
+
+        let created = check(cohorts.as_bytes(), &site, &options);
+        assert_eq!(
+            created.report.kind,
+            Some(crate::formats::FileKind::MoodleCohorts)
+        );
+        let between = snapshot_after(&site, &created.changeset.expect("clean"));
+        let joined = check(users.as_bytes(), &between, &options);
+        assert_eq!(
+            joined.report.kind,
+            Some(crate::formats::FileKind::MoodleUserCohorts)
+        );
+        let through_moodle = snapshot_after(&between, &joined.changeset.expect("clean"));
+        let direct = snapshot_after(&site, &plan);
+        let view = |s: &Snapshot| -> Vec<_> {
+            s.cohorts
+                .iter()
+                .map(|c| {
+                    let mut members = c.members.clone();
+                    members.sort_unstable();
+                    (
+                        c.idnumber.clone(),
+                        c.name.clone(),
+                        c.description.clone(),
+                        c.visible,
+                        c.category.clone(),
+                        members,
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(view(&through_moodle), view(&direct));
+        let manual = through_moodle
+            .cohorts
+            .iter()
+            .filter(|c| c.idnumber.starts_with("NEW-"))
+            .all(|c| c.component.is_empty());
+        assert!(manual);
+    }
+
+    #[test]
+    fn what_moodles_user_file_cannot_name_is_said() {
+        use crate::check::check;
+        let site =
+            Snapshot::from_json(include_bytes!("../tests/golden/snapshot.json")).expect("golden");
+        let file = "cmd;cname;userid\nadd;Sans numéro;U0001\n";
+        let options = Options {
+            cohort_identifier: crate::options::CohortIdentifier::Name,
+            ..Options::default()
+        };
+        let plan = check(file.as_bytes(), &site, &options)
+            .changeset
+            .expect("clean");
+        assert_eq!(
+            moodle_user_file(&plan, &site),
+            Err(vec![NotExported::NewCohortWithoutIdnumber(0)])
+        );
+        let hashed = site.for_teacher(b"key");
+        let plan = check(
+            b"cmd;cidnumber;userid\nadd;COH002;U0001\n",
+            &site,
+            &Options::default(),
+        )
+        .changeset
+        .expect("clean");
+        assert_eq!(
+            moodle_user_file(&plan, &hashed),
+            Err(vec![NotExported::User(1)])
+        );
+    }
 
     #[test]
     fn a_line_takes_its_most_serious_status_and_every_message() {
