@@ -298,6 +298,12 @@ async fn every_endpoint_answers_each_role_as_the_matrix_says() {
             (Method::GET, "/api/changesets", None, Who::Admin, S::OK),
             (Method::GET, "/api/changesets/{id}", None, Who::Anonymous, S::UNAUTHORIZED),
             (Method::GET, "/api/changesets/{id}", None, Who::Teacher, S::OK),
+            (Method::GET, "/api/changesets/{id}/moodle/cohorts.csv", None, Who::Anonymous, S::UNAUTHORIZED),
+            (Method::GET, "/api/changesets/{id}/moodle/cohorts.csv", None, Who::Teacher, S::FORBIDDEN),
+            (Method::GET, "/api/changesets/{id}/moodle/cohorts.csv", None, Who::Admin, S::OK),
+            (Method::GET, "/api/changesets/{id}/moodle/users.csv", None, Who::Teacher, S::FORBIDDEN),
+            (Method::GET, "/api/changesets/{id}/moodle/users.csv", None, Who::Admin, S::OK),
+            (Method::GET, "/api/changesets/{id}/moodle/other.csv", None, Who::Admin, S::NOT_FOUND),
             (Method::GET, "/api/changesets/{id}", None, Who::OtherTeacher, S::NOT_FOUND),
             (Method::GET, "/api/changesets/{id}", None, Who::Admin, S::OK),
             (Method::POST, "/api/changesets/{id}/approve", Some(json!({})), Who::Anonymous, S::UNAUTHORIZED),
@@ -2124,6 +2130,27 @@ async fn moodle_user_and_course_upload_files_apply_and_revert_like_the_others() 
         assert_eq!(cohorts[0]["component"], "");
         assert_eq!(cohorts[0]["members"], json!([1, 2]));
 
+        // The changeset as Moodle's upload files (admins only).
+        let id = added["id"].as_i64().unwrap();
+        let mut exported = Vec::new();
+        for (file, expected) in [
+            (
+                "cohorts.csv",
+                "name,idnumber,description,visible,category_id\nL2-PHARMA,L2-PHARMA,,1,\n",
+            ),
+            (
+                "users.csv",
+                "username,cohort1\njdupont,L2-PHARMA\nmmartin,L2-PHARMA\n",
+            ),
+        ] {
+            let path = format!("/api/changesets/{id}/moodle/{file}");
+            let (status, text) = site.call(Method::GET, &path, Some(&site.admin), None).await;
+            assert_eq!(status, StatusCode::OK, "{text}");
+            assert_eq!(text.as_str(), Some(expected));
+            exported.push(expected);
+        }
+        let after_users = site.snapshot_json().await["cohorts"].clone();
+
         // Moodle's course upload: the cohort bound to PHARMA-L2 with a new group; its
         // members are enrolled.
         let courses = "shortname,fullname,enrolment_1,enrolment_1_cohortidnumber,\
@@ -2157,6 +2184,18 @@ async fn moodle_user_and_course_upload_files_apply_and_revert_like_the_others() 
             snapshot["groups"] = Value::Null;
         }
         assert_eq!(now, expected);
+
+        // The exported files, read back by the readers of Moodle's formats, make the same
+        // cohort with the same members again.
+        for file in exported {
+            apply_file(&site, file, json!({})).await;
+        }
+        let mut again = site.snapshot_json().await["cohorts"].clone();
+        let mut first = after_users;
+        for cohorts in [&mut again, &mut first] {
+            cohorts[0]["id"] = Value::Null;
+        }
+        assert_eq!(again, first);
     })
     .await;
 }

@@ -29,7 +29,7 @@ pub use apply::apply;
 #[cfg(feature = "test-support")]
 pub use apply::apply_with_failure_after;
 pub use revert::revert;
-pub use review::{approve, detail, reject};
+pub use review::{MoodleFile, approve, detail, moodle_file, reject};
 pub(crate) use submit::invalid;
 pub use submit::submit;
 

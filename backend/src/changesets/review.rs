@@ -1,4 +1,5 @@
-//! Reading a changeset with its drift and dry run, approving and rejecting it.
+//! Reading a changeset with its drift and dry run (or as Moodle's upload files), approving
+//! and rejecting it.
 
 use cohortsync_shared::api::{ApplyOutcome, ChangesetDetail};
 use cohortsync_shared::dry_run::{dry_run, file_identifiers};
@@ -138,4 +139,71 @@ pub async fn reject(
     audit::append(&mut tx, Some(admin.id), "reject", Some(id), comment).await?;
     tx.commit().await?;
     detail(db, site, admin, id, false).await
+}
+
+/// One of the files Moodle's own upload screens read, made from a changeset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoodleFile {
+    /// Its new cohorts, as a cohort upload file.
+    Cohorts,
+    /// Its membership additions, as a user upload file with `cohortN` columns.
+    Users,
+}
+
+impl MoodleFile {
+    /// The file named `name` in `/api/changesets/{id}/moodle/{name}`.
+    pub fn parse(name: &str) -> Option<MoodleFile> {
+        match name {
+            "cohorts.csv" => Some(MoodleFile::Cohorts),
+            "users.csv" => Some(MoodleFile::Users),
+            _ => None,
+        }
+    }
+}
+
+/// Changeset `id` as `which` of Moodle's upload files, for an admin (the user file names
+/// users by username): the file's text. Nothing to put in it, or a user or cohort it could
+/// not name, is a `409` that says so.
+pub async fn moodle_file(
+    db: &Database,
+    site: &Site,
+    admin: &Admin,
+    id: i64,
+    which: MoodleFile,
+) -> Result<String, ApiError> {
+    let mut conn = db.pool().acquire().await?;
+    let Stored { plan, .. } = visible(&mut conn, admin, id).await?;
+    let nothing = |what: &str| ApiError::Conflict {
+        code: "nothing_to_export",
+        message: format!("changeset {id} {what}"),
+        details: serde_json::Value::Null,
+    };
+    match which {
+        MoodleFile::Cohorts => cohortsync_shared::export::moodle_cohort_file(&plan)
+            .ok_or_else(|| nothing("creates no cohort")),
+        MoodleFile::Users => {
+            let snapshot = site.snapshot(&mut conn).await?;
+            match cohortsync_shared::export::moodle_user_file(&plan, &snapshot) {
+                Ok(Some(file)) => Ok(file),
+                Ok(None) => Err(nothing("adds no member")),
+                Err(unnamed) => Err(ApiError::Conflict {
+                    code: "not_exportable",
+                    message: format!(
+                        "changeset {id} adds members Moodle's user upload file cannot name \
+                         (users without a username, or new cohorts without an idnumber)"
+                    ),
+                    details: serde_json::json!({
+                        "users": unnamed.iter().filter_map(|n| match n {
+                            cohortsync_shared::export::NotExported::User(id) => Some(id),
+                            _ => None,
+                        }).collect::<Vec<_>>(),
+                        "new_cohorts": unnamed.iter().filter_map(|n| match n {
+                            cohortsync_shared::export::NotExported::NewCohortWithoutIdnumber(n) => Some(n),
+                            _ => None,
+                        }).collect::<Vec<_>>(),
+                    }),
+                }),
+            }
+        }
+    }
 }

@@ -24,6 +24,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/changesets/{id}/reject", post(reject_changeset))
         .route("/changesets/{id}/apply", post(apply_changeset))
         .route("/changesets/{id}/revert", post(revert_changeset))
+        .route("/changesets/{id}/moodle/{file}", get(moodle_file))
 }
 
 /// Reads the `file` and `options` parts of a submission (`None`: no options sent).
@@ -195,6 +196,31 @@ async fn get_changeset(
     Ok(ApiJson(
         lifecycle::detail(&state.db, &state.site, &caller, id, query.plan).await?,
     ))
+}
+
+/// `GET /api/changesets/{id}/moodle/cohorts.csv|users.csv`: the changeset as Moodle's own
+/// upload files, for a site that loads them through Moodle's screens (admins only).
+async fn moodle_file(
+    State(state): State<AppState>,
+    admin: Admin,
+    ApiPath((id, file)): ApiPath<(i64, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    let which = lifecycle::MoodleFile::parse(&file).ok_or(ApiError::NotFound)?;
+    let text = lifecycle::moodle_file(&state.db, &state.site, &admin, id, which).await?;
+    let name = format!("changeset-{id}-moodle-{file}");
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        text,
+    )
+        .into_response())
 }
 
 async fn approve_changeset(
