@@ -240,6 +240,10 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "detail.reject" => "Reject", "Refuser";
         "detail.apply" => "Apply", "Appliquer";
         "detail.revert" => "Revert", "Annuler";
+        "detail.moodle" => "For Moodle's upload screens", "Pour les écrans d’import de Moodle";
+        "detail.moodle.help" => "Where cohortsync may not write into Moodle, load these files through Moodle's own screens: the cohorts first (Users › Cohorts › Upload cohorts), then the members (Users › Upload users, upload type “Update existing users only”). Removals and bindings are not in them.", "Là où cohortsync ne peut pas écrire dans Moodle, chargez ces fichiers par les écrans de Moodle : d’abord les cohortes (Utilisateurs › Cohortes › Importer des cohortes), puis les membres (Utilisateurs › Importer des utilisateurs, type d’import « Mettre à jour les utilisateurs existants seulement »). Les retraits et les liaisons n’y sont pas.";
+        "detail.moodle.cohorts" => "New cohorts, as Moodle's cohort upload file", "Nouvelles cohortes, en fichier d’import de cohortes de Moodle";
+        "detail.moodle.users" => "Members added, as Moodle's user upload file", "Membres ajoutés, en fichier d’import d’utilisateurs de Moodle";
         "detail.applied" => "Applied: revision", "Appliquée : révision";
         "detail.review" => "Review", "Relecture";
         "loading" => "Loading…", "Chargement…";

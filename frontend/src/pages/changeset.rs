@@ -176,6 +176,22 @@ pub fn changeset_page(props: &ChangesetPageProps) -> Html {
                                 <button type="button" onclick={act(Action::Revert)} data-testid="revert">{ t(lang, "detail.revert") }</button>
                             }
                         </section>
+                        if summary.totals.cohorts_created + summary.totals.members_added > 0 {
+                            <section aria-labelledby="moodle-title">
+                                <h3 id="moodle-title">{ t(lang, "detail.moodle") }</h3>
+                                <p>{ t(lang, "detail.moodle.help") }</p>
+                                <ul>
+                                    if summary.totals.cohorts_created > 0 {
+                                        <li><a href={format!("/api/changesets/{id}/moodle/cohorts.csv")} download=""
+                                            data-testid="moodle-cohorts">{ t(lang, "detail.moodle.cohorts") }</a></li>
+                                    }
+                                    if summary.totals.members_added > 0 {
+                                        <li><a href={format!("/api/changesets/{id}/moodle/users.csv")} download=""
+                                            data-testid="moodle-users">{ t(lang, "detail.moodle.users") }</a></li>
+                                    }
+                                </ul>
+                            </section>
+                        }
                     }
                 </>
             }
