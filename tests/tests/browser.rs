@@ -790,6 +790,26 @@ async fn on_a_moodle_site_a_teacher_checks_a_file_and_an_admin_applies_it_into_m
     let browser = Browser::start().await?;
     sign_in(&browser, &server, "prof", "teacher-password").await?;
     revision_after(&browser, "").await?;
+    // Moodle's own cohort upload file, checked in the browser against Moodle's categories.
+    drop_file(
+        &browser,
+        dir.path(),
+        "upload.csv",
+        "name,idnumber,category\nM1 Lettres,M1-LET-2027,LET\n",
+    )
+    .await?;
+    browser
+        .wait_for("[data-testid=summary][data-ok=true][data-kind=moodle_cohorts]")
+        .await?;
+    let kind = browser
+        .wait_for("[data-testid=summary] dd")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(kind, "Moodle cohort upload file");
+    browser
+        .wait_for("[data-testid=dry-cohorts] tr[data-cohort=M1-LET-2027]")
+        .await?;
     // Timothée Faure (E20260056) joins L1-LET-2026, bound in Moodle to LET101 and HIST201.
     drop_file(
         &browser,

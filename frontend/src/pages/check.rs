@@ -292,6 +292,7 @@ fn results(props: &ResultsProps) -> Html {
         <>
             <section aria-labelledby="summary-title" class="summary" data-testid="summary"
                 data-ok={output.ok.to_string()} data-errors={summary.counts.errors.to_string()}
+                data-kind={output.kind.map_or("", |k| k.as_str())}
                 data-millis={format!("{:.1}", props.result.millis)} data-check-id={props.check_id.to_string()}>
                 <h3 id="summary-title">{ t(lang, "check.summary") }</h3>
                 <dl>
