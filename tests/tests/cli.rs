@@ -162,3 +162,35 @@ fn a_file_of_countless_errors_lists_the_first_and_says_how_many_more() -> anyhow
     assert_eq!(json["codes"]["empty_value"], 25_000);
     Ok(())
 }
+
+/// Moodle's own files: the kind is named in the JSON and the text, and the default
+/// category comes from its flag.
+#[test]
+fn moodles_own_files_are_named_and_checked() -> anyhow::Result<()> {
+    let output = validate(&[
+        "samples/moodle_cohortupload_uploadcohorts2.csv",
+        "--format",
+        "json",
+        "--default-category",
+        "Cat 1 / Cat 3",
+    ])?;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let json: Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(json["kind"], "moodle_cohorts");
+    assert_eq!(json["summary"]["cohorts_created"], 7);
+    // "Miscellaneous" is no category of the site: the default one, with a warning.
+    assert_eq!(json["diagnostics"][0]["code"], "category_not_found");
+    assert_eq!(json["changeset"]["operations"][0]["category_id"], 4);
+
+    let output = validate(&["samples/moodle_upload_users_cohorts.csv", "--lang", "fr"])?;
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout)?;
+    assert!(
+        text.starts_with(
+            "samples/moodle_upload_users_cohorts.csv: fichier d’import d’utilisateurs Moodle"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("user_not_found"), "{text}");
+    Ok(())
+}
