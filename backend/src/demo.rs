@@ -300,6 +300,27 @@ async fn generate(db: &Database) -> anyhow::Result<()> {
         "",
     )
     .await?;
+    // One course category per programme, where cohorts may live.
+    let categories: Vec<Vec<Value>> = PROGRAMS
+        .iter()
+        .enumerate()
+        .map(|(i, (code, name))| {
+            vec![
+                Value::Int(i as i64 + 1),
+                (*name).into(),
+                format!("FAC-{code}").into(),
+                Value::Int(0),
+            ]
+        })
+        .collect();
+    bulk::insert(
+        &mut tx,
+        "categories",
+        &["id", "name", "idnumber", "parent"],
+        &categories,
+        "",
+    )
+    .await?;
     bulk::insert(
         &mut tx,
         "course_groups",
@@ -450,7 +471,14 @@ async fn sync_sequences(
     if kind != cohortsync_shared::api::DatabaseKind::Postgres {
         return Ok(());
     }
-    for table in ["users", "courses", "course_groups", "cohorts", "bindings"] {
+    for table in [
+        "users",
+        "courses",
+        "course_groups",
+        "cohorts",
+        "bindings",
+        "categories",
+    ] {
         sqlx::query(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
         ))
@@ -461,7 +489,7 @@ async fn sync_sequences(
 }
 
 /// Example files: what a newcomer drops into the app, good and with typical mistakes.
-const EXAMPLES: [(&str, &str); 7] = [
+const EXAMPLES: [(&str, &str); 9] = [
     (
         "01-add-students.csv",
         "cmd;cname;userid;cidnumber\n\
@@ -510,6 +538,18 @@ const EXAMPLES: [(&str, &str); 7] = [
          add;L1 Informatique 2026;E20260004;COH-INFO-L1\n\
          add;L1 Informatique 2026;E20260044;COH-INFO-L1\n",
     ),
+    (
+        "09-moodle-cohort-upload.csv",
+        "name,idnumber,description,category,visible\n\
+         M1 Pharmacie 2027,COH-PHARMA-M1-2027,Promotion 2027,Pharmacie,\n\
+         M1 Chimie 2027,COH-CHIMIE-M1-2027,,FAC-CHIMIE,no\n",
+    ),
+    (
+        "10-moodle-user-upload.csv",
+        "idnumber,firstname,lastname,cohort1,cohort2\n\
+         E20260011,Jeanne,Exemple,COH-PHARMA-L2,COH-INFO-L1\n\
+         E20260012,Paul,Exemple,COH-PHARMA-L2,\n",
+    ),
 ];
 
 fn write_examples(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -536,7 +576,9 @@ fn write_examples(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
          06 names a user by an email (switch the user identifier to email: two people\n\
          share it, and the report says so); 07 is a nightly export: check it in full mode\n\
          and the safety limit stops it from removing everyone else from the cohort;\n\
-         08 is a Windows-1252 file as French Excel writes them.\n",
+         08 is a Windows-1252 file as French Excel writes them; 09 is Moodle's own cohort\n\
+         upload file (cohorts created in the programmes' categories); 10 is Moodle's user\n\
+         upload file, read for its cohort columns (cohortsync adds members, not users).\n",
     )?;
     written.push(readme);
     Ok(written)

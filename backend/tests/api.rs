@@ -1828,12 +1828,19 @@ async fn the_demo_site_loads_once_and_its_example_files_check_as_their_readme_sa
             "02-new-cohort-and-binding.csv",
             "03-bind-courses.csv",
             "08-excel-windows-1252.csv",
+            "09-moodle-cohort-upload.csv",
+            "10-moodle-user-upload.csv",
         ] {
             let (plan, errors) = check(clean, json!({}));
             assert!(errors.is_empty() && plan.is_some(), "{clean}: {errors:?}");
         }
         let (plan, _) = check("01-add-students.csv", json!({}));
         assert_eq!(plan.unwrap().members_added, 3);
+        assert_eq!(snapshot.categories.len(), 10);
+        let (plan, _) = check("09-moodle-cohort-upload.csv", json!({}));
+        assert_eq!(plan.unwrap().cohorts_created, 2);
+        let (plan, _) = check("10-moodle-user-upload.csv", json!({}));
+        assert!(plan.unwrap().members_added >= 2);
         assert_eq!(
             check("04-mistakes.csv", json!({})).1,
             [
