@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use cohortsync_shared::decode::{Row, decode};
 use cohortsync_shared::options::{DelimiterChoice, EncodingChoice};
 use cohortsync_shared::report::{Code, Diagnostic, Lang, Severity};
-use cohortsync_shared::snapshot::{Category, category_paths};
+use cohortsync_shared::snapshot::category_paths;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row as _};
 
@@ -414,19 +414,7 @@ async fn category_named(conn: &mut AnyConnection, named: &str) -> StoreResult<Op
     if named.is_empty() {
         return Ok(Some(0));
     }
-    let categories: Vec<Category> =
-        sqlx::query("SELECT id, name, idnumber, parent FROM categories ORDER BY id")
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| Category {
-                id: r.get(0),
-                name: r.get(1),
-                idnumber: r.get(2),
-                parent: r.get(3),
-                context: 0,
-            })
-            .collect();
+    let categories = crate::store::site::categories(conn).await?;
     if let Some(found) = categories.iter().find(|c| c.idnumber == named) {
         return Ok(Some(found.id));
     }

@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::changeset::Changeset;
-use crate::formats::FileKind;
 use crate::options::Options;
 use crate::report::{Diagnostics, Omitted, Report};
 use crate::rules::{self, Site};
@@ -114,52 +113,15 @@ pub fn check_with_progress(
     report.kind = Some(kind);
     let rows = crate::formats::well_formed_rows(&table, &mut diagnostics);
     let site = Site::new(snapshot);
-    let planned = match kind {
-        FileKind::Cohorts => rules::cohorts::plan(
-            &rows,
-            &columns,
-            table.header_line,
-            &site,
-            options,
-            &mut diagnostics,
-            &mut |done, total| progress(Progress::Checking { done, total }),
-        ),
-        FileKind::Bindings => rules::bindings::plan(
-            &rows,
-            &columns,
-            &site,
-            options,
-            &mut diagnostics,
-            &mut |done, total| progress(Progress::Checking { done, total }),
-        ),
-        FileKind::MoodleCourseCohorts => rules::moodle_courses::plan(
-            &rows,
-            &columns,
-            table.header_line,
-            &site,
-            options,
-            &mut diagnostics,
-            &mut |done, total| progress(Progress::Checking { done, total }),
-        ),
-        FileKind::MoodleUserCohorts => rules::moodle_users::plan(
-            &rows,
-            &columns,
-            table.header_line,
-            &site,
-            options,
-            &mut diagnostics,
-            &mut |done, total| progress(Progress::Checking { done, total }),
-        ),
-        FileKind::MoodleCohorts => rules::moodle_cohorts::plan(
-            &rows,
-            &columns,
-            table.header_line,
-            &site,
-            options,
-            &mut diagnostics,
-            &mut |done, total| progress(Progress::Checking { done, total }),
-        ),
-    };
+    let planned = rules::of(kind)(
+        &rows,
+        &columns,
+        table.header_line,
+        &site,
+        options,
+        &mut diagnostics,
+        &mut |done, total| progress(Progress::Checking { done, total }),
+    );
     rules::limits::check(
         table.row_count(),
         planned.removals,
@@ -180,6 +142,7 @@ pub fn check_with_progress(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::FileKind;
     use crate::report::Lang;
 
     #[cfg(target_arch = "wasm32")]

@@ -48,6 +48,22 @@ async fn every<T>(
     Ok(rows.iter().map(row).collect())
 }
 
+/// The course categories, by id (the embedded store has no contexts).
+pub(crate) async fn categories(conn: &mut AnyConnection) -> StoreResult<Vec<Category>> {
+    every(
+        conn,
+        "SELECT id, name, idnumber, parent FROM categories ORDER BY id",
+        |r| Category {
+            id: r.get(0),
+            name: r.get(1),
+            idnumber: r.get(2),
+            parent: r.get(3),
+            context: 0,
+        },
+    )
+    .await
+}
+
 /// The whole directory as the rules see it (the admin's variant: names and emails in clear).
 pub async fn load_snapshot(conn: &mut AnyConnection) -> StoreResult<Snapshot> {
     let (revision, _) = state(conn).await?;
@@ -98,18 +114,7 @@ pub async fn load_snapshot(conn: &mut AnyConnection) -> StoreResult<Snapshot> {
         },
     )
     .await?;
-    let categories = every(
-        conn,
-        "SELECT id, name, idnumber, parent FROM categories ORDER BY id",
-        |r| Category {
-            id: r.get(0),
-            name: r.get(1),
-            idnumber: r.get(2),
-            parent: r.get(3),
-            context: 0,
-        },
-    )
-    .await?;
+    let categories = categories(conn).await?;
     let roles = every(conn, "SELECT id, shortname FROM roles ORDER BY id", |r| {
         Role {
             id: r.get(0),

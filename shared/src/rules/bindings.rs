@@ -45,6 +45,7 @@ struct Resolved<'s> {
 pub(crate) fn plan(
     rows: &Rows<'_>,
     columns: &Columns,
+    _header_line: u32,
     site: &Site<'_>,
     options: &Options,
     diagnostics: &mut Diagnostics,

@@ -5,8 +5,9 @@
 
 use crate::HashMap;
 
-use crate::options::{CohortIdentifier, UserIdentifier};
-use crate::report::{Code, Diagnostic};
+use crate::formats::{Columns, FileKind, Rows};
+use crate::options::{CohortIdentifier, Options, UserIdentifier};
+use crate::report::{Code, Diagnostic, Diagnostics};
 use crate::snapshot::{Binding, Cohort, Snapshot, User, UserLookup};
 
 pub(crate) mod bindings;
@@ -15,6 +16,30 @@ pub(crate) mod limits;
 pub(crate) mod moodle_cohorts;
 pub(crate) mod moodle_courses;
 pub(crate) mod moodle_users;
+
+/// The rules of one kind of file: its rows (those that fit the header), its columns and
+/// the header's line in, diagnostics and progress (rows done, in all) along the way, and
+/// what the rows plan out.
+pub(crate) type Family = fn(
+    &Rows<'_>,
+    &Columns,
+    u32,
+    &Site<'_>,
+    &Options,
+    &mut Diagnostics,
+    &mut dyn FnMut(usize, usize),
+) -> cohorts::Planned;
+
+/// The rules of files of `kind`.
+pub(crate) fn of(kind: FileKind) -> Family {
+    match kind {
+        FileKind::Cohorts => cohorts::plan,
+        FileKind::Bindings => bindings::plan,
+        FileKind::MoodleCohorts => moodle_cohorts::plan,
+        FileKind::MoodleUserCohorts => moodle_users::plan,
+        FileKind::MoodleCourseCohorts => moodle_courses::plan,
+    }
+}
 
 /// The snapshot, indexed for the lookups rules make.
 pub(crate) struct Site<'s> {
