@@ -263,6 +263,7 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
         "opt.max_removals" => "At most this many removals", "Au plus ce nombre de retraits";
         "opt.max_removals_percent" => "At most this % of members removed (full mode)", "Au plus ce % de membres retirés (mode complet)";
         "opt.min_rows" => "At least this many rows", "Au moins ce nombre de lignes";
+        "opt.default_category" => "Default category of Moodle's cohort upload (path, id or idnumber; empty: system)", "Catégorie par défaut de l’import de cohortes Moodle (chemin, identifiant ou numéro ; vide : système)";
         "opt.override_limits" => "Override the safety limits (admin)", "Passer outre les limites de sécurité (admin)";
         "opt.encoding" => "Encoding", "Encodage";
         "opt.delimiter" => "Delimiter", "Séparateur";

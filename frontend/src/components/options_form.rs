@@ -122,6 +122,21 @@ pub fn options_form(props: &OptionsFormProps) -> Html {
             </div>
         }
     };
+    let text = |key: &'static str, label: &'static str| {
+        let current = json[key].as_str().unwrap_or("").to_owned();
+        let on_set = on_set.clone();
+        let onchange = Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            on_set.emit((key, Value::String(input.value().trim().to_owned())));
+        });
+        let id = format!("opt-{key}");
+        html! {
+            <div class="field">
+                <label for={id.clone()}>{ t(lang, label) }</label>
+                <input id={id} type="text" value={current} onchange={onchange} />
+            </div>
+        }
+    };
     html! {
         <details class="options" open=true>
             <summary>{ t(lang, "check.options") }</summary>
@@ -142,6 +157,7 @@ pub fn options_form(props: &OptionsFormProps) -> Html {
                 { number("max_removals", "opt.max_removals") }
                 { number("max_removals_percent", "opt.max_removals_percent") }
                 { number("min_rows", "opt.min_rows") }
+                { text("default_category", "opt.default_category") }
                 if props.admin && !props.site {
                     { checkbox("override_limits", "opt.override_limits") }
                 }
