@@ -48,8 +48,6 @@ pub(super) struct Member {
     line: u32,
     /// The row's index among the rows that fit.
     pub(super) row: usize,
-    /// The column that names the user.
-    column: &'static str,
 }
 
 /// Everything the rows say about one cohort.
@@ -96,8 +94,12 @@ pub(crate) fn plan(
         }
     }
     let named = |member: &Member| layout.user(&rows.get(member.row));
-    reading.plan(rows.len(), &named, diagnostics)
+    reading.plan(rows.len(), ("userid", &named), diagnostics)
 }
+
+/// The column that names the users of a file, and how a member's row names them (what a
+/// note about the member shows).
+pub(super) type Named<'f, 'n> = (&'static str, &'f dyn Fn(&Member) -> &'n str);
 
 /// What the rows asked for so far, per cohort and per (cohort, user).
 pub(super) struct Reading<'r, 's> {
@@ -230,7 +232,6 @@ impl<'r, 's> Reading<'r, 's> {
                 user,
                 line,
                 row: row_index,
-                column,
             };
             let request = self.request(target, line);
             match read.command {
@@ -411,7 +412,7 @@ impl<'r, 's> Reading<'r, 's> {
     pub(super) fn plan<'n>(
         self,
         rows: usize,
-        named: &dyn Fn(&Member) -> &'n str,
+        users: Named<'_, 'n>,
         diagnostics: &mut Diagnostics,
     ) -> Planned {
         let (site, options) = (self.site, self.options);
@@ -443,7 +444,7 @@ impl<'r, 's> Reading<'r, 's> {
             let ends_empty = plan_existing(
                 index,
                 request,
-                named,
+                users,
                 site,
                 options,
                 diagnostics,
@@ -560,7 +561,7 @@ fn plan_new(
 fn plan_existing<'r>(
     index: usize,
     request: &Requests,
-    named: &dyn Fn(&Member) -> &'r str,
+    (column, named): Named<'_, 'r>,
     site: &Site<'_>,
     options: &Options,
     diagnostics: &mut Diagnostics,
@@ -580,7 +581,7 @@ fn plan_existing<'r>(
         if members.contains(&user) {
             diagnostics.push(
                 Diagnostic::new(Code::AlreadyMember, line)
-                    .column(member.column)
+                    .column(column)
                     .value(named(member))
                     .arg(&cohort.name),
             );
@@ -603,7 +604,7 @@ fn plan_existing<'r>(
         } else {
             diagnostics.push(
                 Diagnostic::new(Code::NotMember, line)
-                    .column(member.column)
+                    .column(column)
                     .value(named(member))
                     .arg(&cohort.name),
             );

@@ -82,5 +82,5 @@ pub(crate) fn plan(
         }
     }
     let named = |member: &Member| cell(&rows.get(member.row), user_position);
-    reading.plan(rows.len(), &named, diagnostics)
+    reading.plan(rows.len(), (user_column, &named), diagnostics)
 }
