@@ -124,6 +124,8 @@ pub(crate) struct Categories<'s> {
     /// "Parent / Child" as Moodle's category list shows them; the first category of a path
     /// wins, as it does in Moodle's list.
     by_path: HashMap<String, usize>,
+    /// Each category's path, by index (its name when its parents loop).
+    paths: Vec<String>,
 }
 
 /// Where a cohort goes: a category (its index), or `None` for the system context.
@@ -148,11 +150,16 @@ impl<'s> Categories<'s> {
                 .map(|(i, c)| (c.context, i))
                 .collect(),
             by_path: HashMap::default(),
+            paths: Vec::with_capacity(list.len()),
             by_id,
         };
         for (index, path) in category_paths(list).into_iter().enumerate() {
-            if let Some(path) = path {
-                categories.by_path.entry(path).or_insert(index);
+            match path {
+                Some(path) => {
+                    categories.by_path.entry(path.clone()).or_insert(index);
+                    categories.paths.push(path);
+                }
+                None => categories.paths.push(list[index].name.clone()),
             }
         }
         categories
@@ -222,7 +229,8 @@ impl<'s> Categories<'s> {
                     .column(column)
                     .value(value)
                     .arg(how)
-                    .arg(default.map_or("", |i| self.list[i].name.as_str())),
+                    // By path: two categories may share a name.
+                    .arg(default.map_or("", |i| self.paths[i].as_str())),
             );
             default
         };
