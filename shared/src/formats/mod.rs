@@ -135,6 +135,9 @@ pub(crate) fn recognise(
     let names = if kind.is_moodle() { &squeezed } else { header };
     let mut positions = HashMap::default();
     let mut numbered = Vec::new();
+    // The first position of each numbered column: a header of 100,000 `cohortN` columns
+    // is checked for repeats in one pass, not in a pass per column.
+    let mut numbered_at: HashMap<&str, usize> = HashMap::default();
     let mut ok = true;
     for (index, name) in names.iter().enumerate() {
         if name.is_empty() {
@@ -172,7 +175,7 @@ pub(crate) fn recognise(
                             .column(name.as_str())
                             .arg(upload),
                     );
-                } else if let Some((_, first)) = numbered.iter().find(|(n, _)| n == name) {
+                } else if let Some(first) = numbered_at.get(name.as_str()) {
                     diagnostics.push(
                         Diagnostic::new(Code::DuplicateColumn, line)
                             .column(name.as_str())
@@ -180,6 +183,7 @@ pub(crate) fn recognise(
                     );
                     ok = false;
                 } else {
+                    numbered_at.insert(name.as_str(), index);
                     numbered.push((name.clone(), index));
                 }
             }

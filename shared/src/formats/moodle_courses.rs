@@ -47,7 +47,8 @@ pub(crate) fn fits(header: &[String]) -> bool {
 #[derive(Debug, Clone)]
 pub(crate) struct Method<'c> {
     pub(crate) number: u32,
-    pub(crate) method: Option<usize>,
+    /// The `enrolment_N` column's name and position, when the header has it.
+    pub(crate) method: Option<(&'c str, usize)>,
     pub(crate) fields: Vec<(&'c str, &'c str, usize)>,
 }
 
@@ -64,23 +65,21 @@ impl<'c> Method<'c> {
 /// The enrolment methods of a file, by number.
 pub(crate) fn methods(columns: &Columns) -> Vec<Method<'_>> {
     let mut methods: Vec<Method<'_>> = Vec::new();
+    let mut by_number: crate::HashMap<u32, usize> = crate::HashMap::default();
     for (name, position) in columns.numbered() {
         let Some((number, field)) = enrolment_column(name) else {
             continue;
         };
-        let index = match methods.iter().position(|m| m.number == number) {
-            Some(index) => index,
-            None => {
-                methods.push(Method {
-                    number,
-                    method: None,
-                    fields: Vec::new(),
-                });
-                methods.len() - 1
-            }
-        };
+        let index = *by_number.entry(number).or_insert_with(|| {
+            methods.push(Method {
+                number,
+                method: None,
+                fields: Vec::new(),
+            });
+            methods.len() - 1
+        });
         match field {
-            None => methods[index].method = Some(*position),
+            None => methods[index].method = Some((name, *position)),
             Some(field) => methods[index].fields.push((field, name, *position)),
         }
     }

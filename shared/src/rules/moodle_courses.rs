@@ -46,19 +46,18 @@ pub(crate) fn plan(
         }
         let unstorable = unstorable_cells(&row, rows.header(), &[], diagnostics);
         for method in &methods {
-            let name = cell(&row, method.method);
+            let Some((column, position)) = method.method else {
+                continue;
+            };
+            let name = cell(&row, Some(position));
             if name.is_empty() {
                 continue;
             }
             if !name.eq_ignore_ascii_case("cohort") {
                 if other_methods.insert(name.to_lowercase()) {
-                    let column = columns
-                        .numbered()
-                        .iter()
-                        .find(|(_, p)| Some(*p) == method.method);
                     diagnostics.push(
                         Diagnostic::new(Code::IgnoredColumn, row.line)
-                            .column(column.map_or("", |(n, _)| n.as_str()))
+                            .column(column)
                             .value(name)
                             .arg("other_method"),
                     );
