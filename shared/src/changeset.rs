@@ -125,10 +125,14 @@ pub enum Operation {
         /// Enrolment end.
         enrolend: Option<i64>,
     },
-    /// Set a binding's group, name, status and dates.
+    /// Set a binding's group, name, status and dates, and perhaps its role.
     UpdateBinding {
         /// Binding id.
         binding: i64,
+        /// The role it gives from now on, when that changes (Moodle's `update_instance`
+        /// with a new `roleid`: the old role's assignments go, the new role is given).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<i64>,
         /// Group, if any.
         group: Option<Ref>,
         /// Custom instance name (empty: Moodle's default name).

@@ -97,6 +97,10 @@ pub fn snapshot_after(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
             Operation::DeleteCohort { cohort } => {
                 cohorts.remove(cohort);
                 member_sets.remove(cohort);
+                // Bindings still there (the *suspend* actions keep them) are disabled.
+                for b in bindings.values_mut().filter(|b| b.cohort == *cohort) {
+                    b.status = crate::snapshot::BindingStatus::Disabled;
+                }
             }
             Operation::CreateGroup {
                 group,
@@ -137,6 +141,7 @@ pub fn snapshot_after(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
             }
             Operation::UpdateBinding {
                 binding,
+                role,
                 group,
                 name,
                 status,
@@ -144,6 +149,7 @@ pub fn snapshot_after(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
                 enrolend,
             } => {
                 if let Some(b) = bindings.get_mut(binding) {
+                    b.role = role.unwrap_or(b.role);
                     b.group = group.map(|g| resolve(group_base, g));
                     b.name = name.clone();
                     b.status = *status;

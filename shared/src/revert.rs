@@ -111,7 +111,16 @@ pub fn changes_since(now: &Snapshot, data: &RevertData) -> Vec<Change> {
     let cohorts_after: HashSet<i64> = data.cohorts_after.iter().map(|c| c.id).collect();
     let mut changed = Vec::new();
     for after in &data.bindings_after {
-        let settings = |b: &Binding| (b.group, b.name.clone(), b.status, b.enrolstart, b.enrolend);
+        let settings = |b: &Binding| {
+            (
+                b.role,
+                b.group,
+                b.name.clone(),
+                b.status,
+                b.enrolstart,
+                b.enrolend,
+            )
+        };
         match bindings.get(&after.id) {
             None => changed.push(Change::binding(after.id, "deleted")),
             Some(current) if settings(current) != settings(after) => {
@@ -279,10 +288,21 @@ fn inverse_bindings(now: &Snapshot, data: &RevertData) -> String {
                 name: "",
                 status: after.status,
                 dates: None,
+                new_role: "",
             });
         }
     }
     for (before, [cohort, course, role]) in data.bindings_before.iter().zip(before_ids) {
+        // A binding whose role the apply changed is found by the role it has now, and
+        // given its role back.
+        let (role, new_role) = match after_ids
+            .iter()
+            .zip(&data.bindings_after)
+            .find(|(_, after)| after.id == before.id && after.role != before.role)
+        {
+            Some(([_, _, now], _)) => (now, role.as_str()),
+            None => (role, ""),
+        };
         let group = before
             .group
             .and_then(|g| now.groups.iter().find(|x| x.id == g))
@@ -296,6 +316,7 @@ fn inverse_bindings(now: &Snapshot, data: &RevertData) -> String {
             name: &before.name,
             status: before.status,
             dates: Some((before.enrolstart, before.enrolend)),
+            new_role,
         });
     }
     binding_file(&rows)

@@ -291,7 +291,7 @@ fn instance_order(key: i64) -> (bool, i64) {
 /// let disable = [Step {
 ///     line: Some(2),
 ///     op: Operation::UpdateBinding {
-///         binding: 3, group: None, name: String::new(), status: BindingStatus::Disabled,
+///         binding: 3, role: None, group: None, name: String::new(), status: BindingStatus::Disabled,
 ///         enrolstart: None, enrolend: None,
 ///     },
 /// }];
@@ -453,12 +453,14 @@ fn touched(snapshot: &Snapshot, operations: &[Step]) -> Touched {
             }
             Operation::UpdateBinding {
                 binding,
+                role,
                 group,
                 status,
                 ..
             } => {
                 if let Some(b) = by_id.get(binding) {
                     let mut now = instance(b);
+                    now.role = role.unwrap_or(b.role);
                     now.group = group.map_or(0, key);
                     now.enabled = *status == BindingStatus::Active;
                     bindings.insert(instance_order(*binding), now);
@@ -476,9 +478,14 @@ fn touched(snapshot: &Snapshot, operations: &[Step]) -> Touched {
     let cohorts_touched = |c: &i64| member_changes.contains_key(c) || deleted_cohorts.contains(c);
     for b in &snapshot.bindings {
         if cohorts_touched(&b.cohort) {
-            bindings
+            let i = bindings
                 .entry(instance_order(b.id))
                 .or_insert_with(|| instance(b));
+            // Deleting its cohort disables a binding that is kept (FACTS.md §5: the
+            // *suspend* actions); under *unenrol* the plan deletes it first.
+            if deleted_cohorts.contains(&b.cohort) {
+                i.enabled = false;
+            }
         }
     }
     Touched {

@@ -19,6 +19,7 @@ fn a_name_with_delimiters_quotes_and_a_line_break_comes_back_whole() {
     let file = binding_file(&[BindingRow {
         command: RowCommand::Add,
         dates: None,
+        new_role: "",
         cohort: "COH003",
         course: "TESTCOURSE3",
         role: "teacher",
@@ -70,6 +71,7 @@ fn an_existing_group_named_like_a_keyword_is_named_by_its_id_number() {
     let file = binding_file(&[BindingRow {
         command: RowCommand::Add,
         dates: None,
+        new_role: "",
         cohort: "COH003",
         course: "TESTCOURSE3",
         role: "student",

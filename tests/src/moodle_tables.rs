@@ -280,10 +280,12 @@ pub async fn tables_now(
         if get(r, "enrol") == "cohort" {
             format!(
                 "{course}/cohort/{}/{}",
+                // A deleted cohort's instance (kept under the suspend actions) is named
+                // as the oracle names it.
                 cohort_idnumber
                     .get(&get(r, "customint1"))
                     .cloned()
-                    .unwrap_or_default(),
+                    .unwrap_or_else(|| format!("#{}(missing)", get(r, "customint1"))),
                 roles.get(&get(r, "roleid")).cloned().unwrap_or_default()
             )
         } else {

@@ -76,15 +76,12 @@ fn text_output_is_grouped_and_translated() -> anyhow::Result<()> {
         "samples/toolsync_cohort_delete_sample.csv",
         "--cohort-id",
         "name",
-        // Under *suspend* a bound cohort is not deleted (under *unenrol* its bindings go
-        // with it, as in Moodle).
-        "--unenrol-action",
-        "suspend",
         "--lang",
         "fr",
     ])?;
     let text = String::from_utf8(output.stdout)?;
-    assert!(text.contains("error[cohort_in_use] × 1"), "{text}");
+    assert!(text.contains("error[cohort_not_found] × 1"), "{text}");
+    assert!(text.contains("info[not_member] × 2"), "{text}");
     assert!(
         text.contains("ligne 6, cid = \"COHORT4\": Aucune cohorte"),
         "{text}"

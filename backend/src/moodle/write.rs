@@ -424,9 +424,13 @@ impl Writer<'_> {
                 {
                     if self.context.unenrol == UnenrolAction::Unenrol {
                         self.deleting.insert(instance.id);
-                    } else if instance.enabled {
-                        self.set_status(conn, instance.id, BindingStatus::Disabled)
-                            .await?;
+                    } else {
+                        // update_status() logs even an instance that was disabled already
+                        // (case 08: HIST201).
+                        if instance.enabled {
+                            self.set_status(conn, instance.id, BindingStatus::Disabled)
+                                .await?;
+                        }
                         let object = ("enrol", instance.id);
                         let course = instance.course;
                         self.log_instance(
@@ -554,6 +558,7 @@ impl Writer<'_> {
             }
             Operation::UpdateBinding {
                 binding,
+                role,
                 group,
                 name,
                 status,
@@ -564,18 +569,27 @@ impl Writer<'_> {
                 let enrol = self.table("enrol");
                 let row = sqlx::query(&format!(
                     "SELECT COALESCE(customint2, 0), COALESCE(name, ''), enrolstartdate, \
-                     enrolenddate, {} FROM {enrol} WHERE id = {binding}",
+                     enrolenddate, {}, roleid FROM {enrol} WHERE id = {binding}",
                     self.db().int("status")
                 ))
                 .fetch_optional(&mut *conn)
                 .await?
                 .ok_or_else(|| StoreError::InvalidPlan(format!("binding {binding}")))?;
-                let current = (int(&row, 0)?, text(&row, 1)?, int(&row, 2)?, int(&row, 3)?);
+                let current = (
+                    int(&row, 0)?,
+                    text(&row, 1)?,
+                    int(&row, 2)?,
+                    int(&row, 3)?,
+                    int(&row, 5)?,
+                );
+                // A new role: the sync after the operations takes the old role's
+                // assignments and gives the new one (FACTS.md §7, case 21).
                 let wanted = (
                     group,
                     name.clone(),
                     enrolstart.unwrap_or(0),
                     enrolend.unwrap_or(0),
+                    role.unwrap_or(current.4),
                 );
                 let status_changed = int(&row, 4)? != status_value(*status);
                 if current != wanted || status_changed {
@@ -602,10 +616,11 @@ impl Writer<'_> {
                 if current != wanted {
                     let sql = format!(
                         "UPDATE {enrol} SET customint2 = {group}, name = {}, enrolstartdate = {}, \
-                         enrolenddate = {}, timemodified = {now} WHERE id = {binding}",
+                         enrolenddate = {}, roleid = {}, timemodified = {now} WHERE id = {binding}",
                         self.p(1),
                         wanted.2,
-                        wanted.3
+                        wanted.3,
+                        wanted.4
                     );
                     sqlx::query(&sql)
                         .bind((!name.is_empty()).then(|| name.clone()))

@@ -423,6 +423,19 @@ pub(crate) async fn write_changeset_failing_after(
                 .fetch_one(&mut *conn)
                 .await
                 .map_err(StoreError::taken("cohort idnumber", idnumber))?;
+                // SQLite gives a new row the highest id + 1, so a new cohort could take the
+                // id of a deleted one that bindings still point at, and inherit them: it is
+                // moved past every id a binding names (PostgreSQL's sequence never reuses).
+                let moved: Option<i64> = sqlx::query_scalar(
+                    "UPDATE cohorts SET id = (SELECT MAX(m) + 1 FROM (SELECT MAX(id) AS m \
+                     FROM cohorts UNION ALL SELECT MAX(cohort_id) FROM bindings) AS ids) \
+                     WHERE id = $1 AND EXISTS (SELECT 1 FROM bindings WHERE cohort_id = $1) \
+                     RETURNING id",
+                )
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let id = moved.unwrap_or(id);
                 applied.cohorts_created.push(id);
             }
             Operation::UpdateCohort {
@@ -456,6 +469,12 @@ pub(crate) async fn write_changeset_failing_after(
                 continue;
             }
             Operation::DeleteCohort { cohort } => {
+                // Bindings still there (the *suspend* actions keep them: the plan deleted
+                // them first under *unenrol*) stay, disabled, as Moodle keeps them.
+                sqlx::query("UPDATE bindings SET status = 'disabled' WHERE cohort_id = $1")
+                    .bind(cohort)
+                    .execute(&mut *conn)
+                    .await?;
                 sqlx::query("DELETE FROM cohorts WHERE id = $1")
                     .bind(cohort)
                     .execute(&mut *conn)
@@ -509,6 +528,7 @@ pub(crate) async fn write_changeset_failing_after(
             }
             Operation::UpdateBinding {
                 binding,
+                role,
                 group,
                 name,
                 status,
@@ -520,16 +540,21 @@ pub(crate) async fn write_changeset_failing_after(
                     .transpose()?;
                 sqlx::query(
                     "UPDATE bindings SET group_id = $1, name = $2, status = $3, enrolstart = $4, \
-                     enrolend = $5 WHERE id = $6",
+                     enrolend = $5, role_id = COALESCE($6, role_id) WHERE id = $7",
                 )
                 .bind(group)
                 .bind(name)
                 .bind(status_name(*status))
                 .bind(enrolstart)
                 .bind(enrolend)
+                .bind(role)
                 .bind(binding)
                 .execute(&mut *conn)
-                .await?;
+                .await
+                .map_err(StoreError::taken(
+                    "binding of the cohort to the course with the role",
+                    format!("binding {binding}, role {}", role.unwrap_or_default()),
+                ))?;
             }
             Operation::DeleteBinding { binding } => {
                 sqlx::query("DELETE FROM bindings WHERE id = $1")

@@ -187,6 +187,7 @@ fn bind_form(props: &BindFormProps) -> Html {
             let file = binding_file(&[BindingRow {
                 command: RowCommand::Add,
                 dates: None,
+                new_role: "",
                 cohort: &key,
                 course: &course.shortname,
                 role: &role,

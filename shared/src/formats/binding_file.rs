@@ -2,10 +2,12 @@
 //! enable, fulldel = delete), `cohort`, `course`, `role` (empty: student), `makegroup`
 //! (0/empty: none, 1: a new group named after the cohort as Moodle names it, else an
 //! existing group's name),
-//! `enrolstart`, `enrolend`; and two columns of our own, for what Moodle's form has and
+//! `enrolstart`, `enrolend`; and three columns of our own, for what Moodle's form has and
 //! tool_sync's file lacks: `name` (the instance's custom name; empty: Moodle's default
-//! name) and `status` (`active` or `disabled`, with `add` only; empty: unchanged, or active
-//! for a new binding).
+//! name), `status` (`active` or `disabled`, with `add` only; empty: unchanged, or active
+//! for a new binding) and `newrole` (with `add` only: the role the existing binding of
+//! `role` gives from now on, as Moodle's form changes an instance's role; empty:
+//! unchanged).
 //!
 //! `read` turns a row into the values the rules resolve; [`binding_file`] writes the file
 //! that asks for bindings a person chose (the form, a revert).
@@ -26,6 +28,7 @@ pub const BINDING_COLUMNS: &[&str] = &[
     "enrolend",
     "name",
     "status",
+    "newrole",
 ];
 
 /// The group a binding puts its members in, as the binding form offers it.
@@ -71,6 +74,8 @@ pub struct BindingRow<'a> {
     /// existing binding's dates alone. When any row sets them, the file has the date
     /// columns, and a row that does not set them clears them.
     pub dates: Option<(Option<i64>, Option<i64>)>,
+    /// With `add`: the role the binding of `role` gives from now on (empty: unchanged).
+    pub new_role: &'a str,
 }
 
 /// The course binding file for `rows` (`;`-separated, cells quoted where they need it):
@@ -82,10 +87,17 @@ pub fn binding_file(rows: &[BindingRow<'_>]) -> String {
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
     let with_dates = rows.iter().any(|r| r.dates.is_some());
-    let mut write = |record: &[&str]| {
-        let record = if with_dates { record } else { &record[..7] };
+    let with_new_role = rows.iter().any(|r| !r.new_role.is_empty());
+    // The cells of every row, then the columns the file has: the dates and `newrole` only
+    // when some row sets them.
+    let mut write = |record: &[&str; 10]| {
+        let record = record.iter().enumerate().filter(|(i, _)| match i {
+            7 | 8 => with_dates,
+            9 => with_new_role,
+            _ => true,
+        });
         writer
-            .write_record(record)
+            .write_record(record.map(|(_, cell)| cell))
             .expect("writing to memory cannot fail");
     };
     write(&[
@@ -98,6 +110,7 @@ pub fn binding_file(rows: &[BindingRow<'_>]) -> String {
         "status",
         "enrolstart",
         "enrolend",
+        "newrole",
     ]);
     let time = |t: Option<i64>| t.map(|t| t.to_string()).unwrap_or_default();
     for row in rows {
@@ -113,11 +126,20 @@ pub fn binding_file(rows: &[BindingRow<'_>]) -> String {
         let (start, end) = (time(start), time(end));
         match row.command {
             RowCommand::Add => write(&[
-                "add", row.cohort, row.course, row.role, group, row.name, status, &start, &end,
+                "add",
+                row.cohort,
+                row.course,
+                row.role,
+                group,
+                row.name,
+                status,
+                &start,
+                &end,
+                row.new_role,
             ]),
             // A deleted binding's settings do not matter; a status goes with add only.
             RowCommand::Delete => write(&[
-                "fulldel", row.cohort, row.course, row.role, "", "", "", "", "",
+                "fulldel", row.cohort, row.course, row.role, "", "", "", "", "", "",
             ]),
         }
     }
@@ -157,6 +179,7 @@ pub(crate) struct LineColumns<'t> {
     pub(crate) cohort: (&'t str, Option<usize>),
     pub(crate) role: (&'t str, Option<usize>),
     pub(crate) group: (&'t str, Option<usize>),
+    pub(crate) new_role: (&'t str, Option<usize>),
 }
 
 /// One row of a binding file, read: its cells as values, before any lookup in the site.
@@ -180,6 +203,9 @@ pub(crate) struct BindingLine<'t> {
     pub(crate) enrolstart: Option<Option<i64>>,
     /// As `enrolstart`.
     pub(crate) enrolend: Option<Option<i64>>,
+    /// With `add`: the role the binding gives from now on (`None`: the column is absent,
+    /// the cell empty, or the row not an `add`).
+    pub(crate) new_role: Option<&'t str>,
     /// The columns its cells are in.
     pub(crate) columns: LineColumns<'t>,
 }
@@ -238,6 +264,19 @@ pub(crate) fn read<'t>(
                 .arg("date_order"),
         );
     }
+    let new_role = match cell(row, columns.get("newrole")) {
+        "" => None,
+        value if command == Command::Add => Some(value),
+        value => {
+            problems.push(
+                Diagnostic::new(Code::InvalidValue, line)
+                    .column("newrole")
+                    .value(value)
+                    .arg("newrole_with_add"),
+            );
+            None
+        }
+    };
     let makegroup = columns
         .has("makegroup")
         .then(|| match cell(row, columns.get("makegroup")) {
@@ -256,11 +295,13 @@ pub(crate) fn read<'t>(
         status,
         enrolstart,
         enrolend,
+        new_role,
         columns: LineColumns {
             course: ("course", columns.get("course")),
             cohort: ("cohort", columns.get("cohort")),
             role: ("role", columns.get("role")),
             group: ("makegroup", columns.get("makegroup")),
+            new_role: ("newrole", columns.get("newrole")),
         },
     };
     Ok((read, problems))

@@ -98,7 +98,9 @@ codes! {
     CohortProtected = "cohort_protected", Error;
     /// Rows disagree about a cohort's name or idnumber, or an idnumber is taken.
     CohortConflict = "cohort_conflict", Error;
-    /// The cohort cannot be deleted while a course binding uses it.
+    /// The cohort could not be deleted while a course binding used it. No longer raised
+    /// (a bound cohort is deleted as Moodle deletes one); kept so that stored reports
+    /// still read.
     CohortInUse = "cohort_in_use", Error;
     /// No course matches the identifier.
     CourseNotFound = "course_not_found", Error;
@@ -112,6 +114,8 @@ codes! {
     CategoryNotFound = "category_not_found", Warning;
     /// The cohort is not bound to the course with that role.
     BindingNotFound = "binding_not_found", Error;
+    /// The cohort is already bound to the course with the role a binding would change to.
+    BindingExists = "binding_exists", Error;
     /// The same row appears twice; the repeat is ignored.
     DuplicateRow = "duplicate_row", Warning;
     /// Two rows ask for opposite things.

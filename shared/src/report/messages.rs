@@ -420,6 +420,12 @@ fn render(d: &Diagnostic, lang: Lang) -> String {
         } else {
             format!("Cohort “{}” is not bound to course “{}” with role “{}”.", arg(0), arg(1), arg(2))
         },
+        // args: [cohort, course, role]
+        Code::BindingExists => if fr {
+            format!("La cohorte « {} » est déjà liée au cours « {} » avec le rôle « {} » : une liaison ne peut prendre qu’un rôle que la cohorte n’a pas déjà dans ce cours.", arg(0), arg(1), arg(2))
+        } else {
+            format!("Cohort “{}” is already bound to course “{}” with role “{}”: a binding can only take a role the cohort does not already have in that course.", arg(0), arg(1), arg(2))
+        },
         // args: [first line]
         Code::DuplicateRow => if fr {
             format!("Identique à la ligne {} : cette répétition est ignorée.", arg(0))
@@ -545,6 +551,8 @@ fn expected(key: &str, lang: Lang) -> &'static str {
         ("status_with_add", true) => {
             "un statut ne va qu’avec add (del désactive, restore réactive)"
         }
+        ("newrole_with_add", false) => "a new role goes with add only",
+        ("newrole_with_add", true) => "un nouveau rôle ne va qu’avec add",
         ("no_nul", false) => "text cannot hold a NUL character (is this a binary file?)",
         ("no_nul", true) => {
             "un texte ne peut contenir de caractère NUL (est-ce un fichier binaire ?)"

@@ -17,6 +17,8 @@ use crate::snapshot::{Binding, BindingStatus, Cohort, Course, Role, Snapshot};
 #[derive(Debug, Clone, PartialEq)]
 struct Wanted {
     command: Command,
+    /// The role the binding changes to (`None`: it keeps its role).
+    new_role: Option<i64>,
     group: GroupWish,
     name: Option<String>,
     status: Option<BindingStatus>,
@@ -38,6 +40,8 @@ struct Resolved<'s> {
     course: &'s Course,
     cohort: &'s Cohort,
     role: &'s Role,
+    /// The role the binding changes to, when it is another.
+    new_role: Option<&'s Role>,
     wanted: Wanted,
 }
 
@@ -101,10 +105,34 @@ fn resolve<'s>(
         .then(|| find_cohort(site, options, read))
         .and_then(|lookup| found(lookup, &mut problems));
     let role = named(read.columns.role, read.role, true, &mut problems)
-        .then(|| find_role(snapshot, options.role_identifier, read))
+        .then(|| {
+            find_role(
+                snapshot,
+                options.role_identifier,
+                read,
+                read.role,
+                read.columns.role.0,
+            )
+        })
         .and_then(|lookup| found(lookup, &mut problems));
+    let new_role = match read.new_role {
+        Some(value) if !unstorable.has(read.columns.new_role.1) => found(
+            find_role(
+                snapshot,
+                options.role_identifier,
+                read,
+                value,
+                read.columns.new_role.0,
+            ),
+            &mut problems,
+        )
+        .map(Some),
+        Some(_) => None,
+        None => Some(None),
+    };
     problems.extend(cell_problems);
-    let (Some(course), Some(cohort), Some(role)) = (course, cohort, role) else {
+    let (Some(course), Some(cohort), Some(role), Some(new_role)) = (course, cohort, role, new_role)
+    else {
         // An existing group belongs to its course alone: it is checked all the same.
         if let (Some(course), Some(MakeGroup::Named(name))) = (course, read.makegroup) {
             existing_group(read, snapshot, course, name, &mut problems);
@@ -118,8 +146,10 @@ fn resolve<'s>(
     if !problems.is_empty() {
         return Err(problems);
     }
+    let new_role = new_role.filter(|r| r.id != role.id);
     let wanted = Wanted {
         command: read.command,
+        new_role: new_role.map(|r| r.id),
         group,
         name: read.name.map(str::to_owned),
         status: read.status,
@@ -131,6 +161,7 @@ fn resolve<'s>(
         course,
         cohort,
         role,
+        new_role,
         wanted,
     })
 }
@@ -193,13 +224,16 @@ fn find_cohort<'s>(
     }
 }
 
-/// The row's role: an empty cell is `student`, by short name whatever the option says.
+/// The role a cell of the row names (`role` or `newrole`, in `column`): an empty cell is
+/// `student`, by short name whatever the option says.
 fn find_role<'s>(
     snapshot: &'s Snapshot,
     kind: RoleIdentifier,
     read: &BindingLine<'_>,
+    value: &str,
+    column: &str,
 ) -> Result<&'s Role, Box<Diagnostic>> {
-    let (kind, value) = match read.role {
+    let (kind, value) = match value {
         "" => (RoleIdentifier::Shortname, "student"),
         value => (kind, value),
     };
@@ -213,7 +247,7 @@ fn find_role<'s>(
         .ok_or_else(|| {
             Box::new(
                 Diagnostic::new(Code::RoleNotFound, read.line)
-                    .column(read.columns.role.0)
+                    .column(column)
                     .value(value)
                     .arg(kind.as_str()),
             )
@@ -381,6 +415,43 @@ impl<'r, 's> Planner<'r, 's> {
             .bindings
             .iter()
             .find(|b| (b.course, b.cohort, b.role) == key);
+        if let Some(new_role) = row.new_role {
+            // The binding whose role changes must exist, and its new (course, cohort, role)
+            // be free: on the site, and among the file's rows.
+            let target = (row.course.id, row.cohort.id, new_role.id);
+            let bound = |role: &Role, code| {
+                Diagnostic::new(code, row.line)
+                    .arg(&row.cohort.name)
+                    .arg(&row.course.shortname)
+                    .arg(&role.shortname)
+            };
+            let problem = if existing.is_none() {
+                Some(bound(row.role, Code::BindingNotFound))
+            } else if snapshot
+                .bindings
+                .iter()
+                .any(|b| (b.course, b.cohort, b.role) == target)
+            {
+                Some(
+                    bound(new_role, Code::BindingExists)
+                        .column("newrole")
+                        .value(&new_role.shortname),
+                )
+            } else if let Some((_, first_line)) = self.seen.get(&target) {
+                Some(
+                    Diagnostic::new(Code::ConflictingRows, row.line)
+                        .arg(first_line)
+                        .arg("binding_settings"),
+                )
+            } else {
+                self.seen.insert(target, (row.wanted.clone(), row.line));
+                None
+            };
+            if let Some(problem) = problem {
+                diagnostics.push(problem);
+                return;
+            }
+        }
         let changed = match (row.wanted.command, existing) {
             (Command::Add, None) => {
                 self.create(row);
@@ -464,6 +535,7 @@ impl<'r, 's> Planner<'r, 's> {
         let group = self.group(row, binding.group);
         let wanted = &row.wanted;
         let target = Settings {
+            role: wanted.new_role.unwrap_or(binding.role),
             group,
             name: wanted.name.as_deref().unwrap_or(&binding.name),
             status: wanted.status.unwrap_or(binding.status),
@@ -496,6 +568,7 @@ impl<'r, 's> Planner<'r, 's> {
 
 /// A binding's settings after a row.
 struct Settings<'a> {
+    role: i64,
     group: Option<Ref>,
     name: &'a str,
     status: BindingStatus,
@@ -507,6 +580,7 @@ impl<'a> Settings<'a> {
     /// The settings `binding` has now.
     fn of(binding: &'a Binding) -> Self {
         Settings {
+            role: binding.role,
             group: binding.group.map(Ref::Existing),
             name: &binding.name,
             status: binding.status,
@@ -527,6 +601,7 @@ fn change(
     let (members, line) = (&row.cohort.members, row.line);
     let group_changed = target.group != binding.group.map(Ref::Existing);
     if !group_changed
+        && target.role == binding.role
         && target.name == binding.name
         && target.status == binding.status
         && (target.enrolstart, target.enrolend) == (binding.enrolstart, binding.enrolend)
@@ -539,6 +614,7 @@ fn change(
         line: Some(line),
         op: Operation::UpdateBinding {
             binding: binding.id,
+            role: (target.role != binding.role).then_some(target.role),
             group,
             name: target.name.to_owned(),
             status: target.status,

@@ -569,7 +569,7 @@ fn plan_existing<'r>(
 ) -> bool {
     let cohort = site.cohort(index);
     if let Some(line) = request.delete {
-        plan_delete(cohort, line, site, options, diagnostics, planned);
+        plan_delete(cohort, line, site, options, planned);
         return false;
     }
     plan_fields(index, request, site, diagnostics, planned);
@@ -620,40 +620,28 @@ fn plan_existing<'r>(
 }
 
 /// A `del` row without a user deletes the cohort. A bound cohort goes as Moodle deletes
-/// one under the *unenrol* action: its bindings first, with every enrolment they made
-/// (FACTS.md §5, case 07). Under the *suspend* actions Moodle keeps the bindings, disabled,
-/// pointing at a cohort that no longer exists; cohortsync keeps no binding without its
-/// cohort, so it refuses (`cohort_in_use`) and the bindings are removed first.
+/// one (FACTS.md §5): under the *unenrol* action its bindings go first, with every
+/// enrolment they made (case 07); under the *suspend* actions the bindings stay, disabled,
+/// pointing at the cohort that no longer exists, and their enrolments are suspended, with
+/// or without their roles (cases 08 and 18: [`crate::sync`] plans that).
 fn plan_delete(
     cohort: &crate::snapshot::Cohort,
     line: u32,
     site: &Site<'_>,
     options: &Options,
-    diagnostics: &mut Diagnostics,
     planned: &mut Planned,
 ) {
     let bindings: Vec<&crate::snapshot::Binding> = site.bindings_of(cohort.id).collect();
-    if !bindings.is_empty() && options.unenrol_action != UnenrolAction::Unenrol {
-        let courses: Vec<&str> = bindings
-            .iter()
-            .filter_map(|b| site.snapshot.courses.iter().find(|c| c.id == b.course))
-            .map(|c| c.shortname.as_str())
-            .collect();
-        diagnostics.push(
-            Diagnostic::new(Code::CohortInUse, line)
-                .arg(&cohort.name)
-                .arg(courses.join(", ")),
-        );
-        return;
-    }
     for binding in bindings {
         planned.removals += cohort.members.len() as u64;
-        planned.operations.push(Step {
-            line: Some(line),
-            op: Operation::DeleteBinding {
-                binding: binding.id,
-            },
-        });
+        if options.unenrol_action == UnenrolAction::Unenrol {
+            planned.operations.push(Step {
+                line: Some(line),
+                op: Operation::DeleteBinding {
+                    binding: binding.id,
+                },
+            });
+        }
     }
     planned.removals += cohort.members.len() as u64;
     planned.operations.push(Step {

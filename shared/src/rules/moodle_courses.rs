@@ -183,11 +183,13 @@ fn enrolment<'t>(
         }),
         enrolstart: None,
         enrolend: None,
+        new_role: None,
         columns: LineColumns {
             course,
             cohort: cohort_column,
             role: role.map_or(("", None), |(c, p, _)| (c, p)),
             group: group_column,
+            new_role: ("", None),
         },
     };
     (read, problems)
