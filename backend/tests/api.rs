@@ -1601,6 +1601,84 @@ async fn bindings_enrol_members_and_leaving_a_cohort_unenrols_or_suspends() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_binding_changes_role_and_outlives_its_cohort_deleted_under_suspend() {
+    on_every_database(|site| async move {
+        apply_file(&site, GOOD, json!({})).await;
+        apply_file(
+            &site,
+            "cmd;cohort;course;role\nadd;COH001;PHARMA-L2;student\n",
+            json!({}),
+        )
+        .await;
+        let role_of_binding = || async {
+            sqlx::query_scalar::<_, String>(
+                "SELECT r.shortname FROM bindings b JOIN roles r ON r.id = b.role_id",
+            )
+            .fetch_all(site.db.pool())
+            .await
+            .unwrap()
+        };
+        // Moodle's update_instance with a new role: the members' role changes, their
+        // enrolments stay.
+        let report = apply_file(
+            &site,
+            "cmd;cohort;course;role;newrole\nadd;COH001;PHARMA-L2;student;teacher\n",
+            json!({}),
+        )
+        .await;
+        assert_eq!(report["totals"]["bindings_updated"], 1, "{report}");
+        assert_eq!(report["totals"]["roles_removed"], 2, "{report}");
+        assert_eq!(report["totals"]["roles_assigned"], 2, "{report}");
+        assert_eq!(role_of_binding().await, ["teacher"]);
+        let active = vec![(1, "active".to_owned(), 0), (2, "active".to_owned(), 0)];
+        assert_eq!(enrolments(&site).await, active);
+
+        // Deleting the bound cohort under *suspend*: the binding stays, disabled, and its
+        // members are suspended with their role (Moodle's cases 08 and 18).
+        let report = apply_file(
+            &site,
+            "cmd;cidnumber;userid\ndel;COH001;\n",
+            json!({"unenrol_action": "suspend"}),
+        )
+        .await;
+        assert_eq!(report["totals"]["cohorts_deleted"], 1, "{report}");
+        assert_eq!(report["totals"]["suspensions"], 2, "{report}");
+        assert_eq!(
+            bindings(&site).await,
+            [(String::new(), "disabled".to_owned())]
+        );
+        let suspended = vec![
+            (1, "suspended".to_owned(), 0),
+            (2, "suspended".to_owned(), 0),
+        ];
+        assert_eq!(enrolments(&site).await, suspended);
+        let orphan: i64 = sqlx::query_scalar("SELECT cohort_id FROM bindings")
+            .fetch_one(site.db.pool())
+            .await
+            .unwrap();
+
+        // A cohort made next never takes the deleted one's id (SQLite would give it), so
+        // it does not inherit the binding.
+        apply_file(
+            &site,
+            "cmd;cname;userid;cidnumber\nadd;Nouvelle;U0003;NEW01\n",
+            json!({}),
+        )
+        .await;
+        let new: i64 = sqlx::query_scalar("SELECT id FROM cohorts WHERE idnumber = 'NEW01'")
+            .fetch_one(site.db.pool())
+            .await
+            .unwrap();
+        assert_ne!(new, orphan);
+        assert_eq!(enrolments(&site).await, suspended);
+        // The snapshot still serves the binding of the deleted cohort.
+        let snapshot = site.snapshot_json().await;
+        assert_eq!(snapshot["bindings"][0]["cohort"], orphan, "{snapshot}");
+    })
+    .await;
+}
+
 async fn bindings(site: &Site) -> Vec<(String, String)> {
     sqlx::query_as::<_, (String, String)>("SELECT name, status FROM bindings ORDER BY id")
         .fetch_all(site.db.pool())
