@@ -1633,6 +1633,13 @@ async fn a_binding_changes_role_and_outlives_its_cohort_deleted_under_suspend() 
         assert_eq!(role_of_binding().await, ["teacher"]);
         let active = vec![(1, "active".to_owned(), 0), (2, "active".to_owned(), 0)];
         assert_eq!(enrolments(&site).await, active);
+        // Reverted through the binding rules: the role goes back.
+        let (status, body) = site
+            .act(&site.admin, report["id"].as_i64().unwrap(), "revert")
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(role_of_binding().await, ["student"]);
+        assert_eq!(enrolments(&site).await, active);
 
         // Deleting the bound cohort under *suspend*: the binding stays, disabled, and its
         // members are suspended with their role (Moodle's cases 08 and 18).
