@@ -3,16 +3,23 @@
 //! - applying 100k membership additions with their enrolment effects (rows/s), the plan
 //!   made by the shared rules from a generated file, the write timed alone;
 //! - building the snapshot of a site of 50k users, 2k cohorts and 200k memberships: time,
-//!   and size raw and gzip-compressed, for the admin and the teacher variants.
+//!   and size raw and gzip-compressed, for the admin and the teacher variants;
+//! - reading a submitted 100-row changeset with its drift and dry run
+//!   (`GET /api/changesets/{id}`'s work, `changesets::detail`), as an admin and as a
+//!   teacher: median of 20.
 //!
 //! Run: `cargo bench -p cohortsync-backend --bench apply`
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use cohortsync_backend::changesets;
+use cohortsync_backend::site::Site;
+use cohortsync_backend::store::accounts::{self, Caller};
 use cohortsync_backend::store::bulk::{self, Value};
 use cohortsync_backend::store::{Database, site};
 use cohortsync_shared::options::Options;
+use cohortsync_shared::report::Lang;
 
 const USERS: i64 = 50_000;
 const COHORTS: i64 = 2_000;
@@ -159,6 +166,8 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<()> {
         sizes.3 as f64 / 1e6,
     );
 
+    detail(name, &db).await?;
+
     // Plan with the shared rules, then time the write and commit alone.
     let mut conn = db.pool().acquire().await?;
     let snapshot = site::load_snapshot(&mut conn).await?;
@@ -199,6 +208,60 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<()> {
         elapsed.as_secs_f64(),
         totals.members_added as f64 / elapsed.as_secs_f64(),
     );
+    Ok(())
+}
+
+/// A signed-in caller of `role`, by a session made for the bench.
+async fn caller(db: &Database, name: &str, role: accounts::Role) -> anyhow::Result<Caller> {
+    let id = accounts::upsert_account(db.pool(), name, "not-a-hash", role).await?;
+    let token = cohortsync_backend::crypto::sha256_hex(name.as_bytes());
+    accounts::create_session(db.pool(), id, &token, 3600).await?;
+    accounts::caller_by_session(db.pool(), &token)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no session for {name}"))
+}
+
+/// The median of 20 reads of a submitted 100-row changeset, by an admin and by its author.
+async fn detail(name: &str, db: &Database) -> anyhow::Result<()> {
+    let site = Site::default();
+    let admin = caller(db, "bench-admin", accounts::Role::Admin).await?;
+    let teacher = caller(db, "bench-teacher", accounts::Role::Teacher).await?;
+    let mut file = String::from("cmd;cidnumber;userid\n");
+    for k in 0..100 {
+        let cohort = k * 20 + 1;
+        let user = member(cohort, MEMBERS_PER_COHORT + ADDS / COHORTS + 1);
+        file.push_str(&format!("add;C{cohort:05};E{user:07}\n"));
+    }
+    let id = changesets::submit(
+        db,
+        &site,
+        &teacher,
+        "hundred.csv",
+        file.into_bytes(),
+        &Options::default(),
+        Lang::En,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("submit: {e:?}"))?;
+    for (who, caller) in [("admin", &admin), ("teacher", &teacher)] {
+        let mut times = Vec::new();
+        for _ in 0..20 {
+            let start = Instant::now();
+            let read = changesets::detail(db, &site, caller, id, false)
+                .await
+                .map_err(|e| anyhow::anyhow!("detail: {e:?}"))?;
+            times.push(start.elapsed());
+            assert!(read.dry_run.is_some());
+        }
+        times.sort();
+        println!(
+            "{name}: detail of a submitted 100-row changeset, as {who}: median {:.1} ms \
+             (min {:.1}, max {:.1}; 20 reads)",
+            times[10].as_secs_f64() * 1e3,
+            times[0].as_secs_f64() * 1e3,
+            times[19].as_secs_f64() * 1e3,
+        );
+    }
     Ok(())
 }
 

@@ -138,7 +138,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 /// the embedded store.
 pub async fn connect_site(args: &config::MoodleSiteArgs) -> anyhow::Result<site::Site> {
     let Some(url) = &args.moodle_db_url else {
-        return Ok(site::Site::Embedded);
+        return Ok(site::Site::default());
     };
     let moodle = moodle::Moodle::connect(url, &args.moodle_prefix).await?;
     let check = moodle.check().await?;

@@ -24,13 +24,42 @@ use crate::store::{self, StoreResult};
 pub const MOODLE_SNAPSHOT_TTL: Duration = Duration::from_secs(5);
 
 /// The site backend in use.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub enum Site {
-    /// The site's tables in cohortsync's own database.
-    #[default]
-    Embedded,
+    /// The site's tables in cohortsync's own database, with the last snapshot built from
+    /// them.
+    Embedded(Arc<SnapshotCache>),
     /// A Moodle database.
     Moodle(Arc<MoodleSite>),
+}
+
+impl Default for Site {
+    /// The embedded store.
+    fn default() -> Self {
+        Site::Embedded(Arc::default())
+    }
+}
+
+/// The last snapshot built, with the revision it was built at: every request until the
+/// next change shares it instead of reading the whole site again (a 50k-user site takes
+/// a few hundred milliseconds to read). A revision names one content: every change to
+/// the site or to its default options bumps it (on Moodle, the revision is a fingerprint
+/// of the content and the options).
+#[derive(Debug, Default)]
+pub struct SnapshotCache(std::sync::Mutex<Option<Arc<Snapshot>>>);
+
+impl SnapshotCache {
+    /// The snapshot of `revision`, if it is the one kept.
+    fn get(&self, revision: u64) -> Option<Arc<Snapshot>> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.as_ref().filter(|s| s.revision == revision).cloned()
+    }
+
+    /// Keeps `snapshot` (the newest one read) in place of the one kept.
+    fn keep(&self, snapshot: &Arc<Snapshot>) {
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *kept = Some(snapshot.clone());
+    }
 }
 
 /// A Moodle site, with what writing into it needs.
@@ -42,6 +71,8 @@ pub struct MoodleSite {
     pub managed: String,
     /// The Moodle user changes are made as (`--moodle-actor`, else the first site admin).
     pub actor: i64,
+    /// The last snapshot with cohortsync's default options, by its combined revision.
+    with_defaults: SnapshotCache,
     /// The command run after each apply's commit (`--moodle-after-apply`).
     pub after_apply: Option<String>,
     /// Moodle's release, for `/api/health`.
@@ -64,6 +95,7 @@ impl MoodleSite {
             actor,
             after_apply,
             release,
+            with_defaults: SnapshotCache::default(),
             cache: tokio::sync::Mutex::new(None),
         }
     }
@@ -122,20 +154,43 @@ impl Site {
     /// `embedded` or `moodle`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Site::Embedded => "embedded",
+            Site::Embedded(_) => "embedded",
             Site::Moodle(_) => "moodle",
         }
     }
 
     /// The site as the rules see it (the admin's variant), read with `own` (a connection to
-    /// cohortsync's database, for the default options). A Moodle snapshot is cached for a
-    /// few seconds.
+    /// cohortsync's database, for the default options), as a copy the caller may change.
+    /// See [`Site::shared_snapshot`].
     pub async fn snapshot(&self, own: &mut AnyConnection) -> StoreResult<Snapshot> {
+        Ok(Arc::unwrap_or_clone(self.shared_snapshot(own).await?))
+    }
+
+    /// The site as the rules see it (the admin's variant), shared: the snapshot of the
+    /// current revision is built once and kept until the next change (Moodle's own part is
+    /// read again at most every [`MOODLE_SNAPSHOT_TTL`]). An apply reads the state under
+    /// its lock instead ([`SiteWrite::snapshot`]).
+    pub async fn shared_snapshot(&self, own: &mut AnyConnection) -> StoreResult<Arc<Snapshot>> {
         match self {
-            Site::Embedded => store::site::load_snapshot(own).await,
+            Site::Embedded(cache) => {
+                let (revision, _) = store::site::state(own).await?;
+                if let Some(snapshot) = cache.get(revision) {
+                    return Ok(snapshot);
+                }
+                let snapshot = Arc::new(store::site::load_snapshot(own).await?);
+                cache.keep(&snapshot);
+                Ok(snapshot)
+            }
             Site::Moodle(site) => {
                 let moodle = site.cached().await?;
-                with_own_defaults(own, Snapshot::clone(&moodle)).await
+                let defaults = moodle_defaults(own, &moodle).await?;
+                let revision = combined_revision(moodle.revision, &defaults);
+                if let Some(snapshot) = site.with_defaults.get(revision) {
+                    return Ok(snapshot);
+                }
+                let snapshot = Arc::new(with_own_defaults(own, Snapshot::clone(&moodle)).await?);
+                site.with_defaults.keep(&snapshot);
+                Ok(snapshot)
             }
         }
     }
@@ -144,7 +199,7 @@ impl Site {
     pub async fn state(&self, own: &mut AnyConnection) -> StoreResult<(u64, String)> {
         let (revision, key) = store::site::state(own).await?;
         match self {
-            Site::Embedded => Ok((revision, key)),
+            Site::Embedded(_) => Ok((revision, key)),
             // The cached snapshot's fingerprint with the defaults: no copy of the site.
             Site::Moodle(site) => {
                 let moodle = site.cached().await?;
@@ -158,7 +213,7 @@ impl Site {
     /// building a snapshot.
     pub async fn default_options(&self, own: &mut AnyConnection) -> StoreResult<Options> {
         match self {
-            Site::Embedded => store::site::default_options(own).await,
+            Site::Embedded(_) => store::site::default_options(own).await,
             Site::Moodle(site) => moodle_defaults(own, &*site.cached().await?).await,
         }
     }
@@ -183,7 +238,9 @@ impl Site {
         courses: &BTreeSet<i64>,
     ) -> StoreResult<EnrolmentState> {
         match self {
-            Site::Embedded => store::site::enrolment_state(own, &snapshot.bindings, courses).await,
+            Site::Embedded(_) => {
+                store::site::enrolment_state(own, &snapshot.bindings, courses).await
+            }
             Site::Moodle(site) => {
                 let mut conn = site.moodle.pool().acquire().await?;
                 Ok(site
@@ -223,7 +280,7 @@ impl SiteWrite {
     /// index ranges of those cohorts' members.
     pub async fn begin(site: &Site, cohorts: &[i64], bindings: &[i64]) -> StoreResult<SiteWrite> {
         match site {
-            Site::Embedded => Ok(SiteWrite::Embedded),
+            Site::Embedded(_) => Ok(SiteWrite::Embedded),
             Site::Moodle(moodle) => {
                 let mut tx = moodle.moodle.pool().begin().await?;
                 moodle.moodle.lock(&mut tx, cohorts, bindings).await?;

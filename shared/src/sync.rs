@@ -300,6 +300,17 @@ fn instance_order(key: i64) -> (bool, i64) {
 /// assert!(effects(&snapshot, &disable, UnenrolAction::Suspend).is_empty());
 /// ```
 pub fn effects(snapshot: &Snapshot, operations: &[Step], unenrol: UnenrolAction) -> Vec<Effect> {
+    effects_with_state(snapshot, snapshot.enrolments.as_ref(), operations, unenrol)
+}
+
+/// [`effects`] from `state` (read for [`courses_touched`]) rather than the snapshot's own:
+/// a server shares one snapshot between requests and reads the state per plan.
+pub fn effects_with_state(
+    snapshot: &Snapshot,
+    state: Option<&EnrolmentState>,
+    operations: &[Step],
+    unenrol: UnenrolAction,
+) -> Vec<Effect> {
     let Touched {
         instances,
         deleting,
@@ -310,7 +321,7 @@ pub fn effects(snapshot: &Snapshot, operations: &[Step], unenrol: UnenrolAction)
     if instances.is_empty() {
         return Vec::new();
     }
-    let held = Held::new(snapshot, unenrol);
+    let held = Held::new(snapshot, state, unenrol);
     let mut state: SyncState<(), ()> = SyncState::default();
     let cohorts: HashMap<i64, &crate::snapshot::Cohort> =
         snapshot.cohorts.iter().map(|c| (c.id, c)).collect();
@@ -500,8 +511,9 @@ fn touched(snapshot: &Snapshot, operations: &[Step]) -> Touched {
 /// What the bindings and other methods hold, from the snapshot's state or as cohort sync
 /// leaves a site.
 struct Held<'s> {
-    snapshot: &'s Snapshot,
     unenrol: UnenrolAction,
+    /// Whether the state is known (else: as cohort sync leaves a site).
+    known: bool,
     bindings: HashMap<i64, &'s crate::snapshot::BindingState>,
     courses: HashMap<i64, &'s crate::snapshot::CourseState>,
     /// The snapshot's bindings by id and by course, its cohorts by id.
@@ -511,10 +523,13 @@ struct Held<'s> {
 }
 
 impl<'s> Held<'s> {
-    fn new(snapshot: &'s Snapshot, unenrol: UnenrolAction) -> Self {
-        let state: Option<&EnrolmentState> = snapshot.enrolments.as_ref();
+    fn new(
+        snapshot: &'s Snapshot,
+        state: Option<&'s EnrolmentState>,
+        unenrol: UnenrolAction,
+    ) -> Self {
         Held {
-            snapshot,
+            known: state.is_some(),
             unenrol,
             bindings: state
                 .map(|s| s.bindings.iter().map(|b| (b.binding, b)).collect())
@@ -535,7 +550,7 @@ impl<'s> Held<'s> {
     }
 
     fn known(&self) -> bool {
-        self.snapshot.enrolments.is_some()
+        self.known
     }
 
     /// The members of `cohort` in the snapshot (for a state cohort sync leaves).

@@ -60,7 +60,7 @@ async fn apply_failing_after(
     }
     let (cohorts, bindings) = touched(&plan);
     let mut write = SiteWrite::begin(site, &cohorts, &bindings).await?;
-    let snapshot = write.snapshot(&mut tx).await?;
+    let snapshot = std::sync::Arc::new(write.snapshot(&mut tx).await?);
     let PlannedNow {
         drift,
         snapshot,

@@ -11,7 +11,9 @@ use cohortsync_shared::api::Drift;
 use cohortsync_shared::changeset::Changeset;
 use cohortsync_shared::check::{Checked, check};
 use cohortsync_shared::options::Options;
-use cohortsync_shared::snapshot::Snapshot;
+use std::sync::Arc;
+
+use cohortsync_shared::snapshot::{EnrolmentState, Snapshot};
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -37,8 +39,9 @@ pub use submit::submit;
 pub(crate) struct PlannedNow {
     pub(crate) drift: Drift,
     pub(crate) checked: Checked,
-    /// The state it was planned against.
-    pub(crate) snapshot: Snapshot,
+    /// The state it was planned against (its enrolment state aside: the plan's effects
+    /// were planned from the state of the courses it touches, read then).
+    pub(crate) snapshot: Arc<Snapshot>,
     /// The file, handed back.
     pub(crate) file: Vec<u8>,
 }
@@ -63,17 +66,36 @@ pub(crate) async fn effects_from_state(
     plan: &mut Changeset,
     unenrol: cohortsync_shared::options::UnenrolAction,
 ) -> Result<(), ApiError> {
+    if let Some(state) = plan_effects(from, own, snapshot, plan, unenrol).await? {
+        snapshot.enrolments = Some(state);
+    }
+    Ok(())
+}
+
+/// [`effects_from_state`] on a snapshot shared with other requests: the state read is
+/// handed back (`None`: the plan touches no bound course) instead of kept in it.
+async fn plan_effects(
+    from: StateFrom<'_>,
+    own: &mut AnyConnection,
+    snapshot: &Snapshot,
+    plan: &mut Changeset,
+    unenrol: cohortsync_shared::options::UnenrolAction,
+) -> Result<Option<EnrolmentState>, ApiError> {
     let courses = cohortsync_shared::sync::courses_touched(snapshot, &plan.operations);
     if courses.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let state = match from {
         StateFrom::Site(site) => site.enrolment_state(own, snapshot, &courses).await?,
         StateFrom::Write(write) => write.enrolment_state(own, snapshot, &courses).await?,
     };
-    snapshot.enrolments = Some(state);
-    plan.effects = cohortsync_shared::sync::effects(snapshot, &plan.operations, unenrol);
-    Ok(())
+    plan.effects = cohortsync_shared::sync::effects_with_state(
+        snapshot,
+        Some(&state),
+        &plan.operations,
+        unenrol,
+    );
+    Ok(Some(state))
 }
 
 /// Plans `file` again on `snapshot` (the current state, its enrolments read through
@@ -82,20 +104,20 @@ pub(crate) async fn plan_now(
     site: &crate::site::Site,
     from: StateFrom<'_>,
     own: &mut AnyConnection,
-    snapshot: Snapshot,
+    snapshot: Arc<Snapshot>,
     file: Vec<u8>,
     options: &Options,
     planned: &Changeset,
 ) -> Result<PlannedNow, ApiError> {
     let options = site.run_options(options, &snapshot);
     let unenrol = options.unenrol_action;
-    let (mut checked, mut snapshot, file) = crate::checks::off_executor(move || {
+    let (mut checked, snapshot, file) = crate::checks::off_executor(move || {
         let checked = check(&file, &snapshot, &options);
         (checked, snapshot, file)
     })
     .await?;
     if let Some(plan) = &mut checked.changeset {
-        effects_from_state(from, own, &mut snapshot, plan, unenrol).await?;
+        plan_effects(from, own, &snapshot, plan, unenrol).await?;
     }
     let drift = Drift::between(planned, &checked, snapshot.revision);
     Ok(PlannedNow {

@@ -34,7 +34,7 @@ pub async fn detail(
     }
     let (drift, dry_run) = match record.summary.status {
         Status::Submitted | Status::Approved => {
-            let snapshot = site.snapshot(&mut conn).await?;
+            let snapshot = site.shared_snapshot(&mut conn).await?;
             let PlannedNow {
                 drift,
                 snapshot,
@@ -90,7 +90,7 @@ pub async fn approve(
     if !matches!(from, Status::Submitted | Status::Approved | Status::Failed) {
         return Err(wrong_status(id, from, "approve"));
     }
-    let snapshot = site.snapshot(&mut tx).await?;
+    let snapshot = site.shared_snapshot(&mut tx).await?;
     let PlannedNow { drift, checked, .. } = plan_now(
         site,
         super::StateFrom::Site(site),

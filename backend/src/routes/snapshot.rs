@@ -37,20 +37,20 @@ async fn get_snapshot(
     if cached {
         return Ok((StatusCode::NOT_MODIFIED, [(ETAG, tag)]).into_response());
     }
-    let snapshot = state.site.snapshot(&mut conn).await?;
+    let snapshot = state.site.shared_snapshot(&mut conn).await?;
     drop(conn);
     let snapshot = match caller.role {
         Role::Admin => snapshot,
         Role::Teacher => {
             let key = cohortsync_shared::snapshot::hash_key_from_hex(&key)
                 .ok_or_else(|| anyhow::anyhow!("the site hash key is not hex"))?;
-            snapshot.for_teacher(&key)
+            std::sync::Arc::new(snapshot.for_teacher(&key))
         }
     };
     // The revision read above and the one loaded agree unless an apply slipped in between;
     // the ETag follows what is sent.
     let tag = etag(snapshot.revision, caller.role);
-    let body = serde_json::to_vec(&snapshot).map_err(anyhow::Error::from)?;
+    let body = serde_json::to_vec(&*snapshot).map_err(anyhow::Error::from)?;
     Ok((
         [
             (ETAG, tag),
