@@ -7,12 +7,12 @@
 //! What is pure (the drift, the planning of a revert) lives in `cohortsync_shared`; what is
 //! here reads and writes the database around it.
 
+use std::sync::Arc;
+
 use cohortsync_shared::api::Drift;
 use cohortsync_shared::changeset::Changeset;
 use cohortsync_shared::check::{Checked, check};
 use cohortsync_shared::options::Options;
-use std::sync::Arc;
-
 use cohortsync_shared::snapshot::{EnrolmentState, Snapshot};
 use serde_json::json;
 use sqlx::AnyConnection;
