@@ -46,19 +46,45 @@ impl Default for Site {
 /// the site or to its default options bumps it (on Moodle, the revision is a fingerprint
 /// of the content and the options).
 #[derive(Debug, Default)]
-pub struct SnapshotCache(std::sync::Mutex<Option<Arc<Snapshot>>>);
+pub struct SnapshotCache {
+    /// The admin's variant, as the rules see the site.
+    admin: Slot,
+    /// The teacher's variant of it ([`Snapshot::for_teacher`]: 150,000 keyed hashes on a
+    /// 50k-user site), so that teachers' browsers share it too.
+    teacher: Slot,
+}
 
-impl SnapshotCache {
+/// One kept snapshot.
+#[derive(Debug, Default)]
+struct Slot(std::sync::Mutex<Option<Arc<Snapshot>>>);
+
+impl Slot {
     /// The snapshot of `revision`, if it is the one kept.
     fn get(&self, revision: u64) -> Option<Arc<Snapshot>> {
         let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
         kept.as_ref().filter(|s| s.revision == revision).cloned()
     }
 
-    /// Keeps `snapshot` (the newest one read) in place of the one kept.
+    /// Keeps `snapshot` (the newest one made) in place of the one kept.
     fn keep(&self, snapshot: &Arc<Snapshot>) {
         let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
         *kept = Some(snapshot.clone());
+    }
+}
+
+impl SnapshotCache {
+    /// The teacher's variant of `snapshot` (the admin's), hashed with `key`: made once per
+    /// revision and key, then shared.
+    fn teacher(&self, snapshot: &Snapshot, key: &[u8]) -> Arc<Snapshot> {
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        if let Some(kept) = self.teacher.get(snapshot.revision)
+            && kept.user_hash_key.as_deref() == Some(hex.as_str())
+        {
+            return kept;
+        }
+        let teacher = Arc::new(snapshot.for_teacher(key));
+        self.teacher.keep(&teacher);
+        teacher
     }
 }
 
@@ -174,24 +200,33 @@ impl Site {
         match self {
             Site::Embedded(cache) => {
                 let (revision, _) = store::site::state(own).await?;
-                if let Some(snapshot) = cache.get(revision) {
+                if let Some(snapshot) = cache.admin.get(revision) {
                     return Ok(snapshot);
                 }
                 let snapshot = Arc::new(store::site::load_snapshot(own).await?);
-                cache.keep(&snapshot);
+                cache.admin.keep(&snapshot);
                 Ok(snapshot)
             }
             Site::Moodle(site) => {
                 let moodle = site.cached().await?;
                 let defaults = moodle_defaults(own, &moodle).await?;
                 let revision = combined_revision(moodle.revision, &defaults);
-                if let Some(snapshot) = site.with_defaults.get(revision) {
+                if let Some(snapshot) = site.with_defaults.admin.get(revision) {
                     return Ok(snapshot);
                 }
                 let snapshot = Arc::new(with_own_defaults(own, Snapshot::clone(&moodle)).await?);
-                site.with_defaults.keep(&snapshot);
+                site.with_defaults.admin.keep(&snapshot);
                 Ok(snapshot)
             }
+        }
+    }
+
+    /// A teacher's variant of `snapshot` (this site's [`Site::shared_snapshot`]), hashed
+    /// with `key`, shared like it.
+    pub fn teacher_snapshot(&self, snapshot: &Snapshot, key: &[u8]) -> Arc<Snapshot> {
+        match self {
+            Site::Embedded(cache) => cache.teacher(snapshot, key),
+            Site::Moodle(site) => site.with_defaults.teacher(snapshot, key),
         }
     }
 

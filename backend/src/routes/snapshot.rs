@@ -44,7 +44,7 @@ async fn get_snapshot(
         Role::Teacher => {
             let key = cohortsync_shared::snapshot::hash_key_from_hex(&key)
                 .ok_or_else(|| anyhow::anyhow!("the site hash key is not hex"))?;
-            std::sync::Arc::new(snapshot.for_teacher(&key))
+            state.site.teacher_snapshot(&snapshot, &key)
         }
     };
     // The revision read above and the one loaded agree unless an apply slipped in between;
