@@ -19,12 +19,14 @@
 //!
 //! **Teacher variant.** A teacher's snapshot ([`Snapshot::for_teacher`]) carries no names,
 //! emails, usernames or idnumbers of users: each user has `hashes`, keyed hashes
-//! (HMAC-SHA-256, truncated to 64 bits, hex: [`USER_HASH_HEX`]) of their normalised
+//! (HMAC-SHA-256, truncated to 48 bits: [`USER_HASH_HEX`]) of their normalised
 //! identifiers, and the snapshot carries the key in `user_hash_key`. A file's identifiers
 //! are hashed the same way, to the length the snapshot's hashes have (snapshots cached before
-//! hashes were shortened have 128 bits), and looked up, so the same validation runs on both
-//! variants. An offline copy on a shared
+//! hashes were shortened have 64 or 128 bits), and looked up, so the same validation runs on
+//! both variants. An offline copy on a shared
 //! computer is then not a directory dump: reading it needs a candidate identifier to test.
+//! Its JSON is the compact form (`compact.rs`): users as columns, hashes in base64, members
+//! as differences; the plain form above still reads.
 
 use std::borrow::Cow;
 
@@ -34,8 +36,11 @@ use sha2::Sha256;
 
 use crate::options::{Options, UserIdentifier};
 
-/// A copy of the site at one revision.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+mod compact;
+
+/// A copy of the site at one revision. Written as JSON by hand (`compact.rs`): a teacher's
+/// variant in the compact form, an admin's in the plain one.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Snapshot {
     /// The site revision this copy was taken at.
@@ -43,7 +48,8 @@ pub struct Snapshot {
     /// Present in a teacher's snapshot: the hex key users' identifiers are hashed with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_hash_key: Option<String>,
-    /// Users.
+    /// Users (in JSON, a list, or a teacher's snapshot's columns).
+    #[serde(deserialize_with = "compact::deserialize_users")]
     pub users: Vec<User>,
     /// Cohorts with their members.
     pub cohorts: Vec<Cohort>,
@@ -183,9 +189,9 @@ pub enum Owner {
 /// The component of cohorts managed by files.
 pub const COHORTSYNC_COMPONENT: &str = "cohortsync";
 
-/// A cohort.
+/// A cohort. Read from JSON with its `members`, or with `member_deltas` (the compact form).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(from = "compact::CohortWire")]
 pub struct Cohort {
     /// Moodle cohort id.
     pub id: i64,
@@ -424,10 +430,19 @@ pub fn normalise_user_key(kind: UserIdentifier, value: &str) -> Cow<'_, str> {
     }
 }
 
-/// Hex digits of the hashes in a teacher's snapshot: 64 bits. Among 50,000 users the chance
-/// that two identifiers share one is below one in a billion, and each is 16 bytes of JSON
-/// that does not compress: the bulk of a teacher's snapshot.
-pub const USER_HASH_HEX: usize = 16;
+/// Hex digits of the hashes in a teacher's snapshot: 48 bits (8 base64 characters in the
+/// compact JSON form). They are the bulk of a teacher's snapshot, and random bytes do not
+/// compress, so they are as short as a preview can afford. With n = 50,000 users:
+///
+/// - an identifier that is not on the site matches some user's hash by chance with
+///   probability n / 2⁴⁸ ≈ 1.8 × 10⁻¹⁰: about one false match in 50,000 files of 100,000
+///   unknown identifiers;
+/// - two users share a hash of the same kind with probability n² / 2⁴⁹ ≈ 4.4 × 10⁻⁶; the
+///   preview then calls that identifier ambiguous.
+///
+/// Either only misleads a preview: the server checks every file again with the real
+/// identifiers.
+pub const USER_HASH_HEX: usize = 12;
 
 /// The keyed hash of a normalised identifier, as stored in a teacher's snapshot.
 pub fn hash_user_key(key: &[u8], kind: UserIdentifier, normalised: &str) -> String {
@@ -721,5 +736,137 @@ mod tests {
                 "U0001"
             ))
         );
+    }
+
+    /// A site with what the compact form must keep: ids with gaps, a suspended user, users
+    /// without an idnumber or an email, and cohorts with members in any order.
+    fn varied() -> Snapshot {
+        let user = |id, username: &str, idnumber: &str, email: &str, suspended| User {
+            id,
+            username: username.into(),
+            idnumber: idnumber.into(),
+            email: email.into(),
+            firstname: "Jean".into(),
+            lastname: "Dupont".into(),
+            suspended,
+            hashes: None,
+        };
+        Snapshot {
+            revision: 9,
+            users: vec![
+                user(3, "jdupont", "U0001", "jean.dupont@univ.example", false),
+                user(4, "amartin", "", "anne.martin@univ.example", true),
+                user(250, "bleroy", "U0250", "", false),
+            ],
+            cohorts: vec![
+                Cohort {
+                    id: 1,
+                    idnumber: "COH001".into(),
+                    category: "FAC-ECO".into(),
+                    members: vec![3, 4, 250],
+                    ..Cohort::default()
+                },
+                Cohort {
+                    id: 2,
+                    idnumber: "COH002".into(),
+                    visible: false,
+                    members: vec![250, 3],
+                    ..Cohort::default()
+                },
+                Cohort {
+                    id: 3,
+                    ..Cohort::default()
+                },
+            ],
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn a_teachers_snapshot_is_written_compact_and_reads_back_the_same() {
+        let teacher = varied().for_teacher(b"site secret");
+        let json = serde_json::to_string(&teacher).unwrap();
+        assert!(!json.contains("\"hashes\""), "{json}");
+        assert!(json.contains(r#""member_deltas":[3,1,246]"#), "{json}");
+        assert!(json.contains(r#""member_deltas":[250,-247]"#), "{json}");
+        assert!(json.contains(r#""ids":[3,1,246]"#), "{json}");
+        assert!(json.contains(r#""suspended":[1]"#), "{json}");
+        for secret in ["jdupont", "U0001", "jean.dupont", "Jean", "Dupont"] {
+            assert!(!json.contains(secret), "{secret} leaks: {json}");
+        }
+        let read = Snapshot::from_json(json.as_bytes()).unwrap();
+        assert_eq!(read, teacher);
+        let by_idnumber = UserLookup::new(&read, UserIdentifier::Idnumber);
+        assert_eq!(by_idnumber.find("U0250"), [2]);
+        assert!(by_idnumber.find("").is_empty());
+        let by_email = UserLookup::new(&read, UserIdentifier::Email);
+        assert_eq!(by_email.find("Anne.Martin@univ.example"), [1]);
+    }
+
+    #[test]
+    fn an_admins_snapshot_is_written_plain() {
+        let admin = varied();
+        let json = serde_json::to_string(&admin).unwrap();
+        assert!(json.contains(r#""members":[3,4,250]"#), "{json}");
+        assert!(json.contains(r#""username":"jdupont""#), "{json}");
+        assert!(!json.contains("member_deltas"), "{json}");
+        assert_eq!(Snapshot::from_json(json.as_bytes()).unwrap(), admin);
+    }
+
+    #[test]
+    fn a_teacher_snapshot_cached_in_the_plain_form_with_64_bit_hashes_still_reads() {
+        // What the server sent before the compact form: a list of users with 16-hex hashes.
+        let hash = |kind, value| {
+            keyed_hash_hex(b"site secret", kind, &normalise_user_key(kind, value), 16)
+        };
+        let json = serde_json::json!({
+            "revision": 4,
+            "user_hash_key": "7369746520736563726574",
+            "users": [{"id": 1, "hashes": {
+                "username": hash(UserIdentifier::Username, "jdupont"),
+                "idnumber": hash(UserIdentifier::Idnumber, "U0001"),
+                "email": ""}}],
+            "cohorts": [{"id": 1, "idnumber": "COH001", "members": [1]}],
+        });
+        let read = Snapshot::from_json(json.to_string().as_bytes()).unwrap();
+        assert_eq!(read.cohorts[0].members, [1]);
+        assert_eq!(
+            UserLookup::new(&read, UserIdentifier::Username).find("JDupont"),
+            [0]
+        );
+        assert_eq!(
+            UserLookup::new(&read, UserIdentifier::Idnumber).find("U0001"),
+            [0]
+        );
+        // Written again, it is compact and reads back the same.
+        let again = serde_json::to_string(&read).unwrap();
+        assert!(again.contains(r#""hash_bits":64"#), "{again}");
+        assert_eq!(Snapshot::from_json(again.as_bytes()).unwrap(), read);
+    }
+
+    #[test]
+    fn broken_user_columns_are_an_error_that_says_what_is_wrong() {
+        let columns = |body: &str| {
+            Snapshot::from_json(format!(r#"{{"users": {body}}}"#).as_bytes())
+                .unwrap_err()
+                .to_string()
+        };
+        let too_short = columns(
+            r#"{"ids": [1, 1], "hash_bits": 48, "username": "AAAAAAAA", "idnumber": "", "email": ""}"#,
+        );
+        assert!(
+            too_short.contains("username holds 8 characters, 2 users of 8"),
+            "{too_short}"
+        );
+        let not_base64 = columns(
+            r#"{"ids": [1], "hash_bits": 48, "username": "AAAA*AAA", "idnumber": "........", "email": "........"}"#,
+        );
+        assert!(not_base64.contains("user 0's hash"), "{not_base64}");
+        let bits = columns(r#"{"ids": [], "hash_bits": 7}"#);
+        assert!(bits.contains("hash_bits 7"), "{bits}");
+        let suspended = columns(
+            r#"{"ids": [1], "suspended": [1], "hash_bits": 48, "username": "........", "idnumber": "........", "email": "........"}"#,
+        );
+        assert!(suspended.contains("suspended user 1 of 1"), "{suspended}");
     }
 }
