@@ -36,7 +36,10 @@ use sha2::Sha256;
 
 use crate::options::{Options, UserIdentifier};
 
+mod changes;
 mod compact;
+
+pub use changes::{ListChanges, MemberChanges, SnapshotChanges};
 
 /// A copy of the site at one revision. Written as JSON by hand (`compact.rs`): a teacher's
 /// variant in the compact form, an admin's in the plain one.
