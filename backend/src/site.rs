@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use cohortsync_shared::api::Applied;
 use cohortsync_shared::changeset::Changeset;
 use cohortsync_shared::options::Options;
-use cohortsync_shared::snapshot::{Binding, Cohort, EnrolmentState, Snapshot};
+use cohortsync_shared::snapshot::{Binding, Cohort, EnrolmentState, Snapshot, SnapshotChanges};
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
@@ -49,6 +49,9 @@ impl Default for Site {
 pub struct SnapshotCache {
     /// The admin's variant, as the rules see the site.
     admin: Slot,
+    /// The admin's snapshots of the last revisions served (the current one included),
+    /// oldest first: what `GET /api/snapshot?since=REV` works out the changes from.
+    history: std::sync::Mutex<std::collections::VecDeque<Arc<Snapshot>>>,
     /// The teacher's variant of it ([`Snapshot::for_teacher`]: 150,000 keyed hashes on a
     /// 50k-user site), so that teachers' browsers share it too.
     teacher: Slot,
@@ -72,7 +75,31 @@ impl Slot {
     }
 }
 
+/// How many revisions' snapshots [`SnapshotCache`] keeps for `?since=` (each is a copy of
+/// the site: tens of megabytes on a large one).
+pub const SNAPSHOT_HISTORY: usize = 4;
+
 impl SnapshotCache {
+    /// Keeps `snapshot` as the admin's current one, and in the history.
+    fn keep_admin(&self, snapshot: &Arc<Snapshot>) {
+        self.admin.keep(snapshot);
+        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        history.retain(|kept| kept.revision != snapshot.revision);
+        history.push_back(snapshot.clone());
+        while history.len() > SNAPSHOT_HISTORY {
+            history.pop_front();
+        }
+    }
+
+    /// The changes from the kept snapshot of revision `since` to `current`, if it is kept.
+    fn changes_since(&self, since: u64, current: &Snapshot) -> Option<SnapshotChanges> {
+        let old = {
+            let history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+            history.iter().find(|kept| kept.revision == since).cloned()
+        }?;
+        Some(SnapshotChanges::between(&old, current))
+    }
+
     /// The teacher's variant of `snapshot` (the admin's), hashed with `key`: made once per
     /// revision and key, then shared.
     fn teacher(&self, snapshot: &Snapshot, key: &[u8]) -> Arc<Snapshot> {
@@ -204,7 +231,7 @@ impl Site {
                     return Ok(snapshot);
                 }
                 let snapshot = Arc::new(store::site::load_snapshot(own).await?);
-                cache.admin.keep(&snapshot);
+                cache.keep_admin(&snapshot);
                 Ok(snapshot)
             }
             Site::Moodle(site) => {
@@ -215,7 +242,7 @@ impl Site {
                     return Ok(snapshot);
                 }
                 let snapshot = Arc::new(with_own_defaults(own, Snapshot::clone(&moodle)).await?);
-                site.with_defaults.admin.keep(&snapshot);
+                site.with_defaults.keep_admin(&snapshot);
                 Ok(snapshot)
             }
         }
@@ -227,6 +254,16 @@ impl Site {
         match self {
             Site::Embedded(cache) => cache.teacher(snapshot, key),
             Site::Moodle(site) => site.with_defaults.teacher(snapshot, key),
+        }
+    }
+
+    /// What changed from revision `since` to `current` (this site's
+    /// [`Site::shared_snapshot`]), the admin's variant, if the snapshot of `since` is still
+    /// kept (the last [`SNAPSHOT_HISTORY`] revisions served are).
+    pub fn changes_since(&self, since: u64, current: &Snapshot) -> Option<SnapshotChanges> {
+        match self {
+            Site::Embedded(cache) => cache.changes_since(since, current),
+            Site::Moodle(site) => site.with_defaults.changes_since(since, current),
         }
     }
 

@@ -493,7 +493,8 @@ async fn a_file_goes_from_submit_to_applied_and_the_snapshot_follows() {
         for secret in ["jean.dupont", "Dupont", "jdupont", "U0001"] {
             assert!(!text.contains(secret), "{secret} in the teacher's snapshot");
         }
-        assert_eq!(teacher["cohorts"][0]["members"], json!([1, 2]));
+        // In the compact form, members are differences.
+        assert_eq!(teacher["cohorts"][0]["member_deltas"], json!([1, 1]));
 
         // Planning the same file again changes nothing.
         let (status, again) = site.submit(&site.teacher, GOOD, json!({})).await;
@@ -891,6 +892,64 @@ async fn bad_requests_get_a_4xx_with_a_reason() {
             body["error"]["details"]["options"],
             json!(["override_limits"])
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_snapshot_since_a_revision_the_server_kept_is_only_what_changed() {
+    use cohortsync_shared::snapshot::{Snapshot, SnapshotChanges};
+    on_every_database(|site| async move {
+        let get = |path: &'static str, cookie: String| {
+            let site = &site;
+            async move { site.call(Method::GET, path, Some(&cookie), None).await }
+        };
+        let parse = |value: &Value| Snapshot::from_json(value.to_string().as_bytes()).unwrap();
+        let (_, admin_before) = get("/api/snapshot", site.admin.clone()).await;
+        let (_, teacher_before) = get("/api/snapshot", site.teacher.clone()).await;
+        let since = admin_before["revision"].as_u64().unwrap();
+
+        let (status, body) = site.submit(&site.teacher, GOOD, json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = body["id"].as_i64().unwrap();
+        assert_eq!(site.act(&site.admin, id, "approve").await.0, StatusCode::OK);
+        assert_eq!(site.act(&site.admin, id, "apply").await.0, StatusCode::OK);
+
+        let path: &'static str = format!("/api/snapshot?since={since}").leak();
+        for (cookie, before, who) in [
+            (site.admin.clone(), &admin_before, "admin"),
+            (site.teacher.clone(), &teacher_before, "teacher"),
+        ] {
+            let (status, changes) = get(path, cookie.clone()).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(changes["since"].as_u64(), Some(since), "{who}: {changes}");
+            assert_eq!(changes["revision"].as_u64(), Some(since + 1));
+            // The new cohort, whole; the users did not change.
+            assert_eq!(changes["cohorts"]["upsert"][0]["idnumber"], "COH001");
+            assert!(changes.get("users").is_none(), "{who}: {changes}");
+            let text = changes.to_string();
+            if who == "teacher" {
+                for secret in ["jean.dupont", "Dupont", "jdupont", "U0001"] {
+                    assert!(!text.contains(secret), "{secret} in the teacher's changes");
+                }
+            }
+            // Applied to the copy of `since`, they give the current snapshot.
+            let changes: SnapshotChanges = serde_json::from_value(changes).unwrap();
+            let mut refreshed = parse(before);
+            changes.apply_to(&mut refreshed).unwrap();
+            let (_, now) = get("/api/snapshot", cookie.clone()).await;
+            assert_eq!(refreshed, parse(&now), "{who}");
+        }
+
+        // A revision the server does not have: the whole snapshot.
+        let (status, whole) = get("/api/snapshot?since=987654", site.admin.clone()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            whole.get("since").is_none() && whole["users"].is_array(),
+            "{whole}"
+        );
+        let (status, body) = get("/api/snapshot?since=yesterday", site.admin.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     })
     .await;
 }
