@@ -121,11 +121,23 @@ pub enum SnapshotFetch {
         /// Its ETag.
         etag: String,
     },
+    /// What changed since the cached revision: their JSON, and the new snapshot's ETag.
+    Changes {
+        /// The changes' JSON (`SnapshotChanges`).
+        json: String,
+        /// The ETag of the snapshot they lead to.
+        etag: String,
+    },
 }
 
-/// `GET /api/snapshot`, conditional on the cached ETag.
-pub async fn snapshot(etag: Option<&str>) -> Result<SnapshotFetch, ApiError> {
-    let mut request = Request::get("/api/snapshot");
+/// `GET /api/snapshot`, conditional on the cached ETag; with the cached revision in
+/// `since`, the server may answer only what changed since.
+pub async fn snapshot(etag: Option<&str>, since: Option<u64>) -> Result<SnapshotFetch, ApiError> {
+    let url = match since {
+        Some(revision) => format!("/api/snapshot?since={revision}"),
+        None => "/api/snapshot".to_owned(),
+    };
+    let mut request = Request::get(&url);
     if let Some(etag) = etag {
         request = request.header("If-None-Match", etag);
     }
@@ -138,7 +150,14 @@ pub async fn snapshot(etag: Option<&str>) -> Result<SnapshotFetch, ApiError> {
         .text()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
-    Ok(SnapshotFetch::Fresh { json, etag })
+    // Changes start with their `since` (the server writes it first); a snapshot has none.
+    // Reading the head only: parsing megabytes here would pause the page.
+    let is_changes = json.trim_start().starts_with(r#"{"since""#);
+    Ok(if is_changes {
+        SnapshotFetch::Changes { json, etag }
+    } else {
+        SnapshotFetch::Fresh { json, etag }
+    })
 }
 
 /// A `Blob` holding `bytes`, for a file made in the page.

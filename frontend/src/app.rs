@@ -21,7 +21,10 @@ use crate::pages::{
 };
 use crate::routes::Route;
 use crate::state::{CheckAction, CheckState, Ctx, SnapshotAction, SnapshotState};
-use crate::worker::{CheckWorker, Js, Request as WorkerRequest, Response as WorkerResponse};
+use crate::worker::{
+    CheckWorker, Js, Refreshed, Request as WorkerRequest, Response as WorkerResponse,
+};
+use futures_channel::oneshot;
 
 /// A snapshot's revision and default options, read without keeping the rest.
 fn head_of(json: &str) -> (u64, Options) {
@@ -34,12 +37,17 @@ fn head_of(json: &str) -> (u64, Options) {
     serde_json::from_str::<Head>(json).map_or((0, Options::default()), |h| (h.revision, h.defaults))
 }
 
-/// Fetches the snapshot (conditionally on the cached one), caches it, and hands it to the
-/// worker. Offline or signed out, the cached one stays in use.
+/// Where the worker's answer to a `Changes` request goes: the refresh waiting for it.
+type PendingChanges = Rc<RefCell<Option<oneshot::Sender<Result<Refreshed, String>>>>>;
+
+/// Fetches the snapshot (conditionally on the cached one: only what changed since its
+/// revision, when the server still has it), caches it, and hands it to the worker.
+/// Offline or signed out, the cached one stays in use.
 async fn refresh_snapshot(
     worker: Rc<gloo_worker::WorkerBridge<CheckWorker>>,
     state: UseReducerHandle<SnapshotState>,
     in_worker: Rc<RefCell<Option<String>>>,
+    pending: PendingChanges,
 ) {
     // A snapshot is megabytes: the worker gets one only when its ETag is new to it.
     let hand_over = |snapshot: &CachedSnapshot| {
@@ -73,7 +81,45 @@ async fn refresh_snapshot(
         state.dispatch(SnapshotAction::Defaults(c.defaults.clone()));
     }
     let etag = cached.as_ref().map(|c| c.etag.clone());
-    let online = match api::snapshot(etag.as_deref()).await {
+    let since = cached.as_ref().map(|c| c.revision);
+    let mut fetched = api::snapshot(etag.as_deref(), since).await;
+    if let Ok(SnapshotFetch::Changes { json, etag }) = fetched {
+        // The worker holds the cached copy (handed over above): it applies the changes and
+        // sends the result back to be cached.
+        let (tell, told) = oneshot::channel();
+        *pending.borrow_mut() = Some(tell);
+        worker.send(WorkerRequest::Changes(json));
+        match told.await {
+            Ok(Ok(refreshed)) => {
+                let Refreshed {
+                    json,
+                    revision,
+                    defaults,
+                    millis,
+                } = refreshed;
+                let fresh = CachedSnapshot {
+                    revision,
+                    json,
+                    etag,
+                    fetched_at: js_sys::Date::now(),
+                    defaults,
+                    owner,
+                };
+                *in_worker.borrow_mut() = Some(fresh.etag.clone());
+                state.dispatch(SnapshotAction::InWorker(revision, millis));
+                state.dispatch(SnapshotAction::Cached(fresh.revision, fresh.fetched_at));
+                state.dispatch(SnapshotAction::Defaults(fresh.defaults.clone()));
+                if owner.is_some() {
+                    let _ = cache::save(&fresh).await;
+                }
+                state.dispatch(SnapshotAction::Fetched { online: true });
+                return;
+            }
+            // They did not apply: the whole snapshot, then.
+            _ => fetched = api::snapshot(None, None).await,
+        }
+    }
+    let online = match fetched {
         Ok(SnapshotFetch::NotModified) => {
             if let Some(mut c) = cached {
                 c.fetched_at = js_sys::Date::now();
@@ -100,6 +146,8 @@ async fn refresh_snapshot(
             }
             true
         }
+        // Only a fetch with `since` answers changes, and the one above has none.
+        Ok(SnapshotFetch::Changes { .. }) => true,
         Err(api::ApiError::Network(_)) => false,
         Err(api::ApiError::Status { status: 401, .. }) => {
             forget(&worker, &state, &in_worker).await;
@@ -136,14 +184,23 @@ pub fn app() -> Html {
         defaults: Rc::default(),
     });
     let check = use_reducer(CheckState::default);
+    let pending: PendingChanges = use_mut_ref(|| None);
     let worker = {
         let check = check.clone();
         let snapshot = snapshot.clone();
+        let pending = pending.clone();
         use_memo((), move |_| {
             let check = check.clone();
             let snapshot = snapshot.clone();
+            let answer = move |result| {
+                if let Some(tell) = pending.borrow_mut().take() {
+                    let _ = tell.send(result);
+                }
+            };
             CheckWorker::spawner()
                 .callback(move |response: WorkerResponse| match response {
+                    WorkerResponse::Refreshed(refreshed) => answer(Ok(*refreshed)),
+                    WorkerResponse::ChangesFailed(reason) => answer(Err(reason)),
                     WorkerResponse::SnapshotReady(revision, millis) => {
                         snapshot.dispatch(SnapshotAction::InWorker(revision, millis))
                     }
@@ -172,10 +229,17 @@ pub fn app() -> Html {
     let refresh = {
         let worker = worker.clone();
         let snapshot = snapshot.clone();
+        let pending = pending.clone();
         Callback::from(move |()| {
-            let (worker, snapshot, in_worker) =
-                (worker.clone(), snapshot.clone(), in_worker.clone());
-            wasm_bindgen_futures::spawn_local(refresh_snapshot(worker, snapshot, in_worker));
+            let (worker, snapshot, in_worker, pending) = (
+                worker.clone(),
+                snapshot.clone(),
+                in_worker.clone(),
+                pending.clone(),
+            );
+            wasm_bindgen_futures::spawn_local(refresh_snapshot(
+                worker, snapshot, in_worker, pending,
+            ));
         })
     };
     {

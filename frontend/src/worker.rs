@@ -13,7 +13,7 @@ use cohortsync_shared::options::Options;
 use cohortsync_shared::report::{
     Code, Diagnostic, DiagnosticFilter, DiagnosticPage, DiagnosticView, Lang, code_counts,
 };
-use cohortsync_shared::snapshot::Snapshot;
+use cohortsync_shared::snapshot::{Snapshot, SnapshotChanges};
 use gloo_worker::{Codec, HandlerId, Worker, WorkerScope};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -44,6 +44,9 @@ impl Codec for Js {
 pub enum Request {
     /// Use this snapshot (its JSON) for the next checks.
     Snapshot(String),
+    /// Bring the snapshot up to date with these changes (the JSON of
+    /// `GET /api/snapshot?since=`), and send it back whole, for the cache.
+    Changes(String),
     /// Forget the snapshot and the last check (their account signed out).
     Forget,
     /// Make the annotated copy of the file of check `id` (the latest one).
@@ -90,6 +93,11 @@ pub enum Response {
     SnapshotReady(u64, f64),
     /// The snapshot could not be read.
     SnapshotFailed(String),
+    /// The snapshot was brought up to date with the changes sent.
+    Refreshed(Box<Refreshed>),
+    /// The changes did not apply (they start from another revision, say): the snapshot is
+    /// as it was, and the page fetches it whole.
+    ChangesFailed(String),
     /// Check `id` reached a phase, and this far overall (0 to 1, when known).
     Progress(u32, Phase, Option<f64>),
     /// Check `id` is done.
@@ -104,6 +112,19 @@ pub enum Response {
     ),
     /// A page of check `id`'s diagnostics.
     Diagnostics(u32, Box<DiagnosticPage>),
+}
+
+/// The snapshot after changes: what the page caches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refreshed {
+    /// Its JSON.
+    pub json: String,
+    /// Its revision.
+    pub revision: u64,
+    /// Its default options.
+    pub defaults: Options,
+    /// Milliseconds reading and applying the changes took.
+    pub millis: f64,
 }
 
 /// A finished check: what the page shows at once. A million diagnostics would freeze the
@@ -194,6 +215,31 @@ impl Worker for CheckWorker {
                     }
                     Err(error) => scope.respond(who, Response::SnapshotFailed(error.to_string())),
                 }
+            }
+            Request::Changes(json) => {
+                let start = now_ms();
+                let applied = serde_json::from_str::<SnapshotChanges>(&json)
+                    .map_err(|e| e.to_string())
+                    .and_then(|changes| match self.snapshot.as_mut() {
+                        Some(snapshot) => changes.apply_to(snapshot).map(|()| snapshot),
+                        None => Err("no snapshot to apply changes to".into()),
+                    })
+                    .and_then(|snapshot| {
+                        let json = serde_json::to_string(&*snapshot).map_err(|e| e.to_string())?;
+                        Ok(Refreshed {
+                            json,
+                            revision: snapshot.revision,
+                            defaults: snapshot.defaults.clone(),
+                            millis: now_ms() - start,
+                        })
+                    });
+                scope.respond(
+                    who,
+                    match applied {
+                        Ok(refreshed) => Response::Refreshed(Box::new(refreshed)),
+                        Err(reason) => Response::ChangesFailed(reason),
+                    },
+                );
             }
             Request::Forget => {
                 self.snapshot = None;
