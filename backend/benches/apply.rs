@@ -6,7 +6,8 @@
 //!   and size raw and gzip-compressed, for the admin and the teacher variants;
 //! - reading a submitted 100-row changeset with its drift and dry run
 //!   (`GET /api/changesets/{id}`'s work, `changesets::detail`), as an admin and as a
-//!   teacher: median of 20.
+//!   teacher: median of 20;
+//! - what `GET /api/snapshot?since=REV` sends after a 100-member change.
 //!
 //! Run: `cargo bench -p cohortsync-backend --bench apply`
 
@@ -114,9 +115,21 @@ async fn seed(db: &Database) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The `k`-th member of `cohort` in the seeded site (distinct for k < 100).
+/// The `k`-th member of `cohort` in the seeded site, distinct for k < 150: one user at a
+/// random place in each window of 333 ids, from a random start, so that consecutive
+/// members are 1 to 665 ids apart, as scattered as a real cohort's (a regular pattern would
+/// make the snapshot's sizes, once compressed, look better than they are).
 fn member(cohort: i64, k: i64) -> i64 {
-    (cohort * 7 + k * 499) % USERS + 1
+    let mix = |x: u64| {
+        // splitmix64
+        let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) as i64 & i64::MAX
+    };
+    let start = mix(cohort as u64) % USERS;
+    let within = mix(((cohort as u64) << 20) | k as u64) % 333;
+    (start + k * 333 + within) % USERS + 1
 }
 
 /// A cohort file adding 100k members who are not members yet.
@@ -207,6 +220,47 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<()> {
         totals.enrolments,
         elapsed.as_secs_f64(),
         totals.members_added as f64 / elapsed.as_secs_f64(),
+    );
+
+    refresh(name, &db).await
+}
+
+/// What `GET /api/snapshot?since=REV` sends after a 100-member change: 100 members removed
+/// from 100 cohorts, applied, and the changes between the snapshots before and after.
+async fn refresh(name: &str, db: &Database) -> anyhow::Result<()> {
+    let mut conn = db.pool().acquire().await?;
+    let before = site::load_snapshot(&mut conn).await?;
+    drop(conn);
+    let mut file = String::from("cmd;cidnumber;userid\n");
+    for cohort in 1..=100 {
+        file.push_str(&format!("del;C{cohort:05};E{:07}\n", member(cohort, 0)));
+    }
+    let checked = cohortsync_shared::check(file.as_bytes(), &before, &Options::default());
+    let plan = checked
+        .changeset
+        .ok_or_else(|| anyhow::anyhow!("the removals have errors"))?;
+    assert_eq!(plan.totals().members_removed, 100);
+    let mut tx = db.begin_write().await?;
+    site::write_changeset(&mut tx, &plan).await?;
+    tx.commit().await?;
+    let mut conn = db.pool().acquire().await?;
+    let after = site::load_snapshot(&mut conn).await?;
+    drop(conn);
+    let start = Instant::now();
+    let changes = cohortsync_shared::snapshot::SnapshotChanges::between(&before, &after);
+    let took = start.elapsed();
+    let admin = serde_json::to_vec(&changes)?;
+    let teacher = serde_json::to_vec(&changes.for_teacher(b"0123456789abcdef"))?;
+    let whole = serde_json::to_vec(&after.for_teacher(b"0123456789abcdef"))?;
+    println!(
+        "{name}: refresh after 100 member removals (GET /api/snapshot?since=): admin {} bytes, {} gzip; \
+         teacher {} bytes, {} gzip (the whole teacher's snapshot: {:.2} MB gzip); changes worked out in {:.1} ms",
+        admin.len(),
+        gzip(&admin),
+        teacher.len(),
+        gzip(&teacher),
+        gzip(&whole) as f64 / 1e6,
+        took.as_secs_f64() * 1e3,
     );
     Ok(())
 }
