@@ -581,6 +581,73 @@ async fn a_file_the_site_no_longer_accepts_is_refused_with_the_servers_report() 
     server.stop().await
 }
 
+#[tokio::test]
+async fn the_cached_snapshot_is_refreshed_with_only_what_changed() -> anyhow::Result<()> {
+    let server = Server::start_sqlite().await?;
+    server.import("users", USERS).await?;
+    server
+        .cli(
+            &["account", "add", "prof", "--role", "teacher"],
+            "prof-password\n",
+        )
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let browser = Browser::start().await?;
+    sign_in(&browser, &server, "prof", "prof-password").await?;
+    browser.client.goto(&server.at("/")).await?;
+    let before = revision_after(&browser, "").await?;
+    browser
+        .wait_for("[data-testid=snapshot-badge][data-online=true] button:not([disabled])")
+        .await?;
+    // The directory changes: Marie Martin's idnumber is no longer U0002.
+    server
+        .import("users", &USERS.replace("mmartin;U0002;", "mmartin;U0099;"))
+        .await?;
+    browser
+        .wait_for("[data-testid=snapshot-badge][data-online=true] button:not([disabled])")
+        .await?
+        .click()
+        .await?;
+    let after = revision_after(&browser, &before).await?;
+    // The app asked for what changed since its revision, and got only that.
+    let asked = browser
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource')
+               .filter(e => e.name.endsWith('/api/snapshot?since=' + arguments[0]))
+               .map(e => e.decodedBodySize);",
+            vec![serde_json::json!(before)],
+        )
+        .await?;
+    let sizes: Vec<u64> = serde_json::from_value(asked)?;
+    // (A 304 of an earlier visit reads 0 bytes.)
+    assert!(
+        sizes.iter().any(|&bytes| bytes > 0) && sizes.iter().all(|&bytes| bytes < 2_000),
+        "the refresh did not ask for changes only: {sizes:?}"
+    );
+    // The worker checks against the new revision…
+    drop_file(&browser, dir.path(), "good.csv", GOOD).await?;
+    browser
+        .wait_for("[data-testid=diagnostics] tr[data-line='3'][data-code=user_not_found]")
+        .await?;
+    // …and the cache holds it, still without any clear identifier.
+    let cached = indexed_db_becomes(&browser, "held the new revision", |c| {
+        c.contains(&format!("\"revision\":{after}"))
+    })
+    .await?;
+    for personal in ["Marie", "Martin", "mmartin", "U0099", "marie.martin"] {
+        assert!(
+            !cached.contains(personal),
+            "{personal} in the teacher's cache"
+        );
+    }
+    // Opened again, the app reads the refreshed copy.
+    browser.client.goto(&server.at("/")).await?;
+    assert_eq!(revision_after(&browser, "").await?, after);
+    browser.close().await?;
+    server.stop().await
+}
+
 /// As an admin: opens changeset `id`, approves it and applies it, and waits for "applied".
 async fn approve_and_apply(browser: &Browser, server: &Server, id: i64) -> anyhow::Result<()> {
     browser
