@@ -443,7 +443,7 @@ async fn teacher_snapshot(browser: &Browser, server: &Server) -> anyhow::Result<
         .await?
         .click()
         .await?;
-    browser.wait_for("#username").await?;
+    browser.wait_for("header a[href='/login']").await?;
     sign_in(browser, server, "teacher").await?;
     let sizes = browser
         .client
