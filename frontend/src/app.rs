@@ -107,11 +107,7 @@ async fn refresh_snapshot(
                 };
                 *in_worker.borrow_mut() = Some(fresh.etag.clone());
                 state.dispatch(SnapshotAction::InWorker(revision, millis));
-                state.dispatch(SnapshotAction::Cached(fresh.revision, fresh.fetched_at));
-                state.dispatch(SnapshotAction::Defaults(fresh.defaults.clone()));
-                if owner.is_some() {
-                    let _ = cache::save(&fresh).await;
-                }
+                keep(&state, &fresh).await;
                 state.dispatch(SnapshotAction::Fetched { online: true });
                 return;
             }
@@ -139,11 +135,7 @@ async fn refresh_snapshot(
                 owner,
             };
             hand_over(&fresh);
-            state.dispatch(SnapshotAction::Cached(fresh.revision, fresh.fetched_at));
-            state.dispatch(SnapshotAction::Defaults(fresh.defaults.clone()));
-            if owner.is_some() {
-                let _ = cache::save(&fresh).await;
-            }
+            keep(&state, &fresh).await;
             true
         }
         // Only a fetch with `since` answers changes, and the one above has none.
@@ -156,6 +148,15 @@ async fn refresh_snapshot(
         Err(_) => true,
     };
     state.dispatch(SnapshotAction::Fetched { online });
+}
+
+/// Shows `fresh` as the snapshot in use, and caches it if it has an owner (an account).
+async fn keep(state: &UseReducerHandle<SnapshotState>, fresh: &CachedSnapshot) {
+    state.dispatch(SnapshotAction::Cached(fresh.revision, fresh.fetched_at));
+    state.dispatch(SnapshotAction::Defaults(fresh.defaults.clone()));
+    if fresh.owner.is_some() {
+        let _ = cache::save(fresh).await;
+    }
 }
 
 /// Drops the snapshot from IndexedDB, the worker and the page's state.
