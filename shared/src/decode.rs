@@ -82,6 +82,8 @@ pub struct Row<'t> {
     /// Physical line where the record starts, from 1.
     pub line: u32,
     text: &'t str,
+    /// False when the table holds no NUL character at all.
+    may_hold_nul: bool,
     /// Where the row's first cell starts in `text`.
     start: u32,
     /// Where each cell ends in `text`.
@@ -109,6 +111,12 @@ impl<'t> Row<'t> {
     /// Whether the row has no cells.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
+    }
+
+    /// Whether a cell of this row may hold a NUL character (false when none of the file
+    /// does).
+    pub fn may_hold_nul(&self) -> bool {
+        self.may_hold_nul
     }
 
     /// The cells in order.
@@ -145,6 +153,9 @@ pub struct Table {
     text: String,
     ends: Vec<u32>,
     spans: Vec<RowSpan>,
+    /// Whether any cell holds a NUL character: found once for the whole text, so that
+    /// rows need not look for one in every cell.
+    has_nul: bool,
 }
 
 impl Table {
@@ -172,15 +183,17 @@ impl Table {
         Row {
             line: span.line,
             text: &self.text,
+            may_hold_nul: self.has_nul,
             start,
             ends: &self.ends[first..first + span.cells as usize],
         }
     }
 
-    /// Adds a record; the caller has checked that the whole text fits 32-bit offsets.
-    fn push_row(&mut self, line: u32, record: &csv::StringRecord) {
-        let offset = self.text.len();
-        self.text.push_str(record.as_slice());
+    /// Adds a record to the table and its text; the caller has checked that the whole text
+    /// fits 32-bit offsets.
+    fn push_row(&mut self, text: &mut Vec<u8>, line: u32, record: &csv::ByteRecord) {
+        let offset = text.len();
+        text.extend_from_slice(record.as_slice());
         let first = self.ends.len() as u32;
         self.ends.extend(
             (0..record.len())
@@ -194,12 +207,12 @@ impl Table {
         });
     }
 
-    fn pop_row(&mut self) {
+    fn pop_row(&mut self, text: &mut Vec<u8>) {
         if let Some(span) = self.spans.pop() {
             let first = span.first as usize;
             self.ends.truncate(first);
             let start = first.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
-            self.text.truncate(start);
+            text.truncate(start);
         }
     }
 }
@@ -273,15 +286,21 @@ pub(crate) fn decode_reporting(
         delimiter,
         header: Vec::new(),
         header_line: 0,
-        text: String::with_capacity(bytes.len()),
+        text: String::new(),
         ends: Vec::with_capacity(lines_upper_bound * 4),
         spans: Vec::with_capacity(lines_upper_bound),
+        has_nul: false,
     };
+    // The cells' text, as bytes: the input is already valid UTF-8 and the reader only
+    // splits it at ASCII bytes (and drops the quotes' ASCII), so the cells are too. Reading
+    // byte records spares the reader a validation per record; the text is validated once
+    // at the end.
+    let mut text = Vec::with_capacity(bytes.len());
     let mut last_start = None;
-    let mut record = csv::StringRecord::new();
-    // Input is a &str, so the reader can neither fail on UTF-8 nor on I/O.
+    let mut record = csv::ByteRecord::new();
+    // Input is in memory, so the reader cannot fail on I/O.
     let mut records = 0usize;
-    while let Ok(true) = reader.read_record(&mut record) {
+    while let Ok(true) = reader.read_byte_record(&mut record) {
         let reported = record.position().map_or(0, |p| p.byte() as usize);
         records += 1;
         if records.is_multiple_of(PROGRESS_EVERY) {
@@ -296,18 +315,18 @@ pub(crate) fn decode_reporting(
                 .count();
         let line = lines.line_at(bytes, start);
         last_start = Some((start, line));
-        if bytes.get(start) == Some(&b'#') || record.iter().all(|cell| trim(cell).is_empty()) {
+        if bytes.get(start) == Some(&b'#') || record.iter().all(is_blank) {
             continue; // a comment line, a blank line, or a row of empty cells
         }
         match header {
             None => {
                 let names = record
                     .iter()
-                    .map(|name| name.trim().to_lowercase())
+                    .map(|name| String::from_utf8_lossy(name).trim().to_lowercase())
                     .collect();
                 header = Some((names, line));
             }
-            Some(_) => table.push_row(line, &record),
+            Some(_) => table.push_row(&mut text, line, &record),
         }
     }
 
@@ -319,9 +338,15 @@ pub(crate) fn decode_reporting(
         // The broken record holds the rest of the file in one cell: checking it would only
         // add noise after the real error.
         if table.spans.last().is_some_and(|row| row.line == line) {
-            table.pop_row();
+            table.pop_row(&mut text);
         }
     }
+    table.has_nul = text.contains(&0);
+    table.text = match String::from_utf8(text) {
+        Ok(text) => text,
+        // Cannot happen (see above); replacing is still better than trusting it blindly.
+        Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+    };
 
     let Some((header, header_line)) = header else {
         diagnostics.push(Diagnostic::new(Code::EmptyFile, 1));
@@ -330,6 +355,15 @@ pub(crate) fn decode_reporting(
     table.header = header;
     table.header_line = header_line;
     Some(table)
+}
+
+/// Whether a cell (bytes of valid UTF-8) is empty once trimmed as [`trim`] trims.
+fn is_blank(cell: &[u8]) -> bool {
+    match cell.iter().position(|b| !b.is_ascii_whitespace()) {
+        None => true,
+        Some(at) if cell[at].is_ascii_graphic() => false,
+        Some(at) => std::str::from_utf8(&cell[at..]).is_ok_and(|rest| rest.trim().is_empty()),
+    }
 }
 
 /// `value` without leading and trailing white space (Unicode, so the no-break spaces of

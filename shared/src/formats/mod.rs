@@ -307,7 +307,8 @@ pub(crate) fn unstorable_cells(
     diagnostics: &mut Diagnostics,
 ) -> Unstorable {
     let mut found = Unstorable::default();
-    for (index, value) in row.cells().enumerate() {
+    let cells = row.may_hold_nul().then(|| row.cells().enumerate());
+    for (index, value) in cells.into_iter().flatten() {
         if value.contains('\0') {
             found.positions.push(index);
             diagnostics.push(
