@@ -3,8 +3,6 @@
 //! with each other, and what they ask for is planned per cohort with its effects on the
 //! courses the cohort is bound to.
 
-use std::collections::hash_map::Entry;
-
 use crate::{HashMap, HashSet};
 
 use super::{Site, UserMatch, Users};
@@ -41,21 +39,25 @@ struct NewCohort {
     component: &'static str,
 }
 
-/// A member named by a row: the user's index in the snapshot and the row that names them.
+/// A member named by a row: the user's index in the snapshot, the row that names them and
+/// what it asks.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Member {
-    user: usize,
+    user: u32,
     line: u32,
     /// The row's index among the rows that fit.
-    pub(super) row: usize,
+    pub(super) row: u32,
+    command: Command,
 }
 
 /// Everything the rows say about one cohort.
 #[derive(Debug, Default)]
 struct Requests {
     first_line: u32,
-    adds: Vec<Member>,
-    dels: Vec<Member>,
+    /// Every member the rows name, `add` or `del`, in file order, repeats included: they
+    /// are found once all rows are read ([`distinct_members`]), by sorting each cohort's
+    /// members rather than keeping a map of every (cohort, user) pair.
+    members: Vec<Member>,
     free: Option<u32>,
     delete: Option<u32>,
     /// An `add` row without a user asks for the cohort itself: cleanup must keep it.
@@ -81,7 +83,7 @@ pub(crate) fn plan(
             return Planned::default();
         }
     };
-    let mut reading = Reading::new(site, options, options.user_identifier, rows.len());
+    let mut reading = Reading::new(site, options, options.user_identifier);
     let (header, limits) = (rows.header(), layout.limits());
     for (row_index, row) in rows.iter().enumerate() {
         if row_index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
@@ -93,7 +95,7 @@ pub(crate) fn plan(
             Err(problem) => diagnostics.push(*problem),
         }
     }
-    let named = |member: &Member| layout.user(&rows.get(member.row));
+    let named = |member: &Member| layout.user(&rows.get(member.row as usize));
     reading.plan(rows.len(), ("userid", &named), diagnostics)
 }
 
@@ -106,14 +108,15 @@ pub(super) struct Reading<'r, 's> {
     site: &'r Site<'s>,
     options: &'r Options,
     users: Users<'s>,
-    /// The cohorts in the order the file first names them.
-    order: Vec<Target>,
-    requests: HashMap<Target, Requests>,
+    /// What the rows ask of each cohort they name, in the order the file first names them.
+    requests: Vec<(Target, Requests)>,
+    /// Where each of the site's cohorts is in `requests`, if a row names it.
+    existing: Vec<Option<u32>>,
+    /// Where each new cohort is in `requests`.
+    created: Vec<Option<u32>>,
     new_cohorts: Vec<NewCohort>,
     /// New cohorts by the key the file names them with.
     new_by_key: HashMap<String, u32>,
-    /// The first row about each (cohort, user): its command and line.
-    pairs: HashMap<(Target, usize), (Command, u32)>,
 }
 
 impl<'r, 's> Reading<'r, 's> {
@@ -122,17 +125,16 @@ impl<'r, 's> Reading<'r, 's> {
         site: &'r Site<'s>,
         options: &'r Options,
         users: crate::options::UserIdentifier,
-        rows: usize,
     ) -> Self {
         Reading {
             site,
             options,
             users: Users::new(site.snapshot, users),
-            order: Vec::new(),
-            requests: HashMap::default(),
+            requests: Vec::new(),
+            existing: vec![None; site.snapshot.cohorts.len()],
+            created: Vec::new(),
             new_cohorts: Vec::new(),
             new_by_key: HashMap::default(),
-            pairs: HashMap::with_capacity_and_hasher(rows, Default::default()),
         }
     }
 
@@ -217,40 +219,39 @@ impl<'r, 's> Reading<'r, 's> {
             let Some(target) = *target else {
                 continue;
             };
-            if !new_pair(
-                &mut self.pairs,
-                self.site,
-                target,
-                user,
-                read,
-                column,
-                diagnostics,
-            ) {
-                continue;
-            }
             let member = Member {
-                user,
+                user: user as u32,
                 line,
-                row: row_index,
+                row: row_index as u32,
+                command: read.command,
             };
-            let request = self.request(target, line);
-            match read.command {
-                Command::Add => request.adds.push(member),
-                Command::Del => request.dels.push(member),
-                Command::Free => unreachable!("free rows with a user were refused above"),
-            }
+            self.request(target, line).members.push(member);
         }
     }
 
     /// What the rows ask of `target` so far; the first row about it is at `line`.
     fn request(&mut self, target: Target, line: u32) -> &mut Requests {
-        self.requests.entry(target).or_insert_with(|| {
-            self.order.push(target);
-            Requests {
-                first_line: line,
-                ..Requests::default()
+        let slot = match target {
+            Target::Existing(index) => &mut self.existing[index],
+            Target::New(new) => {
+                let new = new as usize;
+                if self.created.len() <= new {
+                    self.created.resize(new + 1, None);
+                }
+                &mut self.created[new]
             }
-        })
+        };
+        let at = *slot.get_or_insert_with(|| {
+            self.requests.push((
+                target,
+                Requests {
+                    first_line: line,
+                    ..Requests::default()
+                },
+            ));
+            (self.requests.len() - 1) as u32
+        });
+        &mut self.requests[at as usize].1
     }
 
     /// The cohort a row is about: an existing one, one created by an earlier row, or a new
@@ -421,18 +422,18 @@ impl<'r, 's> Reading<'r, 's> {
         // more than the planning itself.
         planned.operations.reserve(rows + self.new_cohorts.len());
         let mut emptied: HashSet<i64> = HashSet::default();
-        for target in self.order {
-            let request = &self.requests[&target];
-            let index = match target {
+        for (target, request) in &self.requests {
+            let members = distinct_members(&request.members, &self.users, users, diagnostics);
+            let index = match *target {
                 Target::New(new) => {
                     let cohort = &self.new_cohorts[new as usize];
-                    plan_new(new, cohort, request, site, &mut planned);
+                    plan_new(new, cohort, request, &members, &self.users, &mut planned);
                     continue;
                 }
                 Target::Existing(index) => index,
             };
             if let Some(delete_line) = request.delete
-                && let Some(other) = request.adds.iter().chain(&request.dels).next()
+                && let Some(other) = members.adds.iter().chain(&members.dels).next()
             {
                 diagnostics.push(
                     Diagnostic::new(Code::ConflictingRows, other.line)
@@ -444,6 +445,8 @@ impl<'r, 's> Reading<'r, 's> {
             let ends_empty = plan_existing(
                 index,
                 request,
+                &members,
+                &self.users,
                 users,
                 site,
                 options,
@@ -455,46 +458,73 @@ impl<'r, 's> Reading<'r, 's> {
             }
         }
         if options.cleanup_empty {
-            plan_cleanup(site, &self.requests, &emptied, &mut planned);
+            let requests = |index: usize| self.existing[index].map(|at| &self.requests[at as usize].1);
+            plan_cleanup(site, &requests, &emptied, &mut planned);
         }
         planned
     }
 }
 
-/// Whether `user` is the first this cohort's rows name: an earlier row about the same
-/// (cohort, user) makes this one a duplicate, or a conflict when it asked otherwise.
-fn new_pair(
-    pairs: &mut HashMap<(Target, usize), (Command, u32)>,
-    site: &Site<'_>,
-    target: Target,
-    user: usize,
-    read: &CohortLine<'_>,
-    column: &str,
+/// The members one cohort's rows add and remove, each user once, in file order.
+struct DistinctMembers {
+    adds: Vec<Member>,
+    dels: Vec<Member>,
+}
+
+/// Keeps the first row about each user of a cohort: a later row about the same user is a
+/// duplicate, or a conflict when it asks otherwise. A suspended user added is noted.
+fn distinct_members(
+    members: &[Member],
+    users: &Users<'_>,
+    (column, named): Named<'_, '_>,
     diagnostics: &mut Diagnostics,
-) -> bool {
-    let (line, value) = (read.line, read.user);
-    let at = |code| Diagnostic::new(code, line).column(column).value(value);
-    match pairs.entry((target, user)) {
-        Entry::Occupied(first) if first.get().0 == read.command => {
-            diagnostics.push(at(Code::DuplicateRow).arg(first.get().1));
-            return false;
-        }
-        Entry::Occupied(first) => {
-            diagnostics.push(
+) -> DistinctMembers {
+    // (user, position in file order), sorted: each user's rows side by side, first first.
+    let mut by_user: Vec<(u32, u32)> = (0..members.len() as u32)
+        .map(|at| (members[at as usize].user, at))
+        .collect();
+    by_user.sort_unstable();
+    let mut repeated = vec![false; members.len()];
+    for rows in by_user.chunk_by(|a, b| a.0 == b.0) {
+        let first = &members[rows[0].1 as usize];
+        for &(_, at) in &rows[1..] {
+            repeated[at as usize] = true;
+            let later = &members[at as usize];
+            let at = |code| {
+                Diagnostic::new(code, later.line)
+                    .column(column)
+                    .value(named(later))
+            };
+            diagnostics.push(if later.command == first.command {
+                at(Code::DuplicateRow).arg(first.line)
+            } else {
                 at(Code::ConflictingRows)
-                    .arg(first.get().1)
-                    .arg("add_and_remove"),
-            );
-            return false;
-        }
-        Entry::Vacant(slot) => {
-            slot.insert((read.command, line));
+                    .arg(first.line)
+                    .arg("add_and_remove")
+            });
         }
     }
-    if read.command == Command::Add && site.user(user).suspended {
-        diagnostics.push(at(Code::UserSuspended));
+    let mut distinct = DistinctMembers {
+        adds: Vec::with_capacity(members.len()),
+        dels: Vec::new(),
+    };
+    for (member, _) in members.iter().zip(&repeated).filter(|(_, r)| !**r) {
+        match member.command {
+            Command::Add => {
+                if users.is_suspended(member.user as usize) {
+                    diagnostics.push(
+                        Diagnostic::new(Code::UserSuspended, member.line)
+                            .column(column)
+                            .value(named(member)),
+                    );
+                }
+                distinct.adds.push(*member);
+            }
+            Command::Del => distinct.dels.push(*member),
+            Command::Free => unreachable!("free rows with a user are refused when read"),
+        }
     }
-    true
+    distinct
 }
 
 /// Rows about one cohort must agree on its name, idnumber and description: the first
@@ -525,7 +555,8 @@ fn plan_new(
     new: u32,
     cohort: &NewCohort,
     request: &Requests,
-    site: &Site<'_>,
+    members: &DistinctMembers,
+    users: &Users<'_>,
     planned: &mut Planned,
 ) {
     let description = request.meta[2]
@@ -544,8 +575,8 @@ fn plan_new(
             visible: true,
         },
     });
-    for &Member { user, line, .. } in &request.adds {
-        let user = site.user(user).id;
+    for &Member { user, line, .. } in &members.adds {
+        let user = users.id(user as usize);
         planned.operations.push(Step {
             line: Some(line),
             op: Operation::AddMember {
@@ -558,9 +589,12 @@ fn plan_new(
 
 /// Plans the rows about one existing cohort; returns whether cleanup may delete it: it ends
 /// with no members and no `add` row without a user asks for it.
+#[allow(clippy::too_many_arguments)]
 fn plan_existing<'r>(
     index: usize,
     request: &Requests,
+    distinct: &DistinctMembers,
+    users: &Users<'_>,
     (column, named): Named<'_, 'r>,
     site: &Site<'_>,
     options: &Options,
@@ -575,8 +609,8 @@ fn plan_existing<'r>(
     plan_fields(index, request, site, diagnostics, planned);
     let members: HashSet<i64> = cohort.members.iter().copied().collect();
     let mut kept: HashSet<i64> = HashSet::default();
-    for member in &request.adds {
-        let (user, line) = (site.user(member.user).id, member.line);
+    for member in &distinct.adds {
+        let (user, line) = (users.id(member.user as usize), member.line);
         kept.insert(user);
         if members.contains(&user) {
             diagnostics.push(
@@ -596,8 +630,8 @@ fn plan_existing<'r>(
         }
     }
     let mut removed: HashSet<i64> = HashSet::default();
-    for member in &request.dels {
-        let (user, line) = (site.user(member.user).id, member.line);
+    for member in &distinct.dels {
+        let (user, line) = (users.id(member.user as usize), member.line);
         if members.contains(&user) {
             removed.insert(user);
             remove(cohort.id, user, Some(line), planned);
@@ -615,7 +649,16 @@ fn plan_existing<'r>(
         .copied()
         .filter(|m| !kept.contains(m) && !removed.contains(m))
         .collect();
-    let absent = plan_absent(index, request, absent, site, options, diagnostics, planned);
+    let absent = plan_absent(
+        index,
+        request,
+        !distinct.adds.is_empty(),
+        absent,
+        site,
+        options,
+        diagnostics,
+        planned,
+    );
     !request.declared && kept.len() + absent == 0
 }
 
@@ -707,9 +750,11 @@ fn plan_fields(
 /// Members the rows do not name: removed by `free`, and by full mode from a cohort
 /// cohortsync manages (a hand-made cohort keeps them, and the report says so). Returns how
 /// many stay.
+#[allow(clippy::too_many_arguments)]
 fn plan_absent(
     index: usize,
     request: &Requests,
+    adds_any: bool,
     mut absent: Vec<i64>,
     site: &Site<'_>,
     options: &Options,
@@ -717,7 +762,7 @@ fn plan_absent(
     planned: &mut Planned,
 ) -> usize {
     let cohort = site.cohort(index);
-    let full = options.mode == Mode::Full && !request.adds.is_empty();
+    let full = options.mode == Mode::Full && adds_any;
     if full {
         planned.members_before += cohort.members.len() as u64;
     }
@@ -747,14 +792,14 @@ fn remove(cohort: i64, user: i64, line: Option<u32>, planned: &mut Planned) {
 }
 
 /// Cohorts managed by cohortsync that end up empty and unbound are deleted.
-fn plan_cleanup(
+fn plan_cleanup<'q>(
     site: &Site<'_>,
-    requests: &HashMap<Target, Requests>,
+    requests: &dyn Fn(usize) -> Option<&'q Requests>,
     emptied: &HashSet<i64>,
     planned: &mut Planned,
 ) {
     for (index, cohort) in site.snapshot.cohorts.iter().enumerate() {
-        let touched = requests.get(&Target::Existing(index));
+        let touched = requests(index);
         let already_deleted = touched.is_some_and(|r| r.delete.is_some());
         let empty = if touched.is_some() {
             emptied.contains(&cohort.id)

@@ -8,7 +8,7 @@ use crate::HashMap;
 use crate::formats::{Columns, FileKind, Rows};
 use crate::options::{CohortIdentifier, Options, UserIdentifier};
 use crate::report::{Code, Diagnostic, Diagnostics};
-use crate::snapshot::{Binding, Cohort, Snapshot, User, UserLookup};
+use crate::snapshot::{Binding, Cohort, Snapshot, UserLookup};
 
 pub(crate) mod bindings;
 pub(crate) mod cohorts;
@@ -94,10 +94,6 @@ impl<'s> Site<'s> {
         &self.snapshot.cohorts[index]
     }
 
-    pub(crate) fn user(&self, index: usize) -> &'s User {
-        &self.snapshot.users[index]
-    }
-
     /// Cohort indexes whose identifier `kind` is `value` (trimmed).
     pub(crate) fn find_cohorts(&self, kind: CohortIdentifier, value: &str) -> &[usize] {
         let value = crate::decode::trim(value);
@@ -144,6 +140,10 @@ pub(crate) struct Users<'s> {
     snapshot: &'s Snapshot,
     kind: UserIdentifier,
     lookup: UserLookup,
+    /// Each user's id and suspension, by index: what the rules ask of a user found, kept
+    /// apart from the users themselves so that asking stays in the processor's cache.
+    ids: Vec<i64>,
+    suspended: Vec<bool>,
     others: std::cell::OnceCell<Vec<(UserIdentifier, UserLookup)>>,
 }
 
@@ -160,8 +160,20 @@ impl<'s> Users<'s> {
             snapshot,
             kind,
             lookup: UserLookup::new(snapshot, kind),
+            ids: snapshot.users.iter().map(|u| u.id).collect(),
+            suspended: snapshot.users.iter().map(|u| u.suspended).collect(),
             others: Default::default(),
         }
+    }
+
+    /// The id of the user at `index`.
+    pub(crate) fn id(&self, index: usize) -> i64 {
+        self.ids[index]
+    }
+
+    /// Whether the user at `index` is suspended.
+    pub(crate) fn is_suspended(&self, index: usize) -> bool {
+        self.suspended[index]
     }
 
     pub(crate) fn find(&self, value: &str) -> UserMatch {

@@ -40,7 +40,7 @@ pub(crate) fn plan(
         .iter()
         .map(|(name, position)| (name.as_str(), Some(*position), COHORT_IDNUMBER_CHARS))
         .collect();
-    let mut reading = Reading::new(site, options, identifier, rows.len());
+    let mut reading = Reading::new(site, options, identifier);
     let mut reads = Vec::new();
     for (row_index, row) in rows.iter().enumerate() {
         if row_index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
@@ -81,6 +81,6 @@ pub(crate) fn plan(
             reading.members(row_index, user_column, &reads, diagnostics);
         }
     }
-    let named = |member: &Member| cell(&rows.get(member.row), user_position);
+    let named = |member: &Member| cell(&rows.get(member.row as usize), user_position);
     reading.plan(rows.len(), (user_column, &named), diagnostics)
 }
