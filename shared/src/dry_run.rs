@@ -74,7 +74,7 @@ pub fn file_identifiers(
         }
         if let [index] = lookup.find(value) {
             found
-                .entry(snapshot.users[*index].id)
+                .entry(snapshot.users[*index as usize].id)
                 .or_insert_with(|| value.to_owned());
         }
     }

@@ -548,17 +548,59 @@ pub(crate) struct UserLookup {
     keys: String,
     table: hashbrown::HashTable<Slot>,
     /// Users who share a key (emails are not unique in Moodle).
-    shared: Vec<Vec<usize>>,
+    shared: Vec<Vec<u32>>,
 }
 
-/// One key: where it is in `keys`, and its user (an index in the snapshot), or, for a key
-/// several users share, an index in `shared`.
+/// One key: its first [`INLINE_KEY`] bytes, its length and where it is in `keys`, and its
+/// user (an index in the snapshot), or, for a key several users share, an index in
+/// `shared`.
+///
+/// Most keys (idnumbers, usernames, a teacher's 12-digit hashes) fit in the slot itself, so
+/// a lookup reads one slot and not also the key buffer elsewhere in memory.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
+    head: [u8; INLINE_KEY],
+    len: u32,
     start: u32,
-    end: u32,
-    is_shared: bool,
-    user: usize,
+    /// The user, or an index in `shared` when [`SHARED`] is set.
+    user: u32,
+}
+
+/// Bytes of a key kept in its slot.
+const INLINE_KEY: usize = 12;
+/// The bit of [`Slot::user`] that says it indexes `UserLookup::shared`.
+const SHARED: u32 = 1 << 31;
+
+impl Slot {
+    fn new(keys: &str, start: usize, end: usize, user: usize) -> Slot {
+        let mut head = [0; INLINE_KEY];
+        let key = &keys.as_bytes()[start..end];
+        let inline = key.len().min(INLINE_KEY);
+        head[..inline].copy_from_slice(&key[..inline]);
+        Slot {
+            head,
+            len: key.len() as u32,
+            start: start as u32,
+            user: user as u32,
+        }
+    }
+
+    /// Whether this slot's key is `probe`, reading `keys` only for a long key.
+    fn holds(&self, keys: &str, probe: &[u8]) -> bool {
+        if self.len as usize != probe.len() {
+            return false;
+        }
+        let inline = probe.len().min(INLINE_KEY);
+        self.head[..inline] == probe[..inline]
+            && (probe.len() <= INLINE_KEY || {
+                let start = self.start as usize + INLINE_KEY;
+                keys.as_bytes()[start..self.start as usize + probe.len()] == probe[INLINE_KEY..]
+            })
+    }
+
+    fn key<'k>(&self, keys: &'k str) -> &'k str {
+        &keys[self.start as usize..(self.start + self.len) as usize]
+    }
 }
 
 fn hash_key(key: &str) -> u64 {
@@ -600,31 +642,23 @@ impl UserLookup {
                 spans.push((start, keys.len(), index));
             }
         }
-        // Offsets are u32: a snapshot with more than 4 GB of identifiers is not a thing.
+        // Offsets and users are u32 (users below 2³¹): a snapshot with more than 4 GB of
+        // identifiers, or two billion users, is not a thing.
         let mut table = hashbrown::HashTable::with_capacity(spans.len());
-        let mut shared: Vec<Vec<usize>> = Vec::new();
-        let key_of = |slot: &Slot| &keys[slot.start as usize..slot.end as usize];
+        let mut shared: Vec<Vec<u32>> = Vec::new();
         for (start, end, user) in spans {
             let text = &keys[start..end];
             let hash = hash_key(text);
-            match table.find_mut(hash, |slot: &Slot| key_of(slot) == text) {
-                Some(slot) if !slot.is_shared => {
-                    shared.push(vec![slot.user, user]);
-                    slot.is_shared = true;
-                    slot.user = shared.len() - 1;
+            match table.find_mut(hash, |slot: &Slot| slot.holds(&keys, text.as_bytes())) {
+                Some(slot) if slot.user & SHARED == 0 => {
+                    shared.push(vec![slot.user, user as u32]);
+                    slot.user = (shared.len() - 1) as u32 | SHARED;
                 }
-                Some(slot) => shared[slot.user].push(user),
+                Some(slot) => shared[(slot.user & !SHARED) as usize].push(user as u32),
                 None => {
-                    table.insert_unique(
-                        hash,
-                        Slot {
-                            start: start as u32,
-                            end: end as u32,
-                            is_shared: false,
-                            user,
-                        },
-                        |slot| hash_key(key_of(slot)),
-                    );
+                    table.insert_unique(hash, Slot::new(&keys, start, end, user), |slot| {
+                        hash_key(slot.key(&keys))
+                    });
                 }
             }
         }
@@ -639,7 +673,7 @@ impl UserLookup {
     }
 
     /// The indexes of the users whose identifier is `value` (normalised, hashed if needed).
-    pub(crate) fn find(&self, value: &str) -> &[usize] {
+    pub(crate) fn find(&self, value: &str) -> &[u32] {
         let normalised = normalise_user_key(self.kind, value);
         let probe = match (&self.key, self.kind) {
             (
@@ -655,11 +689,11 @@ impl UserLookup {
         };
         let probe = probe.as_ref();
         let found = self.table.find(hash_key(probe), |slot| {
-            &self.keys[slot.start as usize..slot.end as usize] == probe
+            slot.holds(&self.keys, probe.as_bytes())
         });
         match found {
             None => &[],
-            Some(slot) if slot.is_shared => &self.shared[slot.user],
+            Some(slot) if slot.user & SHARED != 0 => &self.shared[(slot.user & !SHARED) as usize],
             Some(slot) => std::slice::from_ref(&slot.user),
         }
     }
@@ -804,6 +838,30 @@ mod tests {
         assert!(by_idnumber.find("").is_empty());
         let by_email = UserLookup::new(&read, UserIdentifier::Email);
         assert_eq!(by_email.find("Anne.Martin@univ.example"), [1]);
+    }
+
+    #[test]
+    fn keys_longer_than_a_slot_holds_are_told_apart_by_their_tail() {
+        let user = |id, email: &str| User {
+            id,
+            email: email.into(),
+            ..User::default()
+        };
+        let snapshot = Snapshot {
+            users: vec![
+                user(1, "jean.dupont@univ.example"),
+                user(2, "jean.dupont@univ.exampla"),
+                user(3, "jean.dupont@univ.example"),
+                user(4, "short@u.fr"),
+            ],
+            ..Snapshot::default()
+        };
+        let by_email = UserLookup::new(&snapshot, UserIdentifier::Email);
+        assert_eq!(by_email.find("jean.dupont@univ.example"), [0, 2]);
+        assert_eq!(by_email.find("jean.dupont@univ.exampla"), [1]);
+        assert!(by_email.find("jean.dupont@univ.exampl").is_empty());
+        assert!(by_email.find("jean.dupont@").is_empty());
+        assert_eq!(by_email.find("Short@U.fr"), [3]);
     }
 
     #[test]

@@ -179,7 +179,7 @@ impl<'s> Users<'s> {
     pub(crate) fn find(&self, value: &str) -> UserMatch {
         match self.lookup.find(value) {
             [] => UserMatch::NotFound,
-            [one] => UserMatch::Found(*one),
+            [one] => UserMatch::Found(*one as usize),
             many => UserMatch::Ambiguous(many.len()),
         }
     }
