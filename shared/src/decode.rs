@@ -300,8 +300,16 @@ pub(crate) fn decode_reporting(
     let mut record = csv::ByteRecord::new();
     // Input is in memory, so the reader cannot fail on I/O.
     let mut records = 0usize;
+    // The reader counts line feeds itself; a lone CR (a line end of old Mac software, in a
+    // file that also has line feeds) it does not count, and then lines are counted here.
+    let lone_cr = bytes.contains(&b'\r')
+        && bytes
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
     while let Ok(true) = reader.read_byte_record(&mut record) {
-        let reported = record.position().map_or(0, |p| p.byte() as usize);
+        let position = record.position();
+        let reported = position.map_or(0, |p| p.byte() as usize);
         records += 1;
         if records.is_multiple_of(PROGRESS_EVERY) {
             progress(reported, bytes.len());
@@ -313,7 +321,14 @@ pub(crate) fn decode_reporting(
                 .iter()
                 .take_while(|&&b| b == b'\r' || b == b'\n')
                 .count();
-        let line = lines.line_at(bytes, start);
+        let line = if lone_cr {
+            lines.line_at(bytes, start)
+        } else {
+            // The reader's line is where the previous record ended, before the line ends
+            // skipped above.
+            let skipped = bytes[reported..start].iter().filter(|&&b| b == b'\n').count();
+            position.map_or(1, |p| p.line() as u32) + skipped as u32
+        };
         last_start = Some((start, line));
         if bytes.get(start) == Some(&b'#') || record.iter().all(is_blank) {
             continue; // a comment line, a blank line, or a row of empty cells
@@ -643,6 +658,29 @@ mod tests {
             .rows()
             .map(|row| (row.line, row.cells().collect()))
             .collect()
+    }
+
+    /// The reader's own line count and ours agree: line feeds, CRLF, blank lines, comments
+    /// and quoted cells over several lines, with and without a lone CR somewhere.
+    #[test]
+    fn rows_keep_their_physical_line_whatever_the_line_ends() {
+        let body = "a;b\r\n\r\n# note\r\n1;\"two\r\nlines\"\r\n\n\n3;x\n\"4\n\n\";y\n5;z";
+        let expected = [
+            (4, vec!["1", "two\r\nlines"]),
+            (8, vec!["3", "x"]),
+            (9, vec!["4\n\n", "y"]),
+            (12, vec!["5", "z"]),
+        ];
+        let (table, _) = read(body.as_bytes());
+        assert_eq!(lines_and_cells(&table.unwrap()), expected);
+        // A lone CR ends a line too: every row after it is one line further.
+        let with_cr = body.replacen("3;x\n", "3;x\r\n\r", 1);
+        let (table, _) = read(with_cr.as_bytes());
+        let shifted: Vec<_> = expected
+            .iter()
+            .map(|(l, c)| (if *l > 8 { l + 1 } else { *l }, c.clone()))
+            .collect();
+        assert_eq!(lines_and_cells(&table.unwrap()), shifted);
     }
 
     #[test]
