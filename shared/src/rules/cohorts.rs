@@ -607,12 +607,16 @@ fn plan_existing<'r>(
         return false;
     }
     plan_fields(index, request, site, diagnostics, planned);
-    let members: HashSet<i64> = cohort.members.iter().copied().collect();
-    let mut kept: HashSet<i64> = HashSet::default();
+    // Sorted, to be searched: a cohort's members are looked up once per row about it.
+    let mut members = cohort.members.clone();
+    members.sort_unstable();
+    members.dedup();
+    let is_member = |user: &i64| members.binary_search(user).is_ok();
+    let mut kept: Vec<i64> = Vec::with_capacity(distinct.adds.len());
     for member in &distinct.adds {
         let (user, line) = (users.id(member.user as usize), member.line);
-        kept.insert(user);
-        if members.contains(&user) {
+        kept.push(user);
+        if is_member(&user) {
             diagnostics.push(
                 Diagnostic::new(Code::AlreadyMember, line)
                     .column(column)
@@ -629,11 +633,11 @@ fn plan_existing<'r>(
             });
         }
     }
-    let mut removed: HashSet<i64> = HashSet::default();
+    let mut removed: Vec<i64> = Vec::new();
     for member in &distinct.dels {
         let (user, line) = (users.id(member.user as usize), member.line);
-        if members.contains(&user) {
-            removed.insert(user);
+        if is_member(&user) {
+            removed.push(user);
             remove(cohort.id, user, Some(line), planned);
         } else {
             diagnostics.push(
@@ -644,10 +648,12 @@ fn plan_existing<'r>(
             );
         }
     }
+    kept.sort_unstable();
+    removed.sort_unstable();
     let absent: Vec<i64> = members
         .iter()
         .copied()
-        .filter(|m| !kept.contains(m) && !removed.contains(m))
+        .filter(|m| kept.binary_search(m).is_err() && removed.binary_search(m).is_err())
         .collect();
     let absent = plan_absent(
         index,
