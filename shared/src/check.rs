@@ -6,7 +6,7 @@ use crate::changeset::Changeset;
 use crate::options::Options;
 use crate::report::{Diagnostics, Omitted, Report};
 use crate::rules::{self, Site};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, UserIndex};
 
 /// A report and, when it has no errors, the changeset the file asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +78,33 @@ pub fn check_with_progress(
     options: &Options,
     progress: &mut dyn FnMut(Progress),
 ) -> Checked {
+    check_indexed(
+        bytes,
+        snapshot,
+        &UserIndex::new(snapshot),
+        options,
+        progress,
+    )
+}
+
+/// [`check_with_progress`] with the snapshot's users indexed beforehand: what a program
+/// that checks many files against one snapshot calls, keeping one [`UserIndex`] per
+/// snapshot. An index that does not fit the snapshot ([`UserIndex::fits`]) is not used: a
+/// fresh one is built.
+pub fn check_indexed(
+    bytes: &[u8],
+    snapshot: &Snapshot,
+    users: &UserIndex,
+    options: &Options,
+    progress: &mut dyn FnMut(Progress),
+) -> Checked {
+    let fresh;
+    let users = if users.fits(snapshot) {
+        users
+    } else {
+        fresh = UserIndex::new(snapshot);
+        &fresh
+    };
     let mut diagnostics = Diagnostics::new();
     let mut report = Report {
         kind: None,
@@ -112,7 +139,7 @@ pub fn check_with_progress(
     };
     report.kind = Some(kind);
     let rows = crate::formats::well_formed_rows(&table, &mut diagnostics);
-    let site = Site::new(snapshot);
+    let site = Site::new(snapshot, users);
     let planned = rules::of(kind)(
         &rows,
         &columns,

@@ -326,7 +326,10 @@ pub(crate) fn decode_reporting(
         } else {
             // The reader's line is where the previous record ended, before the line ends
             // skipped above.
-            let skipped = bytes[reported..start].iter().filter(|&&b| b == b'\n').count();
+            let skipped = bytes[reported..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             position.map_or(1, |p| p.line() as u32) + skipped as u32
         };
         last_start = Some((start, line));

@@ -42,7 +42,7 @@ mod rules;
 pub mod snapshot;
 pub mod sync;
 
-pub use check::{Checked, check};
+pub use check::{Checked, check, check_indexed};
 pub use report::Report;
 
 /// Hash maps with a fast, fixed-seed hasher: the rules hash every row, SipHash was most of

@@ -38,8 +38,11 @@ use crate::options::{Options, UserIdentifier};
 
 mod changes;
 mod compact;
+mod index;
 
 pub use changes::{ListChanges, MemberChanges, SnapshotChanges};
+pub use index::UserIndex;
+pub(crate) use index::UserLookup;
 
 /// A copy of the site at one revision. Written as JSON by hand (`compact.rs`): a teacher's
 /// variant in the compact form, an admin's in the plain one.
@@ -530,172 +533,6 @@ impl Snapshot {
     /// Whether this is a teacher's (hashed) snapshot.
     pub fn is_hashed(&self) -> bool {
         self.user_hash_key.is_some()
-    }
-}
-
-/// Users looked up by one identifier.
-///
-/// Every row of a file looks a user up, in no particular order, among tens of thousands:
-/// the keys are therefore packed in one buffer and the table holds small fixed-size slots,
-/// so that lookups stay in the processor's cache instead of chasing one allocation per user.
-#[derive(Debug)]
-pub(crate) struct UserLookup {
-    kind: UserIdentifier,
-    key: Option<Vec<u8>>,
-    /// Hex digits of the snapshot's hashes (they were longer in older snapshots).
-    hash_digits: usize,
-    /// All keys, one after the other.
-    keys: String,
-    table: hashbrown::HashTable<Slot>,
-    /// Users who share a key (emails are not unique in Moodle).
-    shared: Vec<Vec<u32>>,
-}
-
-/// One key: its first [`INLINE_KEY`] bytes, its length and where it is in `keys`, and its
-/// user (an index in the snapshot), or, for a key several users share, an index in
-/// `shared`.
-///
-/// Most keys (idnumbers, usernames, a teacher's 12-digit hashes) fit in the slot itself, so
-/// a lookup reads one slot and not also the key buffer elsewhere in memory.
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    head: [u8; INLINE_KEY],
-    len: u32,
-    start: u32,
-    /// The user, or an index in `shared` when [`SHARED`] is set.
-    user: u32,
-}
-
-/// Bytes of a key kept in its slot.
-const INLINE_KEY: usize = 12;
-/// The bit of [`Slot::user`] that says it indexes `UserLookup::shared`.
-const SHARED: u32 = 1 << 31;
-
-impl Slot {
-    fn new(keys: &str, start: usize, end: usize, user: usize) -> Slot {
-        let mut head = [0; INLINE_KEY];
-        let key = &keys.as_bytes()[start..end];
-        let inline = key.len().min(INLINE_KEY);
-        head[..inline].copy_from_slice(&key[..inline]);
-        Slot {
-            head,
-            len: key.len() as u32,
-            start: start as u32,
-            user: user as u32,
-        }
-    }
-
-    /// Whether this slot's key is `probe`, reading `keys` only for a long key.
-    fn holds(&self, keys: &str, probe: &[u8]) -> bool {
-        if self.len as usize != probe.len() {
-            return false;
-        }
-        let inline = probe.len().min(INLINE_KEY);
-        self.head[..inline] == probe[..inline]
-            && (probe.len() <= INLINE_KEY || {
-                let start = self.start as usize + INLINE_KEY;
-                keys.as_bytes()[start..self.start as usize + probe.len()] == probe[INLINE_KEY..]
-            })
-    }
-
-    fn key<'k>(&self, keys: &'k str) -> &'k str {
-        &keys[self.start as usize..(self.start + self.len) as usize]
-    }
-}
-
-fn hash_key(key: &str) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::fast::FixedState::default().hash_one(key)
-}
-
-impl UserLookup {
-    /// Indexes `snapshot`'s users by `kind`.
-    pub(crate) fn new(snapshot: &Snapshot, kind: UserIdentifier) -> Self {
-        let key = snapshot
-            .user_hash_key
-            .as_deref()
-            .and_then(hash_key_from_hex);
-        let mut keys = String::new();
-        let mut spans = Vec::with_capacity(snapshot.users.len());
-        let mut hash_digits = USER_HASH_HEX;
-        for (index, user) in snapshot.users.iter().enumerate() {
-            let start = keys.len();
-            match (kind, &user.hashes) {
-                (UserIdentifier::Id, _) => keys.push_str(&user.id.to_string()),
-                (UserIdentifier::Username, Some(h)) => keys.push_str(&h.username),
-                (UserIdentifier::Idnumber, Some(h)) => keys.push_str(&h.idnumber),
-                (UserIdentifier::Email, Some(h)) => keys.push_str(&h.email),
-                (UserIdentifier::Username, None) => {
-                    keys.push_str(&normalise_user_key(kind, &user.username))
-                }
-                (UserIdentifier::Idnumber, None) => {
-                    keys.push_str(&normalise_user_key(kind, &user.idnumber))
-                }
-                (UserIdentifier::Email, None) => {
-                    keys.push_str(&normalise_user_key(kind, &user.email))
-                }
-            }
-            if keys.len() > start {
-                if user.hashes.is_some() && spans.is_empty() {
-                    hash_digits = keys.len() - start;
-                }
-                spans.push((start, keys.len(), index));
-            }
-        }
-        // Offsets and users are u32 (users below 2³¹): a snapshot with more than 4 GB of
-        // identifiers, or two billion users, is not a thing.
-        let mut table = hashbrown::HashTable::with_capacity(spans.len());
-        let mut shared: Vec<Vec<u32>> = Vec::new();
-        for (start, end, user) in spans {
-            let text = &keys[start..end];
-            let hash = hash_key(text);
-            match table.find_mut(hash, |slot: &Slot| slot.holds(&keys, text.as_bytes())) {
-                Some(slot) if slot.user & SHARED == 0 => {
-                    shared.push(vec![slot.user, user as u32]);
-                    slot.user = (shared.len() - 1) as u32 | SHARED;
-                }
-                Some(slot) => shared[(slot.user & !SHARED) as usize].push(user as u32),
-                None => {
-                    table.insert_unique(hash, Slot::new(&keys, start, end, user), |slot| {
-                        hash_key(slot.key(&keys))
-                    });
-                }
-            }
-        }
-        UserLookup {
-            kind,
-            key,
-            hash_digits,
-            keys,
-            table,
-            shared,
-        }
-    }
-
-    /// The indexes of the users whose identifier is `value` (normalised, hashed if needed).
-    pub(crate) fn find(&self, value: &str) -> &[u32] {
-        let normalised = normalise_user_key(self.kind, value);
-        let probe = match (&self.key, self.kind) {
-            (
-                Some(key),
-                UserIdentifier::Username | UserIdentifier::Idnumber | UserIdentifier::Email,
-            ) => Cow::Owned(keyed_hash_hex(
-                key,
-                self.kind,
-                &normalised,
-                self.hash_digits,
-            )),
-            _ => normalised,
-        };
-        let probe = probe.as_ref();
-        let found = self.table.find(hash_key(probe), |slot| {
-            slot.holds(&self.keys, probe.as_bytes())
-        });
-        match found {
-            None => &[],
-            Some(slot) if slot.user & SHARED != 0 => &self.shared[(slot.user & !SHARED) as usize],
-            Some(slot) => std::slice::from_ref(&slot.user),
-        }
     }
 }
 

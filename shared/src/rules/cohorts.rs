@@ -129,7 +129,7 @@ impl<'r, 's> Reading<'r, 's> {
         Reading {
             site,
             options,
-            users: Users::new(site.snapshot, users),
+            users: Users::new(site, users),
             requests: Vec::new(),
             existing: vec![None; site.snapshot.cohorts.len()],
             created: Vec::new(),
@@ -458,7 +458,8 @@ impl<'r, 's> Reading<'r, 's> {
             }
         }
         if options.cleanup_empty {
-            let requests = |index: usize| self.existing[index].map(|at| &self.requests[at as usize].1);
+            let requests =
+                |index: usize| self.existing[index].map(|at| &self.requests[at as usize].1);
             plan_cleanup(site, &requests, &emptied, &mut planned);
         }
         planned

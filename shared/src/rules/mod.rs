@@ -8,7 +8,7 @@ use crate::HashMap;
 use crate::formats::{Columns, FileKind, Rows};
 use crate::options::{CohortIdentifier, Options, UserIdentifier};
 use crate::report::{Code, Diagnostic, Diagnostics};
-use crate::snapshot::{Binding, Cohort, Snapshot, UserLookup};
+use crate::snapshot::{Binding, Cohort, Snapshot, UserIndex, UserLookup};
 
 pub(crate) mod bindings;
 pub(crate) mod cohorts;
@@ -44,6 +44,8 @@ pub(crate) fn of(kind: FileKind) -> Family {
 /// The snapshot, indexed for the lookups rules make.
 pub(crate) struct Site<'s> {
     pub(crate) snapshot: &'s Snapshot,
+    /// The snapshot's users, indexed.
+    pub(crate) users: &'s UserIndex,
     cohort_by_id: HashMap<i64, usize>,
     cohorts_by_idnumber: HashMap<&'s str, Vec<usize>>,
     cohorts_by_name: HashMap<&'s str, Vec<usize>>,
@@ -51,9 +53,10 @@ pub(crate) struct Site<'s> {
 }
 
 impl<'s> Site<'s> {
-    pub(crate) fn new(snapshot: &'s Snapshot) -> Self {
+    pub(crate) fn new(snapshot: &'s Snapshot, users: &'s UserIndex) -> Self {
         let mut site = Site {
             snapshot,
+            users,
             cohort_by_id: HashMap::with_capacity_and_hasher(
                 snapshot.cohorts.len(),
                 Default::default(),
@@ -135,19 +138,15 @@ impl<'s> Site<'s> {
     }
 }
 
-/// Users found by the chosen identifier, with lazily built lookups for hints.
+/// Users found by the chosen identifier; the other identifiers' lookups, for hints, come
+/// from the index when a user is not found.
 pub(crate) struct Users<'s> {
     snapshot: &'s Snapshot,
+    index: &'s UserIndex,
     kind: UserIdentifier,
-    lookup: UserLookup,
-    /// Each user's id and suspension, by index: what the rules ask of a user found, kept
-    /// apart from the users themselves so that asking stays in the processor's cache.
-    ids: Vec<i64>,
-    suspended: Vec<bool>,
-    others: std::cell::OnceCell<Vec<(UserIdentifier, UserLookup)>>,
+    lookup: &'s UserLookup,
 }
 
-/// The outcome of looking up one user.
 pub(crate) enum UserMatch {
     Found(usize),
     NotFound,
@@ -155,25 +154,23 @@ pub(crate) enum UserMatch {
 }
 
 impl<'s> Users<'s> {
-    pub(crate) fn new(snapshot: &'s Snapshot, kind: UserIdentifier) -> Self {
+    pub(crate) fn new(site: &Site<'s>, kind: UserIdentifier) -> Self {
         Users {
-            snapshot,
+            snapshot: site.snapshot,
+            index: site.users,
             kind,
-            lookup: UserLookup::new(snapshot, kind),
-            ids: snapshot.users.iter().map(|u| u.id).collect(),
-            suspended: snapshot.users.iter().map(|u| u.suspended).collect(),
-            others: Default::default(),
+            lookup: site.users.lookup(site.snapshot, kind),
         }
     }
 
     /// The id of the user at `index`.
     pub(crate) fn id(&self, index: usize) -> i64 {
-        self.ids[index]
+        self.index.id(index)
     }
 
     /// Whether the user at `index` is suspended.
     pub(crate) fn is_suspended(&self, index: usize) -> bool {
-        self.suspended[index]
+        self.index.is_suspended(index)
     }
 
     pub(crate) fn find(&self, value: &str) -> UserMatch {
@@ -186,22 +183,21 @@ impl<'s> Users<'s> {
 
     /// Another user identifier that finds `value`, for a hint on `user_not_found`.
     pub(crate) fn hint(&self, value: &str) -> Option<UserIdentifier> {
-        let others = self.others.get_or_init(|| {
-            [
-                UserIdentifier::Idnumber,
-                UserIdentifier::Username,
-                UserIdentifier::Email,
-                UserIdentifier::Id,
-            ]
-            .into_iter()
-            .filter(|&kind| kind != self.kind)
-            .map(|kind| (kind, UserLookup::new(self.snapshot, kind)))
-            .collect()
-        });
-        others
-            .iter()
-            .find(|(_, lookup)| !lookup.find(value).is_empty())
-            .map(|(kind, _)| *kind)
+        [
+            UserIdentifier::Idnumber,
+            UserIdentifier::Username,
+            UserIdentifier::Email,
+            UserIdentifier::Id,
+        ]
+        .into_iter()
+        .filter(|&kind| kind != self.kind)
+        .find(|&kind| {
+            !self
+                .index
+                .lookup(self.snapshot, kind)
+                .find(value)
+                .is_empty()
+        })
     }
 
     /// The diagnostic for a user that is not found or ambiguous.

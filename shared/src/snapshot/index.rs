@@ -1,0 +1,256 @@
+//! The snapshot's users indexed for the rules: by each identifier a file may name them
+//! with ([`UserLookup`]), with the id and suspension of each. [`UserIndex`] is built once per
+//! snapshot and kept beside it (the server per revision, the browser's worker per snapshot),
+//! so that a check does not index 50,000 users again.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use super::{Snapshot, USER_HASH_HEX, hash_key_from_hex, keyed_hash_hex, normalise_user_key};
+use crate::options::UserIdentifier;
+
+/// A snapshot's users, indexed for the rules, built once and shared by every check of
+/// files against that snapshot ([`crate::check::check_indexed`]).
+///
+/// Each identifier's lookup is built the first time a file names users by it. An index is
+/// only right for the snapshot it was made from: a check given the index of another
+/// snapshot (another revision, or another number of users) builds a fresh one instead.
+///
+/// ```
+/// use cohortsync_shared::check::{check, check_indexed};
+/// use cohortsync_shared::options::Options;
+/// use cohortsync_shared::snapshot::{Snapshot, User, UserIndex};
+///
+/// let snapshot = Snapshot {
+///     users: vec![User { id: 1, idnumber: "U0001".into(), ..User::default() }],
+///     ..Snapshot::default()
+/// };
+/// let index = UserIndex::new(&snapshot);
+/// let file = b"cmd;cname;userid;cidnumber\nadd;L2 Pharmacie;U0001;COH001\n";
+/// let options = Options::default();
+/// let checked = check_indexed(file, &snapshot, &index, &options, &mut |_| {});
+/// assert_eq!(checked, check(file, &snapshot, &options));
+/// ```
+#[derive(Debug)]
+pub struct UserIndex {
+    /// What it was built from.
+    revision: u64,
+    users: usize,
+    /// Each user's id and suspension, by index: what the rules ask of a user found, kept
+    /// apart from the users themselves so that asking stays in the processor's cache.
+    ids: Vec<i64>,
+    suspended: Vec<bool>,
+    /// One lookup per [`UserIdentifier`], in the order of [`UserIdentifier::ALL`].
+    lookups: [OnceLock<UserLookup>; 4],
+}
+
+impl UserIndex {
+    /// Indexes `snapshot`'s users (the lookups themselves are built when first used).
+    pub fn new(snapshot: &Snapshot) -> UserIndex {
+        UserIndex {
+            revision: snapshot.revision,
+            users: snapshot.users.len(),
+            ids: snapshot.users.iter().map(|u| u.id).collect(),
+            suspended: snapshot.users.iter().map(|u| u.suspended).collect(),
+            lookups: Default::default(),
+        }
+    }
+
+    /// Whether this index was built from `snapshot` (as far as its revision and number of
+    /// users tell).
+    pub fn fits(&self, snapshot: &Snapshot) -> bool {
+        self.revision == snapshot.revision && self.users == snapshot.users.len()
+    }
+
+    /// Builds the lookup by `kind` now rather than in the first check that needs it (a
+    /// program can do it while it waits for a file). `snapshot` is the one this index was
+    /// built from.
+    pub fn prepare(&self, snapshot: &Snapshot, kind: UserIdentifier) {
+        self.lookup(snapshot, kind);
+    }
+
+    /// The users of `snapshot` by `kind`; `snapshot` is the one this index was built from.
+    pub(crate) fn lookup(&self, snapshot: &Snapshot, kind: UserIdentifier) -> &UserLookup {
+        let at = UserIdentifier::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .unwrap_or_default();
+        self.lookups[at].get_or_init(|| UserLookup::new(snapshot, kind))
+    }
+
+    /// The id of the user at `index`.
+    pub(crate) fn id(&self, index: usize) -> i64 {
+        self.ids[index]
+    }
+
+    /// Whether the user at `index` is suspended.
+    pub(crate) fn is_suspended(&self, index: usize) -> bool {
+        self.suspended[index]
+    }
+}
+
+/// Users looked up by one identifier.
+///
+/// Every row of a file looks a user up, in no particular order, among tens of thousands:
+/// the keys are therefore packed in one buffer and the table holds small fixed-size slots,
+/// so that lookups stay in the processor's cache instead of chasing one allocation per user.
+#[derive(Debug)]
+pub(crate) struct UserLookup {
+    kind: UserIdentifier,
+    key: Option<Vec<u8>>,
+    /// Hex digits of the snapshot's hashes (they were longer in older snapshots).
+    hash_digits: usize,
+    /// All keys, one after the other.
+    keys: String,
+    table: hashbrown::HashTable<Slot>,
+    /// Users who share a key (emails are not unique in Moodle).
+    shared: Vec<Vec<u32>>,
+}
+
+/// One key: its first [`INLINE_KEY`] bytes, its length and where it is in `keys`, and its
+/// user (an index in the snapshot), or, for a key several users share, an index in
+/// `shared`.
+///
+/// Most keys (idnumbers, usernames, a teacher's 12-digit hashes) fit in the slot itself, so
+/// a lookup reads one slot and not also the key buffer elsewhere in memory.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    head: [u8; INLINE_KEY],
+    len: u32,
+    start: u32,
+    /// The user, or an index in `shared` when [`SHARED`] is set.
+    user: u32,
+}
+
+/// Bytes of a key kept in its slot.
+const INLINE_KEY: usize = 12;
+/// The bit of [`Slot::user`] that says it indexes `UserLookup::shared`.
+const SHARED: u32 = 1 << 31;
+
+impl Slot {
+    fn new(keys: &str, start: usize, end: usize, user: usize) -> Slot {
+        let mut head = [0; INLINE_KEY];
+        let key = &keys.as_bytes()[start..end];
+        let inline = key.len().min(INLINE_KEY);
+        head[..inline].copy_from_slice(&key[..inline]);
+        Slot {
+            head,
+            len: key.len() as u32,
+            start: start as u32,
+            user: user as u32,
+        }
+    }
+
+    /// Whether this slot's key is `probe`, reading `keys` only for a long key.
+    fn holds(&self, keys: &str, probe: &[u8]) -> bool {
+        if self.len as usize != probe.len() {
+            return false;
+        }
+        let inline = probe.len().min(INLINE_KEY);
+        self.head[..inline] == probe[..inline]
+            && (probe.len() <= INLINE_KEY || {
+                let start = self.start as usize + INLINE_KEY;
+                keys.as_bytes()[start..self.start as usize + probe.len()] == probe[INLINE_KEY..]
+            })
+    }
+
+    fn key<'k>(&self, keys: &'k str) -> &'k str {
+        &keys[self.start as usize..(self.start + self.len) as usize]
+    }
+}
+
+fn hash_key(key: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(key)
+}
+
+impl UserLookup {
+    /// Indexes `snapshot`'s users by `kind`.
+    pub(crate) fn new(snapshot: &Snapshot, kind: UserIdentifier) -> Self {
+        let key = snapshot
+            .user_hash_key
+            .as_deref()
+            .and_then(hash_key_from_hex);
+        let mut keys = String::new();
+        let mut spans = Vec::with_capacity(snapshot.users.len());
+        let mut hash_digits = USER_HASH_HEX;
+        for (index, user) in snapshot.users.iter().enumerate() {
+            let start = keys.len();
+            match (kind, &user.hashes) {
+                (UserIdentifier::Id, _) => keys.push_str(&user.id.to_string()),
+                (UserIdentifier::Username, Some(h)) => keys.push_str(&h.username),
+                (UserIdentifier::Idnumber, Some(h)) => keys.push_str(&h.idnumber),
+                (UserIdentifier::Email, Some(h)) => keys.push_str(&h.email),
+                (UserIdentifier::Username, None) => {
+                    keys.push_str(&normalise_user_key(kind, &user.username))
+                }
+                (UserIdentifier::Idnumber, None) => {
+                    keys.push_str(&normalise_user_key(kind, &user.idnumber))
+                }
+                (UserIdentifier::Email, None) => {
+                    keys.push_str(&normalise_user_key(kind, &user.email))
+                }
+            }
+            if keys.len() > start {
+                if user.hashes.is_some() && spans.is_empty() {
+                    hash_digits = keys.len() - start;
+                }
+                spans.push((start, keys.len(), index));
+            }
+        }
+        // Offsets and users are u32 (users below 2³¹): a snapshot with more than 4 GB of
+        // identifiers, or two billion users, is not a thing.
+        let mut table = hashbrown::HashTable::with_capacity(spans.len());
+        let mut shared: Vec<Vec<u32>> = Vec::new();
+        for (start, end, user) in spans {
+            let text = &keys[start..end];
+            let hash = hash_key(text);
+            match table.find_mut(hash, |slot: &Slot| slot.holds(&keys, text.as_bytes())) {
+                Some(slot) if slot.user & SHARED == 0 => {
+                    shared.push(vec![slot.user, user as u32]);
+                    slot.user = (shared.len() - 1) as u32 | SHARED;
+                }
+                Some(slot) => shared[(slot.user & !SHARED) as usize].push(user as u32),
+                None => {
+                    table.insert_unique(hash, Slot::new(&keys, start, end, user), |slot| {
+                        hash_key(slot.key(&keys))
+                    });
+                }
+            }
+        }
+        UserLookup {
+            kind,
+            key,
+            hash_digits,
+            keys,
+            table,
+            shared,
+        }
+    }
+
+    /// The indexes of the users whose identifier is `value` (normalised, hashed if needed).
+    pub(crate) fn find(&self, value: &str) -> &[u32] {
+        let normalised = normalise_user_key(self.kind, value);
+        let probe = match (&self.key, self.kind) {
+            (
+                Some(key),
+                UserIdentifier::Username | UserIdentifier::Idnumber | UserIdentifier::Email,
+            ) => Cow::Owned(keyed_hash_hex(
+                key,
+                self.kind,
+                &normalised,
+                self.hash_digits,
+            )),
+            _ => normalised,
+        };
+        let probe = probe.as_ref();
+        let found = self.table.find(hash_key(probe), |slot| {
+            slot.holds(&self.keys, probe.as_bytes())
+        });
+        match found {
+            None => &[],
+            Some(slot) if slot.user & SHARED != 0 => &self.shared[(slot.user & !SHARED) as usize],
+            Some(slot) => std::slice::from_ref(&slot.user),
+        }
+    }
+}
