@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use cohortsync_shared::api::Applied;
 use cohortsync_shared::changeset::Changeset;
 use cohortsync_shared::options::Options;
-use cohortsync_shared::snapshot::{Binding, Cohort, EnrolmentState, Snapshot, SnapshotChanges};
+use cohortsync_shared::snapshot::{
+    Binding, Cohort, EnrolmentState, Snapshot, SnapshotChanges, UserIndex,
+};
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
@@ -55,6 +57,9 @@ pub struct SnapshotCache {
     /// The teacher's variant of it ([`Snapshot::for_teacher`]: 150,000 keyed hashes on a
     /// 50k-user site), so that teachers' browsers share it too.
     teacher: Slot,
+    /// The users of the last admin's snapshot checked against, indexed for the rules, so
+    /// that every check of that revision shares one index.
+    users: std::sync::Mutex<Option<Arc<UserIndex>>>,
 }
 
 /// One kept snapshot.
@@ -98,6 +103,19 @@ impl SnapshotCache {
             history.iter().find(|kept| kept.revision == since).cloned()
         }?;
         Some(SnapshotChanges::between(&old, current))
+    }
+
+    /// The index of `snapshot`'s users, the kept one when it fits.
+    fn user_index(&self, snapshot: &Snapshot) -> Arc<UserIndex> {
+        let mut kept = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        match kept.as_ref() {
+            Some(index) if index.fits(snapshot) => index.clone(),
+            _ => {
+                let index = Arc::new(UserIndex::new(snapshot));
+                *kept = Some(index.clone());
+                index
+            }
+        }
     }
 
     /// The teacher's variant of `snapshot` (the admin's), hashed with `key`: made once per
@@ -245,6 +263,16 @@ impl Site {
                 site.with_defaults.keep_admin(&snapshot);
                 Ok(snapshot)
             }
+        }
+    }
+
+    /// The index of `snapshot`'s users (an admin's snapshot of this site), for
+    /// [`cohortsync_shared::check_indexed`]: built once per revision and shared by every
+    /// check against it.
+    pub fn user_index(&self, snapshot: &Snapshot) -> Arc<UserIndex> {
+        match self {
+            Site::Embedded(cache) => cache.user_index(snapshot),
+            Site::Moodle(site) => site.with_defaults.user_index(snapshot),
         }
     }
 

@@ -6,6 +6,7 @@
 //! submitted file again anyway.
 
 use cohortsync_shared::api::Summary;
+use cohortsync_shared::check::check_indexed;
 use cohortsync_shared::decode::{Delimiter, Encoding, PhysicalLines};
 use cohortsync_shared::dry_run::{DryRun, dry_run, file_identifiers};
 use cohortsync_shared::formats::FileKind;
@@ -13,7 +14,7 @@ use cohortsync_shared::options::Options;
 use cohortsync_shared::report::{
     Code, Diagnostic, DiagnosticFilter, DiagnosticPage, DiagnosticView, Lang, code_counts,
 };
-use cohortsync_shared::snapshot::{Snapshot, SnapshotChanges};
+use cohortsync_shared::snapshot::{Snapshot, SnapshotChanges, UserIndex};
 use gloo_worker::{Codec, HandlerId, Worker, WorkerScope};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -177,6 +178,8 @@ struct LastCheck {
 /// The worker's state: the snapshot it checks against.
 pub struct CheckWorker {
     snapshot: Option<Snapshot>,
+    /// Its users indexed for the rules, built once per snapshot and kept for every check.
+    users: Option<UserIndex>,
     last: Option<LastCheck>,
 }
 
@@ -192,6 +195,7 @@ impl Worker for CheckWorker {
     fn create(_scope: &WorkerScope<Self>) -> Self {
         CheckWorker {
             snapshot: None,
+            users: None,
             last: None,
         }
     }
@@ -212,6 +216,9 @@ impl Worker for CheckWorker {
                         let revision = snapshot.revision;
                         self.snapshot = Some(snapshot);
                         scope.respond(who, Response::SnapshotReady(revision, now_ms() - start));
+                        // While the page waits for a file: the users by the site's default
+                        // identifier, ready for the first check.
+                        self.index_users();
                     }
                     Err(error) => scope.respond(who, Response::SnapshotFailed(error.to_string())),
                 }
@@ -240,9 +247,11 @@ impl Worker for CheckWorker {
                         Err(reason) => Response::ChangesFailed(reason),
                     },
                 );
+                self.index_users();
             }
             Request::Forget => {
                 self.snapshot = None;
+                self.users = None;
                 self.last = None;
             }
             Request::Annotate(id) => {
@@ -299,6 +308,19 @@ impl Worker for CheckWorker {
 }
 
 impl CheckWorker {
+    /// Indexes the snapshot's users, unless the kept index still fits it.
+    fn index_users(&mut self) {
+        let Some(snapshot) = &self.snapshot else {
+            return;
+        };
+        if self.users.as_ref().is_some_and(|u| u.fits(snapshot)) {
+            return;
+        }
+        let users = UserIndex::new(snapshot);
+        users.prepare(snapshot, snapshot.defaults.user_identifier);
+        self.users = Some(users);
+    }
+
     /// Checks `file` (read) against the snapshot and answers check `id`.
     fn check(
         &mut self,
@@ -309,18 +331,20 @@ impl CheckWorker {
         options: Options,
         lang: Lang,
     ) {
+        self.index_users();
         let empty = Snapshot::default();
         let snapshot = self.snapshot.as_ref().unwrap_or(&empty);
+        let no_users = UserIndex::new(&empty);
+        let users = self.users.as_ref().unwrap_or(&no_users);
         let start = now_ms();
         scope.respond(who, Response::Progress(id, Phase::Checking, Some(0.0)));
         // Posted while the check goes on: the page's thread is free to show them.
-        let checked =
-            cohortsync_shared::check::check_with_progress(&file, snapshot, &options, &mut |p| {
-                scope.respond(
-                    who,
-                    Response::Progress(id, Phase::Checking, Some(p.fraction())),
-                )
-            });
+        let checked = check_indexed(&file, snapshot, users, &options, &mut |p| {
+            scope.respond(
+                who,
+                Response::Progress(id, Phase::Checking, Some(p.fraction())),
+            )
+        });
         scope.respond(who, Response::Progress(id, Phase::Summarising, Some(1.0)));
         // The plan stays here (the page shows the dry run and the totals).
         // A teacher's snapshot has no names: people are told by the file's own identifiers.

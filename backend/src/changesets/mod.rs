@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use cohortsync_shared::api::Drift;
 use cohortsync_shared::changeset::Changeset;
-use cohortsync_shared::check::{Checked, check};
+use cohortsync_shared::check::{Checked, check_indexed};
 use cohortsync_shared::options::Options;
 use cohortsync_shared::snapshot::{EnrolmentState, Snapshot};
 use serde_json::json;
@@ -111,8 +111,9 @@ pub(crate) async fn plan_now(
 ) -> Result<PlannedNow, ApiError> {
     let options = site.run_options(options, &snapshot);
     let unenrol = options.unenrol_action;
+    let users = site.user_index(&snapshot);
     let (mut checked, snapshot, file) = crate::checks::off_executor(move || {
-        let checked = check(&file, &snapshot, &options);
+        let checked = check_indexed(&file, &snapshot, &users, &options, &mut |_| {});
         (checked, snapshot, file)
     })
     .await?;

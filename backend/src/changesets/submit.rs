@@ -1,7 +1,7 @@
 //! Submitting a file: checked and planned against the current state, stored when it has no
 //! errors.
 
-use cohortsync_shared::check::{Checked, check};
+use cohortsync_shared::check::{Checked, check_indexed};
 use cohortsync_shared::options::Options;
 use cohortsync_shared::report::{Lang, PAGE_ROWS};
 
@@ -36,8 +36,12 @@ pub async fn submit(
     let options = &site.run_options(options, &snapshot);
     let (mut checked, mut snapshot, file) = {
         let options = options.clone();
-        crate::checks::off_executor(move || (check(&file, &snapshot, &options), snapshot, file))
-            .await?
+        let users = site.user_index(&snapshot);
+        crate::checks::off_executor(move || {
+            let checked = check_indexed(&file, &snapshot, &users, &options, &mut |_| {});
+            (checked, snapshot, file)
+        })
+        .await?
     };
     if let Some(plan) = &mut checked.changeset {
         let mut conn = db.pool().acquire().await?;
