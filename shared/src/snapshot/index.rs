@@ -122,6 +122,14 @@ struct Slot {
     user: u32,
 }
 
+/// The first [`INLINE_KEY`] bytes of `key`, zeros after its end.
+fn head_of(key: &[u8]) -> [u8; INLINE_KEY] {
+    let mut head = [0; INLINE_KEY];
+    let inline = key.len().min(INLINE_KEY);
+    head[..inline].copy_from_slice(&key[..inline]);
+    head
+}
+
 /// Bytes of a key kept in its slot.
 const INLINE_KEY: usize = 12;
 /// The bit of [`Slot::user`] that says it indexes `UserLookup::shared`.
@@ -129,25 +137,23 @@ const SHARED: u32 = 1 << 31;
 
 impl Slot {
     fn new(keys: &str, start: usize, end: usize, user: usize) -> Slot {
-        let mut head = [0; INLINE_KEY];
         let key = &keys.as_bytes()[start..end];
-        let inline = key.len().min(INLINE_KEY);
-        head[..inline].copy_from_slice(&key[..inline]);
         Slot {
-            head,
+            head: head_of(key),
             len: key.len() as u32,
             start: start as u32,
             user: user as u32,
         }
     }
 
-    /// Whether this slot's key is `probe`, reading `keys` only for a long key.
-    fn holds(&self, keys: &str, probe: &[u8]) -> bool {
+    /// Whether this slot's key is `probe` (whose [`head_of`] is `head`), reading `keys`
+    /// only for a long key. Heads are compared whole, as two machine words, not byte by
+    /// byte.
+    fn holds(&self, keys: &str, probe: &[u8], head: &[u8; INLINE_KEY]) -> bool {
         if self.len as usize != probe.len() {
             return false;
         }
-        let inline = probe.len().min(INLINE_KEY);
-        self.head[..inline] == probe[..inline]
+        self.head == *head
             && (probe.len() <= INLINE_KEY || {
                 let start = self.start as usize + INLINE_KEY;
                 keys.as_bytes()[start..self.start as usize + probe.len()] == probe[INLINE_KEY..]
@@ -205,7 +211,8 @@ impl UserLookup {
         for (start, end, user) in spans {
             let text = &keys[start..end];
             let hash = hash_key(text);
-            match table.find_mut(hash, |slot: &Slot| slot.holds(&keys, text.as_bytes())) {
+            let head = head_of(text.as_bytes());
+            match table.find_mut(hash, |slot: &Slot| slot.holds(&keys, text.as_bytes(), &head)) {
                 Some(slot) if slot.user & SHARED == 0 => {
                     shared.push(vec![slot.user, user as u32]);
                     slot.user = (shared.len() - 1) as u32 | SHARED;
@@ -244,8 +251,9 @@ impl UserLookup {
             _ => normalised,
         };
         let probe = probe.as_ref();
+        let head = head_of(probe.as_bytes());
         let found = self.table.find(hash_key(probe), |slot| {
-            slot.holds(&self.keys, probe.as_bytes())
+            slot.holds(&self.keys, probe.as_bytes(), &head)
         });
         match found {
             None => &[],
