@@ -55,8 +55,8 @@ pub(super) struct Member {
 struct Requests {
     first_line: u32,
     /// Every member the rows name, `add` or `del`, in file order, repeats included: they
-    /// are found once all rows are read ([`distinct_members`]), by sorting each cohort's
-    /// members rather than keeping a map of every (cohort, user) pair.
+    /// are found once all rows are read ([`distinct_members`]), cohort by cohort, rather
+    /// than through a map of every (cohort, user) pair.
     members: Vec<Member>,
     free: Option<u32>,
     delete: Option<u32>,
@@ -422,8 +422,16 @@ impl<'r, 's> Reading<'r, 's> {
         // more than the planning itself.
         planned.operations.reserve(rows + self.new_cohorts.len());
         let mut emptied: HashSet<i64> = HashSet::default();
-        for (target, request) in &self.requests {
-            let members = distinct_members(&request.members, &self.users, users, diagnostics);
+        let mut first_rows = FirstRows::new(site.snapshot.users.len());
+        for (at, (target, request)) in self.requests.iter().enumerate() {
+            let members = distinct_members(
+                &request.members,
+                at,
+                &mut first_rows,
+                &self.users,
+                users,
+                diagnostics,
+            );
             let index = match *target {
                 Target::New(new) => {
                     let cohort = &self.new_cohorts[new as usize];
@@ -472,47 +480,65 @@ struct DistinctMembers {
     dels: Vec<Member>,
 }
 
-/// Keeps the first row about each user of a cohort: a later row about the same user is a
-/// duplicate, or a conflict when it asks otherwise. A suspended user added is noted.
+/// Which user each cohort's rows named first, for [`distinct_members`]: per user (an index
+/// in the snapshot), the last cohort whose rows named them and where in those rows. One
+/// pair of arrays for the whole file: a cohort's repeated rows are found with one look at
+/// each of its rows, without sorting them or hashing (cohort, user) pairs.
+struct FirstRows {
+    /// The cohort (its request's index, plus one) that last named the user; 0: none.
+    cohort: Vec<u32>,
+    /// Where the user's first row is among that cohort's members.
+    at: Vec<u32>,
+}
+
+impl FirstRows {
+    fn new(users: usize) -> FirstRows {
+        FirstRows {
+            cohort: vec![0; users],
+            at: vec![0; users],
+        }
+    }
+}
+
+/// Keeps the first row about each user of a cohort (`members`: its rows, in file order;
+/// `cohort`: its request's index): a later row about the same user is a duplicate, or a
+/// conflict when it asks otherwise. A suspended user added is noted.
 fn distinct_members(
     members: &[Member],
+    cohort: usize,
+    first_rows: &mut FirstRows,
     users: &Users<'_>,
     (column, named): Named<'_, '_>,
     diagnostics: &mut Diagnostics,
 ) -> DistinctMembers {
-    // (user, position in file order), sorted: each user's rows side by side, first first.
-    let mut by_user: Vec<(u32, u32)> = (0..members.len() as u32)
-        .map(|at| (members[at as usize].user, at))
-        .collect();
-    by_user.sort_unstable();
-    let mut repeated = vec![false; members.len()];
-    for rows in by_user.chunk_by(|a, b| a.0 == b.0) {
-        let first = &members[rows[0].1 as usize];
-        for &(_, at) in &rows[1..] {
-            repeated[at as usize] = true;
-            let later = &members[at as usize];
-            let at = |code| {
-                Diagnostic::new(code, later.line)
-                    .column(column)
-                    .value(named(later))
-            };
-            diagnostics.push(if later.command == first.command {
-                at(Code::DuplicateRow).arg(first.line)
-            } else {
-                at(Code::ConflictingRows)
-                    .arg(first.line)
-                    .arg("add_and_remove")
-            });
-        }
-    }
+    let tag = cohort as u32 + 1;
     let mut distinct = DistinctMembers {
         adds: Vec::with_capacity(members.len()),
         dels: Vec::new(),
     };
-    for (member, _) in members.iter().zip(&repeated).filter(|(_, r)| !**r) {
+    for (at, member) in members.iter().enumerate() {
+        let user = member.user as usize;
+        if first_rows.cohort[user] == tag {
+            let first = &members[first_rows.at[user] as usize];
+            let problem = |code| {
+                Diagnostic::new(code, member.line)
+                    .column(column)
+                    .value(named(member))
+            };
+            diagnostics.push(if member.command == first.command {
+                problem(Code::DuplicateRow).arg(first.line)
+            } else {
+                problem(Code::ConflictingRows)
+                    .arg(first.line)
+                    .arg("add_and_remove")
+            });
+            continue;
+        }
+        first_rows.cohort[user] = tag;
+        first_rows.at[user] = at as u32;
         match member.command {
             Command::Add => {
-                if users.is_suspended(member.user as usize) {
+                if users.is_suspended(user) {
                     diagnostics.push(
                         Diagnostic::new(Code::UserSuspended, member.line)
                             .column(column)
