@@ -211,6 +211,47 @@ mod tests {
         assert_eq!(refusal.summary.counts, report.counts());
     }
 
+    /// A NUL character in a cell is refused, in whichever row and column it is; one in a
+    /// comment line is no cell's, and refuses nothing.
+    #[test]
+    fn a_nul_character_in_a_cell_is_refused_and_one_in_a_comment_is_not() {
+        use crate::snapshot::User;
+        let snapshot = Snapshot {
+            users: vec![User {
+                id: 1,
+                idnumber: "U1".into(),
+                ..User::default()
+            }],
+            ..Snapshot::default()
+        };
+        let file = b"cmd;cname;userid;cidnumber\nadd;L2;U1;C1\nadd;L2\0x;U1;C2\n";
+        let checked = check(file, &snapshot, &Options::default());
+        let found: Vec<_> = checked
+            .report
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.code.as_str(), d.column.as_deref(), d.args.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                3,
+                "invalid_value",
+                Some("cname"),
+                vec!["no_nul".to_string()]
+            )]
+        );
+        assert!(checked.changeset.is_none());
+        let commented = b"# exported \0 nightly\ncmd;cname;userid;cidnumber\nadd;L2;U1;C1\n";
+        let checked = check(commented, &snapshot, &Options::default());
+        assert!(
+            checked.report.diagnostics.is_empty(),
+            "{:?}",
+            checked.report
+        );
+        assert_eq!(checked.changeset.unwrap().operations.len(), 2);
+    }
+
     /// Each of Moodle's formats is recognised from its header and planned (this runs in
     /// WebAssembly too, as the browser runs it).
     #[test]

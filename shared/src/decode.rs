@@ -280,14 +280,15 @@ pub(crate) fn decode_reporting(
     let mut header: Option<(Vec<String>, u32)> = None;
     // Data text is at most the file's text, and rows at most its lines: reserving both
     // avoids regrowing large buffers.
-    let lines_upper_bound = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+    let scan = Scan::of(bytes);
+    let lines_upper_bound = scan.line_feeds + 1;
     let mut table = Table {
         encoding,
         delimiter,
         header: Vec::new(),
         header_line: 0,
         text: String::new(),
-        ends: Vec::with_capacity(lines_upper_bound * 4),
+        ends: Vec::new(),
         spans: Vec::with_capacity(lines_upper_bound),
         has_nul: false,
     };
@@ -302,7 +303,7 @@ pub(crate) fn decode_reporting(
     let mut records = 0usize;
     // The reader counts line feeds itself; a lone CR (a line end of old Mac software, in a
     // file that also has line feeds) it does not count, and then lines are counted here.
-    let lone_cr = bytes.contains(&b'\r')
+    let lone_cr = scan.carriage_returns
         && bytes
             .iter()
             .enumerate()
@@ -341,7 +342,9 @@ pub(crate) fn decode_reporting(
                 let names = record
                     .iter()
                     .map(|name| String::from_utf8_lossy(name).trim().to_lowercase())
-                    .collect();
+                    .collect::<Vec<String>>();
+                // Most rows have as many cells as the header has names.
+                table.ends.reserve(lines_upper_bound * names.len().max(1));
                 header = Some((names, line));
             }
             Some(_) => table.push_row(&mut text, line, &record),
@@ -359,7 +362,8 @@ pub(crate) fn decode_reporting(
             table.pop_row(&mut text);
         }
     }
-    table.has_nul = text.contains(&0);
+    // A NUL anywhere in the text may be in a cell: rows then look for it in theirs.
+    table.has_nul = scan.nul;
     table.text = match String::from_utf8(text) {
         Ok(text) => text,
         // Cannot happen (see above); replacing is still better than trusting it blindly.
@@ -373,6 +377,37 @@ pub(crate) fn decode_reporting(
     table.header = header;
     table.header_line = header_line;
     Some(table)
+}
+
+/// What one pass over a file's text finds: line feeds, whether it has any CR, any NUL.
+struct Scan {
+    line_feeds: usize,
+    carriage_returns: bool,
+    nul: bool,
+}
+
+impl Scan {
+    /// One pass, in blocks the compiler turns into vector instructions, rather than a
+    /// pass per question.
+    fn of(bytes: &[u8]) -> Scan {
+        let mut scan = Scan {
+            line_feeds: 0,
+            carriage_returns: false,
+            nul: false,
+        };
+        for block in bytes.chunks(256) {
+            let (mut lf, mut cr, mut nul) = (0u32, 0u8, 0u8);
+            for &b in block {
+                lf += u32::from(b == b'\n');
+                cr |= u8::from(b == b'\r');
+                nul |= u8::from(b == 0);
+            }
+            scan.line_feeds += lf as usize;
+            scan.carriage_returns |= cr != 0;
+            scan.nul |= nul != 0;
+        }
+        scan
+    }
 }
 
 /// Whether a cell (bytes of valid UTF-8) is empty once trimmed as [`trim`] trims.

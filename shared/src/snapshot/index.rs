@@ -212,7 +212,9 @@ impl UserLookup {
             let text = &keys[start..end];
             let hash = hash_key(text);
             let head = head_of(text.as_bytes());
-            match table.find_mut(hash, |slot: &Slot| slot.holds(&keys, text.as_bytes(), &head)) {
+            match table.find_mut(hash, |slot: &Slot| {
+                slot.holds(&keys, text.as_bytes(), &head)
+            }) {
                 Some(slot) if slot.user & SHARED == 0 => {
                     shared.push(vec![slot.user, user as u32]);
                     slot.user = (shared.len() - 1) as u32 | SHARED;
