@@ -8,7 +8,7 @@
 use cohortsync_shared::api::Summary;
 use cohortsync_shared::check::check_indexed;
 use cohortsync_shared::decode::{Delimiter, Encoding, PhysicalLines};
-use cohortsync_shared::dry_run::{DryRun, dry_run, file_identifiers};
+use cohortsync_shared::dry_run::{DryRun, dry_run_indexed, file_identifiers};
 use cohortsync_shared::formats::FileKind;
 use cohortsync_shared::options::Options;
 use cohortsync_shared::report::{
@@ -349,7 +349,7 @@ impl CheckWorker {
         // The plan stays here (the page shows the dry run and the totals).
         // A teacher's snapshot has no names: people are told by the file's own identifiers.
         let dry_run = checked.changeset.as_ref().map(|c| {
-            let told = dry_run(snapshot, c);
+            let told = dry_run_indexed(snapshot, users, c);
             if snapshot.is_hashed() {
                 told.for_teacher(&file_identifiers(&file, snapshot, &options))
             } else {

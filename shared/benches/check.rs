@@ -130,7 +130,8 @@ fn main() {
     let options = Options::default();
     let mb = bytes.len() as f64 / 1e6;
 
-    // For profilers: `CHECK_PROFILE=N` makes one raw pass and N checks of the cohort file
+    // For profilers: `CHECK_PROFILE=N` makes one raw pass and N checks of the cohort file,
+    // each with its dry run
     // (1 for `valgrind --tool=callgrind`, whose instruction counts of each are then read
     // without the rest; more for `perf`), and nothing else.
     if let Some(runs) = std::env::var_os("CHECK_PROFILE") {
@@ -139,12 +140,10 @@ fn main() {
         let index = UserIndex::new(&snapshot);
         index.prepare(&snapshot, options.user_identifier);
         for _ in 0..runs {
-            std::hint::black_box(check_indexed(
-                &bytes,
-                &snapshot,
-                &index,
-                &options,
-                &mut |_| {},
+            let checked = check_indexed(&bytes, &snapshot, &index, &options, &mut |_| {});
+            let plan = checked.changeset.expect("a valid file");
+            std::hint::black_box(cohortsync_shared::dry_run::dry_run_indexed(
+                &snapshot, &index, &plan,
             ));
         }
         return;
@@ -164,6 +163,13 @@ fn main() {
         check_indexed(&bytes, &snapshot, &index, &options, &mut |_| {})
     });
     let (unindexed, _) = best_of(5, || check(&bytes, &snapshot, &options));
+    // What the browser's worker does next with the plan: the dry run it shows.
+    let plan = check(&bytes, &snapshot, &options)
+        .changeset
+        .expect("a valid file");
+    let (told, _) = best_of(5, || {
+        cohortsync_shared::dry_run::dry_run_indexed(&snapshot, &index, &plan)
+    });
     // The part of the check that reads the file into a table, before any rule.
     let (decoded, _) = best_of(5, || {
         let mut diagnostics = cohortsync_shared::report::Diagnostics::new();
@@ -212,6 +218,10 @@ fn main() {
         indexed.as_secs_f64() * 1e3,
         index_heap as f64 / 1e6,
         unindexed.as_secs_f64() * 1e3
+    );
+    println!(
+        "dry run of the plan (the browser shows it after the check): {:.1} ms",
+        told.as_secs_f64() * 1e3
     );
     println!(
         "ratio check / raw: {:.2}x",

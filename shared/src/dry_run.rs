@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::changeset::{Changeset, Effect, Operation, Ref};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, UserIndex};
 
 /// A person named in a dry run: the user id, and a name when the snapshot has one (an
 /// admin's snapshot does; a teacher's carries no names), or for a teacher the identifier
@@ -202,19 +202,32 @@ pub struct DryRun {
 /// assert_eq!(told.cohorts[0].added[0].name.as_deref(), Some("Jean Dupont"));
 /// ```
 pub fn dry_run(snapshot: &Snapshot, changeset: &Changeset) -> DryRun {
-    // One look-up per member added or removed: an index, not a scan of every user.
-    let users: crate::HashMap<i64, &crate::snapshot::User> =
-        snapshot.users.iter().map(|u| (u.id, u)).collect();
+    dry_run_indexed(snapshot, &UserIndex::new(snapshot), changeset)
+}
+
+/// [`dry_run`] with the snapshot's users indexed beforehand (see
+/// [`crate::check::check_indexed`]); an index that does not fit the snapshot is not used.
+pub fn dry_run_indexed(snapshot: &Snapshot, users: &UserIndex, changeset: &Changeset) -> DryRun {
+    let fresh;
+    let users = if users.fits(snapshot) {
+        users
+    } else {
+        fresh = UserIndex::new(snapshot);
+        &fresh
+    };
+    // Only the people listed are looked up (a few per cohort), through the index.
     let person = |id: i64| Person {
         id,
         identifier: None,
         name: users
-            .get(&id)
-            .map(|u| format!("{} {}", u.firstname, u.lastname).trim().to_owned())
+            .position_of(id)
+            .map(|at| &snapshot.users[at])
+            .map(|u| full_name(&u.firstname, &u.lastname))
             .filter(|n| !n.is_empty()),
     };
+
     // Existing cohorts by id, created ones by creation index.
-    let mut existing: BTreeMap<i64, CohortChange> = BTreeMap::new();
+    let mut existing = Existing::new(snapshot);
     let mut created: BTreeMap<u32, CohortChange> = BTreeMap::new();
     let mut courses: BTreeMap<i64, CourseChange> = BTreeMap::new();
     let course_entry = |id: i64, courses: &mut BTreeMap<i64, CourseChange>| {
@@ -247,15 +260,11 @@ pub fn dry_run(snapshot: &Snapshot, changeset: &Changeset) -> DryRun {
                     },
                 );
             }
-            Operation::UpdateCohort { cohort, .. } => {
-                existing_entry(&mut existing, snapshot, *cohort).updated = true
-            }
-            Operation::DeleteCohort { cohort } => {
-                existing_entry(&mut existing, snapshot, *cohort).deleted = true
-            }
+            Operation::UpdateCohort { cohort, .. } => existing.entry(*cohort).updated = true,
+            Operation::DeleteCohort { cohort } => existing.entry(*cohort).deleted = true,
             Operation::AddMember { cohort, user } => {
                 let change = match cohort {
-                    Ref::Existing(id) => Some(existing_entry(&mut existing, snapshot, *id)),
+                    Ref::Existing(id) => Some(existing.entry(*id)),
                     Ref::New { new } => created.get_mut(new),
                 };
                 if let Some(c) = change {
@@ -263,7 +272,7 @@ pub fn dry_run(snapshot: &Snapshot, changeset: &Changeset) -> DryRun {
                 }
             }
             Operation::RemoveMember { cohort, user } => {
-                let c = existing_entry(&mut existing, snapshot, *cohort);
+                let c = existing.entry(*cohort);
                 list(&mut c.removed_count, &mut c.removed, || person(*user));
             }
             Operation::CreateGroup { course, name, .. } => {
@@ -312,26 +321,87 @@ pub fn dry_run(snapshot: &Snapshot, changeset: &Changeset) -> DryRun {
     }
     DryRun {
         cohorts: existing
-            .into_values()
+            .into_sorted()
+            .into_iter()
             .chain(created.into_values())
             .collect(),
         courses: courses.into_values().collect(),
     }
 }
 
-fn existing_entry<'a>(
-    existing: &'a mut BTreeMap<i64, CohortChange>,
-    snapshot: &Snapshot,
-    id: i64,
-) -> &'a mut CohortChange {
-    existing.entry(id).or_insert_with(|| {
-        let cohort = snapshot.cohorts.iter().find(|c| c.id == id);
-        CohortChange {
-            id: Some(id),
-            name: cohort.map(|c| c.name.clone()).unwrap_or_default(),
-            idnumber: cohort.map(|c| c.idnumber.clone()).unwrap_or_default(),
-            members_before: cohort.map_or(0, |c| c.members.len()),
-            ..CohortChange::default()
+/// `first last`, trimmed: written out rather than through `format!`, whose machinery costs
+/// more than the rest of a dry run's person.
+fn full_name(first: &str, last: &str) -> String {
+    let mut name = String::with_capacity(first.len() + 1 + last.len());
+    name.push_str(first);
+    name.push(' ');
+    name.push_str(last);
+    match name.trim() {
+        trimmed if trimmed.len() == name.len() => name,
+        trimmed => trimmed.to_owned(),
+    }
+}
+
+/// What happens to the site's cohorts, by id, as operations name them.
+struct Existing<'s> {
+    snapshot: &'s Snapshot,
+    /// The site's cohorts by id, made when the first operation names one.
+    by_id: Option<crate::HashMap<i64, usize>>,
+    changes: Vec<CohortChange>,
+    at: crate::HashMap<i64, usize>,
+    /// The last cohort asked for and where its change is: operations come cohort by
+    /// cohort, so most look-ups are this one.
+    last: Option<(i64, usize)>,
+}
+
+impl<'s> Existing<'s> {
+    fn new(snapshot: &'s Snapshot) -> Self {
+        Existing {
+            snapshot,
+            by_id: None,
+            changes: Vec::new(),
+            at: crate::HashMap::default(),
+            last: None,
         }
-    })
+    }
+
+    /// The change of cohort `id`, made on first use.
+    fn entry(&mut self, id: i64) -> &mut CohortChange {
+        if let Some((last, at)) = self.last
+            && last == id
+        {
+            return &mut self.changes[at];
+        }
+        let at = match self.at.get(&id) {
+            Some(at) => *at,
+            None => {
+                let snapshot = self.snapshot;
+                let by_id = self.by_id.get_or_insert_with(|| {
+                    let mut by_id = crate::HashMap::default();
+                    for (at, cohort) in snapshot.cohorts.iter().enumerate() {
+                        by_id.entry(cohort.id).or_insert(at);
+                    }
+                    by_id
+                });
+                let cohort = by_id.get(&id).map(|at| &snapshot.cohorts[*at]);
+                self.changes.push(CohortChange {
+                    id: Some(id),
+                    name: cohort.map(|c| c.name.clone()).unwrap_or_default(),
+                    idnumber: cohort.map(|c| c.idnumber.clone()).unwrap_or_default(),
+                    members_before: cohort.map_or(0, |c| c.members.len()),
+                    ..CohortChange::default()
+                });
+                self.at.insert(id, self.changes.len() - 1);
+                self.changes.len() - 1
+            }
+        };
+        self.last = Some((id, at));
+        &mut self.changes[at]
+    }
+
+    /// The changes, by cohort id.
+    fn into_sorted(mut self) -> Vec<CohortChange> {
+        self.changes.sort_by_key(|c| c.id);
+        self.changes
+    }
 }

@@ -2,7 +2,7 @@
 //! and rejecting it.
 
 use cohortsync_shared::api::{ApplyOutcome, ChangesetDetail};
-use cohortsync_shared::dry_run::{dry_run, file_identifiers};
+use cohortsync_shared::dry_run::{dry_run_indexed, file_identifiers};
 
 use super::{PlannedNow, locked, plan_now, visible, wrong_status};
 use crate::auth::{Admin, Caller, Role};
@@ -50,7 +50,7 @@ pub async fn detail(
                 &plan,
             )
             .await?;
-            let told = dry_run(&snapshot, &plan);
+            let told = dry_run_indexed(&snapshot, &site.user_index(&snapshot), &plan);
             // A teacher reads no name: only ids and the file's own identifiers.
             let told = match caller.role {
                 Role::Admin => told,

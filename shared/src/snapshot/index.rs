@@ -40,6 +40,10 @@ pub struct UserIndex {
     /// apart from the users themselves so that asking stays in the processor's cache.
     ids: Vec<i64>,
     suspended: Vec<bool>,
+    /// Whether `ids` is in increasing order (as sites list their users), so that a user is
+    /// found by id with a binary search; else by `by_id`, built when first needed.
+    ids_sorted: bool,
+    by_id: OnceLock<crate::HashMap<i64, u32>>,
     /// One lookup per [`UserIdentifier`], in the order of [`UserIdentifier::ALL`].
     lookups: [OnceLock<UserLookup>; 4],
 }
@@ -47,13 +51,31 @@ pub struct UserIndex {
 impl UserIndex {
     /// Indexes `snapshot`'s users (the lookups themselves are built when first used).
     pub fn new(snapshot: &Snapshot) -> UserIndex {
+        let ids: Vec<i64> = snapshot.users.iter().map(|u| u.id).collect();
         UserIndex {
             revision: snapshot.revision,
             users: snapshot.users.len(),
-            ids: snapshot.users.iter().map(|u| u.id).collect(),
+            ids_sorted: ids.is_sorted_by(|a, b| a < b),
+            ids,
             suspended: snapshot.users.iter().map(|u| u.suspended).collect(),
+            by_id: OnceLock::new(),
             lookups: Default::default(),
         }
+    }
+
+    /// Where the user of id `id` is in the snapshot's users, if there.
+    pub fn position_of(&self, id: i64) -> Option<usize> {
+        if self.ids_sorted {
+            return self.ids.binary_search(&id).ok();
+        }
+        let by_id = self.by_id.get_or_init(|| {
+            let mut by_id = crate::HashMap::default();
+            for (at, id) in self.ids.iter().enumerate() {
+                by_id.entry(*id).or_insert(at as u32);
+            }
+            by_id
+        });
+        by_id.get(&id).map(|at| *at as usize)
     }
 
     /// Whether this index was built from `snapshot` (as far as its revision and number of
