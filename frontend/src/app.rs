@@ -210,7 +210,7 @@ pub fn app() -> Html {
                         check.dispatch(CheckAction::Progress(id, phase, fraction))
                     }
                     WorkerResponse::Checked(id, result) => {
-                        check.dispatch(CheckAction::Done(id, Rc::new(*result.0)))
+                        check.dispatch(CheckAction::Done(id, Rc::new(*result)))
                     }
                     WorkerResponse::Unreadable(id, reason) => {
                         check.dispatch(CheckAction::Failed(id, reason))

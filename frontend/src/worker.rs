@@ -101,10 +101,8 @@ pub enum Response {
     ChangesFailed(String),
     /// Check `id` reached a phase, and this far overall (0 to 1, when known).
     Progress(u32, Phase, Option<f64>),
-    /// Check `id` is done. It crosses as one JSON string: a finished check of a million
-    /// rows holds tens of thousands of small strings (the dry run's people), and the page's
-    /// thread paused for each one crossing into its WebAssembly on its own.
-    Checked(u32, AsJson<Box<Checked>>),
+    /// Check `id` is done.
+    Checked(u32, Box<Checked>),
     /// The file of check `id` could not be read.
     Unreadable(u32, String),
     /// The annotated copy of check `id`'s file, as a `Blob` made here: only its handle
@@ -115,28 +113,6 @@ pub enum Response {
     ),
     /// A page of check `id`'s diagnostics.
     Diagnostics(u32, Box<DiagnosticPage>),
-}
-
-/// A value that crosses between the worker and the page as one JSON string rather than as
-/// a tree of JavaScript objects: one string to copy and parse instead of one crossing per
-/// field.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AsJson<T>(pub T);
-
-impl<T: Serialize> Serialize for AsJson<T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let json = serde_json::to_string(&self.0).map_err(serde::ser::Error::custom)?;
-        serializer.serialize_str(&json)
-    }
-}
-
-impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for AsJson<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let json = String::deserialize(deserializer)?;
-        serde_json::from_str(&json)
-            .map(AsJson)
-            .map_err(serde::de::Error::custom)
-    }
 }
 
 /// The snapshot after changes: what the page caches.
@@ -422,7 +398,7 @@ impl CheckWorker {
             who,
             Response::Checked(
                 id,
-                AsJson(Box::new(Checked {
+                Box::new(Checked {
                     ok: summary.counts.errors == 0,
                     kind: report.kind,
                     encoding: report.encoding,
@@ -435,7 +411,7 @@ impl CheckWorker {
                     dry_run,
                     revision,
                     millis,
-                })),
+                }),
             ),
         );
     }
