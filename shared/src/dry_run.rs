@@ -228,7 +228,7 @@ pub fn dry_run_indexed(snapshot: &Snapshot, users: &UserIndex, changeset: &Chang
 
     // Existing cohorts by id, created ones by creation index.
     let mut existing = Existing::new(snapshot);
-    let mut created: BTreeMap<u32, CohortChange> = BTreeMap::new();
+    let mut created = Created::default();
     let mut courses: BTreeMap<i64, CourseChange> = BTreeMap::new();
     let course_entry = |id: i64, courses: &mut BTreeMap<i64, CourseChange>| {
         courses.entry(id).or_insert_with(|| CourseChange {
@@ -323,7 +323,7 @@ pub fn dry_run_indexed(snapshot: &Snapshot, users: &UserIndex, changeset: &Chang
         cohorts: existing
             .into_sorted()
             .into_iter()
-            .chain(created.into_values())
+            .chain(created.into_sorted())
             .collect(),
         courses: courses.into_values().collect(),
     }
@@ -339,6 +339,45 @@ fn full_name(first: &str, last: &str) -> String {
     match name.trim() {
         trimmed if trimmed.len() == name.len() => name,
         trimmed => trimmed.to_owned(),
+    }
+}
+
+/// The cohorts a changeset creates, by creation index; the last one asked for is at hand
+/// (operations come cohort by cohort).
+#[derive(Default)]
+struct Created {
+    changes: Vec<(u32, CohortChange)>,
+    at: crate::HashMap<u32, usize>,
+    last: Option<(u32, usize)>,
+}
+
+impl Created {
+    fn insert(&mut self, new: u32, change: CohortChange) {
+        match self.at.get(&new) {
+            Some(&at) => self.changes[at].1 = change,
+            None => {
+                self.at.insert(new, self.changes.len());
+                self.changes.push((new, change));
+            }
+        }
+    }
+
+    fn get_mut(&mut self, new: &u32) -> Option<&mut CohortChange> {
+        let at = match self.last {
+            Some((last, at)) if last == *new => at,
+            _ => {
+                let at = *self.at.get(new)?;
+                self.last = Some((*new, at));
+                at
+            }
+        };
+        Some(&mut self.changes[at].1)
+    }
+
+    /// The changes, by creation index.
+    fn into_sorted(mut self) -> impl Iterator<Item = CohortChange> {
+        self.changes.sort_by_key(|(new, _)| *new);
+        self.changes.into_iter().map(|(_, change)| change)
     }
 }
 
