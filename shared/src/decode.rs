@@ -258,7 +258,14 @@ pub(crate) fn decode_reporting(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Option<Table> {
     let (encoding, text) = decode_text(bytes, encoding, diagnostics);
-    let text = normalise_classic_mac_line_ends(text);
+    let mut scan = Scan::of(text.as_bytes());
+    let text = if scan.carriage_returns && scan.line_feeds == 0 {
+        let text = normalise_classic_mac_line_ends(text);
+        scan = Scan::of(text.as_bytes());
+        text
+    } else {
+        text
+    };
     if u32::try_from(text.len()).is_err() {
         diagnostics.push(Diagnostic::new(Code::FileTooLarge, 1).arg(text.len()));
         return None;
@@ -280,7 +287,6 @@ pub(crate) fn decode_reporting(
     let mut header: Option<(Vec<String>, u32)> = None;
     // Data text is at most the file's text, and rows at most its lines: reserving both
     // avoids regrowing large buffers.
-    let scan = Scan::of(bytes);
     let lines_upper_bound = scan.line_feeds + 1;
     let mut table = Table {
         encoding,
@@ -573,14 +579,10 @@ fn decode_text<'a>(
 }
 
 /// Files from old Mac software end lines with CR alone. The `csv` reader handles that,
-/// except for its offsets; turning lone CRs into LFs when there is no LF at all keeps both
-/// the cells and the line numbers right.
+/// except for its offsets; turning lone CRs into LFs (the caller has found CRs and no LF)
+/// keeps both the cells and the line numbers right.
 fn normalise_classic_mac_line_ends(text: Cow<'_, str>) -> Cow<'_, str> {
-    if text.contains('\r') && !text.contains('\n') {
-        Cow::Owned(text.replace('\r', "\n"))
-    } else {
-        text
-    }
+    Cow::Owned(text.replace('\r', "\n"))
 }
 
 /// The delimiter that occurs most in the first line that is neither blank nor a comment,
