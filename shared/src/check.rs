@@ -98,13 +98,8 @@ pub fn check_indexed(
     options: &Options,
     progress: &mut dyn FnMut(Progress),
 ) -> Checked {
-    let fresh;
-    let users = if users.fits(snapshot) {
-        users
-    } else {
-        fresh = UserIndex::new(snapshot);
-        &fresh
-    };
+    let mut fresh = None;
+    let users = users.or_fresh(snapshot, &mut fresh);
     let mut diagnostics = Diagnostics::new();
     let mut report = Report {
         kind: None,
@@ -209,6 +204,39 @@ mod tests {
         assert_eq!(refusal.diagnostics.len(), 100);
         assert_eq!(refusal.omitted, report.counts().total() - 100);
         assert_eq!(refusal.summary.counts, report.counts());
+    }
+
+    /// An index made from another snapshot is not trusted: the check builds its own and
+    /// finds what a check without one finds.
+    #[test]
+    fn an_index_of_another_snapshot_is_not_used() {
+        use crate::snapshot::{User, UserIndex};
+        let user = |id, idnumber: &str| User {
+            id,
+            idnumber: idnumber.into(),
+            ..User::default()
+        };
+        let before = Snapshot {
+            revision: 1,
+            users: vec![user(1, "U1")],
+            ..Snapshot::default()
+        };
+        let after = Snapshot {
+            revision: 2,
+            users: vec![user(1, "U1"), user(2, "U2")],
+            ..Snapshot::default()
+        };
+        let stale = UserIndex::new(&before);
+        assert!(stale.fits(&before) && !stale.fits(&after));
+        let file = b"cmd;cname;userid;cidnumber\nadd;L2;U2;C1\n";
+        let options = Options::default();
+        let checked = check_indexed(file, &after, &stale, &options, &mut |_| {});
+        assert_eq!(checked, check(file, &after, &options));
+        assert!(
+            checked.report.diagnostics.is_empty(),
+            "{:?}",
+            checked.report
+        );
     }
 
     /// A NUL character in a cell is refused, in whichever row and column it is; one in a

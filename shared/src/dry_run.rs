@@ -208,13 +208,8 @@ pub fn dry_run(snapshot: &Snapshot, changeset: &Changeset) -> DryRun {
 /// [`dry_run`] with the snapshot's users indexed beforehand (see
 /// [`crate::check::check_indexed`]); an index that does not fit the snapshot is not used.
 pub fn dry_run_indexed(snapshot: &Snapshot, users: &UserIndex, changeset: &Changeset) -> DryRun {
-    let fresh;
-    let users = if users.fits(snapshot) {
-        users
-    } else {
-        fresh = UserIndex::new(snapshot);
-        &fresh
-    };
+    let mut fresh = None;
+    let users = users.or_fresh(snapshot, &mut fresh);
     // Only the people listed are looked up (a few per cohort), through the index.
     let person = |id: i64| Person {
         id,

@@ -84,6 +84,19 @@ impl UserIndex {
         self.revision == snapshot.revision && self.users == snapshot.users.len()
     }
 
+    /// `self` when it fits `snapshot`, else a fresh index of it, kept in `fresh`.
+    pub(crate) fn or_fresh<'a>(
+        &'a self,
+        snapshot: &Snapshot,
+        fresh: &'a mut Option<UserIndex>,
+    ) -> &'a UserIndex {
+        if self.fits(snapshot) {
+            self
+        } else {
+            fresh.insert(UserIndex::new(snapshot))
+        }
+    }
+
     /// Builds the lookup by `kind` now rather than in the first check that needs it (a
     /// program can do it while it waits for a file). `snapshot` is the one this index was
     /// built from.
