@@ -22,7 +22,10 @@
 //! has no errors, the changeset out. Checking and planning are one call because several
 //! checks are findings of the plan itself (a member already in the cohort, a cohort still
 //! bound to a course, a removal limit): splitting them would plan every file twice. Problems
-//! are data in the report, never a panic or an `Err`.
+//! are data in the report, never a panic or an `Err`. A program that checks many files
+//! against one snapshot (the server per revision, the browser's worker per snapshot) keeps
+//! a [`snapshot::UserIndex`] beside it and calls [`check_indexed()`]: the same result,
+//! without indexing the site's users again for each file.
 
 #![deny(missing_docs)]
 
