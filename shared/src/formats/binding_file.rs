@@ -36,7 +36,7 @@ pub const BINDING_COLUMNS: &[&str] = &[
 pub enum GroupChoice<'a> {
     /// No group.
     None,
-    /// A group named after the cohort as Moodle names it ("<cohort> cohort"), created unless
+    /// A group named after the cohort as Moodle names it (`"<cohort> cohort"`), created unless
     /// the binding is in one already.
     NamedAfterCohort,
     /// This existing group.

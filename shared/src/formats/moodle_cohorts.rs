@@ -4,7 +4,7 @@
 //! `context`, `category`, `category_id`, `category_idnumber`, `category_path`. The file only
 //! creates cohorts. Header names are read as Moodle reads them: lower-cased, spaces removed.
 //!
-//! `read` turns a row into its values; [`crate::rules::moodle_cohorts`] resolves them.
+//! `read` turns a row into its values; the rules (`rules/moodle_cohorts.rs`) resolve them.
 
 use super::{Columns, cell};
 use crate::decode::Row;
