@@ -152,8 +152,9 @@ pub struct Checked {
     pub omitted: usize,
     /// The first page of all the diagnostics.
     pub diagnostics: DiagnosticPage,
-    /// The plan per cohort and course, when the file has no errors.
-    pub dry_run: Option<DryRun>,
+    /// The plan per cohort and course, when the file has no errors; shared, so that the
+    /// page renders it without copying thousands of cohorts each time.
+    pub dry_run: Option<std::rc::Rc<DryRun>>,
     /// The snapshot revision it was checked against.
     pub revision: u64,
     /// Milliseconds the check took in the worker.
@@ -350,11 +351,11 @@ impl CheckWorker {
         // A teacher's snapshot has no names: people are told by the file's own identifiers.
         let dry_run = checked.changeset.as_ref().map(|c| {
             let told = dry_run_indexed(snapshot, users, c);
-            if snapshot.is_hashed() {
+            std::rc::Rc::new(if snapshot.is_hashed() {
                 told.for_teacher(&file_identifiers(&file, snapshot, &options))
             } else {
                 told
-            }
+            })
         });
         let report = checked.report;
         let summary = Summary {

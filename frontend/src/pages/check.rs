@@ -322,7 +322,7 @@ fn results(props: &ResultsProps) -> Html {
                 </section>
             }
             if let Some(dry) = &props.result.dry_run {
-                <DryRunView dry={Rc::new(dry.clone())} totals={summary.totals} />
+                <DryRunView dry={dry.clone()} totals={summary.totals} />
             }
             if output.ok {
                 <section class="submit">
