@@ -221,6 +221,7 @@ pub fn app() -> Html {
                     WorkerResponse::Diagnostics(id, page) => {
                         check.dispatch(CheckAction::Page(id, Rc::new(*page)))
                     }
+                    WorkerResponse::DryRun(id, dry) => check.dispatch(CheckAction::DryRun(id, dry)),
                 })
                 .encoding::<Js>()
                 .spawn("/worker.js")

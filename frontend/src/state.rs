@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use cohortsync_shared::dry_run::DryRun;
 use cohortsync_shared::options::Options;
 use cohortsync_shared::report::{DiagnosticPage, Lang};
 use yew::prelude::*;
@@ -23,6 +24,8 @@ pub enum CheckAction {
     Failed(u32, String),
     /// A page of check `id`'s diagnostics.
     Page(u32, Rc<DiagnosticPage>),
+    /// The whole dry run of check `id`.
+    DryRun(u32, Rc<DryRun>),
 }
 
 impl Reducible for CheckState {
@@ -42,6 +45,7 @@ impl Reducible for CheckState {
             }
             CheckAction::Annotated(id, blob) => next.annotated = Some((id, blob)),
             CheckAction::Page(id, page) => next.page = Some((id, page)),
+            CheckAction::DryRun(id, dry) => next.dry_run = Some((id, dry)),
             CheckAction::Failed(id, reason) => {
                 next.progress = None;
                 next.failed = Some((id, reason));
@@ -126,6 +130,9 @@ pub struct CheckState {
     pub failed: Option<(u32, String)>,
     /// The latest page of diagnostics asked for (the first comes with the check).
     pub page: Option<(u32, Rc<DiagnosticPage>)>,
+    /// The whole dry run of a check, once "show all" asked for it (the first rows come
+    /// with the check).
+    pub dry_run: Option<(u32, Rc<DryRun>)>,
 }
 
 /// Results are compared by identity: each answer of the worker is a new `Rc`, and comparing
@@ -144,6 +151,7 @@ impl PartialEq for CheckState {
             && same(&self.result, &other.result)
             && same(&self.annotated, &other.annotated)
             && same(&self.page, &other.page)
+            && same(&self.dry_run, &other.dry_run)
     }
 }
 

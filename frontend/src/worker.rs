@@ -7,6 +7,8 @@
 
 use cohortsync_shared::api::Summary;
 use cohortsync_shared::check::check_indexed;
+
+use crate::components::DRY_RUN_ROWS_SHOWN as ROWS_SHOWN;
 use cohortsync_shared::decode::{Delimiter, Encoding, PhysicalLines};
 use cohortsync_shared::dry_run::{DryRun, dry_run_indexed, file_identifiers};
 use cohortsync_shared::formats::FileKind;
@@ -52,6 +54,8 @@ pub enum Request {
     Forget,
     /// Make the annotated copy of the file of check `id` (the latest one).
     Annotate(u32),
+    /// The whole dry run of check `id` (the latest one).
+    DryRun(u32),
     /// A page of check `id`'s diagnostics (the latest check's).
     Diagnostics {
         /// The check.
@@ -113,6 +117,8 @@ pub enum Response {
     ),
     /// A page of check `id`'s diagnostics.
     Diagnostics(u32, Box<DiagnosticPage>),
+    /// The whole dry run of check `id` (its answer carried only the first rows).
+    DryRun(u32, std::rc::Rc<DryRun>),
 }
 
 /// The snapshot after changes: what the page caches.
@@ -152,9 +158,14 @@ pub struct Checked {
     pub omitted: usize,
     /// The first page of all the diagnostics.
     pub diagnostics: DiagnosticPage,
-    /// The plan per cohort and course, when the file has no errors; shared, so that the
-    /// page renders it without copying thousands of cohorts each time.
+    /// The plan per cohort and course, when the file has no errors: its first
+    /// [`ROWS_SHOWN`] cohorts and courses (the rest on [`Request::DryRun`]; a nightly file
+    /// of a thousand cohorts would cross as tens of thousands of names at once and pause
+    /// the page); shared, so that the page renders it without copying it.
     pub dry_run: Option<std::rc::Rc<DryRun>>,
+    /// How many cohorts and courses the whole dry run has.
+    #[serde(default)]
+    pub dry_run_rows: (usize, usize),
     /// The snapshot revision it was checked against.
     pub revision: u64,
     /// Milliseconds the check took in the worker.
@@ -174,6 +185,8 @@ struct LastCheck {
     lang: Lang,
     /// The file's lines (empty when there is no diagnostic to show them with).
     lines: PhysicalLines,
+    /// The whole dry run, for "show all".
+    dry_run: Option<std::rc::Rc<DryRun>>,
 }
 
 /// The worker's state: the snapshot it checks against.
@@ -274,6 +287,16 @@ impl Worker for CheckWorker {
                     }
                 }
             }
+            Request::DryRun(id) => {
+                if let Some(dry) = self
+                    .last
+                    .as_ref()
+                    .filter(|l| l.id == id)
+                    .and_then(|l| l.dry_run.clone())
+                {
+                    scope.respond(who, Response::DryRun(id, dry));
+                }
+            }
             Request::Diagnostics { id, filter, offset } => {
                 if let Some(last) = self.last.as_ref().filter(|l| l.id == id) {
                     let page =
@@ -357,6 +380,13 @@ impl CheckWorker {
                 told
             })
         });
+        let dry_run_rows = dry_run
+            .as_ref()
+            .map_or((0, 0), |d| (d.cohorts.len(), d.courses.len()));
+        let first_rows = dry_run.as_ref().map(|d| match dry_run_rows {
+            (cohorts, courses) if cohorts <= ROWS_SHOWN && courses <= ROWS_SHOWN => d.clone(),
+            _ => std::rc::Rc::new(d.first(ROWS_SHOWN)),
+        });
         let report = checked.report;
         let summary = Summary {
             rows: report.rows,
@@ -394,6 +424,7 @@ impl CheckWorker {
             diagnostics,
             lang,
             lines,
+            dry_run: dry_run.clone(),
         });
         scope.respond(
             who,
@@ -409,7 +440,8 @@ impl CheckWorker {
                     codes,
                     omitted,
                     diagnostics: first_page,
-                    dry_run,
+                    dry_run: first_rows,
+                    dry_run_rows,
                     revision,
                     millis,
                 }),

@@ -82,6 +82,22 @@ pub fn file_identifiers(
 }
 
 impl DryRun {
+    /// The first `rows` cohorts and the first `rows` courses: what a page shows before
+    /// "show all", all a large plan needs to send at once.
+    ///
+    /// ```
+    /// use cohortsync_shared::dry_run::{CohortChange, DryRun};
+    /// let dry = DryRun { cohorts: vec![CohortChange::default(); 250], courses: vec![] };
+    /// assert_eq!(dry.first(100).cohorts.len(), 100);
+    /// assert_eq!(dry.first(300), dry);
+    /// ```
+    pub fn first(&self, rows: usize) -> DryRun {
+        DryRun {
+            cohorts: self.cohorts.iter().take(rows).cloned().collect(),
+            courses: self.courses.iter().take(rows).cloned().collect(),
+        }
+    }
+
     /// The dry run a teacher may read: no names, and each person the file names carries
     /// the file's own identifier for them (from [`file_identifiers`]).
     pub fn for_teacher(mut self, identifiers: &std::collections::HashMap<i64, String>) -> DryRun {

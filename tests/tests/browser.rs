@@ -450,6 +450,71 @@ async fn a_file_with_many_problems_shows_them_a_page_at_a_time() -> anyhow::Resu
     server.stop().await
 }
 
+/// The cohorts of the dry run's table, by their idnumber.
+async fn dry_run_cohorts(browser: &Browser) -> anyhow::Result<Vec<String>> {
+    let mut cohorts = Vec::new();
+    for row in browser
+        .client
+        .find_all(Locator::Css("[data-testid=dry-cohorts] tbody tr"))
+        .await?
+    {
+        cohorts.push(row.attr("data-cohort").await?.unwrap_or_default());
+    }
+    Ok(cohorts)
+}
+
+#[tokio::test]
+async fn a_plan_of_many_cohorts_shows_the_first_and_the_rest_on_demand() -> anyhow::Result<()> {
+    let server = Server::start_sqlite().await?;
+    server.import("users", USERS).await?;
+    server
+        .cli(
+            &["account", "add", "prof", "--role", "teacher"],
+            "teacher-password\n",
+        )
+        .await?;
+    let dir = tempfile::tempdir()?;
+    let browser = Browser::start().await?;
+    sign_in(&browser, &server, "prof", "teacher-password").await?;
+    revision_after(&browser, "").await?;
+    browser.client.goto(&server.at("/")).await?;
+    // 150 new cohorts of one member each: the check answers with the first 100 of them.
+    let mut file = String::from("cmd;cname;userid;cidnumber\n");
+    for n in 0..150 {
+        file.push_str(&format!("add;Cohorte {n};U0001;C{n:03}\n"));
+    }
+    drop_file(&browser, dir.path(), "many-cohorts.csv", &file).await?;
+    browser
+        .wait_for("[data-testid=summary][data-ok=true]")
+        .await?;
+    browser
+        .wait_for("[data-testid=dry-cohorts] tr[data-cohort=C099]")
+        .await?;
+    let first: Vec<String> = (0..100).map(|n| format!("C{n:03}")).collect();
+    assert_eq!(dry_run_cohorts(&browser).await?, first);
+    let show_all = browser.wait_for("[data-testid=dry-show-all]").await?;
+    assert!(show_all.text().await?.contains("(150 / 0)"));
+
+    // The rest comes from the worker, in the same table.
+    show_all.click().await?;
+    browser
+        .wait_for("[data-testid=dry-cohorts] tr[data-cohort=C149]")
+        .await?;
+    let all: Vec<String> = (0..150).map(|n| format!("C{n:03}")).collect();
+    assert_eq!(dry_run_cohorts(&browser).await?, all);
+    assert!(
+        browser
+            .client
+            .find_all(Locator::Css("[data-testid=dry-show-all]"))
+            .await?
+            .is_empty()
+    );
+    accessible(&browser, "check page with a whole dry run").await?;
+
+    browser.close().await?;
+    server.stop().await
+}
+
 /// Waits until the element at `css` has `value` as its value.
 async fn value_becomes(browser: &Browser, css: &str, value: &str) -> anyhow::Result<()> {
     let element = browser.wait_for(css).await?;

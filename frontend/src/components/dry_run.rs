@@ -16,6 +16,13 @@ pub struct DryRunProps {
     pub dry: Rc<DryRun>,
     /// The plan's totals.
     pub totals: cohortsync_shared::changeset::Totals,
+    /// How many cohorts and courses the whole dry run has, when `dry` holds only the first
+    /// [`ROWS_SHOWN`] of each (a check's, until "show all").
+    #[prop_or_default]
+    pub rows: Option<(usize, usize)>,
+    /// Asks for the whole dry run, when `dry` holds only the first rows.
+    #[prop_or_default]
+    pub on_show_all: Option<Callback<()>>,
 }
 
 fn people(list: &[Person], count: usize) -> String {
@@ -27,7 +34,7 @@ fn people(list: &[Person], count: usize) -> String {
 }
 
 /// Rows of each dry-run table shown before "show all".
-const ROWS_SHOWN: usize = 100;
+pub const ROWS_SHOWN: usize = 100;
 
 /// The plan per cohort (created, members added and removed, with names) and per course
 /// (enrolled, suspended, unenrolled, roles taken or given back with the enrolment kept,
@@ -43,9 +50,15 @@ pub fn dry_run_view(props: &DryRunProps) -> Html {
     let show_all = use_state(|| false);
     let shown = if *show_all { usize::MAX } else { ROWS_SHOWN };
     let on_show_all = {
-        let show_all = show_all.clone();
-        Callback::from(move |_| show_all.set(true))
+        let (show_all, ask) = (show_all.clone(), props.on_show_all.clone());
+        Callback::from(move |_| {
+            show_all.set(true);
+            if let Some(ask) = &ask {
+                ask.emit(());
+            }
+        })
     };
+    let (cohorts, courses) = props.rows.unwrap_or((dry.cohorts.len(), dry.courses.len()));
     if dry.cohorts.is_empty() && dry.courses.is_empty() {
         return html! { <section data-testid="dry-run"><h3>{ t(lang, "dry.title") }</h3><p>{ t(lang, "dry.nothing") }</p></section> };
     }
@@ -119,8 +132,8 @@ pub fn dry_run_view(props: &DryRunProps) -> Html {
                     </tbody>
                 </table>
             }
-            if !*show_all && (dry.cohorts.len() > ROWS_SHOWN || dry.courses.len() > ROWS_SHOWN) {
-                <button type="button" onclick={on_show_all}>{ format!("{} ({} / {})", t(lang, "dry.show_all"), dry.cohorts.len(), dry.courses.len()) }</button>
+            if !*show_all && (cohorts > ROWS_SHOWN || courses > ROWS_SHOWN) {
+                <button type="button" data-testid="dry-show-all" onclick={on_show_all}>{ format!("{} ({} / {})", t(lang, "dry.show_all"), cohorts, courses) }</button>
             }
         </section>
     }

@@ -241,6 +241,17 @@ fn results(props: &ResultsProps) -> Html {
         Some(kind) => cohortsync_shared::report::kind_name(kind, lang),
         None => t(lang, "check.kind.unknown"),
     };
+    // The dry run came with its first rows; the worker has the whole of it.
+    let whole_dry_run = ctx
+        .check
+        .dry_run
+        .as_ref()
+        .filter(|(id, _)| *id == props.check_id)
+        .map(|(_, dry)| dry.clone());
+    let on_show_all_dry_run = {
+        let (worker, id) = (ctx.worker.clone(), props.check_id);
+        Callback::from(move |()| worker.send(Request::DryRun(id)))
+    };
     // The annotated copy is made in the worker, which has every diagnostic.
     let wanted = use_mut_ref(|| None::<u32>);
     let on_download = {
@@ -321,8 +332,13 @@ fn results(props: &ResultsProps) -> Html {
                     <ul>{ for limits.iter().map(|d| html! { <li>{ &d.message }</li> }) }</ul>
                 </section>
             }
-            if let Some(dry) = &props.result.dry_run {
-                <DryRunView dry={dry.clone()} totals={summary.totals} />
+            if let Some(first_rows) = &props.result.dry_run {
+                // One view whichever it shows, so that it keeps its "show all" state when
+                // the whole dry run arrives.
+                <DryRunView dry={whole_dry_run.clone().unwrap_or_else(|| first_rows.clone())}
+                    totals={summary.totals}
+                    rows={whole_dry_run.is_none().then_some(props.result.dry_run_rows)}
+                    on_show_all={whole_dry_run.is_none().then_some(on_show_all_dry_run)} />
             }
             if output.ok {
                 <section class="submit">
