@@ -370,8 +370,9 @@ async fn page_status(browser: &Browser, text: &str) -> anyhow::Result<()> {
     anyhow::bail!("the pager says {:?}, not {text:?}", status.text().await?)
 }
 
-#[tokio::test]
-async fn a_file_with_many_problems_shows_them_a_page_at_a_time() -> anyhow::Result<()> {
+/// A server with two users and a teacher, `prof`, signed in on the check page with the
+/// snapshot loaded; and a folder for the files the test drops.
+async fn teacher_on_the_check_page() -> anyhow::Result<(Server, Browser, tempfile::TempDir)> {
     let server = Server::start_sqlite().await?;
     server.import("users", USERS).await?;
     server
@@ -385,6 +386,12 @@ async fn a_file_with_many_problems_shows_them_a_page_at_a_time() -> anyhow::Resu
     sign_in(&browser, &server, "prof", "teacher-password").await?;
     revision_after(&browser, "").await?;
     browser.client.goto(&server.at("/")).await?;
+    Ok((server, browser, dir))
+}
+
+#[tokio::test]
+async fn a_file_with_many_problems_shows_them_a_page_at_a_time() -> anyhow::Result<()> {
+    let (server, browser, dir) = teacher_on_the_check_page().await?;
     // 250 unknown users (lines 2 to 251), then 30 unknown commands (lines 252 to 281).
     let mut file = String::from("cmd;cname;userid;cidnumber\n");
     for n in 0..250 {
@@ -465,19 +472,7 @@ async fn dry_run_cohorts(browser: &Browser) -> anyhow::Result<Vec<String>> {
 
 #[tokio::test]
 async fn a_plan_of_many_cohorts_shows_the_first_and_the_rest_on_demand() -> anyhow::Result<()> {
-    let server = Server::start_sqlite().await?;
-    server.import("users", USERS).await?;
-    server
-        .cli(
-            &["account", "add", "prof", "--role", "teacher"],
-            "teacher-password\n",
-        )
-        .await?;
-    let dir = tempfile::tempdir()?;
-    let browser = Browser::start().await?;
-    sign_in(&browser, &server, "prof", "teacher-password").await?;
-    revision_after(&browser, "").await?;
-    browser.client.goto(&server.at("/")).await?;
+    let (server, browser, dir) = teacher_on_the_check_page().await?;
     // 150 new cohorts of one member each: the check answers with the first 100 of them.
     let mut file = String::from("cmd;cname;userid;cidnumber\n");
     for n in 0..150 {
