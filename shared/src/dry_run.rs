@@ -238,8 +238,9 @@ pub fn dry_run_indexed(snapshot: &Snapshot, users: &UserIndex, changeset: &Chang
     };
 
     // Existing cohorts by id, created ones by creation index.
-    let mut existing = Existing::new(snapshot);
-    let mut created = Created::default();
+    let mut existing = Changes::<i64>::new();
+    let mut created = Changes::<u32>::new();
+    let mut by_id = None;
     let mut courses: BTreeMap<i64, CourseChange> = BTreeMap::new();
     let course_entry = |id: i64, courses: &mut BTreeMap<i64, CourseChange>| {
         courses.entry(id).or_insert_with(|| CourseChange {
@@ -261,29 +262,32 @@ pub fn dry_run_indexed(snapshot: &Snapshot, users: &UserIndex, changeset: &Chang
                 name,
                 ..
             } => {
-                created.insert(
-                    *cohort,
-                    CohortChange {
-                        name: name.clone(),
-                        idnumber: idnumber.clone(),
-                        created: true,
-                        ..CohortChange::default()
-                    },
-                );
+                created.entry(*cohort, true, || CohortChange {
+                    name: name.clone(),
+                    idnumber: idnumber.clone(),
+                    created: true,
+                    ..CohortChange::default()
+                });
             }
-            Operation::UpdateCohort { cohort, .. } => existing.entry(*cohort).updated = true,
-            Operation::DeleteCohort { cohort } => existing.entry(*cohort).deleted = true,
+            Operation::UpdateCohort { cohort, .. } => {
+                existing_entry(&mut existing, &mut by_id, snapshot, *cohort).updated = true
+            }
+            Operation::DeleteCohort { cohort } => {
+                existing_entry(&mut existing, &mut by_id, snapshot, *cohort).deleted = true
+            }
             Operation::AddMember { cohort, user } => {
                 let change = match cohort {
-                    Ref::Existing(id) => Some(existing.entry(*id)),
-                    Ref::New { new } => created.get_mut(new),
+                    Ref::Existing(id) => {
+                        Some(existing_entry(&mut existing, &mut by_id, snapshot, *id))
+                    }
+                    Ref::New { new } => created.get_mut(*new),
                 };
                 if let Some(c) = change {
                     list(&mut c.added_count, &mut c.added, || person(*user));
                 }
             }
             Operation::RemoveMember { cohort, user } => {
-                let c = existing.entry(*cohort);
+                let c = existing_entry(&mut existing, &mut by_id, snapshot, *cohort);
                 list(&mut c.removed_count, &mut c.removed, || person(*user));
             }
             Operation::CreateGroup { course, name, .. } => {
@@ -333,7 +337,6 @@ pub fn dry_run_indexed(snapshot: &Snapshot, users: &UserIndex, changeset: &Chang
     DryRun {
         cohorts: existing
             .into_sorted()
-            .into_iter()
             .chain(created.into_sorted())
             .collect(),
         courses: courses.into_values().collect(),
@@ -353,105 +356,95 @@ fn full_name(first: &str, last: &str) -> String {
     }
 }
 
-/// The cohorts a changeset creates, by creation index; the last one asked for is at hand
-/// (operations come cohort by cohort).
-#[derive(Default)]
-struct Created {
-    changes: Vec<(u32, CohortChange)>,
-    at: crate::HashMap<u32, usize>,
-    last: Option<(u32, usize)>,
+/// What happens to cohorts, by a key: the site's by id, the created ones by creation
+/// index. Operations come cohort by cohort, so the last one asked for is kept at hand.
+struct Changes<K> {
+    changes: Vec<(K, CohortChange)>,
+    at: crate::HashMap<K, usize>,
+    last: Option<(K, usize)>,
 }
 
-impl Created {
-    fn insert(&mut self, new: u32, change: CohortChange) {
-        match self.at.get(&new) {
-            Some(&at) => self.changes[at].1 = change,
-            None => {
-                self.at.insert(new, self.changes.len());
-                self.changes.push((new, change));
-            }
-        }
-    }
-
-    fn get_mut(&mut self, new: &u32) -> Option<&mut CohortChange> {
-        let at = match self.last {
-            Some((last, at)) if last == *new => at,
-            _ => {
-                let at = *self.at.get(new)?;
-                self.last = Some((*new, at));
-                at
-            }
-        };
-        Some(&mut self.changes[at].1)
-    }
-
-    /// The changes, by creation index.
-    fn into_sorted(mut self) -> impl Iterator<Item = CohortChange> {
-        self.changes.sort_by_key(|(new, _)| *new);
-        self.changes.into_iter().map(|(_, change)| change)
-    }
-}
-
-/// What happens to the site's cohorts, by id, as operations name them.
-struct Existing<'s> {
-    snapshot: &'s Snapshot,
-    /// The site's cohorts by id, made when the first operation names one.
-    by_id: Option<crate::HashMap<i64, usize>>,
-    changes: Vec<CohortChange>,
-    at: crate::HashMap<i64, usize>,
-    /// The last cohort asked for and where its change is: operations come cohort by
-    /// cohort, so most look-ups are this one.
-    last: Option<(i64, usize)>,
-}
-
-impl<'s> Existing<'s> {
-    fn new(snapshot: &'s Snapshot) -> Self {
-        Existing {
-            snapshot,
-            by_id: None,
+impl<K: Copy + Eq + Ord + std::hash::Hash> Changes<K> {
+    fn new() -> Self {
+        Changes {
             changes: Vec::new(),
             at: crate::HashMap::default(),
             last: None,
         }
     }
 
-    /// The change of cohort `id`, made on first use.
-    fn entry(&mut self, id: i64) -> &mut CohortChange {
-        if let Some((last, at)) = self.last
-            && last == id
-        {
-            return &mut self.changes[at];
-        }
-        let at = match self.at.get(&id) {
-            Some(at) => *at,
-            None => {
-                let snapshot = self.snapshot;
-                let by_id = self.by_id.get_or_insert_with(|| {
-                    let mut by_id = crate::HashMap::default();
-                    for (at, cohort) in snapshot.cohorts.iter().enumerate() {
-                        by_id.entry(cohort.id).or_insert(at);
-                    }
-                    by_id
-                });
-                let cohort = by_id.get(&id).map(|at| &snapshot.cohorts[*at]);
-                self.changes.push(CohortChange {
-                    id: Some(id),
-                    name: cohort.map(|c| c.name.clone()).unwrap_or_default(),
-                    idnumber: cohort.map(|c| c.idnumber.clone()).unwrap_or_default(),
-                    members_before: cohort.map_or(0, |c| c.members.len()),
-                    ..CohortChange::default()
-                });
-                self.at.insert(id, self.changes.len() - 1);
-                self.changes.len() - 1
+    /// Where the change of `key` is, if there is one.
+    fn position(&mut self, key: K) -> Option<usize> {
+        match self.last {
+            Some((last, at)) if last == key => Some(at),
+            _ => {
+                let at = *self.at.get(&key)?;
+                self.last = Some((key, at));
+                Some(at)
             }
-        };
-        self.last = Some((id, at));
-        &mut self.changes[at]
+        }
     }
 
-    /// The changes, by cohort id.
-    fn into_sorted(mut self) -> Vec<CohortChange> {
-        self.changes.sort_by_key(|c| c.id);
-        self.changes
+    fn get_mut(&mut self, key: K) -> Option<&mut CohortChange> {
+        let at = self.position(key)?;
+        Some(&mut self.changes[at].1)
     }
+
+    /// The change of `key`, made by `make` on first use (or replaced by it, with `replace`).
+    fn entry(
+        &mut self,
+        key: K,
+        replace: bool,
+        make: impl FnOnce() -> CohortChange,
+    ) -> &mut CohortChange {
+        let at = match self.position(key) {
+            Some(at) => {
+                if replace {
+                    self.changes[at].1 = make();
+                }
+                at
+            }
+            None => {
+                self.changes.push((key, make()));
+                let at = self.changes.len() - 1;
+                self.at.insert(key, at);
+                self.last = Some((key, at));
+                at
+            }
+        };
+        &mut self.changes[at].1
+    }
+
+    /// The changes, by key.
+    fn into_sorted(mut self) -> impl Iterator<Item = CohortChange> {
+        self.changes.sort_by_key(|(key, _)| *key);
+        self.changes.into_iter().map(|(_, change)| change)
+    }
+}
+
+/// The change of the site's cohort `id`, made on first use from the snapshot (`by_id`: its
+/// cohorts by id, made when first needed).
+fn existing_entry<'c>(
+    existing: &'c mut Changes<i64>,
+    by_id: &mut Option<crate::HashMap<i64, usize>>,
+    snapshot: &Snapshot,
+    id: i64,
+) -> &'c mut CohortChange {
+    existing.entry(id, false, || {
+        let by_id = by_id.get_or_insert_with(|| {
+            let mut by_id = crate::HashMap::default();
+            for (at, cohort) in snapshot.cohorts.iter().enumerate() {
+                by_id.entry(cohort.id).or_insert(at);
+            }
+            by_id
+        });
+        let cohort = by_id.get(&id).map(|at| &snapshot.cohorts[*at]);
+        CohortChange {
+            id: Some(id),
+            name: cohort.map(|c| c.name.clone()).unwrap_or_default(),
+            idnumber: cohort.map(|c| c.idnumber.clone()).unwrap_or_default(),
+            members_before: cohort.map_or(0, |c| c.members.len()),
+            ..CohortChange::default()
+        }
+    })
 }
