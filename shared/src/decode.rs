@@ -349,8 +349,12 @@ pub(crate) fn decode_reporting(
                     .iter()
                     .map(|name| String::from_utf8_lossy(name).trim().to_lowercase())
                     .collect::<Vec<String>>();
-                // Most rows have as many cells as the header has names.
-                table.ends.reserve(lines_upper_bound * names.len().max(1));
+                // Most rows have as many cells as the header has names; no file has more
+                // cells than bytes (each ends with a delimiter or a line end), which bounds
+                // what a header of 100,000 names over a million short lines reserves.
+                table
+                    .ends
+                    .reserve((lines_upper_bound * names.len().max(1)).min(bytes.len() + 1));
                 header = Some((names, line));
             }
             Some(_) => table.push_row(&mut text, line, &record),
@@ -717,6 +721,22 @@ mod tests {
         assert_eq!(all, [Some("a"), Some(""), Some("b;c"), Some("d"), None]);
         let unterminated = PhysicalLines::new(b"a\nb", EncodingChoice::Auto);
         assert_eq!((unterminated.len(), unterminated.line(2)), (2, Some("b")));
+    }
+
+    /// A header far wider than the rows under it reserves no more than the file needs: a
+    /// reservation per line for every header name would ask for 120 GB here.
+    #[test]
+    fn a_wide_header_over_many_short_lines_stays_within_the_files_size() {
+        let mut file = (0..100_000)
+            .map(|n| format!("c{n}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        file.push('\n');
+        file.push_str(&"a\n".repeat(300_000));
+        let (table, _) = read(file.as_bytes());
+        let table = table.unwrap();
+        assert_eq!((table.header.len(), table.row_count()), (100_000, 300_000));
+        assert!(table.ends.capacity() <= file.len() + 1);
     }
 
     /// The reader's own line count and ours agree: line feeds, CRLF, blank lines, comments
