@@ -147,6 +147,8 @@ pub(crate) struct Users<'s> {
     lookup: &'s UserLookup,
 }
 
+/// The outcome of looking up one user.
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum UserMatch {
     Found(usize),
     NotFound,
