@@ -229,6 +229,7 @@ impl Worker for CheckWorker {
                     Ok(snapshot) => {
                         let revision = snapshot.revision;
                         self.snapshot = Some(snapshot);
+                        self.users = None;
                         scope.respond(who, Response::SnapshotReady(revision, now_ms() - start));
                         // While the page waits for a file: the users by the site's default
                         // identifier, ready for the first check.

@@ -228,6 +228,8 @@ mod tests {
         };
         let stale = UserIndex::new(&before);
         assert!(stale.fits(&before) && !stale.fits(&after));
+        // A teacher's snapshot of the same revision is another snapshot too.
+        assert!(!stale.fits(&before.for_teacher(b"key")));
         let file = b"cmd;cname;userid;cidnumber\nadd;L2;U2;C1\n";
         let options = Options::default();
         let checked = check_indexed(file, &after, &stale, &options, &mut |_| {});

@@ -33,9 +33,12 @@ use crate::options::UserIdentifier;
 /// ```
 #[derive(Debug)]
 pub struct UserIndex {
-    /// What it was built from.
+    /// What it was built from: a revision, a number of users and, for a teacher's
+    /// snapshot, the key of its hashes (an admin's snapshot and a teacher's of the same
+    /// revision index different keys).
     revision: u64,
     users: usize,
+    hash_key: Option<String>,
     /// Each user's id and suspension, by index: what the rules ask of a user found, kept
     /// apart from the users themselves so that asking stays in the processor's cache.
     ids: Vec<i64>,
@@ -55,6 +58,7 @@ impl UserIndex {
         UserIndex {
             revision: snapshot.revision,
             users: snapshot.users.len(),
+            hash_key: snapshot.user_hash_key.clone(),
             ids_sorted: ids.is_sorted_by(|a, b| a < b),
             ids,
             suspended: snapshot.users.iter().map(|u| u.suspended).collect(),
@@ -78,10 +82,12 @@ impl UserIndex {
         by_id.get(&id).map(|at| *at as usize)
     }
 
-    /// Whether this index was built from `snapshot` (as far as its revision and number of
-    /// users tell).
+    /// Whether this index was built from `snapshot` (as far as its revision, its number of
+    /// users and the key of its hashes tell).
     pub fn fits(&self, snapshot: &Snapshot) -> bool {
-        self.revision == snapshot.revision && self.users == snapshot.users.len()
+        self.revision == snapshot.revision
+            && self.users == snapshot.users.len()
+            && self.hash_key == snapshot.user_hash_key
     }
 
     /// `self` when it fits `snapshot`, else a fresh index of it, kept in `fresh`.
@@ -98,10 +104,12 @@ impl UserIndex {
     }
 
     /// Builds the lookup by `kind` now rather than in the first check that needs it (a
-    /// program can do it while it waits for a file). `snapshot` is the one this index was
-    /// built from.
+    /// program can do it while it waits for a file); nothing when `snapshot` is not the one
+    /// this index was built from ([`Self::fits`]).
     pub fn prepare(&self, snapshot: &Snapshot, kind: UserIdentifier) {
-        self.lookup(snapshot, kind);
+        if self.fits(snapshot) {
+            self.lookup(snapshot, kind);
+        }
     }
 
     /// The users of `snapshot` by `kind`; `snapshot` is the one this index was built from.
