@@ -1,14 +1,13 @@
 //! The check worker: the shared rules run here, in a web worker, so that the page stays
 //! responsive on a file of a million rows. The page sends the snapshot once (and again when
 //! it changes), then files to check; the worker answers each with its phases, then the
-//! summary, the first page of diagnostics and the dry run. The diagnostics and the plan stay
-//! here: the page asks for one page of diagnostics at a time, and the server plans a
-//! submitted file again anyway.
+//! summary, the first page of diagnostics and the first rows of the dry run. The diagnostics,
+//! the whole dry run and the plan stay here: the page asks for one page of diagnostics at a
+//! time and for the rest of the dry run on "show all", and the server plans a submitted
+//! file again anyway.
 
 use cohortsync_shared::api::Summary;
 use cohortsync_shared::check::check_indexed;
-
-use crate::components::DRY_RUN_ROWS_SHOWN as ROWS_SHOWN;
 use cohortsync_shared::decode::{Delimiter, Encoding, PhysicalLines};
 use cohortsync_shared::dry_run::{DryRun, dry_run_indexed, file_identifiers};
 use cohortsync_shared::formats::FileKind;
@@ -20,6 +19,8 @@ use cohortsync_shared::snapshot::{Snapshot, SnapshotChanges, UserIndex};
 use gloo_worker::{Codec, HandlerId, Worker, WorkerScope};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
+
+use crate::components::DRY_RUN_ROWS_SHOWN as ROWS_SHOWN;
 
 /// Messages as JavaScript values (plain objects, and `Uint8Array` for bytes), which
 /// `postMessage` copies without any text in between: a file of tens of megabytes crosses
