@@ -135,6 +135,13 @@ pub struct CheckState {
     pub dry_run: Option<(u32, Rc<DryRun>)>,
 }
 
+/// What `slot` holds for check `id`, if it holds that check's.
+pub fn of_check<T>(slot: &Option<(u32, Rc<T>)>, id: u32) -> Option<Rc<T>> {
+    slot.as_ref()
+        .filter(|(of, _)| *of == id)
+        .map(|(_, value)| value.clone())
+}
+
 /// Results are compared by identity: each answer of the worker is a new `Rc`, and comparing
 /// a big report by content on every progress step would cost more than re-rendering.
 impl PartialEq for CheckState {

@@ -39,12 +39,7 @@ pub fn diagnostics(props: &DiagnosticsProps) -> Html {
     let filter = use_state(DiagnosticFilter::default);
     let offset = use_state(|| 0usize);
     // The page to show: the latest the worker sent for this check, else the first.
-    let latest = ctx
-        .check
-        .page
-        .as_ref()
-        .filter(|(id, _)| *id == props.check_id)
-        .map(|(_, page)| page.clone());
+    let latest = crate::state::of_check(&ctx.check.page, props.check_id);
     let page: &DiagnosticPage = latest.as_deref().unwrap_or(&props.result.diagnostics);
     if props.result.diagnostics.matching == 0 {
         return html! { <p data-testid="no-diagnostics">{ t(lang, "check.none") }</p> };

@@ -242,12 +242,7 @@ fn results(props: &ResultsProps) -> Html {
         None => t(lang, "check.kind.unknown"),
     };
     // The dry run came with its first rows; the worker has the whole of it.
-    let whole_dry_run = ctx
-        .check
-        .dry_run
-        .as_ref()
-        .filter(|(id, _)| *id == props.check_id)
-        .map(|(_, dry)| dry.clone());
+    let whole_dry_run = crate::state::of_check(&ctx.check.dry_run, props.check_id);
     let on_show_all_dry_run = {
         let (worker, id) = (ctx.worker.clone(), props.check_id);
         Callback::from(move |()| worker.send(Request::DryRun(id)))
