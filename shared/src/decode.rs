@@ -351,10 +351,10 @@ pub(crate) fn decode_reporting(
                     .collect::<Vec<String>>();
                 // Most rows have as many cells as the header has names; no file has more
                 // cells than bytes (each ends with a delimiter or a line end), which bounds
-                // what a header of 100,000 names over a million short lines reserves.
-                table
-                    .ends
-                    .reserve((lines_upper_bound * names.len().max(1)).min(bytes.len() + 1));
+                // what a header of 100,000 names over a million short lines reserves (and
+                // the product saturates: `usize` is 32 bits in WebAssembly).
+                let cells = lines_upper_bound.saturating_mul(names.len().max(1));
+                table.ends.reserve(cells.min(bytes.len() + 1));
                 header = Some((names, line));
             }
             Some(_) => table.push_row(&mut text, line, &record),
