@@ -24,6 +24,7 @@ pub mod demo;
 pub mod error;
 pub mod import;
 pub mod moodle;
+pub mod phases;
 pub mod routes;
 pub mod scheduler;
 pub mod security;

@@ -11,7 +11,8 @@
 //!   in one transaction: the server's own apply, re-planning included.
 //!
 //! Run: `cargo bench -p cohortsync-e2e --bench moodle` with `COHORTSYNC_TEST_POSTGRES_URL`,
-//! `COHORTSYNC_TEST_MARIADB_URL` and `COHORTSYNC_MOODLE_FIXTURES` set as `.ci/run` sets them.
+//! `COHORTSYNC_TEST_MARIADB_URL` and `COHORTSYNC_MOODLE_FIXTURES` set as `.ci/run` sets them;
+//! with `RUST_LOG=cohortsync_backend=debug`, the apply's phases are printed.
 
 use std::time::Instant;
 
@@ -164,6 +165,13 @@ async fn bench(name: &str, base: &str) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `RUST_LOG=cohortsync_backend=debug` shows where the apply's time goes.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
     let mut ran = false;
     for (name, var) in [
         ("postgres", "COHORTSYNC_TEST_POSTGRES_URL"),

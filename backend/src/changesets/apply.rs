@@ -58,9 +58,12 @@ async fn apply_failing_after(
         }
         other => return Err(wrong_status(id, other, "applie")),
     }
+    let mut phases = crate::phases::Phases::start("apply");
     let (cohorts, bindings) = touched(&plan);
     let mut write = SiteWrite::begin(site, &cohorts, &bindings).await?;
+    phases.done("lock");
     let snapshot = std::sync::Arc::new(write.snapshot(&mut tx).await?);
+    phases.done("state under the lock");
     let PlannedNow {
         drift,
         snapshot,
@@ -76,6 +79,7 @@ async fn apply_failing_after(
         &plan,
     )
     .await?;
+    phases.done("re-plan");
     if drift.changed {
         // Nothing left to do: the site has the changes already (made another way, or an
         // apply into Moodle whose record here was lost with a crash between the commits).
@@ -101,7 +105,10 @@ async fn apply_failing_after(
     let written = async {
         let report =
             write_and_record(&mut tx, &mut write, id, &plan, fail_after, &snapshot).await?;
-        Ok::<_, ApiError>((report, write.commit().await?))
+        phases.done("write and record");
+        let committed = write.commit().await?;
+        phases.done("commit");
+        Ok::<_, ApiError>((report, committed))
     }
     .await;
     let report = match written {
