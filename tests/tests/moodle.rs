@@ -60,6 +60,10 @@ async fn moodle_check_reads_the_fixture_site_on_postgres_and_mariadb() -> anyhow
         );
         assert!(out.contains("enrol_cohort 2025041400"), "{out}");
         assert!(out.contains("tables: all 16 present"), "{out}");
+        assert!(
+            out.contains("log: the standard log store is enabled"),
+            "{out}"
+        );
         assert!(out.trim_end().ends_with("ready"), "{out}");
     }
     Ok(())

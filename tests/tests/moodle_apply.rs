@@ -206,6 +206,58 @@ async fn a_revert_takes_moodle_back() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How many rows Moodle's standard log holds.
+async fn log_count(moodle: &mut AnyConnection) -> anyhow::Result<i64> {
+    use sqlx::Row;
+    let row = sqlx::query("SELECT COUNT(*) FROM mdl_logstore_standard_log")
+        .fetch_one(&mut *moodle)
+        .await?;
+    Ok(row.try_get(0)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_that_disabled_the_standard_log_gets_no_log_rows() -> anyhow::Result<()> {
+    for (url, fixtures) in sites("a_site_that_disabled_the_standard_log").await {
+        let mut f = Fixture::new(&url, &fixtures).await?;
+        // The fixture site has no `tool_log` settings: it logs, as a fresh install does.
+        let id = f.approved(ADD_THREE).await?;
+        let before = log_count(&mut f.moodle).await?;
+        changesets::apply(&f.db, &f.site, &f.admin, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let logged = log_count(&mut f.moodle).await? - before;
+        assert!(logged > 0, "{url}: a logging site got no log rows");
+
+        // An admin moves the site's log to an external database (Manage log stores).
+        sqlx::raw_sql(
+            "INSERT INTO mdl_config_plugins (plugin, name, value) \
+             VALUES ('tool_log', 'enabled_stores', 'logstore_database')",
+        )
+        .execute(&mut f.moodle)
+        .await?;
+        let id = f
+            .approved("cmd;cidnumber;userid\nadd;L1-LET-2026;lea.coeur\n")
+            .await?;
+        let before_rows = f.tables().await?;
+        let before = log_count(&mut f.moodle).await?;
+        let report = changesets::apply(&f.db, &f.site, &f.admin, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        assert_eq!(report.totals.members_added, 1, "{url}");
+        assert_ne!(
+            f.tables().await?,
+            before_rows,
+            "{url}: the apply wrote nothing"
+        );
+        assert_eq!(
+            log_count(&mut f.moodle).await?,
+            before,
+            "{url}: rows were logged to a store Moodle does not use"
+        );
+    }
+    Ok(())
+}
+
 /// How many dirty flags Moodle holds and the latest stamp: a failed apply changes neither.
 async fn flag_count(moodle: &mut AnyConnection) -> anyhow::Result<(i64, i64)> {
     use sqlx::Row;

@@ -1,7 +1,8 @@
 //! The `mdl_logstore_standard_log` rows Moodle writes for the events of cohort and
 //! cohort-sync changes (FACTS.md §11), so that Moodle's own logs show what cohortsync did:
 //! component `core`, edulevel 0, the acting user, origin `cli` and no IP (cohortsync is not
-//! a browser), the `other` column as JSON text (`null` when empty).
+//! a browser), the `other` column as JSON text (`null` when empty). Written only when the
+//! site logs to its standard store (`Moodle::logs_to_standard_store`).
 
 use sqlx::AnyConnection;
 

@@ -288,6 +288,9 @@ pub struct MoodleCheck {
     /// Users (not deleted, local, not the guest), cohorts, courses (not the front page)
     /// and cohort-sync instances; `None` when tables are missing.
     pub counts: Option<[i64; 4]>,
+    /// Whether Moodle logs to its standard store, so an apply writes log rows
+    /// ([`Moodle::logs_to_standard_store`]); `None` when tables are missing.
+    pub standard_log: Option<bool>,
 }
 
 impl MoodleCheck {
@@ -345,6 +348,22 @@ impl MoodleCheck {
                 "{users} users, {cohorts} cohorts, {courses} courses, {bindings} cohort-sync \
                  instances"
             );
+        }
+        match self.standard_log {
+            Some(true) => {
+                let _ = writeln!(
+                    out,
+                    "log: the standard log store is enabled; an apply logs its events there"
+                );
+            }
+            Some(false) => {
+                let _ = writeln!(
+                    out,
+                    "log: the standard log store is not enabled (tool_log/enabled_stores); an \
+                     apply writes no log rows, as Moodle would not"
+                );
+            }
+            None => {}
         }
         let _ = writeln!(
             out,
@@ -454,6 +473,21 @@ impl Moodle {
         self.unenrol_action(conn).await
     }
 
+    /// Whether Moodle logs to its standard store (`tool_log/enabled_stores` lists
+    /// `logstore_standard`): when it does not, Moodle writes no `logstore_standard_log`
+    /// rows, and an apply writes none either. A site without the setting has never been
+    /// through Moodle's install, which sets it to `logstore_standard`: it counts as
+    /// logging, as the sites in `shared/moodle/` do.
+    pub async fn logs_to_standard_store(
+        &self,
+        conn: &mut AnyConnection,
+    ) -> Result<bool, sqlx::Error> {
+        Ok(self
+            .plugin_config(conn, "tool_log", "enabled_stores")
+            .await?
+            .is_none_or(|stores| stores.split(',').any(|s| s.trim() == "logstore_standard")))
+    }
+
     /// The release (`mdl_config.release`), if the site has one.
     pub async fn release(&self) -> anyhow::Result<Option<String>> {
         let mut conn = self.pool.acquire().await?;
@@ -535,7 +569,7 @@ impl Moodle {
             }
         }
         let tables_there = !missing.iter().any(|m| !m.contains('.'));
-        let (release, version, enrol_cohort_version, counts) = if tables_there {
+        let (release, version, enrol_cohort_version, counts, standard_log) = if tables_there {
             let mut conn = self.pool.acquire().await?;
             (
                 self.config(&mut conn, "release").await?,
@@ -543,9 +577,10 @@ impl Moodle {
                 self.plugin_config(&mut conn, "enrol_cohort", "version")
                     .await?,
                 Some(self.counts(&mut conn).await?),
+                Some(self.logs_to_standard_store(&mut conn).await?),
             )
         } else {
-            (None, None, None, None)
+            (None, None, None, None, None)
         };
         Ok(MoodleCheck {
             database: self.database,
@@ -556,6 +591,7 @@ impl Moodle {
             missing,
             missing_privileges,
             counts,
+            standard_log,
         })
     }
 

@@ -28,6 +28,7 @@ use super::events::{self, Event, EventLog, LogContext};
 use super::snapshot::{int, text};
 use super::sync::{Enrolment, Instance, Row, SyncChanges, SyncState, Synced, plan_sync};
 use super::{Moodle, MoodleDatabase};
+use crate::phases::Phases;
 use crate::store::bulk::{self, Value};
 use crate::store::{StoreError, StoreResult};
 
@@ -74,6 +75,7 @@ pub async fn write_changeset(
         touched_groups: BTreeSet::new(),
         log: EventLog::default(),
         cohort_contexts: HashMap::new(),
+        phases: Phases::start("moodle write"),
     };
     let mut added: Vec<(i64, i64)> = Vec::new();
     let mut removed: Vec<(i64, i64)> = Vec::new();
@@ -107,9 +109,11 @@ pub async fn write_changeset(
         }
     }
     writer.flush_members(conn, &mut added, &mut removed).await?;
+    writer.phases.done("operations and members");
     let mut instances = writer.instances_of_cohorts(conn, &cohorts).await?;
     instances.extend(writer.synced.iter().copied());
     instances.extend(writer.deleting.iter().copied());
+    writer.phases.done("instances");
     writer.sync(conn, &instances).await?;
     writer.finish(conn).await?;
     Ok(writer.applied)
@@ -129,6 +133,7 @@ struct Writer<'a> {
     log: EventLog,
     /// Cohort → its context, for the log.
     cohort_contexts: HashMap<i64, LogContext>,
+    phases: Phases,
 }
 
 impl Writer<'_> {
@@ -813,8 +818,10 @@ impl Writer<'_> {
             );
         }
         let state = self.read_state(conn, &instances).await?;
+        self.phases.done("sync: read");
         let planned: Vec<_> = instances.iter().map(Instance::for_sync).collect();
         let changes = plan_sync(&planned, &state, &self.deleting, self.context.unenrol);
+        self.phases.done("sync: plan");
         self.write_sync(conn, &instances, changes).await
     }
 
@@ -978,6 +985,7 @@ impl Writer<'_> {
         delete_in(conn, &enrolments, "id", &removed).await?;
         self.dirty_users
             .extend(changes.unenrolled.iter().map(|u| u.1));
+        self.phases.done("sync: removals");
         let set =
             |status: i64| format!("status = {status}, modifierid = {actor}, timemodified = {now}");
         let ids = |v: &[(Row, i64, i64)]| v.iter().map(|r| r.0.id).collect::<Vec<_>>();
@@ -1031,6 +1039,7 @@ impl Writer<'_> {
         )
         .await
         .map_err(|e| taken(e, "user enrolment", ""))?;
+        self.phases.done("sync: enrolments");
         if !changes.enrolled.is_empty() {
             let new: HashSet<(i64, i64)> = changes.enrolled.iter().copied().collect();
             let ids: Vec<i64> = of.keys().copied().collect();
@@ -1060,6 +1069,7 @@ impl Writer<'_> {
                 ));
             }
         }
+        self.phases.done("sync: enrolments' ids");
         // Last-enrolment cleanup: a user with no enrolment left in a course loses every role
         // and group membership in it, manual ones included (FACTS.md §4).
         let mut lost: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
@@ -1201,6 +1211,7 @@ impl Writer<'_> {
             "",
         )
         .await?;
+        self.phases.done("sync: roles");
         if !changes.roles_assigned.is_empty() {
             let new: HashSet<(i64, i64, i64)> = changes.roles_assigned.iter().copied().collect();
             let ids: Vec<i64> = of.keys().copied().collect();
@@ -1228,6 +1239,7 @@ impl Writer<'_> {
                 }
             }
         }
+        self.phases.done("sync: roles' ids");
         let rows: Vec<Vec<Value>> = changes
             .memberships_added
             .iter()
@@ -1250,6 +1262,7 @@ impl Writer<'_> {
         )
         .await
         .map_err(|e| taken(e, "group member", ""))?;
+        self.phases.done("sync: group members");
         for &(group, user, item) in &changes.memberships_added {
             self.touched_groups.insert(group);
             let (context, course) = at(item);
@@ -1295,6 +1308,7 @@ impl Writer<'_> {
             &groups,
         )
         .await?;
+        self.phases.done("deleted instances and groups");
         let timeout = self
             .moodle
             .config(conn, "sessiontimeout")
@@ -1318,9 +1332,14 @@ impl Writer<'_> {
         }
         self.flag(conn, "accesslib/dirtycontexts", &paths, timeout)
             .await?;
+        self.phases.done("cache flags");
         let log = std::mem::take(&mut self.log);
-        let table = self.table("logstore_standard_log");
-        log.write(conn, &table, self.context.actor, now).await
+        if self.moodle.logs_to_standard_store(conn).await? {
+            let table = self.table("logstore_standard_log");
+            log.write(conn, &table, self.context.actor, now).await?;
+            self.phases.done("log");
+        }
+        Ok(())
     }
 
     /// Moodle's `set_cache_flag(flagtype, name, 1, expiry)`: an upsert on (flagtype, name).
