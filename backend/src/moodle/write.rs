@@ -1178,6 +1178,7 @@ impl Writer<'_> {
                 other.to_string(),
             ));
         }
+        self.phases.done("sync: last-enrolment cleanup");
         let rows: Vec<Vec<Value>> = changes
             .roles_assigned
             .iter()
