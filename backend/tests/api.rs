@@ -2138,7 +2138,7 @@ async fn a_key_another_write_took_is_a_409_that_names_it() {
     use axum::response::IntoResponse;
     use cohortsync_backend::error::ApiError;
     use cohortsync_backend::store::StoreError;
-    use cohortsync_shared::changeset::{Changeset, Operation, Step};
+    use cohortsync_shared::changeset::{Changeset, NewCohort, Operation, Step};
     on_every_database(|site| async move {
         let mut tx = site.db.begin_write().await.unwrap();
         // A cohort written by someone else after the plan was made.
@@ -2153,7 +2153,7 @@ async fn a_key_another_write_took_is_a_409_that_names_it() {
             base_revision: 0,
             operations: vec![Step {
                 line: Some(2),
-                op: Operation::CreateCohort {
+                op: Operation::CreateCohort(Box::new(NewCohort {
                     cohort: 0,
                     idnumber: "TAKEN".into(),
                     name: "Mine".into(),
@@ -2162,7 +2162,7 @@ async fn a_key_another_write_took_is_a_409_that_names_it() {
                     category_id: None,
                     component: "cohortsync".into(),
                     visible: true,
-                },
+                })),
             }],
             effects: Vec::new(),
         };

@@ -254,23 +254,26 @@ pub fn dry_run_indexed(snapshot: &Snapshot, users: &UserIndex, changeset: &Chang
             ..CourseChange::default()
         });
     };
+    let binding_changed = |binding: i64, courses: &mut BTreeMap<i64, CourseChange>| {
+        if let Some(b) = snapshot.bindings.iter().find(|b| b.id == binding) {
+            course_entry(b.course, courses);
+            if let Some(c) = courses.get_mut(&b.course) {
+                c.bindings_changed += 1;
+            }
+        }
+    };
     for step in &changeset.operations {
         match &step.op {
-            Operation::CreateCohort {
-                cohort,
-                idnumber,
-                name,
-                ..
-            } => {
-                created.entry(*cohort, true, || CohortChange {
-                    name: name.clone(),
-                    idnumber: idnumber.clone(),
+            Operation::CreateCohort(new) => {
+                created.entry(new.cohort, true, || CohortChange {
+                    name: new.name.clone(),
+                    idnumber: new.idnumber.clone(),
                     created: true,
                     ..CohortChange::default()
                 });
             }
-            Operation::UpdateCohort { cohort, .. } => {
-                existing_entry(&mut existing, &mut by_id, snapshot, *cohort).updated = true
+            Operation::UpdateCohort(update) => {
+                existing_entry(&mut existing, &mut by_id, snapshot, update.cohort).updated = true
             }
             Operation::DeleteCohort { cohort } => {
                 existing_entry(&mut existing, &mut by_id, snapshot, *cohort).deleted = true
@@ -290,26 +293,20 @@ pub fn dry_run_indexed(snapshot: &Snapshot, users: &UserIndex, changeset: &Chang
                 let c = existing_entry(&mut existing, &mut by_id, snapshot, *cohort);
                 list(&mut c.removed_count, &mut c.removed, || person(*user));
             }
-            Operation::CreateGroup { course, name, .. } => {
-                course_entry(*course, &mut courses);
-                if let Some(c) = courses.get_mut(course) {
-                    c.groups_created.push(name.clone());
+            Operation::CreateGroup(group) => {
+                course_entry(group.course, &mut courses);
+                if let Some(c) = courses.get_mut(&group.course) {
+                    c.groups_created.push(group.name.clone());
                 }
             }
-            Operation::CreateBinding { course, .. } => {
-                course_entry(*course, &mut courses);
-                if let Some(c) = courses.get_mut(course) {
+            Operation::CreateBinding(new) => {
+                course_entry(new.course, &mut courses);
+                if let Some(c) = courses.get_mut(&new.course) {
                     c.bindings_changed += 1;
                 }
             }
-            Operation::UpdateBinding { binding, .. } | Operation::DeleteBinding { binding } => {
-                if let Some(b) = snapshot.bindings.iter().find(|b| b.id == *binding) {
-                    course_entry(b.course, &mut courses);
-                    if let Some(c) = courses.get_mut(&b.course) {
-                        c.bindings_changed += 1;
-                    }
-                }
-            }
+            Operation::UpdateBinding(update) => binding_changed(update.binding, &mut courses),
+            Operation::DeleteBinding { binding } => binding_changed(*binding, &mut courses),
         }
     }
     for effect in &changeset.effects {

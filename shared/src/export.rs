@@ -208,16 +208,16 @@ pub fn split_rows(
 /// way are manual (no component), as Moodle makes them. `None` when it creates none.
 ///
 /// ```
-/// use cohortsync_shared::changeset::{Changeset, Operation, Step};
+/// use cohortsync_shared::changeset::{Changeset, NewCohort, Operation, Step};
 /// use cohortsync_shared::export::moodle_cohort_file;
 ///
 /// let plan = Changeset {
 ///     base_revision: 1,
-///     operations: vec![Step { line: Some(2), op: Operation::CreateCohort {
+///     operations: vec![Step { line: Some(2), op: Operation::CreateCohort(Box::new(NewCohort {
 ///         cohort: 0, idnumber: "L1-2026".into(), name: "Licence 1, 2026".into(),
 ///         description: String::new(), category: "SCI".into(), category_id: Some(2),
 ///         component: "cohortsync".into(), visible: false,
-///     } }],
+///     })) }],
 ///     effects: vec![],
 /// };
 /// assert_eq!(
@@ -227,31 +227,20 @@ pub fn split_rows(
 /// ```
 pub fn moodle_cohort_file(plan: &Changeset) -> Option<String> {
     let mut rows = plan.operations.iter().filter_map(|s| match &s.op {
-        Operation::CreateCohort {
-            idnumber,
-            name,
-            description,
-            category,
-            category_id,
-            visible,
-            ..
-        } => Some([
-            name.clone(),
-            idnumber.clone(),
-            description.clone(),
-            if *visible { "1" } else { "0" }.to_owned(),
+        Operation::CreateCohort(new) => Some([
+            new.name.clone(),
+            new.idnumber.clone(),
+            new.description.clone(),
+            if new.visible { "1" } else { "0" }.to_owned(),
             // A category the plan found goes by id; one it only named, as it was named.
-            category_id.map_or_else(|| category.clone(), |id| id.to_string()),
+            new.category_id
+                .map_or_else(|| new.category.clone(), |id| id.to_string()),
         ]),
         _ => None,
     });
     let first = rows.next()?;
     let by_id = plan.operations.iter().all(|s| match &s.op {
-        Operation::CreateCohort {
-            category,
-            category_id,
-            ..
-        } => category_id.is_some() || category.is_empty(),
+        Operation::CreateCohort(new) => new.category_id.is_some() || new.category.is_empty(),
         _ => true,
     });
     let mut writer = moodle_writer();
@@ -290,9 +279,7 @@ pub fn moodle_user_file(
         .operations
         .iter()
         .filter_map(|s| match &s.op {
-            Operation::CreateCohort {
-                cohort, idnumber, ..
-            } => Some((*cohort, idnumber.as_str())),
+            Operation::CreateCohort(new) => Some((new.cohort, new.idnumber.as_str())),
             _ => None,
         })
         .collect();

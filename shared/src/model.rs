@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::HashMap;
-use crate::changeset::{Changeset, Effect, Operation, Ref};
+use crate::changeset::{
+    BindingUpdate, Changeset, CohortUpdate, Effect, NewBinding, NewCohort, Operation, Ref,
+};
 use crate::snapshot::{
     Binding, BindingState, Cohort, CourseState, EnrolmentState, Group, Snapshot,
 };
@@ -32,16 +34,17 @@ pub fn snapshot_after(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
     let mut member_sets: HashMap<i64, std::collections::BTreeSet<i64>> = HashMap::default();
     for step in &changeset.operations {
         match &step.op {
-            Operation::CreateCohort {
-                cohort,
-                idnumber,
-                name,
-                description,
-                category,
-                component,
-                visible,
-                ..
-            } => {
+            Operation::CreateCohort(v) => {
+                let NewCohort {
+                    cohort,
+                    idnumber,
+                    name,
+                    description,
+                    category,
+                    component,
+                    visible,
+                    ..
+                } = &**v;
                 let id = cohort_base + i64::from(*cohort);
                 cohorts.insert(
                     id,
@@ -57,12 +60,13 @@ pub fn snapshot_after(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
                     },
                 );
             }
-            Operation::UpdateCohort {
-                cohort,
-                name,
-                idnumber,
-                description,
-            } => {
+            Operation::UpdateCohort(v) => {
+                let CohortUpdate {
+                    cohort,
+                    name,
+                    idnumber,
+                    description,
+                } = &**v;
                 if let Some(c) = cohorts.get_mut(cohort) {
                     if let Some(v) = name {
                         c.name = v.clone();
@@ -102,27 +106,24 @@ pub fn snapshot_after(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
                     b.status = crate::snapshot::BindingStatus::Disabled;
                 }
             }
-            Operation::CreateGroup {
-                group,
-                course,
-                name,
-            } => next.groups.push(Group {
-                id: group_base + i64::from(*group),
-                course: *course,
-                name: name.clone(),
+            Operation::CreateGroup(new) => next.groups.push(Group {
+                id: group_base + i64::from(new.group),
+                course: new.course,
+                name: new.name.clone(),
                 idnumber: String::new(),
             }),
-            Operation::CreateBinding {
-                binding,
-                course,
-                cohort,
-                role,
-                group,
-                name,
-                status,
-                enrolstart,
-                enrolend,
-            } => {
+            Operation::CreateBinding(v) => {
+                let NewBinding {
+                    binding,
+                    course,
+                    cohort,
+                    role,
+                    group,
+                    name,
+                    status,
+                    enrolstart,
+                    enrolend,
+                } = &**v;
                 let id = binding_base + i64::from(*binding);
                 bindings.insert(
                     id,
@@ -139,15 +140,16 @@ pub fn snapshot_after(snapshot: &Snapshot, changeset: &Changeset) -> Snapshot {
                     },
                 );
             }
-            Operation::UpdateBinding {
-                binding,
-                role,
-                group,
-                name,
-                status,
-                enrolstart,
-                enrolend,
-            } => {
+            Operation::UpdateBinding(v) => {
+                let BindingUpdate {
+                    binding,
+                    role,
+                    group,
+                    name,
+                    status,
+                    enrolstart,
+                    enrolend,
+                } = &**v;
                 if let Some(b) = bindings.get_mut(binding) {
                     b.role = role.unwrap_or(b.role);
                     b.group = group.map(|g| resolve(group_base, g));

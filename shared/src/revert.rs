@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::changeset::{Changeset, Effect, Operation, Ref, Step};
+use crate::changeset::{Changeset, CohortUpdate, Effect, NewCohort, Operation, Ref, Step};
 use crate::check::{Checked, check};
 use crate::formats::{BindingRow, FileKind, GroupChoice, RowCommand, binding_file};
 use crate::options::{CohortIdentifier, CourseIdentifier, Options, RoleIdentifier, UnenrolAction};
@@ -38,16 +38,16 @@ pub fn touched(plan: &Changeset) -> (Vec<i64>, Vec<i64>) {
     let mut bindings = Vec::new();
     for step in &plan.operations {
         match &step.op {
-            Operation::UpdateCohort { cohort, .. }
-            | Operation::RemoveMember { cohort, .. }
-            | Operation::DeleteCohort { cohort } => cohorts.push(*cohort),
+            Operation::UpdateCohort(update) => cohorts.push(update.cohort),
+            Operation::RemoveMember { cohort, .. } | Operation::DeleteCohort { cohort } => {
+                cohorts.push(*cohort)
+            }
             Operation::AddMember {
                 cohort: Ref::Existing(cohort),
                 ..
             } => cohorts.push(*cohort),
-            Operation::UpdateBinding { binding, .. } | Operation::DeleteBinding { binding } => {
-                bindings.push(*binding)
-            }
+            Operation::UpdateBinding(update) => bindings.push(update.binding),
+            Operation::DeleteBinding { binding } => bindings.push(*binding),
             _ => {}
         }
     }
@@ -337,12 +337,12 @@ fn inverse_cohorts(data: &RevertData) -> Vec<Step> {
                     differ(&before.description, &after.description),
                 );
                 if name.is_some() || idnumber.is_some() || description.is_some() {
-                    updates.push(Operation::UpdateCohort {
+                    updates.push(Operation::UpdateCohort(Box::new(CohortUpdate {
                         cohort: before.id,
                         name,
                         idnumber,
                         description,
-                    });
+                    })));
                 }
                 // Sets: a nightly export's cohort has tens of thousands of members.
                 let (was, is): (HashSet<i64>, HashSet<i64>) = (
@@ -376,7 +376,7 @@ fn inverse_cohorts(data: &RevertData) -> Vec<Step> {
     let mut operations: Vec<Operation> = updates;
     operations.extend(deletes);
     for (new, before) in creates {
-        operations.push(Operation::CreateCohort {
+        operations.push(Operation::CreateCohort(Box::new(NewCohort {
             cohort: new,
             idnumber: before.idnumber.clone(),
             name: before.name.clone(),
@@ -385,7 +385,7 @@ fn inverse_cohorts(data: &RevertData) -> Vec<Step> {
             category_id: None,
             component: before.component.clone(),
             visible: before.visible,
-        });
+        })));
         operations.extend(before.members.iter().map(|user| Operation::AddMember {
             cohort: Ref::New { new },
             user: *user,

@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::changeset::{Effect, Operation, Ref, Step};
+use crate::changeset::{BindingUpdate, Effect, NewBinding, NewGroup, Operation, Ref, Step};
 use crate::options::UnenrolAction;
 use crate::snapshot::{BindingStatus, EnrolmentState, Snapshot};
 use crate::{HashMap, HashSet};
@@ -277,7 +277,7 @@ fn instance_order(key: i64) -> (bool, i64) {
 /// and who loses other roles or groups there ([`Effect::LeaveCourse`]).
 ///
 /// ```
-/// use cohortsync_shared::changeset::{Effect, Operation, Step};
+/// use cohortsync_shared::changeset::{BindingUpdate, Effect, Operation, Step};
 /// use cohortsync_shared::options::UnenrolAction;
 /// use cohortsync_shared::snapshot::{Binding, BindingStatus, Cohort, Snapshot};
 /// use cohortsync_shared::sync::effects;
@@ -290,10 +290,10 @@ fn instance_order(key: i64) -> (bool, i64) {
 /// // Disabling the binding keeps the enrolment and takes the role.
 /// let disable = [Step {
 ///     line: Some(2),
-///     op: Operation::UpdateBinding {
+///     op: Operation::UpdateBinding(Box::new(BindingUpdate {
 ///         binding: 3, role: None, group: None, name: String::new(), status: BindingStatus::Disabled,
 ///         enrolstart: None, enrolend: None,
-///     },
+///     })),
 /// }];
 /// let found = effects(&snapshot, &disable, UnenrolAction::Unenrol);
 /// assert!(matches!(found[..], [Effect::RemoveRole { user: 7, course: 2, role: 5, .. }]));
@@ -413,8 +413,8 @@ fn touched(snapshot: &Snapshot, operations: &[Step]) -> Touched {
         .bindings
         .iter()
         .map(|b| b.cohort)
-        .chain(operations.iter().filter_map(|step| match step.op {
-            Operation::CreateBinding { cohort, .. } => Some(cohort),
+        .chain(operations.iter().filter_map(|step| match &step.op {
+            Operation::CreateBinding(new) => Some(new.cohort),
             _ => None,
         }))
         .collect();
@@ -437,18 +437,20 @@ fn touched(snapshot: &Snapshot, operations: &[Step]) -> Touched {
             Operation::DeleteCohort { cohort } => {
                 deleted_cohorts.insert(*cohort);
             }
-            Operation::CreateGroup { group, course, .. } => {
+            Operation::CreateGroup(v) => {
+                let NewGroup { group, course, .. } = &**v;
                 new_groups.insert(new_key(*group), *course);
             }
-            Operation::CreateBinding {
-                binding,
-                course,
-                cohort,
-                role,
-                group,
-                status,
-                ..
-            } => {
+            Operation::CreateBinding(v) => {
+                let NewBinding {
+                    binding,
+                    course,
+                    cohort,
+                    role,
+                    group,
+                    status,
+                    ..
+                } = &**v;
                 let id = new_key(*binding);
                 bindings.insert(
                     instance_order(id),
@@ -462,13 +464,14 @@ fn touched(snapshot: &Snapshot, operations: &[Step]) -> Touched {
                     },
                 );
             }
-            Operation::UpdateBinding {
-                binding,
-                role,
-                group,
-                status,
-                ..
-            } => {
+            Operation::UpdateBinding(v) => {
+                let BindingUpdate {
+                    binding,
+                    role,
+                    group,
+                    status,
+                    ..
+                } = &**v;
                 if let Some(b) = by_id.get(binding) {
                     let mut now = instance(b);
                     now.role = role.unwrap_or(b.role);

@@ -33,15 +33,14 @@ fn a_name_with_delimiters_quotes_and_a_line_break_comes_back_whole() {
     let created = operations
         .iter()
         .find_map(|s| match &s.op {
-            Operation::CreateBinding {
-                name,
-                status,
-                group,
-                course,
-                cohort,
-                role,
-                ..
-            } => Some((name.clone(), *status, *group, *course, *cohort, *role)),
+            Operation::CreateBinding(new) => Some((
+                new.name.clone(),
+                new.status,
+                new.group,
+                new.course,
+                new.cohort,
+                new.role,
+            )),
             _ => None,
         })
         .expect("a binding is created");
@@ -83,11 +82,8 @@ fn an_existing_group_named_like_a_keyword_is_named_by_its_id_number() {
     let operations = checked.changeset.expect("no errors").operations;
     assert!(
         operations.iter().any(|s| matches!(
-            s.op,
-            Operation::CreateBinding {
-                group: Some(Ref::Existing(32)),
-                ..
-            }
+            &s.op,
+            Operation::CreateBinding(new) if new.group == Some(Ref::Existing(32))
         )),
         "{operations:?}"
     );

@@ -143,8 +143,7 @@ proptest! {
             prop_assert!(
                 recreated.iter().all(|s| !matches!(
                     &s.op,
-                    Operation::CreateCohort { idnumber, .. }
-                        if !idnumber.is_empty()
+                    Operation::CreateCohort(new) if !new.idnumber.is_empty()
                 )),
                 "second plan: {:?}",
                 recreated

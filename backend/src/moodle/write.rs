@@ -19,7 +19,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use cohortsync_shared::api::Applied;
-use cohortsync_shared::changeset::{Changeset, Operation, Ref};
+use cohortsync_shared::changeset::{
+    BindingUpdate, Changeset, CohortUpdate, NewBinding, NewCohort, NewGroup, Operation, Ref,
+};
 use cohortsync_shared::options::UnenrolAction;
 use cohortsync_shared::snapshot::{BindingStatus, COHORTSYNC_COMPONENT};
 use sqlx::AnyConnection;
@@ -322,16 +324,17 @@ impl Writer<'_> {
     ) -> StoreResult<Option<i64>> {
         let now = self.context.now;
         match op {
-            Operation::CreateCohort {
-                idnumber,
-                name,
-                description,
-                category,
-                category_id,
-                component,
-                visible,
-                ..
-            } => {
+            Operation::CreateCohort(v) => {
+                let NewCohort {
+                    idnumber,
+                    name,
+                    description,
+                    category,
+                    category_id,
+                    component,
+                    visible,
+                    ..
+                } = &**v;
                 let contextid = self.cohort_context(conn, category, *category_id).await?;
                 let component = if component == COHORTSYNC_COMPONENT {
                     self.context.managed.as_str()
@@ -374,12 +377,13 @@ impl Writer<'_> {
                 self.log_cohort(id, "cohort_created", "c", None);
                 Ok(None)
             }
-            Operation::UpdateCohort {
-                cohort,
-                name,
-                idnumber,
-                description,
-            } => {
+            Operation::UpdateCohort(v) => {
+                let CohortUpdate {
+                    cohort,
+                    name,
+                    idnumber,
+                    description,
+                } = &**v;
                 let mut sets = Vec::new();
                 let mut values = Vec::new();
                 for (column, value) in [
@@ -452,7 +456,8 @@ impl Writer<'_> {
                 }
                 Ok(Some(*cohort))
             }
-            Operation::CreateGroup { course, name, .. } => {
+            Operation::CreateGroup(v) => {
+                let NewGroup { course, name, .. } = &**v;
                 let id = self
                     .insert_one(
                         conn,
@@ -486,17 +491,18 @@ impl Writer<'_> {
                     .await?;
                 Ok(None)
             }
-            Operation::CreateBinding {
-                course,
-                cohort,
-                role,
-                group,
-                name,
-                status,
-                enrolstart,
-                enrolend,
-                ..
-            } => {
+            Operation::CreateBinding(v) => {
+                let NewBinding {
+                    course,
+                    cohort,
+                    role,
+                    group,
+                    name,
+                    status,
+                    enrolstart,
+                    enrolend,
+                    ..
+                } = &**v;
                 let group = self.group_id(*group)?;
                 let enrol = self.table("enrol");
                 let sortorder: i64 = sqlx::query(&format!(
@@ -561,15 +567,16 @@ impl Writer<'_> {
                 self.synced.insert(id);
                 Ok(None)
             }
-            Operation::UpdateBinding {
-                binding,
-                role,
-                group,
-                name,
-                status,
-                enrolstart,
-                enrolend,
-            } => {
+            Operation::UpdateBinding(v) => {
+                let BindingUpdate {
+                    binding,
+                    role,
+                    group,
+                    name,
+                    status,
+                    enrolstart,
+                    enrolend,
+                } = &**v;
                 let group = self.group_id(*group)?;
                 let enrol = self.table("enrol");
                 let row = sqlx::query(&format!(

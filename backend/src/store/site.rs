@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use cohortsync_shared::changeset::{Changeset, Effect, Operation, Ref};
+use cohortsync_shared::changeset::{
+    BindingUpdate, Changeset, CohortUpdate, Effect, NewBinding, NewCohort, NewGroup, Operation, Ref,
+};
 use sqlx::{AnyConnection, Row};
 
 use super::bulk::{self, Value};
@@ -401,15 +403,16 @@ pub(crate) async fn write_changeset_failing_after(
             }
         };
         match &step.op {
-            Operation::CreateCohort {
-                idnumber,
-                name,
-                description,
-                category,
-                component,
-                visible,
-                ..
-            } => {
+            Operation::CreateCohort(v) => {
+                let NewCohort {
+                    idnumber,
+                    name,
+                    description,
+                    category,
+                    component,
+                    visible,
+                    ..
+                } = &**v;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO cohorts (idnumber, name, description, visible, category, component) \
                      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -438,12 +441,13 @@ pub(crate) async fn write_changeset_failing_after(
                 let id = moved.unwrap_or(id);
                 applied.cohorts_created.push(id);
             }
-            Operation::UpdateCohort {
-                cohort,
-                name,
-                idnumber,
-                description,
-            } => {
+            Operation::UpdateCohort(v) => {
+                let CohortUpdate {
+                    cohort,
+                    name,
+                    idnumber,
+                    description,
+                } = &**v;
                 sqlx::query(
                     "UPDATE cohorts SET name = COALESCE($1, name), idnumber = COALESCE($2, idnumber), \
                      description = COALESCE($3, description) WHERE id = $4",
@@ -480,7 +484,8 @@ pub(crate) async fn write_changeset_failing_after(
                     .execute(&mut *conn)
                     .await?;
             }
-            Operation::CreateGroup { course, name, .. } => {
+            Operation::CreateGroup(v) => {
+                let NewGroup { course, name, .. } = &**v;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO course_groups (course_id, name, idnumber) VALUES ($1, $2, '') \
                      RETURNING id",
@@ -492,17 +497,18 @@ pub(crate) async fn write_changeset_failing_after(
                 .map_err(StoreError::taken("group name in the course", name))?;
                 applied.groups_created.push(id);
             }
-            Operation::CreateBinding {
-                course,
-                cohort,
-                role,
-                group,
-                name,
-                status,
-                enrolstart,
-                enrolend,
-                ..
-            } => {
+            Operation::CreateBinding(v) => {
+                let NewBinding {
+                    course,
+                    cohort,
+                    role,
+                    group,
+                    name,
+                    status,
+                    enrolstart,
+                    enrolend,
+                    ..
+                } = &**v;
                 let group = group
                     .map(|g| resolve(&applied.groups_created, g))
                     .transpose()?;
@@ -526,15 +532,16 @@ pub(crate) async fn write_changeset_failing_after(
                 ))?;
                 applied.bindings_created.push(id);
             }
-            Operation::UpdateBinding {
-                binding,
-                role,
-                group,
-                name,
-                status,
-                enrolstart,
-                enrolend,
-            } => {
+            Operation::UpdateBinding(v) => {
+                let BindingUpdate {
+                    binding,
+                    role,
+                    group,
+                    name,
+                    status,
+                    enrolstart,
+                    enrolend,
+                } = &**v;
                 let group = group
                     .map(|g| resolve(&applied.groups_created, g))
                     .transpose()?;

@@ -6,7 +6,7 @@ use crate::HashMap;
 
 use super::Site;
 use super::cohorts::Planned;
-use crate::changeset::{Operation, Ref, Step};
+use crate::changeset::{BindingUpdate, NewBinding, NewGroup, Operation, Ref, Step};
 use crate::formats::binding_file::{self, BindingLine, Command, MakeGroup};
 use crate::formats::{Columns, Rows, Unstorable, unstorable_cells};
 use crate::options::{CourseIdentifier, Options, RoleIdentifier};
@@ -515,7 +515,7 @@ impl<'r, 's> Planner<'r, 's> {
         let status = wanted.status.unwrap_or_default();
         self.planned.operations.push(Step {
             line: Some(row.line),
-            op: Operation::CreateBinding {
+            op: Operation::CreateBinding(Box::new(NewBinding {
                 binding: new,
                 course: row.course.id,
                 cohort: row.cohort.id,
@@ -525,7 +525,7 @@ impl<'r, 's> Planner<'r, 's> {
                 status,
                 enrolstart: wanted.enrolstart,
                 enrolend: wanted.enrolend,
-            },
+            })),
         });
     }
 
@@ -612,7 +612,7 @@ fn change(
     let group = target.group;
     planned.operations.push(Step {
         line: Some(line),
-        op: Operation::UpdateBinding {
+        op: Operation::UpdateBinding(Box::new(BindingUpdate {
             binding: binding.id,
             role: (target.role != binding.role).then_some(target.role),
             group,
@@ -620,7 +620,7 @@ fn change(
             status: target.status,
             enrolstart: target.enrolstart,
             enrolend: target.enrolend,
-        },
+        })),
     });
     // Disabling takes the members' roles (or suspends them, as the limits count it).
     if transition == (BindingStatus::Active, BindingStatus::Disabled) {
@@ -640,11 +640,11 @@ fn create_group(
     let new = *created.entry((course, name.to_owned())).or_insert_with(|| {
         planned.operations.push(Step {
             line: Some(line),
-            op: Operation::CreateGroup {
+            op: Operation::CreateGroup(Box::new(NewGroup {
                 group: next,
                 course,
                 name: name.to_owned(),
-            },
+            })),
         });
         next
     });

@@ -6,7 +6,7 @@
 use crate::{HashMap, HashSet};
 
 use super::{Site, UserMatch, Users};
-use crate::changeset::{Operation, Ref, Step};
+use crate::changeset::{CohortUpdate, NewCohort, Operation, Ref, Step};
 use crate::formats::cohort_file::{self, CohortLine, Command, Layout, META_FIELDS};
 use crate::formats::{Columns, Rows, Unstorable, unstorable_cells};
 use crate::options::{CohortIdentifier, Mode, Options, UnenrolAction};
@@ -30,7 +30,7 @@ pub(super) enum Target {
 }
 
 #[derive(Debug)]
-struct NewCohort {
+struct PendingCohort {
     line: u32,
     idnumber: String,
     name: String,
@@ -114,7 +114,7 @@ pub(super) struct Reading<'r, 's> {
     existing: Vec<Option<u32>>,
     /// Where each new cohort is in `requests`.
     created: Vec<Option<u32>>,
-    new_cohorts: Vec<NewCohort>,
+    new_cohorts: Vec<PendingCohort>,
     /// New cohorts by the key the file names them with.
     new_by_key: HashMap<String, u32>,
 }
@@ -397,7 +397,7 @@ impl<'r, 's> Reading<'r, 's> {
             return None;
         }
         let new = self.new_cohorts.len() as u32;
-        self.new_cohorts.push(NewCohort {
+        self.new_cohorts.push(PendingCohort {
             line,
             idnumber: idnumber.to_owned(),
             name: name.to_owned(),
@@ -580,7 +580,7 @@ fn agree_on_fields(request: &mut Requests, read: &CohortLine<'_>, diagnostics: &
 
 fn plan_new(
     new: u32,
-    cohort: &NewCohort,
+    cohort: &PendingCohort,
     request: &Requests,
     members: &DistinctMembers,
     users: &Users<'_>,
@@ -591,7 +591,7 @@ fn plan_new(
         .map_or(cohort.description.clone(), |(d, _)| d.clone());
     planned.operations.push(Step {
         line: Some(cohort.line),
-        op: Operation::CreateCohort {
+        op: Operation::CreateCohort(Box::new(NewCohort {
             cohort: new,
             idnumber: cohort.idnumber.clone(),
             name: cohort.name.clone(),
@@ -600,7 +600,7 @@ fn plan_new(
             category_id: None,
             component: cohort.component.to_owned(),
             visible: true,
-        },
+        })),
     });
     for &Member { user, line, .. } in &members.adds {
         let user = users.id(user as usize);
@@ -771,12 +771,12 @@ fn plan_fields(
         .min();
     planned.operations.push(Step {
         line,
-        op: Operation::UpdateCohort {
+        op: Operation::UpdateCohort(Box::new(CohortUpdate {
             cohort: cohort.id,
             name: name.map(|(v, _)| v),
             idnumber: idnumber.map(|(v, _)| v),
             description: description.map(|(v, _)| v),
-        },
+        })),
     });
 }
 

@@ -8,7 +8,7 @@ use crate::HashMap;
 
 use super::Site;
 use super::cohorts::Planned;
-use crate::changeset::{Operation, Step};
+use crate::changeset::{NewCohort, Operation, Step};
 use crate::formats::moodle_cohorts::{self, MoodleCohortLine, NOT_SET, Place};
 use crate::formats::{COHORT_IDNUMBER_CHARS, COHORT_NAME_CHARS, Columns, Rows, unstorable_cells};
 use crate::options::{CohortIdentifier, Options};
@@ -71,7 +71,7 @@ pub(crate) fn plan(
         let category = place.map(|i| &categories.list[i]);
         planned.operations.push(Step {
             line: Some(read.line),
-            op: Operation::CreateCohort {
+            op: Operation::CreateCohort(Box::new(NewCohort {
                 cohort: created,
                 idnumber: read.idnumber.to_owned(),
                 name: read.name.to_owned(),
@@ -80,7 +80,7 @@ pub(crate) fn plan(
                 category_id: category.map(|c| c.id),
                 component: String::new(),
                 visible: read.visible,
-            },
+            })),
         });
         created += 1;
     }
