@@ -369,7 +369,11 @@ mod tests {
     /// string-carrying operations are boxed so that a step stays a few words.
     #[test]
     fn a_step_is_small() {
-        assert!(std::mem::size_of::<Step>() <= 40, "{}", std::mem::size_of::<Step>());
+        assert!(
+            std::mem::size_of::<Step>() <= 40,
+            "{}",
+            std::mem::size_of::<Step>()
+        );
     }
 
     /// Boxing the variants does not change the JSON stored in changesets.
