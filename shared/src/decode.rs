@@ -191,19 +191,16 @@ impl Table {
 
     /// Adds a record to the table and its text; the caller has checked that the whole text
     /// fits 32-bit offsets.
-    fn push_row(&mut self, text: &mut Vec<u8>, line: u32, record: &csv::ByteRecord) {
-        let offset = text.len();
-        text.extend_from_slice(record.as_slice());
+    /// Adds the row whose cells the reader has just written at `start` of the cells' text,
+    /// ending at `ends` (from `start`).
+    fn push_row(&mut self, start: usize, line: u32, ends: &[usize]) {
         let first = self.ends.len() as u32;
-        self.ends.extend(
-            (0..record.len())
-                .filter_map(|i| record.range(i))
-                .map(|r| (offset + r.end) as u32),
-        );
+        self.ends
+            .extend(ends.iter().map(|&end| (start + end) as u32));
         self.spans.push(RowSpan {
             line,
             first,
-            cells: record.len() as u32,
+            cells: ends.len() as u32,
         });
     }
 
@@ -276,12 +273,6 @@ pub(crate) fn decode_reporting(
         DelimiterChoice::Semicolon => Delimiter::Semicolon,
         DelimiterChoice::Tab => Delimiter::Tab,
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter.byte())
-        .from_reader(text.as_bytes());
-
     let bytes = text.as_bytes();
     let mut lines = LineCounter::default();
     let mut header: Option<(Vec<String>, u32)> = None;
@@ -298,15 +289,12 @@ pub(crate) fn decode_reporting(
         spans: Vec::with_capacity(lines_upper_bound),
         has_nul: false,
     };
-    // The cells' text, as bytes: the input is already valid UTF-8 and the reader only
-    // splits it at ASCII bytes (and drops the quotes' ASCII), so the cells are too. Reading
-    // byte records spares the reader a validation per record; the text is validated once
-    // at the end.
-    let mut text = Vec::with_capacity(bytes.len());
+    // The reader splits the text at ASCII bytes (and drops the quotes' ASCII), so the cells
+    // are valid UTF-8 like the text; they are written straight into the table's text, and
+    // validated once at the end.
+    let mut records = Records::new(bytes, delimiter.byte());
     let mut last_start = None;
-    let mut record = csv::ByteRecord::new();
-    // Input is in memory, so the reader cannot fail on I/O.
-    let mut records = 0usize;
+    let mut count = 0usize;
     // The reader counts line feeds itself; a lone CR (a line end of old Mac software, in a
     // file that also has line feeds) it does not count, and then lines are counted here.
     let lone_cr = scan.carriage_returns
@@ -314,15 +302,14 @@ pub(crate) fn decode_reporting(
             .iter()
             .enumerate()
             .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-    while let Ok(true) = reader.read_byte_record(&mut record) {
-        let position = record.position();
-        let reported = position.map_or(0, |p| p.byte() as usize);
-        records += 1;
-        if records.is_multiple_of(PROGRESS_EVERY) {
+    while let Some(record) = records.next_record() {
+        let reported = record.after;
+        count += 1;
+        if count.is_multiple_of(PROGRESS_EVERY) {
             progress(reported, bytes.len());
         }
-        // The reported offset is where the previous record ended: skip the line ends (and
-        // blank lines) the reader passed over to find where this record really starts.
+        // The reader's offset is where the previous record ended: skip the line ends (and
+        // blank lines) it passed over to find where this record really starts.
         let start = reported
             + bytes[reported..]
                 .iter()
@@ -337,18 +324,20 @@ pub(crate) fn decode_reporting(
                 .iter()
                 .filter(|&&b| b == b'\n')
                 .count();
-            position.map_or(1, |p| p.line() as u32) + skipped as u32
+            record.line + skipped as u32
         };
         last_start = Some((start, line));
-        if bytes.get(start) == Some(&b'#') || record.iter().all(is_blank) {
-            continue; // a comment line, a blank line, or a row of empty cells
+        if bytes.get(start) == Some(&b'#') || records.cells().all(is_blank) {
+            records.forget_record(); // a comment line, a blank line, or a row of empty cells
+            continue;
         }
         match header {
             None => {
-                let names = record
-                    .iter()
+                let names = records
+                    .cells()
                     .map(|name| String::from_utf8_lossy(name).trim().to_lowercase())
                     .collect::<Vec<String>>();
+                records.forget_record();
                 // Most rows have as many cells as the header has names; no file has more
                 // cells than bytes (each ends with a delimiter or a line end), which bounds
                 // what a header of 100,000 names over a million short lines reserves (and
@@ -357,9 +346,10 @@ pub(crate) fn decode_reporting(
                 table.ends.reserve(cells.min(bytes.len() + 1));
                 header = Some((names, line));
             }
-            Some(_) => table.push_row(&mut text, line, &record),
+            Some(_) => table.push_row(record.written_at, line, records.ends()),
         }
     }
+    let mut text = records.into_text();
 
     if let Some((start, line)) = last_start
         && let Some((quote_line, swallowed)) = unclosed_quote(&bytes[start..], delimiter.byte())
@@ -387,6 +377,116 @@ pub(crate) fn decode_reporting(
     table.header = header;
     table.header_line = header_line;
     Some(table)
+}
+
+/// Where a record starts, as [`Records::next_record`] tells it.
+#[derive(Debug, Clone, Copy)]
+struct RecordStart {
+    /// Offset in the text where the previous record ended (the line ends and blank lines
+    /// before this record included).
+    after: usize,
+    /// The reader's line there, from 1.
+    line: u32,
+    /// Where the record's cells start in the cells' text.
+    written_at: usize,
+}
+
+/// The records of a text in memory, read with `csv_core` (the `csv` crate's parser) straight
+/// into one buffer of cells' text: no per-record buffer, no copy from it. Quotes, doubled
+/// quotes, line ends (`\r\n`, `\n`, `\r`) and a leading UTF-8 BOM are the `csv` crate's.
+struct Records<'b> {
+    input: &'b [u8],
+    consumed: usize,
+    reader: csv_core::Reader,
+    /// The cells' text of the rows kept, then of the record just read; `written` bytes
+    /// used.
+    text: Vec<u8>,
+    written: usize,
+    /// Where the cells of the record just read end, from where it starts; `cells` used.
+    ends: Vec<usize>,
+    cells: usize,
+    record_at: usize,
+    done: bool,
+}
+
+impl<'b> Records<'b> {
+    fn new(input: &'b [u8], delimiter: u8) -> Self {
+        Records {
+            input,
+            consumed: 0,
+            reader: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            // Cells hold at most the text's bytes: one buffer that size, zeroed lazily.
+            text: vec![0; input.len() + 1],
+            written: 0,
+            ends: vec![0; 16],
+            cells: 0,
+            record_at: 0,
+            done: false,
+        }
+    }
+
+    /// Reads the next record; `None` at the end of the text.
+    fn next_record(&mut self) -> Option<RecordStart> {
+        use csv_core::ReadRecordResult as Read;
+        if self.done {
+            return None;
+        }
+        let start = RecordStart {
+            after: self.consumed,
+            line: u32::try_from(self.reader.line()).unwrap_or(u32::MAX),
+            written_at: self.written,
+        };
+        self.record_at = self.written;
+        self.cells = 0;
+        loop {
+            // An empty input tells the reader the text has ended.
+            let (result, read, wrote, ended) = self.reader.read_record(
+                &self.input[self.consumed..],
+                &mut self.text[self.written..],
+                &mut self.ends[self.cells..],
+            );
+            self.consumed += read;
+            self.written += wrote;
+            self.cells += ended;
+            match result {
+                Read::InputEmpty => {}
+                Read::OutputFull => self.text.resize(self.text.len() * 2, 0),
+                Read::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                Read::Record => return Some(start),
+                Read::End => {
+                    self.done = true;
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Where the cells of the record just read end, from where it starts.
+    fn ends(&self) -> &[usize] {
+        &self.ends[..self.cells]
+    }
+
+    /// The cells of the record just read.
+    fn cells(&self) -> impl Iterator<Item = &[u8]> {
+        let text = &self.text[self.record_at..];
+        let mut from = 0;
+        self.ends().iter().map(move |&end| {
+            let cell = &text[from..end];
+            from = end;
+            cell
+        })
+    }
+
+    /// Drops the record just read from the cells' text (a header, a comment, a blank line).
+    fn forget_record(&mut self) {
+        self.written = self.record_at;
+    }
+
+    /// The cells' text of the records kept.
+    fn into_text(mut self) -> Vec<u8> {
+        self.text.truncate(self.written);
+        self.text
+    }
 }
 
 /// What one pass over a file's text finds: line feeds, whether it has any CR, any NUL.
