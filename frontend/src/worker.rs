@@ -9,7 +9,7 @@
 use cohortsync_shared::api::Summary;
 use cohortsync_shared::check::check_indexed;
 use cohortsync_shared::decode::{Delimiter, Encoding, PhysicalLines};
-use cohortsync_shared::dry_run::{DryRun, dry_run_indexed, file_identifiers};
+use cohortsync_shared::dry_run::{DryRun, dry_run_unnamed, file_identifiers};
 use cohortsync_shared::formats::FileKind;
 use cohortsync_shared::options::Options;
 use cohortsync_shared::report::{
@@ -187,7 +187,35 @@ struct LastCheck {
     /// The file's lines (empty when there is no diagnostic to show them with).
     lines: PhysicalLines,
     /// The whole dry run, for "show all".
-    dry_run: Option<std::rc::Rc<DryRun>>,
+    dry_run: Option<WholeDryRun>,
+}
+
+/// A check's whole dry run, its people named when the page first asks for all of it.
+enum WholeDryRun {
+    Unnamed(DryRun),
+    Named(std::rc::Rc<DryRun>),
+}
+
+impl WholeDryRun {
+    fn told(&self) -> &DryRun {
+        match self {
+            WholeDryRun::Unnamed(told) => told,
+            WholeDryRun::Named(told) => told,
+        }
+    }
+
+    /// The dry run with its people named (once), shared.
+    fn named(&mut self, snapshot: &Snapshot, users: &UserIndex) -> std::rc::Rc<DryRun> {
+        if let WholeDryRun::Unnamed(told) = self {
+            let mut told = std::mem::take(told);
+            told.name_people(snapshot, users);
+            *self = WholeDryRun::Named(std::rc::Rc::new(told));
+        }
+        match self {
+            WholeDryRun::Named(told) => told.clone(),
+            WholeDryRun::Unnamed(_) => unreachable!("named just above"),
+        }
+    }
 }
 
 /// The worker's state: the snapshot it checks against.
@@ -290,11 +318,16 @@ impl Worker for CheckWorker {
                 }
             }
             Request::DryRun(id) => {
+                let empty = Snapshot::default();
+                let snapshot = self.snapshot.as_ref().unwrap_or(&empty);
+                let no_users = UserIndex::new(&empty);
+                let users = self.users.as_ref().unwrap_or(&no_users);
                 if let Some(dry) = self
                     .last
-                    .as_ref()
+                    .as_mut()
                     .filter(|l| l.id == id)
-                    .and_then(|l| l.dry_run.clone())
+                    .and_then(|l| l.dry_run.as_mut())
+                    .map(|d| d.named(snapshot, users))
                 {
                     scope.respond(who, Response::DryRun(id, dry));
                 }
@@ -374,20 +407,33 @@ impl CheckWorker {
         scope.respond(who, Response::Progress(id, Phase::Summarising, Some(1.0)));
         // The plan stays here (the page shows the dry run and the totals).
         // A teacher's snapshot has no names: people are told by the file's own identifiers.
-        let dry_run = checked.changeset.as_ref().map(|c| {
-            let told = dry_run_indexed(snapshot, users, c);
-            std::rc::Rc::new(if snapshot.is_hashed() {
-                told.for_teacher(&file_identifiers(&file, snapshot, &options))
+        // People are named for the rows the page shows first, the rest on "show all".
+        let mut dry_run = checked.changeset.as_ref().map(|c| {
+            let told = dry_run_unnamed(snapshot, c);
+            if snapshot.is_hashed() {
+                WholeDryRun::Named(std::rc::Rc::new(
+                    told.for_teacher(&file_identifiers(&file, snapshot, &options)),
+                ))
             } else {
-                told
-            })
+                WholeDryRun::Unnamed(told)
+            }
         });
-        let dry_run_rows = dry_run
-            .as_ref()
-            .map_or((0, 0), |d| (d.cohorts.len(), d.courses.len()));
-        let first_rows = dry_run.as_ref().map(|d| match dry_run_rows {
-            (cohorts, courses) if cohorts <= ROWS_SHOWN && courses <= ROWS_SHOWN => d.clone(),
-            _ => std::rc::Rc::new(d.first(ROWS_SHOWN)),
+        let dry_run_rows = dry_run.as_ref().map_or((0, 0), |d| {
+            let d = d.told();
+            (d.cohorts.len(), d.courses.len())
+        });
+        let first_rows = dry_run.as_mut().map(|d| match dry_run_rows {
+            (cohorts, courses) if cohorts <= ROWS_SHOWN && courses <= ROWS_SHOWN => {
+                d.named(snapshot, users)
+            }
+            _ => match d {
+                WholeDryRun::Named(whole) => std::rc::Rc::new(whole.first(ROWS_SHOWN)),
+                WholeDryRun::Unnamed(whole) => {
+                    let mut first = whole.first(ROWS_SHOWN);
+                    first.name_people(snapshot, users);
+                    std::rc::Rc::new(first)
+                }
+            },
         });
         let report = checked.report;
         let summary = Summary {
@@ -426,7 +472,7 @@ impl CheckWorker {
             diagnostics,
             lang,
             lines,
-            dry_run: dry_run.clone(),
+            dry_run,
         });
         scope.respond(
             who,

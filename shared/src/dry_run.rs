@@ -98,6 +98,25 @@ impl DryRun {
         }
     }
 
+    /// Names the people listed (`Firstname Lastname` from `snapshot`, through `users`;
+    /// none for a user without a name, or for a teacher's snapshot, which has none).
+    pub fn name_people(&mut self, snapshot: &Snapshot, users: &UserIndex) {
+        let mut fresh = None;
+        let users = users.or_fresh(snapshot, &mut fresh);
+        let people = self
+            .cohorts
+            .iter_mut()
+            .flat_map(|c| c.added.iter_mut().chain(c.removed.iter_mut()))
+            .chain(self.courses.iter_mut().flat_map(|c| c.left.iter_mut()));
+        for person in people {
+            person.name = users
+                .position_of(person.id)
+                .map(|at| &snapshot.users[at])
+                .map(|u| full_name(&u.firstname, &u.lastname))
+                .filter(|n| !n.is_empty());
+        }
+    }
+
     /// The dry run a teacher may read: no names, and each person the file names carries
     /// the file's own identifier for them (from [`file_identifiers`]).
     pub fn for_teacher(mut self, identifiers: &std::collections::HashMap<i64, String>) -> DryRun {
@@ -224,17 +243,19 @@ pub fn dry_run(snapshot: &Snapshot, changeset: &Changeset) -> DryRun {
 /// [`dry_run`] with the snapshot's users indexed beforehand (see
 /// [`crate::check::check_indexed`]); an index that does not fit the snapshot is not used.
 pub fn dry_run_indexed(snapshot: &Snapshot, users: &UserIndex, changeset: &Changeset) -> DryRun {
-    let mut fresh = None;
-    let users = users.or_fresh(snapshot, &mut fresh);
-    // Only the people listed are looked up (a few per cohort), through the index.
+    let mut told = dry_run_unnamed(snapshot, changeset);
+    told.name_people(snapshot, users);
+    told
+}
+
+/// [`dry_run`] whose people carry their id only: [`DryRun::name_people`] names them. Each
+/// name is read from a user of the snapshot, a scattered read per person, so a page that
+/// shows the first cohorts of a big dry run names those only.
+pub fn dry_run_unnamed(snapshot: &Snapshot, changeset: &Changeset) -> DryRun {
     let person = |id: i64| Person {
         id,
         identifier: None,
-        name: users
-            .position_of(id)
-            .map(|at| &snapshot.users[at])
-            .map(|u| full_name(&u.firstname, &u.lastname))
-            .filter(|n| !n.is_empty()),
+        name: None,
     };
 
     // Existing cohorts by id, created ones by creation index.

@@ -373,11 +373,17 @@ async fn page_status(browser: &Browser, text: &str) -> anyhow::Result<()> {
 /// A server with two users and a teacher, `prof`, signed in on the check page with the
 /// snapshot loaded; and a folder for the files the test drops.
 async fn teacher_on_the_check_page() -> anyhow::Result<(Server, Browser, tempfile::TempDir)> {
+    on_the_check_page("teacher").await
+}
+
+/// A server with [`USERS`], and a browser signed in with an account of `role` on the
+/// check page, its snapshot fetched.
+async fn on_the_check_page(role: &str) -> anyhow::Result<(Server, Browser, tempfile::TempDir)> {
     let server = Server::start_sqlite().await?;
     server.import("users", USERS).await?;
     server
         .cli(
-            &["account", "add", "prof", "--role", "teacher"],
+            &["account", "add", "prof", "--role", role],
             "teacher-password\n",
         )
         .await?;
@@ -511,6 +517,43 @@ async fn a_plan_of_many_cohorts_shows_the_first_and_the_rest_on_demand() -> anyh
 }
 
 /// Waits until the element at `css` has `value` as its value.
+#[tokio::test]
+async fn an_admins_dry_run_names_people_in_the_first_rows_and_in_the_rest() -> anyhow::Result<()> {
+    let (server, browser, dir) = on_the_check_page("admin").await?;
+    // 150 new cohorts of one member each, Jean Dupont and Marie Martin in turn: the worker
+    // names the people of the first 100, then those of the rest when they are asked for.
+    let mut file = String::from("cmd;cname;userid;cidnumber\n");
+    for n in 0..150 {
+        let user = if n % 2 == 0 { "U0001" } else { "U0002" };
+        file.push_str(&format!("add;Cohorte {n};{user};C{n:03}\n"));
+    }
+    drop_file(&browser, dir.path(), "many-cohorts.csv", &file).await?;
+    let first = browser
+        .wait_for("[data-testid=dry-cohorts] tr[data-cohort=C000]")
+        .await?;
+    assert!(first.text().await?.contains("Jean Dupont"));
+    let hundredth = browser
+        .wait_for("[data-testid=dry-cohorts] tr[data-cohort=C099]")
+        .await?;
+    assert!(hundredth.text().await?.contains("Marie Martin"));
+    browser
+        .wait_for("[data-testid=dry-show-all]")
+        .await?
+        .click()
+        .await?;
+    let last = browser
+        .wait_for("[data-testid=dry-cohorts] tr[data-cohort=C149]")
+        .await?;
+    assert!(last.text().await?.contains("Marie Martin"));
+    let before_last = browser
+        .wait_for("[data-testid=dry-cohorts] tr[data-cohort=C148]")
+        .await?;
+    assert!(before_last.text().await?.contains("Jean Dupont"));
+
+    browser.close().await?;
+    server.stop().await
+}
+
 async fn value_becomes(browser: &Browser, css: &str, value: &str) -> anyhow::Result<()> {
     let element = browser.wait_for(css).await?;
     for _ in 0..100 {
