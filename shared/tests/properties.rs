@@ -93,58 +93,6 @@ proptest! {
         let _ = check(&bytes, &site(), &Options::default());
     }
 
-    /// The table's cells are those the `csv` crate's own reader finds, quotes and line
-    /// ends included, once the header, comment lines and rows of empty cells are set
-    /// aside (a file whose last quote is never closed loses its broken last row).
-    #[test]
-    fn the_table_holds_the_cells_the_csv_crate_reads(text in "[ab;\"#\r\n ]{0,300}") {
-        let mut diagnostics = cohortsync_shared::report::Diagnostics::new();
-        let table = cohortsync_shared::decode::decode(
-            text.as_bytes(),
-            cohortsync_shared::options::EncodingChoice::Utf8,
-            cohortsync_shared::options::DelimiterChoice::Semicolon,
-            &mut diagnostics,
-        );
-        let unclosed = diagnostics
-            .finish()
-            .0
-            .iter()
-            .any(|d| d.code == cohortsync_shared::report::Code::UnclosedQuote);
-        prop_assume!(!unclosed);
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(b';')
-            .from_reader(text.as_bytes());
-        let mut expected: Vec<Vec<String>> = Vec::new();
-        let mut record = csv::ByteRecord::new();
-        while reader.read_byte_record(&mut record).unwrap() {
-            let start = record.position().map_or(0, |p| p.byte() as usize);
-            let start = start
-                + text.as_bytes()[start..]
-                    .iter()
-                    .take_while(|&&b| b == b'\r' || b == b'\n')
-                    .count();
-            let cells: Vec<String> = record
-                .iter()
-                .map(|c| String::from_utf8(c.to_vec()).unwrap())
-                .collect();
-            if text.as_bytes().get(start) != Some(&b'#') && !cells.iter().all(|c| c.trim().is_empty()) {
-                expected.push(cells);
-            }
-        }
-        match table {
-            None => prop_assert!(expected.is_empty()),
-            Some(table) => {
-                let rows: Vec<Vec<String>> = table
-                    .rows()
-                    .map(|row| row.cells().map(str::to_owned).collect())
-                    .collect();
-                prop_assert_eq!(rows, expected[1..].to_vec());
-            }
-        }
-    }
-
     #[test]
     fn arbitrary_text_never_panics(text in "[a-z;,\t\"#\r\n ]{0,300}") {
         let _ = check(text.as_bytes(), &site(), &Options::default());
@@ -200,6 +148,71 @@ proptest! {
                 "second plan: {:?}",
                 recreated
             );
+        }
+    }
+}
+
+proptest! {
+    // About a third of random texts leave a quote open, and those are set aside.
+    #![proptest_config(ProptestConfig { max_global_rejects: 1_000_000, ..ProptestConfig::default() })]
+
+    /// The table's cells are those the `csv` crate's own reader finds, quotes and line
+    /// ends included, once the header, comment lines and rows of empty cells are set
+    /// aside (a file whose last quote is never closed loses its broken last row; one whose
+    /// lines end with CR alone is read with LFs).
+    #[test]
+    fn the_table_holds_the_cells_the_csv_crate_reads(text in "[ab;\"#\r\n ]{0,300}") {
+        let mut diagnostics = cohortsync_shared::report::Diagnostics::new();
+        let table = cohortsync_shared::decode::decode(
+            text.as_bytes(),
+            cohortsync_shared::options::EncodingChoice::Utf8,
+            cohortsync_shared::options::DelimiterChoice::Semicolon,
+            &mut diagnostics,
+        );
+        let unclosed = diagnostics
+            .finish()
+            .0
+            .iter()
+            .any(|d| d.code == cohortsync_shared::report::Code::UnclosedQuote);
+        prop_assume!(!unclosed);
+        // A file whose lines end with CR alone (old Mac software) is read with its CRs as
+        // line feeds, in quoted cells too.
+        let text = if text.contains('\r') && !text.contains('\n') {
+            text.replace('\r', "\n")
+        } else {
+            text
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(b';')
+            .from_reader(text.as_bytes());
+        let mut expected: Vec<Vec<String>> = Vec::new();
+        let mut record = csv::ByteRecord::new();
+        while reader.read_byte_record(&mut record).unwrap() {
+            let start = record.position().map_or(0, |p| p.byte() as usize);
+            let start = start
+                + text.as_bytes()[start..]
+                    .iter()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count();
+            let cells: Vec<String> = record
+                .iter()
+                .map(|c| String::from_utf8(c.to_vec()).unwrap())
+                .collect();
+            if text.as_bytes().get(start) != Some(&b'#') && !cells.iter().all(|c| c.trim().is_empty()) {
+                expected.push(cells);
+            }
+        }
+        match table {
+            None => prop_assert!(expected.is_empty()),
+            Some(table) => {
+                let rows: Vec<Vec<String>> = table
+                    .rows()
+                    .map(|row| row.cells().map(str::to_owned).collect())
+                    .collect();
+                prop_assert_eq!(rows, expected[1..].to_vec());
+            }
         }
     }
 }
