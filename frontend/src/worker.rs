@@ -204,6 +204,24 @@ impl WholeDryRun {
         }
     }
 
+    /// Its first `rows` cohorts and courses, people named (the whole, when that is all).
+    fn first(
+        &mut self,
+        rows: usize,
+        snapshot: &Snapshot,
+        users: &UserIndex,
+    ) -> std::rc::Rc<DryRun> {
+        let told = self.told();
+        if told.cohorts.len() <= rows && told.courses.len() <= rows {
+            return self.named(snapshot, users);
+        }
+        let mut first = told.first(rows);
+        if let WholeDryRun::Unnamed(_) = self {
+            first.name_people(snapshot, users);
+        }
+        std::rc::Rc::new(first)
+    }
+
     /// The dry run with its people named (once), shared.
     fn named(&mut self, snapshot: &Snapshot, users: &UserIndex) -> std::rc::Rc<DryRun> {
         if let WholeDryRun::Unnamed(told) = self {
@@ -422,19 +440,9 @@ impl CheckWorker {
             let d = d.told();
             (d.cohorts.len(), d.courses.len())
         });
-        let first_rows = dry_run.as_mut().map(|d| match dry_run_rows {
-            (cohorts, courses) if cohorts <= ROWS_SHOWN && courses <= ROWS_SHOWN => {
-                d.named(snapshot, users)
-            }
-            _ => match d {
-                WholeDryRun::Named(whole) => std::rc::Rc::new(whole.first(ROWS_SHOWN)),
-                WholeDryRun::Unnamed(whole) => {
-                    let mut first = whole.first(ROWS_SHOWN);
-                    first.name_people(snapshot, users);
-                    std::rc::Rc::new(first)
-                }
-            },
-        });
+        let first_rows = dry_run
+            .as_mut()
+            .map(|d| d.first(ROWS_SHOWN, snapshot, users));
         let report = checked.report;
         let summary = Summary {
             rows: report.rows,

@@ -189,10 +189,9 @@ impl Table {
         }
     }
 
-    /// Adds a record to the table and its text; the caller has checked that the whole text
-    /// fits 32-bit offsets.
     /// Adds the row whose cells the reader has just written at `start` of the cells' text,
-    /// ending at `ends` (from `start`).
+    /// ending at `ends` (from `start`); the caller has checked that the whole text fits
+    /// 32-bit offsets.
     fn push_row(&mut self, start: usize, line: u32, ends: &[usize]) {
         let first = self.ends.len() as u32;
         self.ends
@@ -346,7 +345,7 @@ pub(crate) fn decode_reporting(
                 table.ends.reserve(cells.min(bytes.len() + 1));
                 header = Some((names, line));
             }
-            Some(_) => table.push_row(record.written_at, line, records.ends()),
+            Some(_) => table.push_row(records.record_at, line, records.ends()),
         }
     }
     let mut text = records.into_text();
@@ -387,8 +386,6 @@ struct RecordStart {
     after: usize,
     /// The reader's line there, from 1.
     line: u32,
-    /// Where the record's cells start in the cells' text.
-    written_at: usize,
 }
 
 /// The records of a text in memory, read with `csv_core` (the `csv` crate's parser) straight
@@ -405,6 +402,7 @@ struct Records<'b> {
     /// Where the cells of the record just read end, from where it starts; `cells` used.
     ends: Vec<usize>,
     cells: usize,
+    /// Where the record just read starts in the cells' text.
     record_at: usize,
     done: bool,
 }
@@ -434,7 +432,6 @@ impl<'b> Records<'b> {
         let start = RecordStart {
             after: self.consumed,
             line: u32::try_from(self.reader.line()).unwrap_or(u32::MAX),
-            written_at: self.written,
         };
         self.record_at = self.written;
         self.cells = 0;
