@@ -89,6 +89,10 @@ pub(crate) fn plan(
         if row_index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
             progress(row_index, rows.len());
         }
+        if row_index.is_multiple_of(AHEAD) {
+            let next = row_index..(row_index + AHEAD).min(rows.len());
+            reading.look_ahead(row_index, next.map(|i| layout.user(&rows.get(i))));
+        }
         let unstorable = unstorable_cells(&row, header, &limits, diagnostics);
         match cohort_file::read(&row, &layout) {
             Ok(read) => reading.row(row_index, &read, &unstorable, &layout, diagnostics),
@@ -117,7 +121,22 @@ pub(super) struct Reading<'r, 's> {
     new_cohorts: Vec<PendingCohort>,
     /// New cohorts by the key the file names them with.
     new_by_key: HashMap<String, u32>,
+    /// The users of the next rows, looked up together ([`Reading::look_ahead`]).
+    ahead: Ahead,
 }
+
+/// Rows whose user is looked up per row wait on memory each time: the index of 50,000
+/// users does not stay in the processor's cache while the rows stream through it. Looked up
+/// [`AHEAD`] rows at a time in a loop that does nothing else, the waits overlap.
+#[derive(Debug, Default)]
+struct Ahead {
+    /// The row of `found[0]`.
+    first: usize,
+    found: Vec<UserMatch>,
+}
+
+/// Rows whose users are looked up together.
+pub(super) const AHEAD: usize = 32;
 
 impl<'r, 's> Reading<'r, 's> {
     /// Nothing read yet, of a file of about `rows` rows whose users are named by `users`.
@@ -135,7 +154,19 @@ impl<'r, 's> Reading<'r, 's> {
             created: Vec::new(),
             new_cohorts: Vec::new(),
             new_by_key: HashMap::default(),
+            ahead: Ahead::default(),
         }
+    }
+
+    /// Looks up now the users of the rows from `first` on (`values`: each row's user cell, as
+    /// [`Reading::members`] will be given it), for [`Reading::members`] to find.
+    pub(super) fn look_ahead<'v>(&mut self, first: usize, values: impl Iterator<Item = &'v str>) {
+        let users = &self.users;
+        self.ahead.first = first;
+        self.ahead.found.clear();
+        self.ahead
+            .found
+            .extend(values.map(|value| users.find(value)));
     }
 
     /// Records what one row asks for, or reports every reason it cannot: its cohort and
@@ -207,7 +238,10 @@ impl<'r, 's> Reading<'r, 's> {
             return;
         };
         let (line, value) = (first.line, first.user);
-        let found = self.users.find(value);
+        let found = row_index
+            .checked_sub(self.ahead.first)
+            .and_then(|at| self.ahead.found.get(at).copied())
+            .unwrap_or_else(|| self.users.find(value));
         if let Some(problem) = self.users.problem(&found, line, column, value) {
             diagnostics.push(problem);
             return;

@@ -7,7 +7,7 @@
 //! *create missing* is on, as Moodle does for an admin.
 
 use super::Site;
-use super::cohorts::{Member, Planned, Reading};
+use super::cohorts::{AHEAD, Member, Planned, Reading};
 use crate::formats::cohort_file::{CohortLine, Command};
 use crate::formats::moodle_users::{MOODLE_USER_KEYS, cohort_identifier, user_column};
 use crate::formats::{COHORT_IDNUMBER_CHARS, Columns, Rows, cell, unstorable_cells};
@@ -45,6 +45,10 @@ pub(crate) fn plan(
     for (row_index, row) in rows.iter().enumerate() {
         if row_index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
             progress(row_index, rows.len());
+        }
+        if row_index.is_multiple_of(AHEAD) {
+            let next = row_index..(row_index + AHEAD).min(rows.len());
+            reading.look_ahead(row_index, next.map(|i| cell(&rows.get(i), user_position)));
         }
         let unstorable = unstorable_cells(&row, rows.header(), &limits, diagnostics);
         let user = cell(&row, user_position);
