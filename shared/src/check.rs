@@ -282,6 +282,52 @@ mod tests {
         assert_eq!(checked.changeset.unwrap().operations.len(), 2);
     }
 
+    /// A value longer than Moodle's column is refused, counted in characters as Moodle
+    /// counts them: 254 two-byte characters are a name, 255 one-byte ones are not.
+    #[test]
+    fn a_cell_longer_than_moodles_column_is_refused_in_characters() {
+        use crate::snapshot::User;
+        let snapshot = Snapshot {
+            users: vec![User {
+                id: 1,
+                idnumber: "U1".into(),
+                ..User::default()
+            }],
+            ..Snapshot::default()
+        };
+        let file = format!(
+            "cmd;cidnumber;cname;userid\nadd;C1;{};U1\nadd;C2;{};U1\nadd;{};N;U1\nadd;C4;{};U1\n",
+            "a".repeat(255),
+            "é".repeat(254),
+            "x".repeat(101),
+            "b".repeat(254),
+        );
+        let checked = check(file.as_bytes(), &snapshot, &Options::default());
+        let found: Vec<_> = checked
+            .report
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.code.as_str(), d.column.as_deref(), d.args.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    2,
+                    "invalid_value",
+                    Some("cname"),
+                    vec!["name_254".to_string()]
+                ),
+                (
+                    4,
+                    "invalid_value",
+                    Some("cidnumber"),
+                    vec!["idnumber_100".to_string()]
+                ),
+            ]
+        );
+    }
+
     /// Each of Moodle's formats is recognised from its header and planned (this runs in
     /// WebAssembly too, as the browser runs it).
     #[test]

@@ -103,6 +103,13 @@ impl<'t> Row<'t> {
         &self.text[start as usize..end as usize]
     }
 
+    /// Bytes of the row's cells' text, all cells together.
+    pub fn text_len(&self) -> usize {
+        self.ends
+            .last()
+            .map_or(0, |&end| (end - self.start) as usize)
+    }
+
     /// Number of cells.
     pub fn len(&self) -> usize {
         self.ends.len()

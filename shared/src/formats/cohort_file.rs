@@ -32,6 +32,8 @@ pub(crate) struct Layout {
     user: Option<usize>,
     /// `cname`, `cidnumber`, `cdescription`.
     meta: [Option<usize>; 3],
+    /// Which of `meta` the key column is, if one (it is read once per row).
+    key_meta: Option<usize>,
     category: Option<usize>,
     component: Option<usize>,
 }
@@ -56,14 +58,17 @@ impl Layout {
             CohortIdentifier::Idnumber => "cidnumber",
             CohortIdentifier::Name => "cname",
         };
+        let meta = META_FIELDS.map(|(name, _)| columns.get(name));
+        let key = columns.get(key_column);
         let layout = Layout {
-            key_column,
+            key_meta: meta.iter().position(|&m| m.is_some() && m == key),
             identifier,
-            key: columns.get(key_column),
+            key_column,
+            key,
             cid: columns.get("cid"),
             cmd: columns.get("cmd"),
             user: columns.get("userid"),
-            meta: META_FIELDS.map(|(name, _)| columns.get(name)),
+            meta,
             category: columns.get("ccatcontext"),
             component: columns.get("component"),
         };
@@ -155,8 +160,17 @@ pub(crate) fn read<'t>(row: &Row<'t>, layout: &Layout) -> Result<CohortLine<'t>,
             ));
         }
     };
-    let (key_column, key, key_position) = match cell(row, layout.cid) {
-        "" => (layout.key_column, cell(row, layout.key), layout.key),
+    // Each cell is read once: the key column is `cid` or one of the cohort's fields.
+    let meta = layout.meta.map(|position| cell(row, position));
+    let cid = cell(row, layout.cid);
+    let (key_column, key, key_position) = match cid {
+        "" => {
+            let key = match layout.key_meta {
+                Some(slot) => meta[slot],
+                None => cell(row, layout.key),
+            };
+            (layout.key_column, key, layout.key)
+        }
         value => ("cid", value, layout.cid),
     };
     Ok(CohortLine {
@@ -169,7 +183,7 @@ pub(crate) fn read<'t>(row: &Row<'t>, layout: &Layout) -> Result<CohortLine<'t>,
         owner: crate::snapshot::COHORTSYNC_COMPONENT,
         name_if_new: "",
         user: cell(row, layout.user),
-        meta: layout.meta.map(|position| cell(row, position)),
+        meta,
         category: cell(row, layout.category),
         component: cell(row, layout.component),
     })

@@ -319,7 +319,10 @@ pub(crate) fn unstorable_cells(
             );
         }
     }
-    for &(name, position, most) in limits {
+    // A row of no more bytes than a bound has no cell over it (characters are bytes or
+    // more): most rows are not read again for their lengths.
+    let bytes = row.text_len();
+    for &(name, position, most) in limits.iter().filter(|&&(_, _, most)| bytes > most) {
         let value = crate::decode::trim(cell(row, position));
         // Characters, as Moodle counts them; bytes first, which most values pass.
         if value.len() > most && value.chars().count() > most {
