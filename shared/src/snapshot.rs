@@ -42,7 +42,7 @@ mod index;
 
 pub use changes::{ListChanges, MemberChanges, SnapshotChanges};
 pub use index::UserIndex;
-pub(crate) use index::UserLookup;
+pub(crate) use index::{KeyTable, UserLookup};
 
 /// A copy of the site at one revision. Written as JSON by hand (`compact.rs`): a teacher's
 /// variant in the compact form, an admin's in the plain one.

@@ -212,7 +212,7 @@ fn find_cohort<'s>(
             .arg(kind.as_str())
     };
     match site.find_cohorts(kind, value) {
-        [one] => Ok(site.cohort(*one)),
+        [one] => Ok(site.cohort(*one as usize)),
         [] => {
             let mut d = problem(Code::CohortNotFound).arg("");
             if let Some(better) = site.cohort_identifier_hint(kind, value) {

@@ -330,9 +330,15 @@ impl<'r, 's> Reading<'r, 's> {
         };
         match site.find_cohorts(identifier, value) {
             [one] => {
-                let cohort = site.cohort(*one);
+                let one = *one as usize;
+                // A cohort an earlier row asked something of is known to be one cohortsync
+                // may change: only the first row about it reads its owner.
+                if self.existing[one].is_some() {
+                    return Some(Target::Existing(one));
+                }
+                let cohort = site.cohort(one);
                 if cohort.owner() != Owner::Other {
-                    return Some(Target::Existing(*one));
+                    return Some(Target::Existing(one));
                 }
                 diagnostics.push(
                     Diagnostic::new(Code::CohortProtected, line)
@@ -415,7 +421,7 @@ impl<'r, 's> Reading<'r, 's> {
                     .value(idnumber)
                     .arg("taken")
                     .arg("idnumber")
-                    .arg(&self.site.cohort(*taken).name),
+                    .arg(&self.site.cohort(*taken as usize).name),
             );
         }
         if !read.component.is_empty() && read.component != COHORTSYNC_COMPONENT {
@@ -783,7 +789,7 @@ fn plan_fields(
             .find_cohorts(CohortIdentifier::Idnumber, wanted)
             .iter()
             .copied()
-            .find(|&i| i != index)
+            .find(|&i| i as usize != index)
     {
         diagnostics.push(
             Diagnostic::new(Code::CohortConflict, *line)
@@ -791,7 +797,7 @@ fn plan_fields(
                 .value(wanted.as_str())
                 .arg("taken")
                 .arg("idnumber")
-                .arg(&site.cohort(other).name),
+                .arg(&site.cohort(other as usize).name),
         );
         idnumber = None;
     }

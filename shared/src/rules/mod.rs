@@ -8,7 +8,7 @@ use crate::HashMap;
 use crate::formats::{Columns, FileKind, Rows};
 use crate::options::{CohortIdentifier, Options, UserIdentifier};
 use crate::report::{Code, Diagnostic, Diagnostics};
-use crate::snapshot::{Binding, Cohort, Snapshot, UserIndex, UserLookup};
+use crate::snapshot::{Binding, Cohort, KeyTable, Snapshot, UserIndex, UserLookup};
 
 pub(crate) mod bindings;
 pub(crate) mod cohorts;
@@ -46,9 +46,9 @@ pub(crate) struct Site<'s> {
     pub(crate) snapshot: &'s Snapshot,
     /// The snapshot's users, indexed.
     pub(crate) users: &'s UserIndex,
-    cohort_by_id: HashMap<i64, usize>,
-    cohorts_by_idnumber: HashMap<&'s str, Vec<usize>>,
-    cohorts_by_name: HashMap<&'s str, Vec<usize>>,
+    cohort_by_id: HashMap<i64, u32>,
+    cohorts_by_idnumber: KeyTable,
+    cohorts_by_name: KeyTable,
     bindings_by_cohort: HashMap<i64, Vec<usize>>,
 }
 
@@ -61,28 +61,17 @@ impl<'s> Site<'s> {
                 snapshot.cohorts.len(),
                 Default::default(),
             ),
-            cohorts_by_idnumber: HashMap::with_capacity_and_hasher(
-                snapshot.cohorts.len(),
-                Default::default(),
-            ),
-            cohorts_by_name: HashMap::with_capacity_and_hasher(
-                snapshot.cohorts.len(),
-                Default::default(),
-            ),
+            cohorts_by_idnumber: KeyTable::with_capacity(snapshot.cohorts.len()),
+            cohorts_by_name: KeyTable::with_capacity(snapshot.cohorts.len()),
             bindings_by_cohort: HashMap::default(),
         };
         for (index, cohort) in snapshot.cohorts.iter().enumerate() {
+            let index = index as u32;
             site.cohort_by_id.insert(cohort.id, index);
             if !cohort.idnumber.is_empty() {
-                site.cohorts_by_idnumber
-                    .entry(cohort.idnumber.as_str())
-                    .or_default()
-                    .push(index);
+                site.cohorts_by_idnumber.insert(&cohort.idnumber, index);
             }
-            site.cohorts_by_name
-                .entry(cohort.name.as_str())
-                .or_default()
-                .push(index);
+            site.cohorts_by_name.insert(&cohort.name, index);
         }
         for (index, binding) in snapshot.bindings.iter().enumerate() {
             site.bindings_by_cohort
@@ -98,7 +87,7 @@ impl<'s> Site<'s> {
     }
 
     /// Cohort indexes whose identifier `kind` is `value` (trimmed).
-    pub(crate) fn find_cohorts(&self, kind: CohortIdentifier, value: &str) -> &[usize] {
+    pub(crate) fn find_cohorts(&self, kind: CohortIdentifier, value: &str) -> &[u32] {
         let value = crate::decode::trim(value);
         let found = match kind {
             CohortIdentifier::Id => value
@@ -106,8 +95,8 @@ impl<'s> Site<'s> {
                 .ok()
                 .and_then(|id| self.cohort_by_id.get(&id))
                 .map(std::slice::from_ref),
-            CohortIdentifier::Idnumber => self.cohorts_by_idnumber.get(value).map(Vec::as_slice),
-            CohortIdentifier::Name => self.cohorts_by_name.get(value).map(Vec::as_slice),
+            CohortIdentifier::Idnumber => Some(self.cohorts_by_idnumber.find(value)),
+            CohortIdentifier::Name => Some(self.cohorts_by_name.find(value)),
         };
         found.unwrap_or(&[])
     }

@@ -103,7 +103,7 @@ fn idnumber_taken(
             conflict
                 .arg("taken")
                 .arg("idnumber")
-                .arg(&site.cohort(*taken).name),
+                .arg(&site.cohort(*taken as usize).name),
         );
         return true;
     }

@@ -135,34 +135,42 @@ impl UserIndex {
 /// Users looked up by one identifier.
 ///
 /// Every row of a file looks a user up, in no particular order, among tens of thousands:
-/// the keys are therefore packed in one buffer and the table holds small fixed-size slots,
-/// so that lookups stay in the processor's cache instead of chasing one allocation per user.
+/// the keys are therefore in a [`KeyTable`], packed in one buffer behind small fixed-size
+/// slots, so that lookups stay in the processor's cache instead of chasing one allocation
+/// per user.
 #[derive(Debug)]
 pub(crate) struct UserLookup {
     kind: UserIdentifier,
     key: Option<Vec<u8>>,
     /// Hex digits of the snapshot's hashes (they were longer in older snapshots).
     hash_digits: usize,
+    keys: KeyTable,
+}
+
+/// Text keys, each with the values (indexes) of the things it names: the users of an
+/// identifier, the cohorts of an idnumber or a name.
+///
+/// All keys are in one buffer, and the hash table holds 24-byte slots that keep a key's
+/// first [`INLINE_KEY`] bytes, so that finding a short key reads one slot, not also a
+/// string elsewhere in memory.
+#[derive(Debug, Default)]
+pub(crate) struct KeyTable {
     /// All keys, one after the other.
     keys: String,
     table: hashbrown::HashTable<Slot>,
-    /// Users who share a key (emails are not unique in Moodle).
+    /// Values of keys that name several (emails are not unique in Moodle, nor cohort names).
     shared: Vec<Vec<u32>>,
 }
 
 /// One key: its first [`INLINE_KEY`] bytes, its length and where it is in `keys`, and its
-/// user (an index in the snapshot), or, for a key several users share, an index in
-/// `shared`.
-///
-/// Most keys (idnumbers, usernames, a teacher's 12-digit hashes) fit in the slot itself, so
-/// a lookup reads one slot and not also the key buffer elsewhere in memory.
+/// value, or, for a key several values share, an index in `shared`.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     head: [u8; INLINE_KEY],
     len: u32,
     start: u32,
-    /// The user, or an index in `shared` when [`SHARED`] is set.
-    user: u32,
+    /// The value, or an index in `shared` when [`SHARED`] is set.
+    value: u32,
 }
 
 /// The first [`INLINE_KEY`] bytes of `key`, zeros after its end.
@@ -175,20 +183,10 @@ fn head_of(key: &[u8]) -> [u8; INLINE_KEY] {
 
 /// Bytes of a key kept in its slot.
 const INLINE_KEY: usize = 12;
-/// The bit of [`Slot::user`] that says it indexes `UserLookup::shared`.
+/// The bit of [`Slot::value`] that says it indexes `KeyTable::shared`.
 const SHARED: u32 = 1 << 31;
 
 impl Slot {
-    fn new(keys: &str, start: usize, end: usize, user: usize) -> Slot {
-        let key = &keys.as_bytes()[start..end];
-        Slot {
-            head: head_of(key),
-            len: key.len() as u32,
-            start: start as u32,
-            user: user as u32,
-        }
-    }
-
     /// Whether this slot's key is `probe` (whose [`head_of`] is `head`), reading `keys`
     /// only for a long key. Heads are compared whole, as two machine words, not byte by
     /// byte.
@@ -213,6 +211,62 @@ fn hash_key(key: &str) -> u64 {
     foldhash::fast::FixedState::default().hash_one(key)
 }
 
+impl KeyTable {
+    /// An empty table with room for `keys` keys.
+    ///
+    /// Offsets and values are u32 (values below 2³¹): a table of more than 4 GB of keys,
+    /// or of two billion things, is not a thing.
+    pub(crate) fn with_capacity(keys: usize) -> KeyTable {
+        KeyTable {
+            keys: String::new(),
+            table: hashbrown::HashTable::with_capacity(keys),
+            shared: Vec::new(),
+        }
+    }
+
+    /// Adds `value` to the values of `key`.
+    pub(crate) fn insert(&mut self, key: &str, value: u32) {
+        let hash = hash_key(key);
+        let head = head_of(key.as_bytes());
+        let KeyTable {
+            keys,
+            table,
+            shared,
+        } = self;
+        match table.find_mut(hash, |slot: &Slot| slot.holds(keys, key.as_bytes(), &head)) {
+            Some(slot) if slot.value & SHARED == 0 => {
+                shared.push(vec![slot.value, value]);
+                slot.value = (shared.len() - 1) as u32 | SHARED;
+            }
+            Some(slot) => shared[(slot.value & !SHARED) as usize].push(value),
+            None => {
+                let start = keys.len();
+                keys.push_str(key);
+                let slot = Slot {
+                    head,
+                    len: key.len() as u32,
+                    start: start as u32,
+                    value,
+                };
+                table.insert_unique(hash, slot, |slot| hash_key(slot.key(keys)));
+            }
+        }
+    }
+
+    /// The values of `key`, in the order they were inserted; empty when it has none.
+    pub(crate) fn find(&self, key: &str) -> &[u32] {
+        let head = head_of(key.as_bytes());
+        let found = self.table.find(hash_key(key), |slot| {
+            slot.holds(&self.keys, key.as_bytes(), &head)
+        });
+        match found {
+            None => &[],
+            Some(slot) if slot.value & SHARED != 0 => &self.shared[(slot.value & !SHARED) as usize],
+            Some(slot) => std::slice::from_ref(&slot.value),
+        }
+    }
+}
+
 impl UserLookup {
     /// Indexes `snapshot`'s users by `kind`.
     pub(crate) fn new(snapshot: &Snapshot, kind: UserIdentifier) -> Self {
@@ -220,63 +274,37 @@ impl UserLookup {
             .user_hash_key
             .as_deref()
             .and_then(hash_key_from_hex);
-        let mut keys = String::new();
-        let mut spans = Vec::with_capacity(snapshot.users.len());
-        let mut hash_digits = USER_HASH_HEX;
+        let mut keys = KeyTable::with_capacity(snapshot.users.len());
+        let mut hash_digits = None;
+        let mut id = String::new();
         for (index, user) in snapshot.users.iter().enumerate() {
-            let start = keys.len();
-            match (kind, &user.hashes) {
-                (UserIdentifier::Id, _) => keys.push_str(&user.id.to_string()),
-                (UserIdentifier::Username, Some(h)) => keys.push_str(&h.username),
-                (UserIdentifier::Idnumber, Some(h)) => keys.push_str(&h.idnumber),
-                (UserIdentifier::Email, Some(h)) => keys.push_str(&h.email),
-                (UserIdentifier::Username, None) => {
-                    keys.push_str(&normalise_user_key(kind, &user.username))
+            let text = match (kind, &user.hashes) {
+                (UserIdentifier::Id, _) => {
+                    use std::fmt::Write;
+                    id.clear();
+                    let _ = write!(id, "{}", user.id);
+                    Cow::Borrowed(id.as_str())
                 }
-                (UserIdentifier::Idnumber, None) => {
-                    keys.push_str(&normalise_user_key(kind, &user.idnumber))
-                }
-                (UserIdentifier::Email, None) => {
-                    keys.push_str(&normalise_user_key(kind, &user.email))
-                }
+                (UserIdentifier::Username, Some(h)) => Cow::Borrowed(h.username.as_str()),
+                (UserIdentifier::Idnumber, Some(h)) => Cow::Borrowed(h.idnumber.as_str()),
+                (UserIdentifier::Email, Some(h)) => Cow::Borrowed(h.email.as_str()),
+                (UserIdentifier::Username, None) => normalise_user_key(kind, &user.username),
+                (UserIdentifier::Idnumber, None) => normalise_user_key(kind, &user.idnumber),
+                (UserIdentifier::Email, None) => normalise_user_key(kind, &user.email),
+            };
+            if text.is_empty() {
+                continue;
             }
-            if keys.len() > start {
-                if user.hashes.is_some() && spans.is_empty() {
-                    hash_digits = keys.len() - start;
-                }
-                spans.push((start, keys.len(), index));
+            if user.hashes.is_some() && hash_digits.is_none() {
+                hash_digits = Some(text.len());
             }
-        }
-        // Offsets and users are u32 (users below 2³¹): a snapshot with more than 4 GB of
-        // identifiers, or two billion users, is not a thing.
-        let mut table = hashbrown::HashTable::with_capacity(spans.len());
-        let mut shared: Vec<Vec<u32>> = Vec::new();
-        for (start, end, user) in spans {
-            let text = &keys[start..end];
-            let hash = hash_key(text);
-            let head = head_of(text.as_bytes());
-            match table.find_mut(hash, |slot: &Slot| {
-                slot.holds(&keys, text.as_bytes(), &head)
-            }) {
-                Some(slot) if slot.user & SHARED == 0 => {
-                    shared.push(vec![slot.user, user as u32]);
-                    slot.user = (shared.len() - 1) as u32 | SHARED;
-                }
-                Some(slot) => shared[(slot.user & !SHARED) as usize].push(user as u32),
-                None => {
-                    table.insert_unique(hash, Slot::new(&keys, start, end, user), |slot| {
-                        hash_key(slot.key(&keys))
-                    });
-                }
-            }
+            keys.insert(&text, index as u32);
         }
         UserLookup {
             kind,
             key,
-            hash_digits,
+            hash_digits: hash_digits.unwrap_or(USER_HASH_HEX),
             keys,
-            table,
-            shared,
         }
     }
 
@@ -295,15 +323,6 @@ impl UserLookup {
             )),
             _ => normalised,
         };
-        let probe = probe.as_ref();
-        let head = head_of(probe.as_bytes());
-        let found = self.table.find(hash_key(probe), |slot| {
-            slot.holds(&self.keys, probe.as_bytes(), &head)
-        });
-        match found {
-            None => &[],
-            Some(slot) if slot.user & SHARED != 0 => &self.shared[(slot.user & !SHARED) as usize],
-            Some(slot) => std::slice::from_ref(&slot.user),
-        }
+        self.keys.find(&probe)
     }
 }
