@@ -161,12 +161,8 @@ impl<'r, 's> Reading<'r, 's> {
     /// Looks up now the users of the rows from `first` on (`values`: each row's user cell, as
     /// [`Reading::members`] will be given it), for [`Reading::members`] to find.
     pub(super) fn look_ahead<'v>(&mut self, first: usize, values: impl Iterator<Item = &'v str>) {
-        let users = &self.users;
         self.ahead.first = first;
-        self.ahead.found.clear();
-        self.ahead
-            .found
-            .extend(values.map(|value| users.find(value)));
+        self.users.find_each(values, &mut self.ahead.found);
     }
 
     /// Records what one row asks for, or reports every reason it cannot: its cohort and
