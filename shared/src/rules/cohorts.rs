@@ -197,7 +197,8 @@ impl<'r, 's> Reading<'r, 's> {
             return;
         }
         if !unstorable.has(layout.user_position()) {
-            self.members(row_index, "userid", &[(*read, target)], diagnostics);
+            let user = ("userid", read.line, read.user);
+            self.members(row_index, user, &[(read.command, target)], diagnostics);
         }
     }
 
@@ -220,20 +221,20 @@ impl<'r, 's> Reading<'r, 's> {
         Some(target)
     }
 
-    /// The user of a row (its `column` cell, `reads[0].user`), looked up once, made a
-    /// member of (or removed from) each cohort found for it: one for a cohort file's row,
-    /// one per `cohortN` cell for a Moodle user upload's.
+    /// The user of a row (`value`, its `column` cell, on `line`), looked up once, made a
+    /// member of (or removed from) each cohort found for it (`targets`, with what the row
+    /// asks of each): one for a cohort file's row, one per `cohortN` cell for a Moodle user
+    /// upload's. A row that names no cohort asks nothing of its user.
     pub(super) fn members(
         &mut self,
         row_index: usize,
-        column: &'static str,
-        reads: &[(CohortLine<'_>, Option<Target>)],
+        (column, line, value): (&'static str, u32, &str),
+        targets: &[(Command, Option<Target>)],
         diagnostics: &mut Diagnostics,
     ) {
-        let Some((first, _)) = reads.first() else {
+        if targets.is_empty() {
             return;
-        };
-        let (line, value) = (first.line, first.user);
+        }
         let found = row_index
             .checked_sub(self.ahead.first)
             .and_then(|at| self.ahead.found.get(at).copied())
@@ -245,15 +246,15 @@ impl<'r, 's> Reading<'r, 's> {
         let UserMatch::Found(user) = found else {
             return;
         };
-        for (read, target) in reads {
-            let Some(target) = *target else {
+        for &(command, target) in targets {
+            let Some(target) = target else {
                 continue;
             };
             let member = Member {
                 user: user as u32,
                 line,
                 row: row_index as u32,
-                command: read.command,
+                command,
             };
             self.request(target, line).members.push(member);
         }

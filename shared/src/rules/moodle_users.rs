@@ -73,7 +73,7 @@ pub(crate) fn plan(
                 component: "",
             };
             let target = reading.cohort_of(&read, &unstorable, diagnostics);
-            reads.push((read, target));
+            reads.push((Command::Add, target));
         }
         if user.is_empty() {
             diagnostics.push(
@@ -82,7 +82,8 @@ pub(crate) fn plan(
                     .arg("user_upload_user"),
             );
         } else if !unstorable.has(user_position) {
-            reading.members(row_index, user_column, &reads, diagnostics);
+            let user = (user_column, row.line, user);
+            reading.members(row_index, user, &reads, diagnostics);
         }
     }
     let named = |member: &Member| cell(&rows.get(member.row as usize), user_position);
