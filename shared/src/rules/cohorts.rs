@@ -3,7 +3,7 @@
 //! with each other, and what they ask for is planned per cohort with its effects on the
 //! courses the cohort is bound to.
 
-use crate::{HashMap, HashSet};
+use crate::HashSet;
 
 use super::{Site, UserMatch, Users};
 use crate::changeset::{CohortUpdate, NewCohort, Operation, Ref, Step};
@@ -11,7 +11,7 @@ use crate::formats::cohort_file::{self, CohortLine, Command, Layout, META_FIELDS
 use crate::formats::{Columns, Rows, Unstorable, unstorable_cells};
 use crate::options::{CohortIdentifier, Mode, Options, UnenrolAction};
 use crate::report::{Code, Diagnostic, Diagnostics};
-use crate::snapshot::{COHORTSYNC_COMPONENT, Owner};
+use crate::snapshot::{COHORTSYNC_COMPONENT, KeyTable, Owner};
 
 /// What the cohort rules planned, with the figures the limits need.
 #[derive(Debug, Default)]
@@ -120,7 +120,7 @@ pub(super) struct Reading<'r, 's> {
     created: Vec<Option<u32>>,
     new_cohorts: Vec<PendingCohort>,
     /// New cohorts by the key the file names them with.
-    new_by_key: HashMap<String, u32>,
+    new_by_key: KeyTable,
     /// The users of the next rows, looked up together ([`Reading::look_ahead`]).
     ahead: Ahead,
 }
@@ -153,7 +153,7 @@ impl<'r, 's> Reading<'r, 's> {
             existing: vec![None; site.snapshot.cohorts.len()],
             created: Vec::new(),
             new_cohorts: Vec::new(),
-            new_by_key: HashMap::default(),
+            new_by_key: KeyTable::default(),
             ahead: Ahead::default(),
         }
     }
@@ -347,7 +347,7 @@ impl<'r, 's> Reading<'r, 's> {
                 None
             }
             [] => {
-                if let Some(&new) = self.new_by_key.get(value) {
+                if let Some(&new) = self.new_by_key.find(value).first() {
                     return Some(Target::New(new));
                 }
                 let options = self.options;
@@ -442,7 +442,7 @@ impl<'r, 's> Reading<'r, 's> {
             category: read.category.to_owned(),
             component: read.owner,
         });
-        self.new_by_key.insert(read.key.to_owned(), new);
+        self.new_by_key.insert(read.key, new);
         Some(Target::New(new))
     }
 
