@@ -1,0 +1,138 @@
+//! The rules in WebAssembly, timed side by side with the JavaScript baseline of the browser
+//! bench in one V8 process (Node), where a browser's page, worker and WebDriver add noise:
+//! `scripts/bench-wasm` builds this example for `wasm32-unknown-unknown`, optimises it as
+//! Trunk optimises the check worker (`wasm-opt -O3`), and runs `shared/benches/wasm.mjs`.
+//!
+//! The site and file are the browser bench's: 50,000 users (every 97th suspended), no
+//! cohorts, and a 100,000-row cohort file that creates 1,000 cohorts. Each check is what the
+//! worker does with a file: `check_indexed` with the users indexed once per snapshot, then
+//! the dry run, its people named for the first cohorts shown.
+//!
+//! No wasm-bindgen: four plain exports, and the texts handed to JavaScript as bytes in the
+//! module's memory. There is no clock in `wasm32-unknown-unknown`: JavaScript times the calls.
+
+// Plain exports are `no_mangle`, which the workspace's `unsafe_code` lint counts as unsafe.
+#![allow(unsafe_code)]
+
+#[cfg(target_arch = "wasm32")]
+mod exports {
+    use std::cell::RefCell;
+
+    use cohortsync_shared::check::check_indexed;
+    use cohortsync_shared::dry_run::dry_run_unnamed;
+    use cohortsync_shared::options::Options;
+    use cohortsync_shared::snapshot::{Snapshot, User, UserIndex};
+
+    const USERS: i64 = 50_000;
+    const COHORTS: i64 = 1_000;
+    /// Cohorts of a dry run the web app shows before "show all" (`DRY_RUN_ROWS_SHOWN`).
+    const SHOWN_FIRST: usize = 100;
+
+    struct Bench {
+        snapshot: Snapshot,
+        index: UserIndex,
+        file: Vec<u8>,
+        snapshot_json: Vec<u8>,
+        options: Options,
+    }
+
+    thread_local! {
+        static BENCH: RefCell<Option<Bench>> = const { RefCell::new(None) };
+    }
+
+    fn snapshot() -> Snapshot {
+        let users = (1..=USERS)
+            .map(|id| User {
+                id,
+                username: format!("user{id}"),
+                idnumber: format!("E{id:07}"),
+                email: format!("user{id}@univ.example"),
+                firstname: "Prénom".into(),
+                lastname: "Nom".into(),
+                suspended: id % 97 == 0,
+                hashes: None,
+            })
+            .collect();
+        Snapshot {
+            revision: 1,
+            users,
+            ..Snapshot::default()
+        }
+    }
+
+    /// The browser bench's file: `rows` additions to 1,000 cohorts the file creates.
+    fn file(rows: i64) -> Vec<u8> {
+        let mut text = String::from("cmd;cidnumber;cname;userid;cdescription\n");
+        for row in 0..rows {
+            let cohort = row % COHORTS + 1;
+            let user = (row * 7919 + row / USERS) % USERS + 1;
+            text.push_str(&format!("add;C{cohort:05};Cohorte {cohort};E{user:07};\n"));
+        }
+        text.into_bytes()
+    }
+
+    /// Makes the site and a file of `rows` rows, and indexes the users (as the worker does
+    /// when a snapshot arrives).
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_prepare(rows: u32) {
+        let snapshot = snapshot();
+        let options = Options::default();
+        let index = UserIndex::new(&snapshot);
+        index.prepare(&snapshot, options.user_identifier);
+        let snapshot_json = serde_json::to_vec(&snapshot).unwrap_or_default();
+        BENCH.with(|bench| {
+            *bench.borrow_mut() = Some(Bench {
+                snapshot,
+                index,
+                file: file(i64::from(rows)),
+                snapshot_json,
+                options,
+            })
+        });
+    }
+
+    /// One check of the file, as the worker makes it; returns the plan's operations, or
+    /// -1 when the file did not plan.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_check() -> i32 {
+        BENCH.with(|bench| {
+            let bench = bench.borrow();
+            let Some(b) = bench.as_ref() else {
+                return -1;
+            };
+            let checked = check_indexed(&b.file, &b.snapshot, &b.index, &b.options, &mut |_| {});
+            let Some(plan) = checked.changeset else {
+                return -1;
+            };
+            let whole = dry_run_unnamed(&b.snapshot, &plan);
+            let mut first = whole.first(SHOWN_FIRST);
+            first.name_people(&b.snapshot, &b.index);
+            std::hint::black_box((whole, first));
+            plan.operations.len() as i32
+        })
+    }
+
+    /// Where the file's bytes (`which` 0) or the snapshot's JSON (1) are in memory.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_text_at(which: u32) -> u32 {
+        text(which, |t| t.as_ptr() as u32)
+    }
+
+    /// How long the file (`which` 0) or the snapshot's JSON (1) is, in bytes.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_text_len(which: u32) -> u32 {
+        text(which, |t| t.len() as u32)
+    }
+
+    fn text(which: u32, f: impl Fn(&[u8]) -> u32) -> u32 {
+        BENCH.with(|bench| {
+            bench.borrow().as_ref().map_or(0, |b| {
+                f(if which == 0 {
+                    &b.file
+                } else {
+                    &b.snapshot_json
+                })
+            })
+        })
+    }
+}
