@@ -282,6 +282,73 @@ mod tests {
         assert_eq!(checked.changeset.unwrap().operations.len(), 2);
     }
 
+    /// Users are looked up ahead of their rows, many at once: each row still gets its own
+    /// user, found, unknown or ambiguous, across the chunks they are looked up in.
+    #[test]
+    fn each_row_gets_its_own_user_when_users_are_looked_up_ahead() {
+        use crate::options::UserIdentifier;
+        use crate::snapshot::User;
+        let user = |id: i64, email: &str| User {
+            id,
+            email: email.into(),
+            ..User::default()
+        };
+        let mut users: Vec<User> = (1..=100).map(|id| user(id, &format!("u{id}@x"))).collect();
+        users.push(user(101, "twin@x"));
+        users.push(user(102, "twin@x"));
+        let snapshot = Snapshot {
+            users,
+            ..Snapshot::default()
+        };
+        let mut file = String::from("cmd;cidnumber;cname;userid\n");
+        for row in 1..=100 {
+            let email = match row {
+                40 => "nobody@x".to_string(),
+                65 => "twin@x".to_string(),
+                _ => format!("U{row}@X"),
+            };
+            file.push_str(&format!("add;C{};Cohort {};{email}\n", row % 3, row % 3));
+        }
+        let options = Options {
+            user_identifier: UserIdentifier::Email,
+            ..Options::default()
+        };
+        let checked = check(file.as_bytes(), &snapshot, &options);
+        let found: Vec<_> = checked
+            .report
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.code.as_str()))
+            .collect();
+        assert_eq!(found, [(41, "user_not_found"), (66, "user_ambiguous")]);
+        // The rows that did not fail add the users they name, by id, to their cohort.
+        let checked = check(
+            file.replace("nobody@x", "u40@x")
+                .replace("twin@x", "u65@x")
+                .as_bytes(),
+            &snapshot,
+            &options,
+        );
+        let added: Vec<(u32, i64)> = checked
+            .changeset
+            .expect("a valid file")
+            .operations
+            .iter()
+            .filter_map(|s| match s.op {
+                crate::changeset::Operation::AddMember { user, .. } => Some((s.line?, user)),
+                _ => None,
+            })
+            .collect();
+        let mut lines: Vec<_> = added.iter().map(|&(line, user)| (line, user + 1)).collect();
+        lines.sort_unstable();
+        assert_eq!(
+            lines,
+            (2..=101)
+                .map(|line| (line, i64::from(line)))
+                .collect::<Vec<_>>()
+        );
+    }
+
     /// A value longer than Moodle's column is refused, counted in characters as Moodle
     /// counts them: 254 two-byte characters are a name, 255 one-byte ones are not.
     #[test]
