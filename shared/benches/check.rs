@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 use cohortsync_shared::check::{check, check_indexed};
 use cohortsync_shared::decode::decode;
 use cohortsync_shared::options::Options;
-use cohortsync_shared::snapshot::{Cohort, Snapshot, User, UserIndex};
+use cohortsync_shared::snapshot::{Cohort, Snapshot, UserIndex};
+
+#[path = "common/site.rs"]
+mod site;
 
 struct Counting;
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
@@ -43,18 +46,7 @@ const ROWS: i64 = 100_000;
 const SHOWN_FIRST: usize = 100;
 
 fn snapshot() -> Snapshot {
-    let users = (1..=USERS)
-        .map(|id| User {
-            id,
-            username: format!("user{id}"),
-            idnumber: format!("E{id:07}"),
-            email: format!("user{id}@univ.example"),
-            firstname: "Prénom".into(),
-            lastname: "Nom".into(),
-            suspended: id % 97 == 0,
-            hashes: None,
-        })
-        .collect();
+    let users = site::users(USERS);
     let cohorts = (1..=COHORTS)
         .map(|id| Cohort {
             id,

@@ -15,13 +15,19 @@
 #![allow(unsafe_code)]
 
 #[cfg(target_arch = "wasm32")]
+#[path = "../benches/common/site.rs"]
+mod site;
+
+#[cfg(target_arch = "wasm32")]
 mod exports {
     use std::cell::RefCell;
 
     use cohortsync_shared::check::check_indexed;
     use cohortsync_shared::dry_run::dry_run_unnamed;
     use cohortsync_shared::options::Options;
-    use cohortsync_shared::snapshot::{Snapshot, User, UserIndex};
+    use cohortsync_shared::snapshot::{Snapshot, UserIndex};
+
+    use super::site;
 
     const USERS: i64 = 50_000;
     const COHORTS: i64 = 1_000;
@@ -41,21 +47,9 @@ mod exports {
     }
 
     fn snapshot() -> Snapshot {
-        let users = (1..=USERS)
-            .map(|id| User {
-                id,
-                username: format!("user{id}"),
-                idnumber: format!("E{id:07}"),
-                email: format!("user{id}@univ.example"),
-                firstname: "Prénom".into(),
-                lastname: "Nom".into(),
-                suspended: id % 97 == 0,
-                hashes: None,
-            })
-            .collect();
         Snapshot {
             revision: 1,
-            users,
+            users: site::users(USERS),
             ..Snapshot::default()
         }
     }
