@@ -325,6 +325,11 @@ impl<'r, 's> Reading<'r, 's> {
                 .value(value)
                 .arg(identifier.as_str())
         };
+        // A cohort an earlier row created is not one of the site's (a file names it the
+        // same way on every row): found first, its key is not looked for in the site again.
+        if let Some(&new) = self.new_by_key.find(value).first() {
+            return Some(Target::New(new));
+        }
         match site.find_cohorts(identifier, value) {
             [one] => {
                 let one = *one as usize;
@@ -347,9 +352,6 @@ impl<'r, 's> Reading<'r, 's> {
                 None
             }
             [] => {
-                if let Some(&new) = self.new_by_key.find(value).first() {
-                    return Some(Target::New(new));
-                }
                 let options = self.options;
                 if read.command == Command::Add
                     && options.create_missing

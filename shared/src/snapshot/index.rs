@@ -255,6 +255,9 @@ impl KeyTable {
 
     /// The values of `key`, in the order they were inserted; empty when it has none.
     pub(crate) fn find(&self, key: &str) -> &[u32] {
+        if self.table.is_empty() {
+            return &[];
+        }
         self.find_hashed(key, hash_key(key))
     }
 
