@@ -6,6 +6,7 @@
 //! CRLF each ending one line.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use serde::{Deserialize, Serialize};
 
@@ -554,77 +555,84 @@ pub fn trim(value: &str) -> &str {
 /// [`decode`] does and split at `\r\n`, `\n` or a lone `\r`. A line is then looked up
 /// without copying, so a table of diagnostics can show any page of a million-line file.
 ///
+/// Lines are found as far as one is asked for, not all when the file is read: a report
+/// shows the first page of its diagnostics without a million lines being split first.
+///
 /// ```
 /// use cohortsync_shared::decode::PhysicalLines;
 /// use cohortsync_shared::options::EncodingChoice;
 /// let lines = PhysicalLines::new(b"a\r\nb\rc\nd", EncodingChoice::Auto);
-/// assert_eq!(lines.len(), 4);
 /// assert_eq!((lines.line(1), lines.line(3), lines.line(5)), (Some("a"), Some("c"), None));
+/// assert_eq!(lines.len(), 4);
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct PhysicalLines {
     text: String,
-    /// Where each line starts and ends in `text`.
+    /// The lines found so far.
+    found: RefCell<FoundLines>,
+}
+
+/// The lines of a text found so far, and where the search goes on.
+#[derive(Debug, Clone, Default)]
+struct FoundLines {
+    /// Where each line found starts and ends in the text.
     spans: Vec<(usize, usize)>,
+    /// Where the next line starts.
+    next: usize,
+}
+
+impl FoundLines {
+    /// Finds lines of `text` until there are `count`, or no more.
+    fn find(&mut self, text: &[u8], count: usize) {
+        while self.spans.len() < count && self.next < text.len() {
+            let start = self.next;
+            match memchr::memchr2(b'\n', b'\r', &text[start..]) {
+                None => {
+                    self.spans.push((start, text.len()));
+                    self.next = text.len();
+                }
+                Some(length) => {
+                    let end = start + length;
+                    self.spans.push((start, end));
+                    let crlf = text[end] == b'\r' && text.get(end + 1) == Some(&b'\n');
+                    self.next = end + if crlf { 2 } else { 1 };
+                }
+            }
+        }
+    }
 }
 
 impl PhysicalLines {
-    /// Decodes `bytes` and finds its lines.
+    /// Decodes `bytes`; its lines are found when asked for.
     pub fn new(bytes: &[u8], encoding: EncodingChoice) -> Self {
         let (_, text) = decode_text(bytes, encoding, &mut Diagnostics::keeping(0));
-        let text = text.into_owned();
-        let mut spans = Vec::new();
-        let mut start = 0;
-        let bytes = text.as_bytes();
-        let mut at = 0;
-        if !bytes.contains(&b'\r') {
-            // Line feeds only, the usual case: found by the standard library's byte search
-            // rather than looked at one byte at a time.
-            for (end, _) in text.match_indices('\n') {
-                spans.push((start, end));
-                start = end + 1;
-            }
-            at = bytes.len();
+        PhysicalLines {
+            text: text.into_owned(),
+            found: RefCell::default(),
         }
-        while at < bytes.len() {
-            match bytes[at] {
-                b'\n' => {
-                    spans.push((start, at));
-                    at += 1;
-                    start = at;
-                }
-                b'\r' => {
-                    spans.push((start, at));
-                    at += if bytes.get(at + 1) == Some(&b'\n') {
-                        2
-                    } else {
-                        1
-                    };
-                    start = at;
-                }
-                _ => at += 1,
-            }
-        }
-        if start < bytes.len() {
-            spans.push((start, bytes.len()));
-        }
-        PhysicalLines { text, spans }
     }
 
     /// Line `number` (from 1), if the file has it.
     pub fn line(&self, number: u32) -> Option<&str> {
-        let &(start, end) = self.spans.get((number as usize).checked_sub(1)?)?;
+        let index = (number as usize).checked_sub(1)?;
+        let (start, end) = {
+            let mut found = self.found.borrow_mut();
+            found.find(self.text.as_bytes(), index + 1);
+            *found.spans.get(index)?
+        };
         self.text.get(start..end)
     }
 
     /// How many lines the file has.
     pub fn len(&self) -> usize {
-        self.spans.len()
+        let mut found = self.found.borrow_mut();
+        found.find(self.text.as_bytes(), usize::MAX);
+        found.spans.len()
     }
 
     /// Whether the file has no line at all.
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.line(1).is_none()
     }
 }
 
@@ -825,6 +833,34 @@ mod tests {
         assert_eq!(all, [Some("a"), Some(""), Some("b;c"), Some("d"), None]);
         let unterminated = PhysicalLines::new(b"a\nb", EncodingChoice::Auto);
         assert_eq!((unterminated.len(), unterminated.line(2)), (2, Some("b")));
+    }
+
+    /// Lines are found as far as asked: asked in any order, past the end, or counted first,
+    /// they are those of the whole file split at once.
+    #[test]
+    fn physical_lines_asked_in_any_order_are_the_files_lines() {
+        let text = "h;c\r\n\r\na\rb\n\nlast";
+        let whole: Vec<&str> = text
+            .split("\r\n")
+            .flat_map(|l| l.split(['\r', '\n']))
+            .collect();
+        assert_eq!(whole, ["h;c", "", "a", "b", "", "last"]);
+        let lines = PhysicalLines::new(text.as_bytes(), EncodingChoice::Auto);
+        for n in [4u32, 1, 7, 6, 2, 3, 5] {
+            assert_eq!(
+                lines.line(n),
+                whole.get(n as usize - 1).copied(),
+                "line {n}"
+            );
+        }
+        assert_eq!(lines.len(), 6);
+        let counted_first = PhysicalLines::new(text.as_bytes(), EncodingChoice::Auto);
+        assert_eq!(
+            (counted_first.len(), counted_first.line(6)),
+            (6, Some("last"))
+        );
+        assert!(PhysicalLines::new(b"", EncodingChoice::Auto).is_empty());
+        assert!(!counted_first.is_empty());
     }
 
     /// A header far wider than the rows under it reserves no more than the file needs: a
