@@ -6,7 +6,8 @@
 //! The site and file are the browser bench's: 50,000 users (every 97th suspended), no
 //! cohorts, and a 100,000-row cohort file that creates 1,000 cohorts. Each check is what the
 //! worker does with a file: `check_indexed` with the users indexed once per snapshot, then
-//! the dry run, its people named for the first cohorts shown.
+//! the dry run, its people named for the first cohorts shown, and the first page of the
+//! diagnostics with their lines of the file.
 //!
 //! No wasm-bindgen: four plain exports, and the texts handed to JavaScript as bytes in the
 //! module's memory. There is no clock in `wasm32-unknown-unknown`: JavaScript times the calls.
@@ -23,8 +24,10 @@ mod exports {
     use std::cell::RefCell;
 
     use cohortsync_shared::check::check_indexed;
+    use cohortsync_shared::decode::PhysicalLines;
     use cohortsync_shared::dry_run::dry_run_unnamed;
     use cohortsync_shared::options::Options;
+    use cohortsync_shared::report::{DiagnosticFilter, DiagnosticPage, Lang};
     use cohortsync_shared::snapshot::{Snapshot, UserIndex};
 
     use super::site;
@@ -101,7 +104,22 @@ mod exports {
             let whole = dry_run_unnamed(&b.snapshot, &plan);
             let mut first = whole.first(SHOWN_FIRST);
             first.name_people(&b.snapshot, &b.index);
-            std::hint::black_box((whole, first));
+            // The first page of the diagnostics (here the warnings about suspended users),
+            // each with its line of the file.
+            let diagnostics = checked.report.diagnostics;
+            let lines = if diagnostics.is_empty() {
+                PhysicalLines::default()
+            } else {
+                PhysicalLines::new(&b.file, b.options.encoding)
+            };
+            let page = DiagnosticPage::of(
+                &diagnostics,
+                Lang::En,
+                &DiagnosticFilter::default(),
+                0,
+                |n| lines.line(n),
+            );
+            std::hint::black_box((whole, first, page));
             plan.operations.len() as i32
         })
     }
