@@ -159,9 +159,10 @@ proptest! {
     /// The table's cells are those the `csv` crate's own reader finds, quotes and line
     /// ends included, once the header, comment lines and rows of empty cells are set
     /// aside (a file whose last quote is never closed loses its broken last row; one whose
-    /// lines end with CR alone is read with LFs).
+    /// lines end with CR alone is read with LFs); each row is on the physical line where its
+    /// record starts (counting LFs and lone CRs).
     #[test]
-    fn the_table_holds_the_cells_the_csv_crate_reads(text in "[ab;\"#\r\n ]{0,300}") {
+    fn the_table_holds_the_cells_the_csv_crate_reads(text in "[ab;\"#\r\n ]{0,300}|([ab; ]{0,12}(\r\n|\n)){0,30}") {
         let mut diagnostics = cohortsync_shared::report::Diagnostics::new();
         let table = cohortsync_shared::decode::decode(
             text.as_bytes(),
@@ -187,7 +188,16 @@ proptest! {
             .flexible(true)
             .delimiter(b';')
             .from_reader(text.as_bytes());
-        let mut expected: Vec<Vec<String>> = Vec::new();
+        let mut expected: Vec<(u32, Vec<String>)> = Vec::new();
+        let line_at = |offset: usize| {
+            let before = &text.as_bytes()[..offset];
+            let breaks = before
+                .iter()
+                .enumerate()
+                .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n')))
+                .count();
+            breaks as u32 + 1
+        };
         let mut record = csv::ByteRecord::new();
         while reader.read_byte_record(&mut record).unwrap() {
             let start = record.position().map_or(0, |p| p.byte() as usize);
@@ -201,15 +211,15 @@ proptest! {
                 .map(|c| String::from_utf8(c.to_vec()).unwrap())
                 .collect();
             if text.as_bytes().get(start) != Some(&b'#') && !cells.iter().all(|c| c.trim().is_empty()) {
-                expected.push(cells);
+                expected.push((line_at(start), cells));
             }
         }
         match table {
             None => prop_assert!(expected.is_empty()),
             Some(table) => {
-                let rows: Vec<Vec<String>> = table
+                let rows: Vec<(u32, Vec<String>)> = table
                     .rows()
-                    .map(|row| row.cells().map(str::to_owned).collect())
+                    .map(|row| (row.line, row.cells().map(str::to_owned).collect()))
                     .collect();
                 prop_assert_eq!(rows, expected[1..].to_vec());
             }
