@@ -299,16 +299,17 @@ pub(crate) fn decode_reporting(
     // The reader splits the text at ASCII bytes (and drops the quotes' ASCII), so the cells
     // are valid UTF-8 like the text; they are written straight into the table's text, and
     // validated once at the end.
-    let mut records = Records::new(bytes, delimiter.byte());
     let mut last_start = None;
     let mut count = 0usize;
-    // The reader counts line feeds itself; a lone CR (a line end of old Mac software, in a
-    // file that also has line feeds) it does not count, and then lines are counted here.
+    // Line feeds are counted as records are read (`Records::line`); a lone CR (a line end of
+    // old Mac software, in a file that also has line feeds) is not, and then lines are
+    // counted here.
     let lone_cr = scan.carriage_returns
         && bytes
             .iter()
             .enumerate()
             .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    let mut records = Records::new(bytes, delimiter.byte(), !lone_cr);
     while let Some(record) = records.next_record() {
         let reported = record.after;
         count += 1;
@@ -399,9 +400,24 @@ struct RecordStart {
 /// The records of a text in memory, read with `csv_core` (the `csv` crate's parser) straight
 /// into one buffer of cells' text: no per-record buffer, no copy from it. Quotes, doubled
 /// quotes, line ends (`\r\n`, `\n`, `\r`) and a leading UTF-8 BOM are the `csv` crate's.
+///
+/// A plain line (no quote, and no CR but the one of its `\r\n`: most lines of most files)
+/// after the first record is split at its delimiters here instead, into the same cells the
+/// parser would write, by a loop that looks each byte up in a table of the four that end a
+/// cell or need the parser. Natively that is as fast as the parser; in WebAssembly, where the
+/// parser's state machine costs more, it is faster.
 struct Records<'b> {
     input: &'b [u8],
     consumed: usize,
+    /// The line at `consumed`, from 1: line feeds passed, as the parser counts them.
+    line: u32,
+    /// Whether plain lines may be split here: not in a text with a lone CR, a line end the
+    /// parser knows and this split does not.
+    plain: bool,
+    /// Per byte value, whether it ends a cell or needs the parser: the delimiter, LF, CR
+    /// and the quote.
+    special: [bool; 256],
+    delimiter: u8,
     reader: csv_core::Reader,
     /// The cells' text of the rows kept, then of the record just read; `written` bytes
     /// used.
@@ -416,10 +432,18 @@ struct Records<'b> {
 }
 
 impl<'b> Records<'b> {
-    fn new(input: &'b [u8], delimiter: u8) -> Self {
+    fn new(input: &'b [u8], delimiter: u8, plain: bool) -> Self {
+        let mut special = [false; 256];
+        for byte in [delimiter, b'\n', b'\r', b'"'] {
+            special[usize::from(byte)] = true;
+        }
         Records {
             input,
             consumed: 0,
+            line: 1,
+            plain,
+            special,
+            delimiter,
             reader: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
             // Cells hold at most the text's bytes: one buffer that size, zeroed lazily.
             text: vec![0; input.len() + 1],
@@ -433,16 +457,88 @@ impl<'b> Records<'b> {
 
     /// Reads the next record; `None` at the end of the text.
     fn next_record(&mut self) -> Option<RecordStart> {
-        use csv_core::ReadRecordResult as Read;
         if self.done {
             return None;
         }
         let start = RecordStart {
             after: self.consumed,
-            line: u32::try_from(self.reader.line()).unwrap_or(u32::MAX),
+            line: self.line,
         };
         self.record_at = self.written;
         self.cells = 0;
+        // The first record goes through the parser, which passes over a byte-order mark.
+        if self.plain && self.consumed > 0 && self.plain_record() {
+            return Some(start);
+        }
+        let before = self.consumed;
+        let record = self.parse_record();
+        let passed = &self.input[before..self.consumed];
+        let feeds = passed.iter().filter(|&&b| b == b'\n').count();
+        self.line = self.line.saturating_add(feeds as u32);
+        record.then_some(start)
+    }
+
+    /// Reads the record at `consumed` if its line is plain (see [`Records`]): true when it
+    /// did; nothing is read otherwise. Blank lines before it are passed over, as the parser
+    /// passes over them.
+    fn plain_record(&mut self) -> bool {
+        let input = self.input;
+        let mut at = self.consumed;
+        let mut feeds = 0u32;
+        while let Some(&b) = input.get(at).filter(|&&b| b == b'\n' || b == b'\r') {
+            feeds += u32::from(b == b'\n');
+            at += 1;
+        }
+        if at == input.len() {
+            return false; // nothing but line ends left: the parser says the text has ended
+        }
+        let mut cell_start = at;
+        let next = loop {
+            let special = &self.special;
+            at += input[at..]
+                .iter()
+                .position(|&b| special[usize::from(b)])
+                .unwrap_or(input.len() - at);
+            let end = match input.get(at) {
+                None => input.len(),
+                Some(&b) if b == self.delimiter => at,
+                Some(b'\n') => at,
+                Some(b'\r') if input.get(at + 1) == Some(&b'\n') => at,
+                Some(_) => {
+                    // A quote or a lone CR: the parser reads this record.
+                    self.written = self.record_at;
+                    self.cells = 0;
+                    return false;
+                }
+            };
+            let cell = &input[cell_start..end];
+            self.text[self.written..self.written + cell.len()].copy_from_slice(cell);
+            self.written += cell.len();
+            if self.cells == self.ends.len() {
+                self.ends.resize(self.ends.len() * 2, 0);
+            }
+            self.ends[self.cells] = self.written - self.record_at;
+            self.cells += 1;
+            match input.get(at) {
+                None => break input.len(),
+                Some(b'\n') => break at + 1,
+                Some(b'\r') => break at + 2,
+                Some(_) => {
+                    at += 1;
+                    cell_start = at;
+                }
+            }
+        };
+        self.line = self
+            .line
+            .saturating_add(feeds + u32::from(input[next - 1] == b'\n'));
+        self.consumed = next;
+        true
+    }
+
+    /// Reads the record at `consumed` with the parser: false at the end of the text.
+    fn parse_record(&mut self) -> bool {
+        use csv_core::ReadRecordResult as Read;
         loop {
             // An empty input tells the reader the text has ended.
             let (result, read, wrote, ended) = self.reader.read_record(
@@ -457,10 +553,10 @@ impl<'b> Records<'b> {
                 Read::InputEmpty => {}
                 Read::OutputFull => self.text.resize(self.text.len() * 2, 0),
                 Read::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
-                Read::Record => return Some(start),
+                Read::Record => return true,
                 Read::End => {
                     self.done = true;
-                    return None;
+                    return false;
                 }
             }
         }
