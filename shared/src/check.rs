@@ -170,6 +170,28 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    /// A site of one user, of id 1 and idnumber `U1`.
+    fn one_user() -> Snapshot {
+        Snapshot {
+            users: vec![crate::snapshot::User {
+                id: 1,
+                idnumber: "U1".into(),
+                ..crate::snapshot::User::default()
+            }],
+            ..Snapshot::default()
+        }
+    }
+
+    /// Each diagnostic of `checked` as its line, code, column and arguments.
+    fn line_code_column_args(checked: &Checked) -> Vec<(u32, &str, Option<&str>, Vec<String>)> {
+        checked
+            .report
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.code.as_str(), d.column.as_deref(), d.args.clone()))
+            .collect()
+    }
+
     #[test]
     fn a_file_of_countless_errors_keeps_the_first_and_counts_them_all() {
         use crate::report::DIAGNOSTICS_KEPT;
@@ -245,23 +267,10 @@ mod tests {
     /// comment line is no cell's, and refuses nothing.
     #[test]
     fn a_nul_character_in_a_cell_is_refused_and_one_in_a_comment_is_not() {
-        use crate::snapshot::User;
-        let snapshot = Snapshot {
-            users: vec![User {
-                id: 1,
-                idnumber: "U1".into(),
-                ..User::default()
-            }],
-            ..Snapshot::default()
-        };
+        let snapshot = one_user();
         let file = b"cmd;cname;userid;cidnumber\nadd;L2;U1;C1\nadd;L2\0x;U1;C2\n";
         let checked = check(file, &snapshot, &Options::default());
-        let found: Vec<_> = checked
-            .report
-            .diagnostics
-            .iter()
-            .map(|d| (d.line, d.code.as_str(), d.column.as_deref(), d.args.clone()))
-            .collect();
+        let found = line_code_column_args(&checked);
         assert_eq!(
             found,
             [(
@@ -353,15 +362,7 @@ mod tests {
     /// counts them: 254 two-byte characters are a name, 255 one-byte ones are not.
     #[test]
     fn a_cell_longer_than_moodles_column_is_refused_in_characters() {
-        use crate::snapshot::User;
-        let snapshot = Snapshot {
-            users: vec![User {
-                id: 1,
-                idnumber: "U1".into(),
-                ..User::default()
-            }],
-            ..Snapshot::default()
-        };
+        let snapshot = one_user();
         let file = format!(
             "cmd;cidnumber;cname;userid\nadd;C1;{};U1\nadd;C2;{};U1\nadd;{};N;U1\nadd;C4;{};U1\n",
             "a".repeat(255),
@@ -370,12 +371,7 @@ mod tests {
             "b".repeat(254),
         );
         let checked = check(file.as_bytes(), &snapshot, &Options::default());
-        let found: Vec<_> = checked
-            .report
-            .diagnostics
-            .iter()
-            .map(|d| (d.line, d.code.as_str(), d.column.as_deref(), d.args.clone()))
-            .collect();
+        let found = line_code_column_args(&checked);
         assert_eq!(
             found,
             [
