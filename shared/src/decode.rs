@@ -404,7 +404,7 @@ struct RecordStart {
 /// A plain line (no quote, and no CR but the one of its `\r\n`: most lines of most files)
 /// after the first record is split at its delimiters here instead, into the same cells the
 /// parser would write, by a loop that looks each byte up in a table of the four that end a
-/// cell or need the parser. Natively that is as fast as the parser; in WebAssembly, where the
+/// cell or need the parser. Natively that is no faster than the parser; in WebAssembly, where the
 /// parser's state machine costs more, it is faster.
 struct Records<'b> {
     input: &'b [u8],
