@@ -107,7 +107,7 @@ pub enum Response {
     /// Check `id` reached a phase, and this far overall (0 to 1, when known).
     Progress(u32, Phase, Option<f64>),
     /// Check `id` is done.
-    Checked(u32, Box<Checked>),
+    Checked(u32, #[serde(with = "as_json")] Box<Checked>),
     /// The file of check `id` could not be read.
     Unreadable(u32, String),
     /// The annotated copy of check `id`'s file, as a `Blob` made here: only its handle
@@ -117,9 +117,29 @@ pub enum Response {
         #[serde(with = "serde_wasm_bindgen::preserve")] web_sys::Blob,
     ),
     /// A page of check `id`'s diagnostics.
-    Diagnostics(u32, Box<DiagnosticPage>),
+    Diagnostics(u32, #[serde(with = "as_json")] Box<DiagnosticPage>),
     /// The whole dry run of check `id` (its answer carried only the first rows).
-    DryRun(u32, std::rc::Rc<DryRun>),
+    DryRun(u32, #[serde(with = "as_json")] std::rc::Rc<DryRun>),
+}
+
+/// A report's answers (thousands of small values: a page of diagnostics, the people of a
+/// dry run) cross as one JSON text, read in the page's WASM in one go. As a tree of
+/// JavaScript objects, the page's WASM read them a field at a time, each read a call into
+/// JavaScript: 20–30 ms of the page's thread for a check's answer (BENCHMARKS.md).
+mod as_json {
+    use serde::de::{DeserializeOwned, Error as _};
+    use serde::ser::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(value: &T, to: S) -> Result<S::Ok, S::Error> {
+        to.serialize_str(&serde_json::to_string(value).map_err(S::Error::custom)?)
+    }
+
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
+        from: D,
+    ) -> Result<T, D::Error> {
+        serde_json::from_str(&String::deserialize(from)?).map_err(D::Error::custom)
+    }
 }
 
 /// The snapshot after changes: what the page caches.
