@@ -385,6 +385,24 @@ impl Browser {
             .with_context(|| format!("no element matches {css} after 30 s"))
     }
 
+    /// Waits for an element matching `css`, brings it into view, lets the page lay out what
+    /// came into view with it, and clicks it. A report lays out its dry run only when it
+    /// comes into view (`content-visibility: auto`), so what is below the dry run moves once
+    /// scrolled to; a plain WebDriver click aims at where it was.
+    pub async fn click_in_view(&self, css: &str) -> anyhow::Result<()> {
+        let element = self.wait_for(css).await?;
+        self.client
+            .execute_async(
+                "const [element, done] = arguments;
+                 element.scrollIntoView({ block: 'center' });
+                 requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                vec![serde_json::to_value(&element)?],
+            )
+            .await?;
+        element.click().await?;
+        Ok(())
+    }
+
     /// The directory where the browser saves downloads.
     pub fn downloads(&self) -> PathBuf {
         self.profile.path().join("downloads")

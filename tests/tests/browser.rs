@@ -497,7 +497,7 @@ async fn a_plan_of_many_cohorts_shows_the_first_and_the_rest_on_demand() -> anyh
     assert!(show_all.text().await?.contains("(150 / 0)"));
 
     // The rest comes from the worker, in the same table.
-    show_all.click().await?;
+    browser.click_in_view("[data-testid=dry-show-all]").await?;
     browser
         .wait_for("[data-testid=dry-cohorts] tr[data-cohort=C149]")
         .await?;
@@ -536,11 +536,7 @@ async fn an_admins_dry_run_names_people_in_the_first_rows_and_in_the_rest() -> a
         .wait_for("[data-testid=dry-cohorts] tr[data-cohort=C099]")
         .await?;
     assert!(hundredth.text().await?.contains("Marie Martin"));
-    browser
-        .wait_for("[data-testid=dry-show-all]")
-        .await?
-        .click()
-        .await?;
+    browser.click_in_view("[data-testid=dry-show-all]").await?;
     let last = browser
         .wait_for("[data-testid=dry-cohorts] tr[data-cohort=C149]")
         .await?;

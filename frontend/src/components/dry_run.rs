@@ -63,7 +63,7 @@ pub fn dry_run_view(props: &DryRunProps) -> Html {
         return html! { <section data-testid="dry-run"><h3>{ t(lang, "dry.title") }</h3><p>{ t(lang, "dry.nothing") }</p></section> };
     }
     html! {
-        <section aria-labelledby="dry-title" data-testid="dry-run">
+        <section aria-labelledby="dry-title" class="dry-run" data-testid="dry-run">
             <h3 id="dry-title">{ t(lang, "dry.title") }</h3>
             <p class="totals" data-testid="totals">{ format!(
                 "{}: {} +{} / −{}; {} {}, {} {}, {} {}",
