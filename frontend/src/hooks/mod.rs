@@ -34,3 +34,34 @@ pub fn use_snapshot() -> Option<Rc<Snapshot>> {
     }
     (*snapshot).clone()
 }
+
+/// False on a component's first render, true once the page has painted since. What can
+/// wait a frame is made then, in a task of its own: a check's report shows its summary and
+/// diagnostics first, and makes its dry run (a hundred cohorts with their people, below
+/// the diagnostics) after, so that neither task holds the page's thread for long
+/// (BENCHMARKS.md).
+#[hook]
+pub fn use_after_paint() -> bool {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    let painted = use_state_eq(|| false);
+    {
+        let painted = painted.clone();
+        use_effect_with((), move |_| {
+            // A frame's callback runs before that frame is laid out and painted; a timeout
+            // set there runs once it is. Setting the state of a component gone since is
+            // harmless.
+            let after_paint = Closure::once_into_js(move || painted.set(true));
+            let next_frame = Closure::once_into_js(move || {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.set_timeout_with_callback(after_paint.unchecked_ref());
+                }
+            });
+            if let Some(window) = web_sys::window() {
+                let _ = window.request_animation_frame(next_frame.unchecked_ref());
+            }
+        });
+    }
+    *painted
+}

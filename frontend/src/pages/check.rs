@@ -15,7 +15,7 @@ use yew_router::prelude::*;
 use crate::api;
 use crate::components::refusal;
 use crate::components::{Diagnostics, DryRunView, OptionsForm};
-use crate::hooks::use_ctx;
+use crate::hooks::{use_after_paint, use_ctx};
 use crate::i18n::t;
 use crate::routes::Route;
 use crate::worker::{Checked, Phase, Request};
@@ -235,6 +235,8 @@ fn download(name: &str, blob: &web_sys::Blob) {
 fn results(props: &ResultsProps) -> Html {
     let ctx = use_ctx();
     let lang = ctx.lang;
+    // The dry run, below the diagnostics, is made once the rest is on screen.
+    let painted = use_after_paint();
     let output: &Checked = &props.result;
     let summary = &output.summary;
     let kind = match output.kind {
@@ -327,7 +329,7 @@ fn results(props: &ResultsProps) -> Html {
                     <ul>{ for limits.iter().map(|d| html! { <li>{ &d.message }</li> }) }</ul>
                 </section>
             }
-            if let Some(first_rows) = &props.result.dry_run {
+            if let Some(first_rows) = props.result.dry_run.as_ref().filter(|_| painted) {
                 // One view whichever it shows, so that it keeps its "show all" state when
                 // the whole dry run arrives.
                 <DryRunView dry={whole_dry_run.clone().unwrap_or_else(|| first_rows.clone())}
