@@ -333,8 +333,9 @@ impl Browser {
         let profile = tempfile::tempdir()?;
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
-        // For profiling a bench, e.g. a trace of the page's thread:
-        // `CHROMIUM_EXTRA_ARGS="--trace-startup=devtools.timeline --trace-startup-file=/tmp/t.json"`.
+        // For profiling a bench, e.g. a trace of the page's thread that `scripts/page-trace`
+        // reads: `CHROMIUM_EXTRA_ARGS="--trace-startup=devtools.timeline,toplevel,cc
+        // --trace-startup-format=json --trace-startup-file=/tmp/page.json"` (BENCHMARKS.md).
         if let Ok(extra) = std::env::var("CHROMIUM_EXTRA_ARGS") {
             args.extend(extra.split_whitespace().map(str::to_owned));
         }
