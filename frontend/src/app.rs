@@ -210,7 +210,12 @@ pub fn app() -> Html {
                         check.dispatch(CheckAction::Progress(id, phase, fraction))
                     }
                     WorkerResponse::Checked(id, result) => {
-                        check.dispatch(CheckAction::Done(id, Rc::new(*result)))
+                        // Read in this task, shown in the next: the page's thread is free
+                        // between reading a check's answer and laying out its report.
+                        let check = check.clone();
+                        in_a_task_of_its_own(move || {
+                            check.dispatch(CheckAction::Done(id, Rc::new(*result)))
+                        })
                     }
                     WorkerResponse::Unreadable(id, reason) => {
                         check.dispatch(CheckAction::Failed(id, reason))
@@ -359,5 +364,30 @@ fn switch(route: Route) -> Html {
         Route::Courses => html! { <CourseList /> },
         Route::Settings => html! { <SettingsPage /> },
         Route::Sync => html! { <SyncPage /> },
+    }
+}
+
+/// Runs `f` in a task of its own, after what the page's thread has queued (a timeout of 0),
+/// rather than in the current one; at once if no timeout can be set.
+fn in_a_task_of_its_own(f: impl FnOnce() + 'static) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    let f = Rc::new(RefCell::new(Some(f)));
+    let later = f.clone();
+    let task = Closure::once_into_js(move || {
+        if let Some(f) = later.borrow_mut().take() {
+            f()
+        }
+    });
+    let set = web_sys::window().map(|window| {
+        window
+            .set_timeout_with_callback(task.unchecked_ref())
+            .is_ok()
+    });
+    if set != Some(true)
+        && let Some(f) = f.borrow_mut().take()
+    {
+        f()
     }
 }
