@@ -212,7 +212,7 @@ impl Drift {
         match &now.changeset {
             None => {
                 drift.changed = true;
-                drift.errors = Some(now.to_refusal(Lang::En, crate::report::PAGE_ROWS));
+                drift.errors = Some(now.to_refusal(Lang::En, REFUSAL_ERRORS));
             }
             Some(now) => {
                 (drift.operations_added, drift.operations_removed) =
@@ -415,6 +415,10 @@ pub struct Summary {
     #[serde(flatten)]
     pub totals: Totals,
 }
+
+/// Errors a refused file's answer lists, the first by line ([`Checked::to_refusal`]); the
+/// rest it counts.
+pub const REFUSAL_ERRORS: usize = 100;
 
 impl Checked {
     /// The JSON answer, with messages in `lang`.

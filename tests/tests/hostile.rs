@@ -52,7 +52,7 @@ async fn a_45_mb_file_of_errors_is_refused_with_a_page_while_memory_stays_bounde
     assert_eq!(report["summary"]["errors"], rows);
     assert_eq!(report["truncated"], true);
     let listed = report["diagnostics"].as_array().map_or(0, Vec::len);
-    assert_eq!(listed, cohortsync_shared::report::PAGE_ROWS);
+    assert_eq!(listed, cohortsync_shared::api::REFUSAL_ERRORS);
     assert_eq!(report["omitted"], rows - listed);
     assert_eq!(report["diagnostics"][0]["line"], 2);
     let peak = server.peak_rss_kib()?;

@@ -1,8 +1,8 @@
 //! Reverting an applied changeset: a new changeset that takes the site back, planned by
 //! `cohortsync_shared::revert` and applied at once in the same transaction.
 
-use cohortsync_shared::api::ApplyReport;
-use cohortsync_shared::report::{Lang, PAGE_ROWS};
+use cohortsync_shared::api::{ApplyReport, REFUSAL_ERRORS};
+use cohortsync_shared::report::Lang;
 use cohortsync_shared::revert::{Revert, RevertData, changes_since, plan_revert, touched};
 use serde_json::json;
 
@@ -64,7 +64,8 @@ pub async fn revert(
             "the site changed since changeset {id} was applied; its bindings cannot be put \
              back automatically"
         ),
-        details: serde_json::to_value(refused.to_refusal(Lang::En, PAGE_ROWS)).unwrap_or_default(),
+        details: serde_json::to_value(refused.to_refusal(Lang::En, REFUSAL_ERRORS))
+            .unwrap_or_default(),
     })?;
     super::effects_from_state(
         super::StateFrom::Write(&mut write),

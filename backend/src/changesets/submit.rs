@@ -1,9 +1,10 @@
 //! Submitting a file: checked and planned against the current state, stored when it has no
 //! errors.
 
+use cohortsync_shared::api::REFUSAL_ERRORS;
 use cohortsync_shared::check::{Checked, check_indexed};
 use cohortsync_shared::options::Options;
-use cohortsync_shared::report::{Lang, PAGE_ROWS};
+use cohortsync_shared::report::Lang;
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
@@ -83,7 +84,7 @@ pub async fn submit(
 /// bad lines answers a page, not a million).
 pub(crate) fn invalid(checked: &Checked, lang: Lang) -> ApiError {
     ApiError::InvalidFile(
-        serde_json::to_value(checked.to_refusal(lang, PAGE_ROWS))
+        serde_json::to_value(checked.to_refusal(lang, REFUSAL_ERRORS))
             .unwrap_or(serde_json::Value::Null),
     )
 }
