@@ -23,7 +23,7 @@ fn severity_word(lang: Lang, severity: Severity) -> &'static str {
 /// The table of one page of diagnostics, as HTML text (every value escaped).
 ///
 /// The page's rows are the browser's to build from one text, not Yew's from a tree of
-/// elements: a hundred rows are about 2,000 nodes, each created, filled and attached by a
+/// elements: a hundred rows were about 2,000 nodes, each created, filled and attached by a
 /// call from WebAssembly to JavaScript, which took most of the page's task when a check
 /// answers (the browser bench's longest pause). The HTML parser builds them natively in one
 /// call. Nothing in the table listens to events.
@@ -87,7 +87,7 @@ pub struct DiagnosticsProps {
 
 /// The diagnostics, a page at a time: the worker keeps them all and answers each page the
 /// table asks for, through the filters, so a file with a million problems lays out a
-/// hundred rows.
+/// page of rows ([`PAGE_ROWS`]).
 #[function_component(Diagnostics)]
 pub fn diagnostics(props: &DiagnosticsProps) -> Html {
     let ctx = use_ctx();

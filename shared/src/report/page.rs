@@ -23,8 +23,12 @@ impl DiagnosticFilter {
     }
 }
 
-/// Rows of a page of diagnostics.
-pub const PAGE_ROWS: usize = 100;
+/// Rows of a page of diagnostics: what the web app's table shows at a time.
+///
+/// Fifty: the first layout of a report in the browser is most of the page's longest
+/// pause when a check answers, and its table of diagnostics is most of that layout
+/// (BENCHMARKS.md, 2026-12-07).
+pub const PAGE_ROWS: usize = 50;
 
 /// Characters of a line shown next to its diagnostic.
 pub const ORIGINAL_CHARS: usize = 200;
@@ -126,13 +130,13 @@ mod tests {
         let page = DiagnosticPage::of(&diagnostics, Lang::En, &suspended, 150, line_text);
         assert_eq!(
             (page.matching, page.offset, page.rows.len()),
-            (333, 100, 100)
+            (333, 150, 50)
         );
-        assert_eq!(page.rows[0].diagnostic.line, 303);
-        assert_eq!(page.rows[0].original, "line 303");
+        assert_eq!(page.rows[0].diagnostic.line, 453);
+        assert_eq!(page.rows[0].original, "line 453");
         assert_eq!(
             page.rows[0].diagnostic.message,
-            Diagnostic::new(Code::UserSuspended, 303).message(Lang::En)
+            Diagnostic::new(Code::UserSuspended, 453).message(Lang::En)
         );
         // Beyond the end: the last page.
         let page = DiagnosticPage::of(&diagnostics, Lang::En, &suspended, 10_000, line_text);
