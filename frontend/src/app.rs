@@ -13,7 +13,7 @@ use yew_router::prelude::*;
 use crate::api::{self, Me, SnapshotFetch};
 use crate::cache::{self, CachedSnapshot};
 use crate::components::SnapshotBadge;
-use crate::hooks::use_ctx;
+use crate::hooks::{in_a_task_of_its_own, use_ctx};
 use crate::i18n::{self, t};
 use crate::pages::{
     ChangesetList, ChangesetPage, CheckPage, CohortList, CohortPage, CourseList, LoginPage,
@@ -364,30 +364,5 @@ fn switch(route: Route) -> Html {
         Route::Courses => html! { <CourseList /> },
         Route::Settings => html! { <SettingsPage /> },
         Route::Sync => html! { <SyncPage /> },
-    }
-}
-
-/// Runs `f` in a task of its own, after what the page's thread has queued (a timeout of 0),
-/// rather than in the current one; at once if no timeout can be set.
-fn in_a_task_of_its_own(f: impl FnOnce() + 'static) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
-
-    let f = Rc::new(RefCell::new(Some(f)));
-    let later = f.clone();
-    let task = Closure::once_into_js(move || {
-        if let Some(f) = later.borrow_mut().take() {
-            f()
-        }
-    });
-    let set = web_sys::window().map(|window| {
-        window
-            .set_timeout_with_callback(task.unchecked_ref())
-            .is_ok()
-    });
-    if set != Some(true)
-        && let Some(f) = f.borrow_mut().take()
-    {
-        f()
     }
 }

@@ -1,5 +1,7 @@
-//! The app's hooks: the shared context, and the cached snapshot parsed for a page.
+//! The app's hooks: the shared context, the cached snapshot parsed for a page, and what
+//! waits until the page has painted; and the task scheduling they share.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use cohortsync_shared::snapshot::Snapshot;
@@ -52,16 +54,37 @@ pub fn use_after_paint() -> bool {
             // A frame's callback runs before that frame is laid out and painted; a timeout
             // set there runs once it is. Setting the state of a component gone since is
             // harmless.
-            let after_paint = Closure::once_into_js(move || painted.set(true));
-            let next_frame = Closure::once_into_js(move || {
-                if let Some(window) = web_sys::window() {
-                    let _ = window.set_timeout_with_callback(after_paint.unchecked_ref());
-                }
-            });
+            let next_frame =
+                Closure::once_into_js(move || in_a_task_of_its_own(move || painted.set(true)));
             if let Some(window) = web_sys::window() {
                 let _ = window.request_animation_frame(next_frame.unchecked_ref());
             }
         });
     }
     *painted
+}
+
+/// Runs `f` in a task of its own, after what the page's thread has queued (a timeout of 0),
+/// rather than in the current one; at once if no timeout can be set.
+pub fn in_a_task_of_its_own(f: impl FnOnce() + 'static) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+
+    let f = Rc::new(RefCell::new(Some(f)));
+    let later = f.clone();
+    let task = Closure::once_into_js(move || {
+        if let Some(f) = later.borrow_mut().take() {
+            f()
+        }
+    });
+    let set = web_sys::window().map(|window| {
+        window
+            .set_timeout_with_callback(task.unchecked_ref())
+            .is_ok()
+    });
+    if set != Some(true)
+        && let Some(f) = f.borrow_mut().take()
+    {
+        f()
+    }
 }
