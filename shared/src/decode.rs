@@ -512,7 +512,10 @@ impl<'b> Records<'b> {
                 }
             };
             let cell = &input[cell_start..end];
-            self.text[self.written..self.written + cell.len()].copy_from_slice(cell);
+            copy_cell(
+                &mut self.text[self.written..self.written + cell.len()],
+                cell,
+            );
             self.written += cell.len();
             if self.cells == self.ends.len() {
                 self.ends.resize(self.ends.len() * 2, 0);
@@ -587,6 +590,35 @@ impl<'b> Records<'b> {
     fn into_text(mut self) -> Vec<u8> {
         self.text.truncate(self.written);
         self.text
+    }
+}
+
+/// Copies `from` into `to` (of the same length). Most cells are a few bytes long; the
+/// copy of a slice of any length is a call of `memcpy` natively and of `memory.copy` in
+/// WebAssembly, which V8 runs out of the compiled code: about 5 ns each, more than the copy
+/// of a short cell takes. A cell of up to 16 bytes is copied here as two overlapping words
+/// of a fixed size.
+#[inline]
+fn copy_cell(to: &mut [u8], from: &[u8]) {
+    let len = from.len();
+    let to = &mut to[..len];
+    match len {
+        0 => {}
+        // First, middle and last byte (a loop would be made a call of `memcpy` again).
+        1..4 => {
+            to[0] = from[0];
+            to[len / 2] = from[len / 2];
+            to[len - 1] = from[len - 1];
+        }
+        4..8 => {
+            to[..4].copy_from_slice(&from[..4]);
+            to[len - 4..len].copy_from_slice(&from[len - 4..len]);
+        }
+        8..=16 => {
+            to[..8].copy_from_slice(&from[..8]);
+            to[len - 8..len].copy_from_slice(&from[len - 8..len]);
+        }
+        _ => to.copy_from_slice(from),
     }
 }
 
@@ -973,6 +1005,32 @@ mod tests {
         let table = table.unwrap();
         assert_eq!((table.header.len(), table.row_count()), (100_000, 300_000));
         assert!(table.ends.capacity() <= file.len() + 1);
+    }
+
+    /// Cells of every length from one byte to past 16 (each length is copied its own way),
+    /// in plain lines, with two-byte characters across the copies' word boundaries.
+    #[test]
+    fn cells_of_every_length_are_read_whole() {
+        let cells: Vec<String> = (1..=20)
+            .map(|len| "é".repeat(len / 2) + &"x".repeat(len % 2))
+            .collect();
+        let mut file = String::from("a;b\n");
+        for cell in &cells {
+            file.push_str(&format!("{cell};{cell}{cell}\n"));
+        }
+        let (table, _) = read(file.as_bytes());
+        let table = table.unwrap();
+        let rows: Vec<(u32, Vec<&str>)> = lines_and_cells(&table);
+        let doubled: Vec<String> = cells.iter().map(|cell| cell.repeat(2)).collect();
+        let expected: Vec<(u32, Vec<&str>)> = (0..cells.len())
+            .map(|at| {
+                (
+                    at as u32 + 2,
+                    vec![cells[at].as_str(), doubled[at].as_str()],
+                )
+            })
+            .collect();
+        assert_eq!(rows, expected);
     }
 
     /// The reader's own line count and ours agree: line feeds, CRLF, blank lines, comments
