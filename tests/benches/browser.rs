@@ -8,9 +8,7 @@
 //!
 //! Run: `cargo bench -p cohortsync-e2e --bench browser` (needs `scripts/setup --browser`,
 //! `trunk build --release` and `cargo build --release --bin cohortsync`; set
-//! `COHORTSYNC_BIN=target/release/cohortsync` to use the release server). With
-//! `BENCH_PAGE_PROFILE=1`, the million-row checks also take a CPU profile of the page's
-//! thread and print its longest busy stretch (the profiler slows the worker down).
+//! `COHORTSYNC_BIN=target/release/cohortsync` to use the release server).
 
 use std::time::Duration;
 
@@ -117,17 +115,14 @@ async fn stop_pause_meter(browser: &Browser) -> anyhow::Result<f64> {
 /// pause, the progress values shown, and what the page's thread was busy with.
 async fn million_rows(browser: &Browser, big: &std::path::Path, label: &str) -> anyhow::Result<()> {
     let before = summary(browser).await?.0;
-    // On request, a CPU profile of the page's thread meanwhile, to tell what its longest
-    // pause is made of. Not by default: sampling every 250 µs takes a share of this
-    // machine's two cores from the worker it is timing.
-    let profiled = std::env::var_os("BENCH_PAGE_PROFILE").is_some();
-    if profiled {
-        browser.cdp("Profiler.enable", json!({})).await?;
-        browser
-            .cdp("Profiler.setSamplingInterval", json!({"interval": 250}))
-            .await?;
-        browser.cdp("Profiler.start", json!({})).await?;
-    }
+    // A CPU profile of the page's thread meanwhile, to tell what its longest pause is made of.
+    // It does not slow the worker down measurably (BENCHMARKS.md, web app, 2026-12-07,
+    // second part).
+    browser.cdp("Profiler.enable", json!({})).await?;
+    browser
+        .cdp("Profiler.setSamplingInterval", json!({"interval": 250}))
+        .await?;
+    browser.cdp("Profiler.start", json!({})).await?;
     // And Chromium's long animation frames: how much of each is scripts, and how much
     // style and layout.
     browser
@@ -184,11 +179,7 @@ async fn million_rows(browser: &Browser, big: &std::path::Path, label: &str) -> 
             vec![],
         )
         .await?;
-    let profile = if profiled {
-        Some(browser.cdp("Profiler.stop", json!({})).await?)
-    } else {
-        None
-    };
+    let profile = browser.cdp("Profiler.stop", json!({})).await?;
     let elements = browser
         .client
         .execute("return document.querySelectorAll('*').length;", vec![])
@@ -222,12 +213,10 @@ async fn million_rows(browser: &Browser, big: &std::path::Path, label: &str) -> 
             scripts.join("; ")
         );
     }
-    if let Some(profile) = profile {
-        println!(
-            "{label}: the page's longest busy stretch in its CPU profile:\n{}",
-            longest_busy_stretch(&profile["profile"])
-        );
-    }
+    println!(
+        "{label}: the page's longest busy stretch in its CPU profile:\n{}",
+        longest_busy_stretch(&profile["profile"])
+    );
     println!(
         "{label} ({:.0} MB): WASM in the worker {} ms; from picking the file to the report {:.1} s; \
          longest pause of the page's thread {:.0} ms; progress values seen: {}",
