@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use super::{Snapshot, USER_HASH_HEX, hash_key_from_hex, keyed_hash_hex, normalise_user_key};
+use super::{KeyedHasher, Snapshot, USER_HASH_HEX, hash_key_from_hex, normalise_user_key};
 use crate::options::UserIdentifier;
 
 /// A snapshot's users, indexed for the rules, built once and shared by every check of
@@ -141,7 +141,8 @@ impl UserIndex {
 #[derive(Debug)]
 pub(crate) struct UserLookup {
     kind: UserIdentifier,
-    key: Option<Vec<u8>>,
+    /// The hasher of a teacher's snapshot's identifiers.
+    key: Option<KeyedHasher>,
     /// Hex digits of the snapshot's hashes (they were longer in older snapshots).
     hash_digits: usize,
     keys: KeyTable,
@@ -281,7 +282,8 @@ impl UserLookup {
         let key = snapshot
             .user_hash_key
             .as_deref()
-            .and_then(hash_key_from_hex);
+            .and_then(hash_key_from_hex)
+            .map(|key| KeyedHasher::new(&key));
         let mut keys = KeyTable::with_capacity(snapshot.users.len());
         let mut hash_digits = None;
         let mut id = String::new();
@@ -354,12 +356,7 @@ impl UserLookup {
             (
                 Some(key),
                 UserIdentifier::Username | UserIdentifier::Idnumber | UserIdentifier::Email,
-            ) => Cow::Owned(keyed_hash_hex(
-                key,
-                self.kind,
-                &normalised,
-                self.hash_digits,
-            )),
+            ) => Cow::Owned(key.hash_hex(self.kind, &normalised, self.hash_digits)),
             _ => normalised,
         }
     }
