@@ -4,7 +4,10 @@
 //!   (`JSON.parse`) and in the check worker (WASM, `Snapshot::from_json`);
 //! - validate + plan of a 100k-row cohort file: the app's WASM check in its web worker,
 //!   next to a JavaScript baseline (PapaParse and `Map` look-ups doing the same checks on the
-//!   same file and snapshot) in the page.
+//!   same file and snapshot) in the page;
+//! - a million rows, and a million errors: the worker's time and the page's longest pause;
+//! - the teacher's snapshot: its size and decode, and the 100k-row check against it (users
+//!   found through keyed hashes).
 //!
 //! Run: `cargo bench -p cohortsync-e2e --bench browser` (needs `scripts/setup --browser`,
 //! `trunk build --release` and `cargo build --release --bin cohortsync`; set
@@ -371,7 +374,13 @@ fn longest_busy_stretch(profile: &Value) -> String {
 /// A teacher's snapshot of the same site: its size as the server sends it (gzip, as the
 /// browser's resource timing reports it) and its decode in the worker, best of RUNS page
 /// loads (each decodes the copy the app cached).
-async fn teacher_snapshot(browser: &Browser, server: &Server) -> anyhow::Result<()> {
+/// The teacher's side: the snapshot's size and decode, then the same 100k-row file checked
+/// against it, each row's user found through a keyed hash (`dir` holds the file's copies).
+async fn teacher_snapshot(
+    browser: &Browser,
+    server: &Server,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
     browser
         .client
         .find(Locator::XPath(
@@ -414,7 +423,52 @@ async fn teacher_snapshot(browser: &Browser, server: &Server) -> anyhow::Result<
         sizes["bytes"].as_f64().unwrap_or(0.0) / 1e6,
         sizes["sent"].as_f64().unwrap_or(0.0) / 1e6,
     );
+    let (wasm, pauses) = timed_checks(browser, dir, "teacher", &cohort_file(ROWS)).await?;
+    println!(
+        "teacher's check of {ROWS} rows: each in the worker, the first after the page \
+         loaded first: {wasm:?} ms; longest pauses of the page's thread: {:?} ms",
+        pauses.iter().map(|p: &f64| p.round()).collect::<Vec<_>>()
+    );
     Ok(())
+}
+
+/// Drops `file` on the check page `RUNS` times (as `{name}-{run}.csv` in `dir`): the
+/// worker's time of each check, the first after the page loaded first, and the page's
+/// longest pause during each.
+async fn timed_checks(
+    browser: &Browser,
+    dir: &std::path::Path,
+    name: &str,
+    file: &str,
+) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    let mut wasm = Vec::new();
+    let mut pauses = Vec::new();
+    for run in 0..RUNS {
+        let path = dir.join(format!("{name}-{run}.csv"));
+        std::fs::write(&path, file)?;
+        let before = summary(browser).await?.0;
+        start_pause_meter(browser).await?;
+        browser
+            .wait_for("[data-testid=file-input]")
+            .await?
+            .send_keys(path.to_str().unwrap_or_default())
+            .await?;
+        let mut millis = None;
+        for _ in 0..1200 {
+            let (id, time) = summary(browser).await?;
+            if id > before {
+                millis = time;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let millis: f64 = millis
+            .ok_or_else(|| anyhow::anyhow!("the check of run {run} did not finish"))?
+            .parse()?;
+        wasm.push(millis);
+        pauses.push(stop_pause_meter(browser).await?);
+    }
+    Ok((wasm, pauses))
 }
 
 async fn attr(browser: &Browser, css: &str, name: &str) -> anyhow::Result<String> {
@@ -484,33 +538,7 @@ async fn main() -> anyhow::Result<()> {
 
     // The file: WASM in the app's worker.
     let file = cohort_file(ROWS);
-    let mut wasm = Vec::new();
-    let mut pauses = Vec::new();
-    for run in 0..RUNS {
-        let path = dir.path().join(format!("bench-{run}.csv"));
-        std::fs::write(&path, &file)?;
-        let before = summary(&browser).await?.0;
-        start_pause_meter(&browser).await?;
-        browser
-            .wait_for("[data-testid=file-input]")
-            .await?
-            .send_keys(path.to_str().unwrap_or_default())
-            .await?;
-        let mut millis = None;
-        for _ in 0..1200 {
-            let (id, time) = summary(&browser).await?;
-            if id > before {
-                millis = time;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let millis: f64 = millis
-            .ok_or_else(|| anyhow::anyhow!("the check of run {run} did not finish"))?
-            .parse()?;
-        wasm.push(millis);
-        pauses.push(stop_pause_meter(&browser).await?);
-    }
+    let (wasm, pauses) = timed_checks(&browser, dir.path(), "bench", &file).await?;
     let totals = browser
         .wait_for("[data-testid=totals]")
         .await?
@@ -591,7 +619,7 @@ async fn main() -> anyhow::Result<()> {
         js / wasm,
     );
 
-    teacher_snapshot(&browser, &server).await?;
+    teacher_snapshot(&browser, &server, dir.path()).await?;
     browser.close().await?;
     server.stop().await
 }
