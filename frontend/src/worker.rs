@@ -482,7 +482,7 @@ impl CheckWorker {
             let told = dry_run_unnamed(snapshot, c);
             if snapshot.is_hashed() {
                 WholeDryRun::Named(std::rc::Rc::new(
-                    told.for_teacher(&file_identifiers(&file, snapshot, &options)),
+                    told.for_teacher(&file_identifiers(&file, c, &options)),
                 ))
             } else {
                 WholeDryRun::Unnamed(told)

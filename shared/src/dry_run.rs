@@ -34,11 +34,18 @@ impl Person {
     }
 }
 
-/// The identifiers a file gives its users, by user id: the trimmed `userid` cell of each
-/// row whose user `snapshot` finds with `options.user_identifier` (hashed snapshots too).
-/// What a teacher's dry run names people with: nothing the file did not already say.
+/// The identifiers a file gives the people its plan adds or removes, by user id: the
+/// trimmed `userid` cell of the first row (in file order) with a step that adds or removes
+/// them, the row the check found them by. What a teacher's dry run names people with:
+/// nothing the file did not already say. Someone the plan names without such a row (removed
+/// because a full-mode file leaves them out, or named only where nothing changes for them)
+/// has none.
+///
+/// No user is looked up again: in a teacher's snapshot each lookup hashes the row's
+/// identifier, which the check has done already.
 ///
 /// ```
+/// use cohortsync_shared::check::check;
 /// use cohortsync_shared::{dry_run::file_identifiers, options::Options, snapshot::{Snapshot, User}};
 ///
 /// let snapshot = Snapshot {
@@ -46,17 +53,34 @@ impl Person {
 ///     ..Snapshot::default()
 /// };
 /// let teacher = snapshot.for_teacher(b"site key");
-/// let file = b"cmd;cname;userid;cidnumber\nadd;L2;E20260005;C1\nadd;L2;E404;C1\n";
-/// let found = file_identifiers(file, &teacher, &Options::default());
+/// let file = b"cmd;cname;userid;cidnumber\nadd;L2;E20260005;C1\nadd;L3; E20260005 ;C2\n";
+/// let plan = check(file, &teacher, &Options::default()).changeset.unwrap();
+/// let found = file_identifiers(file, &plan, &Options::default());
 /// assert_eq!(found.len(), 1);
 /// assert_eq!(found[&5], "E20260005");
 /// ```
 pub fn file_identifiers(
     bytes: &[u8],
-    snapshot: &Snapshot,
+    changeset: &Changeset,
     options: &crate::options::Options,
 ) -> std::collections::HashMap<i64, String> {
     let mut found = std::collections::HashMap::new();
+    // Each member step's row, in file order.
+    let mut rows: Vec<(u32, i64)> = changeset
+        .operations
+        .iter()
+        .filter_map(|step| match (step.line, &step.op) {
+            (
+                Some(line),
+                Operation::AddMember { user, .. } | Operation::RemoveMember { user, .. },
+            ) => Some((line, *user)),
+            _ => None,
+        })
+        .collect();
+    if rows.is_empty() {
+        return found;
+    }
+    rows.sort_unstable();
     let mut ignored = crate::report::Diagnostics::keeping(0);
     let Some(table) =
         crate::decode::decode(bytes, options.encoding, options.delimiter, &mut ignored)
@@ -66,16 +90,17 @@ pub fn file_identifiers(
     let Some(column) = table.header.iter().position(|h| h == "userid") else {
         return found;
     };
-    let lookup = crate::snapshot::UserLookup::new(snapshot, options.user_identifier);
+    let mut steps = rows.iter().peekable();
     for row in table.rows() {
-        let value = crate::decode::trim(row.cell(column));
-        if value.is_empty() {
-            continue;
+        while steps.next_if(|(line, _)| *line < row.line).is_some() {}
+        while let Some((_, user)) = steps.next_if(|(line, _)| *line == row.line) {
+            let value = crate::decode::trim(row.cell(column));
+            if !value.is_empty() {
+                found.entry(*user).or_insert_with(|| value.to_owned());
+            }
         }
-        if let [index] = lookup.find(value) {
-            found
-                .entry(snapshot.users[*index as usize].id)
-                .or_insert_with(|| value.to_owned());
+        if steps.peek().is_none() {
+            break;
         }
     }
     found
@@ -465,4 +490,49 @@ fn existing_entry<'c>(
             ..CohortChange::default()
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::check;
+    use crate::options::Options;
+    use crate::snapshot::{Cohort, User};
+
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// Each person the plan moves is named by the first row that moves them and names
+    /// them: a `free` row moves everyone but names no one.
+    #[test]
+    fn people_are_named_by_the_first_row_that_moves_them() {
+        let user = |id: i64| User {
+            id,
+            idnumber: format!("U{id:04}"),
+            ..User::default()
+        };
+        let snapshot = Snapshot {
+            users: (1..=3).map(user).collect(),
+            cohorts: vec![Cohort {
+                id: 1,
+                idnumber: "C1".into(),
+                name: "One".into(),
+                component: crate::snapshot::COHORTSYNC_COMPONENT.into(),
+                members: vec![1, 2],
+                ..Cohort::default()
+            }],
+            ..Snapshot::default()
+        }
+        .for_teacher(b"key");
+        let file =
+            b"cmd;cidnumber;cname;userid\nfree;C1;;\nadd;C2;Two;U0002\nadd;C2;Two; U0003\nadd;C3;Three;U0003\n";
+        let checked = check(file, &snapshot, &Options::default());
+        let plan = checked.changeset.expect("a plan");
+        let found = file_identifiers(file, &plan, &Options::default());
+        let mut found: Vec<_> = found.into_iter().collect();
+        found.sort();
+        // User 1 leaves C1 by the `free` row, which names no one; user 2 too, but a later
+        // row names them; user 3 by their first row, trimmed.
+        assert_eq!(found, [(2, "U0002".to_owned()), (3, "U0003".to_owned())]);
+    }
 }

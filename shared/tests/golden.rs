@@ -129,13 +129,14 @@ fn the_dry_run_names_who_loses_their_last_enrolment() {
     assert_eq!((hist.unenrolled, hist.left_count), (2, 1));
     assert_eq!(hist.left[0].name.as_deref(), Some("Léa Bernard"));
     let teacher = snapshot.for_teacher(b"key");
-    let teachers = dry_run(
-        &teacher,
-        &check(&bytes, &teacher, &Options::default())
-            .changeset
-            .unwrap(),
-    )
-    .for_teacher(&file_identifiers(&bytes, &teacher, &Options::default()));
+    let teacher_plan = check(&bytes, &teacher, &Options::default())
+        .changeset
+        .unwrap();
+    let teachers = dry_run(&teacher, &teacher_plan).for_teacher(&file_identifiers(
+        &bytes,
+        &teacher_plan,
+        &Options::default(),
+    ));
     // A browser's snapshot has no enrolment state: the preview counts the unenrolments but
     // cannot know about manual roles; the server's dry run, from the state it reads, does.
     let hist = teachers
@@ -144,8 +145,7 @@ fn the_dry_run_names_who_loses_their_last_enrolment() {
         .find(|c| c.shortname == "HIST101")
         .unwrap();
     assert_eq!((hist.unenrolled, hist.left_count), (2, 0));
-    let admin_for_teacher =
-        told.for_teacher(&file_identifiers(&bytes, &snapshot, &Options::default()));
+    let admin_for_teacher = told.for_teacher(&file_identifiers(&bytes, &plan, &Options::default()));
     let hist = admin_for_teacher
         .courses
         .iter()

@@ -23,7 +23,7 @@ pub async fn detail(
     let mut conn = db.pool().acquire().await?;
     let Stored {
         mut record,
-        plan,
+        mut plan,
         file,
     } = visible(&mut conn, caller, id).await?;
     // What the admin's after-apply command printed is for admins: it may say anything.
@@ -57,10 +57,11 @@ pub async fn detail(
                 Role::Teacher => {
                     // Reading the file again is a check's kind of work: off the executor.
                     let options = record.options.clone();
-                    let identifiers = crate::checks::off_executor(move || {
-                        file_identifiers(&file, &snapshot, &options)
+                    let (identifiers, back) = crate::checks::off_executor(move || {
+                        (file_identifiers(&file, &plan, &options), plan)
                     })
                     .await?;
+                    plan = back;
                     told.for_teacher(&identifiers)
                 }
             };
