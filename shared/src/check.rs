@@ -192,6 +192,42 @@ mod tests {
             .collect()
     }
 
+    /// Users named by the wrong identifier: every kept `user_not_found` has its hint (the
+    /// identifier that finds them), whatever was left out; those left out are counted.
+    #[test]
+    fn each_user_not_found_that_is_kept_has_its_hint() {
+        use crate::report::DIAGNOSTICS_KEPT;
+        let extra = 50;
+        let snapshot = Snapshot {
+            users: (1..=(DIAGNOSTICS_KEPT + extra) as i64)
+                .map(|id| crate::snapshot::User {
+                    id,
+                    username: format!("user{id}"),
+                    ..crate::snapshot::User::default()
+                })
+                .collect(),
+            ..Snapshot::default()
+        };
+        let mut file = String::from("cmd;cidnumber;cname;userid\n");
+        for id in 1..=DIAGNOSTICS_KEPT + extra {
+            file.push_str(&format!("add;C1;One;user{id}\n"));
+        }
+        let report = check(file.as_bytes(), &snapshot, &Options::default()).report;
+        assert_eq!(report.diagnostics.len(), DIAGNOSTICS_KEPT);
+        use crate::report::{Code, Hint};
+        let hint = Hint {
+            option: "user_identifier".into(),
+            value: "username".into(),
+        };
+        assert!(
+            report
+                .diagnostics
+                .iter()
+                .all(|d| d.code == Code::UserNotFound && d.hint.as_ref() == Some(&hint))
+        );
+        assert_eq!(report.omitted.codes[&Code::UserNotFound], extra);
+    }
+
     #[test]
     fn a_file_of_countless_errors_keeps_the_first_and_counts_them_all() {
         use crate::report::DIAGNOSTICS_KEPT;

@@ -390,6 +390,22 @@ impl Diagnostics {
         }
     }
 
+    /// Whether a diagnostic on `line` pushed now would be kept (not only counted): what a
+    /// rule asks before it works out more of a diagnostic than its code and line.
+    ///
+    /// ```
+    /// use cohortsync_shared::report::{Code, Diagnostic, Diagnostics};
+    ///
+    /// let mut found = Diagnostics::keeping(1);
+    /// assert!(found.would_keep(9));
+    /// found.push(Diagnostic::new(Code::UserNotFound, 5));
+    /// assert!(found.would_keep(4) && !found.would_keep(5) && !found.would_keep(9));
+    /// ```
+    pub fn would_keep(&self, line: u32) -> bool {
+        // A later diagnostic of the same line comes after the kept one.
+        self.kept.len() < self.limit || self.kept.peek().is_some_and(|last| line < last.line)
+    }
+
     /// Records each of `diagnostics`.
     pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
         for d in diagnostics {

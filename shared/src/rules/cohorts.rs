@@ -239,7 +239,7 @@ impl<'r, 's> Reading<'r, 's> {
             .checked_sub(self.ahead.first)
             .and_then(|at| self.ahead.found.get(at).copied())
             .unwrap_or_else(|| self.users.find(value));
-        if let Some(problem) = self.users.problem(&found, line, column, value) {
+        if let Some(problem) = self.users.problem(&found, line, column, value, diagnostics) {
             diagnostics.push(problem);
             return;
         }

@@ -208,13 +208,18 @@ impl<'s> Users<'s> {
         })
     }
 
-    /// The diagnostic for a user that is not found or ambiguous.
+    /// The diagnostic for a user that is not found or ambiguous. The hint for one not
+    /// found (another identifier that finds them) is only looked for when `diagnostics`
+    /// will keep the diagnostic: it looks the value up by every other identifier, a hash
+    /// each in a teacher's snapshot, and a file of a million unknown users keeps the
+    /// first [`crate::report::DIAGNOSTICS_KEPT`] only.
     pub(crate) fn problem(
         &self,
         found: &UserMatch,
         line: u32,
         column: &str,
         value: &str,
+        diagnostics: &Diagnostics,
     ) -> Option<Diagnostic> {
         let kind = self.kind.as_str();
         match found {
@@ -231,7 +236,8 @@ impl<'s> Users<'s> {
                     .column(column)
                     .value(value)
                     .arg(kind);
-                if let Some(better) = self.hint(value) {
+                let hint = diagnostics.would_keep(line).then(|| self.hint(value));
+                if let Some(better) = hint.flatten() {
                     d = d.hint("user_identifier", better.as_str());
                 }
                 Some(d)
