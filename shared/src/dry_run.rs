@@ -65,8 +65,8 @@ pub fn file_identifiers(
     options: &crate::options::Options,
 ) -> std::collections::HashMap<i64, String> {
     let mut found = std::collections::HashMap::new();
-    // Each member step's row, in file order.
-    let mut rows: Vec<(u32, i64)> = changeset
+    // The line and user of each member step, in file order.
+    let mut moved: Vec<(u32, i64)> = changeset
         .operations
         .iter()
         .filter_map(|step| match (step.line, &step.op) {
@@ -77,10 +77,10 @@ pub fn file_identifiers(
             _ => None,
         })
         .collect();
-    if rows.is_empty() {
+    if moved.is_empty() {
         return found;
     }
-    rows.sort_unstable();
+    moved.sort_unstable();
     let mut ignored = crate::report::Diagnostics::keeping(0);
     let Some(table) =
         crate::decode::decode(bytes, options.encoding, options.delimiter, &mut ignored)
@@ -90,7 +90,7 @@ pub fn file_identifiers(
     let Some(column) = table.header.iter().position(|h| h == "userid") else {
         return found;
     };
-    let mut steps = rows.iter().peekable();
+    let mut steps = moved.iter().peekable();
     for row in table.rows() {
         while steps.next_if(|(line, _)| *line < row.line).is_some() {}
         while let Some((_, user)) = steps.next_if(|(line, _)| *line == row.line) {
