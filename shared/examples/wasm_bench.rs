@@ -6,8 +6,12 @@
 //! The site and file are the browser bench's: 50,000 users (every 97th suspended), no
 //! cohorts, and a 100,000-row cohort file that creates 1,000 cohorts. Each check is what the
 //! worker does with a file: `check_indexed` with the users indexed once per snapshot, then
-//! the dry run, its people named for the first cohorts shown, and the first page of the
-//! diagnostics with their lines of the file.
+//! the dry run, its people named for the first cohorts shown (by the file's identifiers in a
+//! teacher's snapshot), and the first page of the diagnostics with their lines of the file.
+//!
+//! Three variants ([`exports::bench_prepare`]): the admin's snapshot; the teacher's (keyed
+//! hashes: each row's user is hashed to be found); the admin's with a file whose users are
+//! all unknown (a million errors at a million rows).
 //!
 //! No wasm-bindgen: four plain exports, and the texts handed to JavaScript as bytes in the
 //! module's memory. There is no clock in `wasm32-unknown-unknown`: JavaScript times the calls.
@@ -25,7 +29,7 @@ mod exports {
 
     use cohortsync_shared::check::check_indexed;
     use cohortsync_shared::decode::PhysicalLines;
-    use cohortsync_shared::dry_run::dry_run_unnamed;
+    use cohortsync_shared::dry_run::{dry_run_unnamed, file_identifiers};
     use cohortsync_shared::options::Options;
     use cohortsync_shared::report::{DiagnosticFilter, DiagnosticPage, Lang};
     use cohortsync_shared::snapshot::{Snapshot, UserIndex};
@@ -69,10 +73,20 @@ mod exports {
     }
 
     /// Makes the site and a file of `rows` rows, and indexes the users (as the worker does
-    /// when a snapshot arrives).
+    /// when a snapshot arrives). `variant` 0: the admin's snapshot; 1: the teacher's; 2: the
+    /// admin's, and a file whose users are all unknown.
     #[unsafe(no_mangle)]
-    pub extern "C" fn bench_prepare(rows: u32) {
-        let snapshot = snapshot();
+    pub extern "C" fn bench_prepare(rows: u32, variant: u32) {
+        let snapshot = match variant {
+            1 => snapshot().for_teacher(b"0123456789abcdef0123456789abcdef"),
+            _ => snapshot(),
+        };
+        let mut file = file(i64::from(rows));
+        if variant == 2 {
+            file = String::from_utf8_lossy(&file)
+                .replace(";E", ";NOBODY")
+                .into_bytes();
+        }
         let options = Options::default();
         let index = UserIndex::new(&snapshot);
         index.prepare(&snapshot, options.user_identifier);
@@ -81,7 +95,7 @@ mod exports {
             *bench.borrow_mut() = Some(Bench {
                 snapshot,
                 index,
-                file: file(i64::from(rows)),
+                file,
                 snapshot_json,
                 options,
             })
@@ -89,7 +103,7 @@ mod exports {
     }
 
     /// One check of the file, as the worker makes it; returns the plan's operations, or
-    /// -1 when the file did not plan.
+    /// minus the file's errors when it did not plan.
     #[unsafe(no_mangle)]
     pub extern "C" fn bench_check() -> i32 {
         BENCH.with(|bench| {
@@ -98,12 +112,20 @@ mod exports {
                 return -1;
             };
             let checked = check_indexed(&b.file, &b.snapshot, &b.index, &b.options, &mut |_| {});
+            let errors = checked.report.counts().errors;
             let Some(plan) = checked.changeset else {
-                return -1;
+                std::hint::black_box(checked.report);
+                return -(errors as i32);
             };
-            let whole = dry_run_unnamed(&b.snapshot, &plan);
-            let mut first = whole.first(SHOWN_FIRST);
-            first.name_people(&b.snapshot, &b.index);
+            let mut whole = dry_run_unnamed(&b.snapshot, &plan);
+            let first = if b.snapshot.is_hashed() {
+                whole = whole.for_teacher(&file_identifiers(&b.file, &plan, &b.options));
+                whole.first(SHOWN_FIRST)
+            } else {
+                let mut first = whole.first(SHOWN_FIRST);
+                first.name_people(&b.snapshot, &b.index);
+                first
+            };
             // The first page of the diagnostics (here the warnings about suspended users),
             // each with its line of the file.
             let diagnostics = checked.report.diagnostics;
