@@ -87,6 +87,9 @@ pub struct Row<'t> {
     may_hold_nul: bool,
     /// Where the row's first cell starts in `text`.
     start: u32,
+    /// Bytes between a cell's end and the next cell's start: 1 (the delimiter) for a row
+    /// read in place in the file's text, 0 for one the parser wrote out.
+    gap: u32,
     /// Where each cell ends in `text`.
     ends: &'t [u32],
 }
@@ -99,12 +102,13 @@ impl<'t> Row<'t> {
         };
         let start = match index {
             0 => self.start,
-            _ => self.ends[index - 1],
+            _ => self.ends[index - 1] + self.gap,
         };
         &self.text[start as usize..end as usize]
     }
 
-    /// Bytes of the row's cells' text, all cells together.
+    /// Bytes from the start of the row's first cell to the end of its last, the delimiters
+    /// between them included when the row is read in place: no cell of the row is longer.
     pub fn text_len(&self) -> usize {
         self.ends
             .last()
@@ -139,17 +143,27 @@ impl<'t> Row<'t> {
 #[derive(Debug, Clone, PartialEq)]
 struct RowSpan {
     line: u32,
+    /// Where the row's first cell starts, in the file's text or, for a row the parser
+    /// wrote out ([`WRITTEN_OUT`] set in `cells`), in `Table::written`.
+    start: u32,
     /// Index of the row's first cell in `Table::ends`.
     first: u32,
+    /// The number of cells, and [`WRITTEN_OUT`].
     cells: u32,
 }
 
+/// The bit of [`RowSpan::cells`] that says the row's cells are in `Table::written`.
+const WRITTEN_OUT: u32 = 1 << 31;
+
 /// A decoded file: header and rows, before any format is applied.
 ///
-/// The cells of all rows share one text buffer (as in `csv::StringRecord`), so a
-/// million-row file costs three allocations, not millions.
+/// Most rows are read in place: their cells are where they are in the file's text (as
+/// decoded), and the table keeps where each ends. A row the parser has to rewrite (a quoted
+/// cell, a lone CR) is written out, unquoted, in one buffer beside it. Either way a
+/// million-row file costs a few allocations, not millions, and a file without quotes is
+/// not copied at all.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Table {
+pub struct Table<'a> {
     /// The encoding the file was read with.
     pub encoding: Encoding,
     /// The delimiter used.
@@ -158,7 +172,10 @@ pub struct Table {
     pub header: Vec<String>,
     /// The line of the header.
     pub header_line: u32,
-    text: String,
+    /// The file's text, as decoded: the cells of the rows read in place.
+    text: Cow<'a, str>,
+    /// The cells' text of the rows the parser wrote out.
+    written: String,
     ends: Vec<u32>,
     spans: Vec<RowSpan>,
     /// Whether any cell holds a NUL character: found once for the whole text, so that
@@ -166,7 +183,7 @@ pub struct Table {
     has_nul: bool,
 }
 
-impl Table {
+impl<'a> Table<'a> {
     /// The number of data rows (comments, blank lines and rows of empty cells left out).
     pub fn row_count(&self) -> usize {
         self.spans.len()
@@ -184,39 +201,44 @@ impl Table {
 
     fn view(&self, span: &RowSpan) -> Row<'_> {
         let first = span.first as usize;
-        let start = match first {
-            0 => 0,
-            first => self.ends[first - 1],
+        let (text, gap) = match span.cells & WRITTEN_OUT {
+            0 => (&*self.text, 1),
+            _ => (self.written.as_str(), 0),
         };
         Row {
             line: span.line,
-            text: &self.text,
+            text,
             may_hold_nul: self.has_nul,
-            start,
-            ends: &self.ends[first..first + span.cells as usize],
+            start: span.start,
+            gap,
+            ends: &self.ends[first..first + (span.cells & !WRITTEN_OUT) as usize],
         }
     }
 
-    /// Adds the row whose cells the reader has just written at `start` of the cells' text,
-    /// ending at `ends` (from `start`); the caller has checked that the whole text fits
-    /// 32-bit offsets.
-    fn push_row(&mut self, start: usize, line: u32, ends: &[usize]) {
+    /// Adds the record `records` has just read, on `line`; the caller has checked that the
+    /// whole text fits 32-bit offsets.
+    fn push_row(&mut self, line: u32, records: &Records<'_>) {
         let first = self.ends.len() as u32;
+        let start = records.record_at;
         self.ends
-            .extend(ends.iter().map(|&end| (start + end) as u32));
+            .extend(records.ends().iter().map(|&end| (start + end) as u32));
+        let written = if records.in_place { 0 } else { WRITTEN_OUT };
         self.spans.push(RowSpan {
             line,
+            start: start as u32,
             first,
-            cells: ends.len() as u32,
+            cells: records.ends().len() as u32 | written,
         });
     }
 
-    fn pop_row(&mut self, text: &mut Vec<u8>) {
+    /// Drops the last row, and its cells from `written` (the parser's text, not yet moved
+    /// into the table) if it was written out.
+    fn pop_row(&mut self, written: &mut Vec<u8>) {
         if let Some(span) = self.spans.pop() {
-            let first = span.first as usize;
-            self.ends.truncate(first);
-            let start = first.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
-            text.truncate(start);
+            self.ends.truncate(span.first as usize);
+            if span.cells & WRITTEN_OUT != 0 {
+                written.truncate(span.start as usize);
+            }
         }
     }
 }
@@ -240,12 +262,12 @@ impl Table {
 /// assert_eq!(table.row(0).unwrap().cell(1), "L2; Pharma");
 /// assert!(diagnostics.is_empty());
 /// ```
-pub fn decode(
-    bytes: &[u8],
+pub fn decode<'a>(
+    bytes: &'a [u8],
     encoding: EncodingChoice,
     delimiter: DelimiterChoice,
     diagnostics: &mut Diagnostics,
-) -> Option<Table> {
+) -> Option<Table<'a>> {
     decode_reporting(bytes, encoding, delimiter, diagnostics, &mut |_, _| {})
 }
 
@@ -254,13 +276,13 @@ pub(crate) const PROGRESS_EVERY: usize = 16_384;
 
 /// [`decode`], calling `progress(done, total)` with the text read so far (in bytes) every
 /// [`PROGRESS_EVERY`] records.
-pub(crate) fn decode_reporting(
-    bytes: &[u8],
+pub(crate) fn decode_reporting<'a>(
+    bytes: &'a [u8],
     encoding: EncodingChoice,
     delimiter: DelimiterChoice,
     diagnostics: &mut Diagnostics,
     progress: &mut dyn FnMut(usize, usize),
-) -> Option<Table> {
+) -> Option<Table<'a>> {
     let (encoding, text) = decode_text(bytes, encoding, diagnostics);
     let mut scan = Scan::of(text.as_bytes());
     let text = if scan.carriage_returns && scan.line_feeds == 0 {
@@ -291,14 +313,14 @@ pub(crate) fn decode_reporting(
         delimiter,
         header: Vec::new(),
         header_line: 0,
-        text: String::new(),
+        text: Cow::Borrowed(""),
+        written: String::new(),
         ends: Vec::new(),
         spans: Vec::with_capacity(lines_upper_bound),
         has_nul: false,
     };
     // The reader splits the text at ASCII bytes (and drops the quotes' ASCII), so the cells
-    // are valid UTF-8 like the text; they are written straight into the table's text, and
-    // validated once at the end.
+    // it writes out are valid UTF-8 like the text; they are validated once at the end.
     let mut last_start = None;
     let mut count = 0usize;
     // Line feeds are counted as records are read (`Records::line`); a lone CR (a line end of
@@ -354,10 +376,10 @@ pub(crate) fn decode_reporting(
                 table.ends.reserve(cells.min(bytes.len() + 1));
                 header = Some((names, line));
             }
-            Some(_) => table.push_row(records.record_at, line, records.ends()),
+            Some(_) => table.push_row(line, &records),
         }
     }
-    let mut text = records.into_text();
+    let mut written = records.into_written();
 
     if let Some((start, line)) = last_start
         && let Some((quote_line, swallowed)) = unclosed_quote(&bytes[start..], delimiter.byte())
@@ -367,16 +389,17 @@ pub(crate) fn decode_reporting(
         // The broken record holds the rest of the file in one cell: checking it would only
         // add noise after the real error.
         if table.spans.last().is_some_and(|row| row.line == line) {
-            table.pop_row(&mut text);
+            table.pop_row(&mut written);
         }
     }
     // A NUL anywhere in the text may be in a cell: rows then look for it in theirs.
     table.has_nul = scan.nul;
-    table.text = match String::from_utf8(text) {
-        Ok(text) => text,
+    table.written = match String::from_utf8(written) {
+        Ok(written) => written,
         // Cannot happen (see above); replacing is still better than trusting it blindly.
         Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
     };
+    table.text = text;
 
     let Some((header, header_line)) = header else {
         diagnostics.push(Diagnostic::new(Code::EmptyFile, 1));
@@ -397,36 +420,37 @@ struct RecordStart {
     line: u32,
 }
 
-/// The records of a text in memory, read with `csv_core` (the `csv` crate's parser) straight
-/// into one buffer of cells' text: no per-record buffer, no copy from it. Quotes, doubled
-/// quotes, line ends (`\r\n`, `\n`, `\r`) and a leading UTF-8 BOM are the `csv` crate's.
-///
-/// A plain line (no quote, and no CR but the one of its `\r\n`: most lines of most files)
-/// after the first record is split at its delimiters here instead, into the same cells the
-/// parser would write, by a loop that looks each byte up in a table of the four that end a
-/// cell or need the parser. Natively that is no faster than the parser; in WebAssembly, where the
-/// parser's state machine costs more, it is faster.
+/// The records of a text in memory. A plain line (no quote, and no CR but the one of its
+/// `\r\n`: most lines of most files) after the first record is read in place: split at its
+/// delimiters by a loop that looks each byte up in a table of the four that end a cell or
+/// need the parser, its cells left where they are in the text. Any other record is read by
+/// `csv_core` (the `csv` crate's parser), which writes its cells out, unquoted, into one
+/// buffer. Either way the cells are those the parser would give: quotes, doubled quotes,
+/// line ends (`\r\n`, `\n`, `\r`) and a leading UTF-8 BOM are the `csv` crate's.
 struct Records<'b> {
     input: &'b [u8],
     consumed: usize,
     /// The line at `consumed`, from 1: line feeds passed, as the parser counts them.
     line: u32,
-    /// Whether plain lines may be split here: not in a text with a lone CR, a line end the
-    /// parser knows and this split does not.
+    /// Whether plain lines may be read in place: not in a text with a lone CR, a line end
+    /// the parser knows and this split does not.
     plain: bool,
     /// Per byte value, whether it ends a cell or needs the parser: the delimiter, LF, CR
     /// and the quote.
     special: [bool; 256],
     delimiter: u8,
     reader: csv_core::Reader,
-    /// The cells' text of the rows kept, then of the record just read; `written` bytes
-    /// used.
-    text: Vec<u8>,
+    /// The cells' text the parser wrote out, of the rows kept and then of the record just
+    /// read; `written` bytes used.
+    out: Vec<u8>,
     written: usize,
     /// Where the cells of the record just read end, from where it starts; `cells` used.
     ends: Vec<usize>,
     cells: usize,
-    /// Where the record just read starts in the cells' text.
+    /// Whether the record just read was read in place (its cells are in `input`, a
+    /// delimiter apart) rather than written out into `out`.
+    in_place: bool,
+    /// Where the record just read starts: in `input` when read in place, else in `out`.
     record_at: usize,
     done: bool,
 }
@@ -445,11 +469,12 @@ impl<'b> Records<'b> {
             special,
             delimiter,
             reader: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
-            // Cells hold at most the text's bytes: one buffer that size, zeroed lazily.
-            text: vec![0; input.len() + 1],
+            // Grown by the parser as it needs (most records are read in place).
+            out: vec![0; 1024],
             written: 0,
             ends: vec![0; 16],
             cells: 0,
+            in_place: false,
             record_at: 0,
             done: false,
         }
@@ -464,12 +489,13 @@ impl<'b> Records<'b> {
             after: self.consumed,
             line: self.line,
         };
-        self.record_at = self.written;
         self.cells = 0;
         // The first record goes through the parser, which passes over a byte-order mark.
         if self.plain && self.consumed > 0 && self.plain_record() {
             return Some(start);
         }
+        self.in_place = false;
+        self.record_at = self.written;
         let before = self.consumed;
         let record = self.parse_record();
         let passed = &self.input[before..self.consumed];
@@ -478,9 +504,9 @@ impl<'b> Records<'b> {
         record.then_some(start)
     }
 
-    /// Reads the record at `consumed` if its line is plain (see [`Records`]): true when it
-    /// did; nothing is read otherwise. Blank lines before it are passed over, as the parser
-    /// passes over them.
+    /// Reads the record at `consumed` in place if its line is plain (see [`Records`]): true
+    /// when it did; nothing is read otherwise. Blank lines before it are passed over, as the
+    /// parser passes over them.
     fn plain_record(&mut self) -> bool {
         let input = self.input;
         let mut at = self.consumed;
@@ -492,7 +518,7 @@ impl<'b> Records<'b> {
         if at == input.len() {
             return false; // nothing but line ends left: the parser says the text has ended
         }
-        let mut cell_start = at;
+        let record_at = at;
         let next = loop {
             let special = &self.special;
             at += input[at..]
@@ -506,36 +532,28 @@ impl<'b> Records<'b> {
                 Some(b'\r') if input.get(at + 1) == Some(&b'\n') => at,
                 Some(_) => {
                     // A quote or a lone CR: the parser reads this record.
-                    self.written = self.record_at;
                     self.cells = 0;
                     return false;
                 }
             };
-            let cell = &input[cell_start..end];
-            copy_cell(
-                &mut self.text[self.written..self.written + cell.len()],
-                cell,
-            );
-            self.written += cell.len();
             if self.cells == self.ends.len() {
                 self.ends.resize(self.ends.len() * 2, 0);
             }
-            self.ends[self.cells] = self.written - self.record_at;
+            self.ends[self.cells] = end - record_at;
             self.cells += 1;
             match input.get(at) {
                 None => break input.len(),
                 Some(b'\n') => break at + 1,
                 Some(b'\r') => break at + 2,
-                Some(_) => {
-                    at += 1;
-                    cell_start = at;
-                }
+                Some(_) => at += 1,
             }
         };
         self.line = self
             .line
             .saturating_add(feeds + u32::from(input[next - 1] == b'\n'));
         self.consumed = next;
+        self.in_place = true;
+        self.record_at = record_at;
         true
     }
 
@@ -546,7 +564,7 @@ impl<'b> Records<'b> {
             // An empty input tells the reader the text has ended.
             let (result, read, wrote, ended) = self.reader.read_record(
                 &self.input[self.consumed..],
-                &mut self.text[self.written..],
+                &mut self.out[self.written..],
                 &mut self.ends[self.cells..],
             );
             self.consumed += read;
@@ -554,7 +572,7 @@ impl<'b> Records<'b> {
             self.cells += ended;
             match result {
                 Read::InputEmpty => {}
-                Read::OutputFull => self.text.resize(self.text.len() * 2, 0),
+                Read::OutputFull => self.out.resize(self.out.len() * 2, 0),
                 Read::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
                 Read::Record => return true,
                 Read::End => {
@@ -572,53 +590,30 @@ impl<'b> Records<'b> {
 
     /// The cells of the record just read.
     fn cells(&self) -> impl Iterator<Item = &[u8]> {
-        let text = &self.text[self.record_at..];
+        let (text, gap) = match self.in_place {
+            true => (&self.input[self.record_at..], 1),
+            false => (&self.out[self.record_at..], 0),
+        };
         let mut from = 0;
         self.ends().iter().map(move |&end| {
             let cell = &text[from..end];
-            from = end;
+            from = end + gap;
             cell
         })
     }
 
-    /// Drops the record just read from the cells' text (a header, a comment, a blank line).
+    /// Drops the record just read (a header, a comment, a blank line) from the cells'
+    /// text written out.
     fn forget_record(&mut self) {
-        self.written = self.record_at;
+        if !self.in_place {
+            self.written = self.record_at;
+        }
     }
 
-    /// The cells' text of the records kept.
-    fn into_text(mut self) -> Vec<u8> {
-        self.text.truncate(self.written);
-        self.text
-    }
-}
-
-/// Copies `from` into `to` (of the same length). Most cells are a few bytes long; the
-/// copy of a slice of any length is a call of `memcpy` natively and of `memory.copy` in
-/// WebAssembly, which V8 runs out of the compiled code: about 5 ns each, more than the copy
-/// of a short cell takes. A cell of up to 16 bytes is copied here as two overlapping words
-/// of a fixed size.
-#[inline]
-fn copy_cell(to: &mut [u8], from: &[u8]) {
-    let len = from.len();
-    let to = &mut to[..len];
-    match len {
-        0 => {}
-        // First, middle and last byte (a loop would be made a call of `memcpy` again).
-        1..4 => {
-            to[0] = from[0];
-            to[len / 2] = from[len / 2];
-            to[len - 1] = from[len - 1];
-        }
-        4..8 => {
-            to[..4].copy_from_slice(&from[..4]);
-            to[len - 4..len].copy_from_slice(&from[len - 4..len]);
-        }
-        8..=16 => {
-            to[..8].copy_from_slice(&from[..8]);
-            to[len - 8..len].copy_from_slice(&from[len - 8..len]);
-        }
-        _ => to.copy_from_slice(from),
+    /// The cells' text the parser wrote out, of the records kept.
+    fn into_written(mut self) -> Vec<u8> {
+        self.out.truncate(self.written);
+        self.out
     }
 }
 
@@ -935,7 +930,7 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn read(bytes: &[u8]) -> (Option<Table>, Vec<Diagnostic>) {
+    fn read(bytes: &[u8]) -> (Option<Table<'_>>, Vec<Diagnostic>) {
         let mut diagnostics = Diagnostics::new();
         let table = decode(
             bytes,
@@ -946,7 +941,7 @@ mod tests {
         (table, diagnostics.finish().0)
     }
 
-    fn lines_and_cells(table: &Table) -> Vec<(u32, Vec<&str>)> {
+    fn lines_and_cells<'t>(table: &'t Table<'_>) -> Vec<(u32, Vec<&'t str>)> {
         table
             .rows()
             .map(|row| (row.line, row.cells().collect()))
@@ -1007,8 +1002,8 @@ mod tests {
         assert!(table.ends.capacity() <= file.len() + 1);
     }
 
-    /// Cells of every length from one byte to past 16 (each length is copied its own way),
-    /// in plain lines, with two-byte characters across the copies' word boundaries.
+    /// Cells of every length from one byte to past 16, in plain lines (read in place), with
+    /// two-byte characters.
     #[test]
     fn cells_of_every_length_are_read_whole() {
         let cells: Vec<String> = (1..=20)

@@ -181,7 +181,7 @@ proptest! {
         let text = if text.contains('\r') && !text.contains('\n') {
             text.replace('\r', "\n")
         } else {
-            text
+            text.clone()
         };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)

@@ -205,7 +205,7 @@ pub(crate) fn recognise(
 /// 16 bytes of the table and nothing more here, whatever the file's size.
 #[derive(Debug, Clone)]
 pub(crate) struct Rows<'t> {
-    table: &'t Table,
+    table: &'t Table<'t>,
     /// Indexes of the rows that fit, when some do not (all of them otherwise).
     fitting: Option<Vec<u32>>,
 }
@@ -239,7 +239,10 @@ impl<'t> Rows<'t> {
 
 /// Reports rows whose number of cells differs from the header's and returns the others.
 /// Extra cells that are empty (a trailing delimiter) are fine.
-pub(crate) fn well_formed_rows<'t>(table: &'t Table, diagnostics: &mut Diagnostics) -> Rows<'t> {
+pub(crate) fn well_formed_rows<'t>(
+    table: &'t Table<'_>,
+    diagnostics: &mut Diagnostics,
+) -> Rows<'t> {
     let width = table.header.len();
     let named = table
         .header
