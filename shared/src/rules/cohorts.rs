@@ -47,17 +47,21 @@ pub(super) struct Member {
     line: u32,
     /// The row's index among the rows that fit.
     pub(super) row: u32,
+    /// The cohort: where its [`Requests`] are in `Reading::requests`.
+    asked: Asked,
     command: Command,
 }
 
-/// Everything the rows say about one cohort.
+/// A cohort some rows ask something of: where what they ask is in `Reading::requests`.
+/// Found once per row ([`Reading::cohort_of`]) and handed on, so that a row's member is
+/// recorded without looking its cohort up again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Asked(u32);
+
+/// Everything the rows say about one cohort (its members apart: `Reading::members`).
 #[derive(Debug, Default)]
 struct Requests {
     first_line: u32,
-    /// Every member the rows name, `add` or `del`, in file order, repeats included: they
-    /// are found once all rows are read ([`distinct_members`]), cohort by cohort, rather
-    /// than through a map of every (cohort, user) pair.
-    members: Vec<Member>,
     free: Option<u32>,
     delete: Option<u32>,
     /// An `add` row without a user asks for the cohort itself: cleanup must keep it.
@@ -83,7 +87,7 @@ pub(crate) fn plan(
             return Planned::default();
         }
     };
-    let mut reading = Reading::new(site, options, options.user_identifier);
+    let mut reading = Reading::new(site, options, options.user_identifier, rows.len());
     let (header, limits) = (rows.header(), layout.limits());
     for (row_index, row) in rows.iter().enumerate() {
         if row_index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
@@ -114,6 +118,11 @@ pub(super) struct Reading<'r, 's> {
     users: Users<'s>,
     /// What the rows ask of each cohort they name, in the order the file first names them.
     requests: Vec<(Target, Requests)>,
+    /// Every member the rows name, `add` or `del`, in file order, repeats included, each
+    /// with its cohort: they are put together cohort by cohort once all rows are read, and
+    /// repeats found then ([`distinct_members`]), rather than through a map of every
+    /// (cohort, user) pair or a vector per cohort that grows row by row.
+    members: Vec<Member>,
     /// Where each of the site's cohorts is in `requests`, if a row names it.
     existing: Vec<Option<u32>>,
     /// Where each new cohort is in `requests`.
@@ -139,17 +148,20 @@ struct Ahead {
 pub(super) const AHEAD: usize = 32;
 
 impl<'r, 's> Reading<'r, 's> {
-    /// Nothing read yet, of a file of about `rows` rows whose users are named by `users`.
+    /// Nothing read yet, of a file whose users are named by `users` and whose rows name
+    /// about `members` members (room for them is made once).
     pub(super) fn new(
         site: &'r Site<'s>,
         options: &'r Options,
         users: crate::options::UserIdentifier,
+        members: usize,
     ) -> Self {
         Reading {
             site,
             options,
             users: Users::new(site, users),
             requests: Vec::new(),
+            members: Vec::with_capacity(members),
             existing: vec![None; site.snapshot.cohorts.len()],
             created: Vec::new(),
             new_cohorts: Vec::new(),
@@ -175,10 +187,10 @@ impl<'r, 's> Reading<'r, 's> {
         layout: &Layout,
         diagnostics: &mut Diagnostics,
     ) {
-        let target = self.cohort_of(read, unstorable, diagnostics);
+        let asked = self.cohort_of(read, unstorable, diagnostics);
         if read.user.is_empty() {
-            if let Some(target) = target {
-                let request = self.request(target, read.line);
+            if let Some(Asked(at)) = asked {
+                let request = &mut self.requests[at as usize].1;
                 match read.command {
                     Command::Add => request.declared = true,
                     Command::Del => request.delete = request.delete.or(Some(read.line)),
@@ -198,7 +210,7 @@ impl<'r, 's> Reading<'r, 's> {
         }
         if !unstorable.has(layout.user_position()) {
             let user = ("userid", read.line, read.user);
-            self.members(row_index, user, &[(read.command, target)], diagnostics);
+            self.members(row_index, user, &[(read.command, asked)], diagnostics);
         }
     }
 
@@ -210,15 +222,15 @@ impl<'r, 's> Reading<'r, 's> {
         read: &CohortLine<'_>,
         unstorable: &Unstorable,
         diagnostics: &mut Diagnostics,
-    ) -> Option<Target> {
+    ) -> Option<Asked> {
         let target = self
             .target(read, unstorable, diagnostics)
             .filter(|_| !unstorable.any())?;
-        let request = self.request(target, read.line);
+        let asked = self.request(target, read.line);
         if read.command == Command::Add {
-            agree_on_fields(request, read, diagnostics);
+            agree_on_fields(&mut self.requests[asked.0 as usize].1, read, diagnostics);
         }
-        Some(target)
+        Some(asked)
     }
 
     /// The user of a row (`value`, its `column` cell, on `line`), looked up once, made a
@@ -229,7 +241,7 @@ impl<'r, 's> Reading<'r, 's> {
         &mut self,
         row_index: usize,
         (column, line, value): (&'static str, u32, &str),
-        targets: &[(Command, Option<Target>)],
+        targets: &[(Command, Option<Asked>)],
         diagnostics: &mut Diagnostics,
     ) {
         if targets.is_empty() {
@@ -246,22 +258,23 @@ impl<'r, 's> Reading<'r, 's> {
         let UserMatch::Found(user) = found else {
             return;
         };
-        for &(command, target) in targets {
-            let Some(target) = target else {
+        for &(command, asked) in targets {
+            let Some(asked) = asked else {
                 continue;
             };
-            let member = Member {
+            self.members.push(Member {
                 user: user as u32,
                 line,
                 row: row_index as u32,
+                asked,
                 command,
-            };
-            self.request(target, line).members.push(member);
+            });
         }
     }
 
-    /// What the rows ask of `target` so far; the first row about it is at `line`.
-    fn request(&mut self, target: Target, line: u32) -> &mut Requests {
+    /// Where what the rows ask of `target` is (a new entry if nothing yet: the first row
+    /// about it is at `line`).
+    fn request(&mut self, target: Target, line: u32) -> Asked {
         let slot = match target {
             Target::Existing(index) => &mut self.existing[index],
             Target::New(new) => {
@@ -282,7 +295,7 @@ impl<'r, 's> Reading<'r, 's> {
             ));
             (self.requests.len() - 1) as u32
         });
-        &mut self.requests[at as usize].1
+        Asked(at)
     }
 
     /// The cohort a row is about: an existing one, one created by an earlier row, or a new
@@ -462,9 +475,10 @@ impl<'r, 's> Reading<'r, 's> {
         planned.operations.reserve(rows + self.new_cohorts.len());
         let mut emptied: HashSet<i64> = HashSet::default();
         let mut first_rows = FirstRows::new(site.snapshot.users.len());
+        let by_cohort = members_by_cohort(&self.members, self.requests.len());
         for (at, (target, request)) in self.requests.iter().enumerate() {
             let members = distinct_members(
-                &request.members,
+                by_cohort.of(at),
                 at,
                 &mut first_rows,
                 &self.users,
@@ -510,6 +524,52 @@ impl<'r, 's> Reading<'r, 's> {
             plan_cleanup(site, &requests, &emptied, &mut planned);
         }
         planned
+    }
+}
+
+/// The members of all rows, cohort after cohort ([`members_by_cohort`]).
+struct ByCohort {
+    members: Vec<Member>,
+    /// Where each cohort's members start in `members`, and where the last one's end.
+    starts: Vec<u32>,
+}
+
+impl ByCohort {
+    /// The members of the cohort whose requests are at `at`, in file order.
+    fn of(&self, at: usize) -> &[Member] {
+        &self.members[self.starts[at] as usize..self.starts[at + 1] as usize]
+    }
+}
+
+/// `members` (in file order, of `cohorts` cohorts) put together cohort by cohort, each
+/// cohort's in file order: counted per cohort, then each copied to its place.
+fn members_by_cohort(members: &[Member], cohorts: usize) -> ByCohort {
+    let mut starts = vec![0u32; cohorts + 1];
+    for member in members {
+        starts[member.asked.0 as usize + 1] += 1;
+    }
+    for at in 1..starts.len() {
+        starts[at] += starts[at - 1];
+    }
+    let mut next = starts.clone();
+    let mut placed = vec![
+        Member {
+            user: 0,
+            line: 0,
+            row: 0,
+            asked: Asked(0),
+            command: Command::Add,
+        };
+        members.len()
+    ];
+    for member in members {
+        let at = &mut next[member.asked.0 as usize];
+        placed[*at as usize] = *member;
+        *at += 1;
+    }
+    ByCohort {
+        members: placed,
+        starts,
     }
 }
 

@@ -40,7 +40,8 @@ pub(crate) fn plan(
         .iter()
         .map(|(name, position)| (name.as_str(), Some(*position), COHORT_IDNUMBER_CHARS))
         .collect();
-    let mut reading = Reading::new(site, options, identifier);
+    // Most rows of a user upload name a user in one or two cohorts.
+    let mut reading = Reading::new(site, options, identifier, rows.len() * 2);
     let mut reads = Vec::new();
     for (row_index, row) in rows.iter().enumerate() {
         if row_index.is_multiple_of(crate::decode::PROGRESS_EVERY) {
