@@ -463,19 +463,21 @@ impl<'r, 's> Reading<'r, 's> {
 
     /// Plans what the rows asked for, cohort by cohort in the file's order.
     pub(super) fn plan<'n>(
-        self,
+        mut self,
         rows: usize,
         users: Named<'_, 'n>,
         diagnostics: &mut Diagnostics,
     ) -> Planned {
         let (site, options) = (self.site, self.options);
+        // First, while the plan takes no memory yet: the members in file order are let go
+        // once put together by cohort.
+        let by_cohort = members_by_cohort(std::mem::take(&mut self.members), self.requests.len());
         let mut planned = Planned::default();
         // About one operation per row: growing a vector of 100k steps by doubling costs
         // more than the planning itself.
         planned.operations.reserve(rows + self.new_cohorts.len());
         let mut emptied: HashSet<i64> = HashSet::default();
         let mut first_rows = FirstRows::new(site.snapshot.users.len());
-        let by_cohort = members_by_cohort(&self.members, self.requests.len());
         for (at, (target, request)) in self.requests.iter().enumerate() {
             let members = distinct_members(
                 by_cohort.of(at),
@@ -543,9 +545,9 @@ impl ByCohort {
 
 /// `members` (in file order, of `cohorts` cohorts) put together cohort by cohort, each
 /// cohort's in file order: counted per cohort, then each copied to its place.
-fn members_by_cohort(members: &[Member], cohorts: usize) -> ByCohort {
+fn members_by_cohort(members: Vec<Member>, cohorts: usize) -> ByCohort {
     let mut starts = vec![0u32; cohorts + 1];
-    for member in members {
+    for member in &members {
         starts[member.asked.0 as usize + 1] += 1;
     }
     for at in 1..starts.len() {
@@ -564,7 +566,7 @@ fn members_by_cohort(members: &[Member], cohorts: usize) -> ByCohort {
     ];
     for member in members {
         let at = &mut next[member.asked.0 as usize];
-        placed[*at as usize] = *member;
+        placed[*at as usize] = member;
         *at += 1;
     }
     ByCohort {
