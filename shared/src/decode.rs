@@ -633,10 +633,11 @@ impl Scan {
             carriage_returns: false,
             nul: false,
         };
-        for block in bytes.chunks(256) {
-            let (mut lf, mut cr, mut nul) = (0u32, 0u8, 0u8);
+        // Counted in bytes, 16 or 32 to a vector: a block of 255 cannot overflow one.
+        for block in bytes.chunks(255) {
+            let (mut lf, mut cr, mut nul) = (0u8, 0u8, 0u8);
             for &b in block {
-                lf += u32::from(b == b'\n');
+                lf += u8::from(b == b'\n');
                 cr |= u8::from(b == b'\r');
                 nul |= u8::from(b == 0);
             }
