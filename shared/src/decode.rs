@@ -137,7 +137,7 @@ impl<'t> Row<'t> {
     }
 }
 
-/// Where one row lives in a table's buffers. 32-bit offsets (the text is at most 4 GiB):
+/// Where one row lives in a table's buffers. 32-bit offsets (the text is under 2 GiB):
 /// a table of a 45 MB file of one-letter lines holds 23 million rows, and every byte per row
 /// counts.
 #[derive(Debug, Clone, PartialEq)]
@@ -292,7 +292,10 @@ pub(crate) fn decode_reporting<'a>(
     } else {
         text
     };
-    if u32::try_from(text.len()).is_err() {
+    // Offsets in the text are 32 bits, and a row's number of cells shares its 32 bits with
+    // the flag `WRITTEN_OUT`: a row kept has a visible byte, so fewer cells than the text
+    // has bytes, and a text under 2 GiB keeps that bit free.
+    if text.len() >= WRITTEN_OUT as usize {
         diagnostics.push(Diagnostic::new(Code::FileTooLarge, 1).arg(text.len()));
         return None;
     }

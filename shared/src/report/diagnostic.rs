@@ -59,7 +59,7 @@ macro_rules! codes {
 codes! {
     /// The file has no header line.
     EmptyFile = "empty_file", Error;
-    /// The file's text is larger than a table can hold (4 GiB).
+    /// The file's text is larger than a table can hold (2 GiB).
     FileTooLarge = "file_too_large", Error;
     /// A column the file needs is not in the header.
     MissingColumn = "missing_column", Error;

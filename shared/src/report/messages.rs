@@ -238,9 +238,9 @@ fn render(d: &Diagnostic, lang: Lang) -> String {
         },
         // args: [bytes]
         Code::FileTooLarge => if fr {
-            format!("Le fichier est trop grand ({} octets) : coupez-le en plusieurs fichiers de moins de 4 Gio.", arg(0))
+            format!("Le fichier est trop grand ({} octets) : coupez-le en plusieurs fichiers de moins de 2 Gio.", arg(0))
         } else {
-            format!("The file is too large ({} bytes): split it into files under 4 GiB.", arg(0))
+            format!("The file is too large ({} bytes): split it into files under 2 GiB.", arg(0))
         },
         // args: []
         Code::MissingColumn => if fr {
